@@ -1,0 +1,121 @@
+/**
+ * The Compose: one user request to build one image, and everything we know about its build.
+ * Internal states are finer than the Image Builder API's `image_status.status` (see present-compose.ts).
+ */
+export const COMPOSE_STATES = ['pending', 'queued', 'building', 'uploading', 'success', 'failure', 'cancelled'] as const;
+export type ComposeState = (typeof COMPOSE_STATES)[number];
+
+export const FINAL_STATES: readonly ComposeState[] = ['success', 'failure', 'cancelled'];
+export const isFinalState = (state: ComposeState): boolean => FINAL_STATES.includes(state);
+
+/** Allowed transitions; the stores enforce them with conditional writes. */
+export const TRANSITIONS: Readonly<Record<ComposeState, readonly ComposeState[]>> = {
+  pending: ['queued', 'failure', 'cancelled'],
+  queued: ['building', 'failure', 'cancelled'],
+  // building -> queued: a runner handed the job back (SIGTERM, spot interruption) or a reaper requeued it.
+  building: ['uploading', 'queued', 'failure', 'cancelled'],
+  uploading: ['success', 'queued', 'failure', 'cancelled'],
+  success: [],
+  failure: [],
+  cancelled: [],
+};
+
+export const canTransition = (from: ComposeState, to: ComposeState): boolean => TRANSITIONS[from].includes(to);
+
+export interface ComposeProgress {
+  done: number;
+  total: number;
+  subprogress?: { done: number; total: number };
+  /** Name of the pipeline osbuild is running. */
+  pipeline?: string;
+  /** Type of the stage osbuild is running. */
+  stage?: string;
+}
+
+export interface Artifact {
+  /** File name as exported by osbuild (e.g. disk.qcow2). */
+  name: string;
+  /** BlobStore key. */
+  key: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface ComposeError {
+  /** Image Builder error id (see compose-errors.ts). */
+  id: number;
+  reason: string;
+  details?: unknown;
+}
+
+export interface BuildResult {
+  success: boolean;
+  /** Stage type that failed (osbuild exit 1). */
+  failedStage?: string;
+  /** Pipeline containing the failed stage. */
+  failedPipeline?: string;
+  error?: ComposeError;
+}
+
+/** What the user asked for, after validation and alias resolution. */
+export interface ImageRequestSpec {
+  distribution: string;
+  architecture: string;
+  /** Canonical image type name (aliases resolved). */
+  imageType: string;
+  /** Requested size in bytes; 0 = image type default. */
+  size: number;
+  uploadType: string;
+}
+
+export interface Compose {
+  id: string;
+  orgId: string;
+  /** The request as accepted by the API (after validation), echoed back by GET /composes/{id}. */
+  request: Record<string, unknown>;
+  spec: ImageRequestSpec;
+  imageName?: string;
+  clientId?: string;
+  state: ComposeState;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  heartbeatAt?: string;
+  runnerId?: string;
+  /** Delivery attempt of the build job that owns the compose (queue receive count). */
+  attempt: number;
+  progress?: ComposeProgress;
+  result?: BuildResult;
+  artifacts: Artifact[];
+  /** BlobStore key of the osbuild manifest once generated. */
+  manifestKey?: string;
+  /** Pipelines to export from the manifest. */
+  exports?: string[];
+  /** Seed for every random value in the manifest (UUIDs, salts): same seed, same manifest. */
+  seed: string;
+  /** Set by POST /cancel while a runner owns the compose; the runner stops osbuild and records `cancelled`. */
+  cancelRequestedAt?: string;
+  /** Why the last attempt was handed back (spot interruption, shutdown) – informational. */
+  requeueReason?: string;
+}
+
+/** Fields a transition or a patch may set. */
+export type ComposePatch = Partial<
+  Pick<
+    Compose,
+    | 'startedAt'
+    | 'finishedAt'
+    | 'heartbeatAt'
+    | 'runnerId'
+    | 'attempt'
+    | 'progress'
+    | 'result'
+    | 'artifacts'
+    | 'manifestKey'
+    | 'exports'
+    | 'cancelRequestedAt'
+    | 'requeueReason'
+  >
+>;

@@ -1,0 +1,53 @@
+/** A package chosen by the depsolver, with everything osbuild needs to fetch and verify it. */
+export interface ResolvedPackage {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  /** `<algo>:<hex>` as in the repository metadata (osbuild source key). */
+  checksum: string;
+  /** Absolute URL of the RPM. */
+  remoteLocation: string;
+  /** Id of the repository it came from. */
+  repoId: string;
+  /** Repository had gpgcheck on (rpm stage verifies the signature). */
+  checkGpg?: boolean;
+  summary?: string;
+  license?: string;
+  sourceRpm?: string;
+}
+
+/** A repository to resolve from (and, when configured, to write into the image). */
+export interface RepositoryConfig {
+  id: string;
+  name?: string;
+  baseurl?: string[];
+  metalink?: string;
+  mirrorlist?: string;
+  gpgkeys?: string[];
+  checkGpg?: boolean;
+  checkRepoGpg?: boolean;
+  priority?: number;
+  /** Only use for these package sets (e.g. ["build"]). Empty = all. */
+  packageSets?: string[];
+  sslverify?: boolean;
+}
+
+/** One package set to resolve: what osbuild/images calls a PackageSet chain element. */
+export interface PackageSetRequest {
+  include: string[];
+  exclude: string[];
+  repositories: RepositoryConfig[];
+  installWeakDeps: boolean;
+}
+
+/** The depsolver port used by manifest generation. Sets are resolved independently (build root, os, ...). */
+export interface Depsolver {
+  resolve(
+    request: { architecture: string; releasever: string; sets: Record<string, PackageSetRequest> },
+  ): Promise<Record<string, ResolvedPackage[]>>;
+}
+
+export const nevra = (p: Pick<ResolvedPackage, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string =>
+  `${p.name}-${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`;

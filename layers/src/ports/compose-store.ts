@@ -1,0 +1,53 @@
+import type { Compose, ComposePatch, ComposeState } from '../compose/compose.ts';
+
+export interface ListOptions {
+  limit: number;
+  offset: number;
+}
+
+export interface ComposePage {
+  items: Compose[];
+  /** Total number of composes of the organization. */
+  total: number;
+}
+
+export interface TransitionRequest {
+  /** The transition only happens when the current state is one of these. */
+  from: readonly ComposeState[];
+  to: ComposeState;
+  set?: ComposePatch;
+  /** Also require the compose to be owned by this runner. */
+  runnerId?: string;
+}
+
+export interface PatchConditions {
+  /** Only patch while the compose is in one of these states. */
+  state?: readonly ComposeState[];
+  /** Only patch while this runner owns the compose. */
+  runnerId?: string;
+}
+
+/**
+ * Persistence of composes, keyed by (organization, compose id) everywhere.
+ * Conditional operations return `undefined` when their condition does not hold and change nothing.
+ */
+export interface ComposeStore {
+  /** Insert a new compose; throws if the id exists. */
+  create(compose: Compose): Promise<void>;
+  get(orgId: string, id: string): Promise<Compose | undefined>;
+  /** Newest first. */
+  list(orgId: string, options: ListOptions): Promise<ComposePage>;
+  /** Conditional state change; also enforces the lifecycle (TRANSITIONS). Returns the updated compose. */
+  transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined>;
+  /** Conditional update of non-state fields (progress, heartbeat, cancel request). */
+  patch(orgId: string, id: string, set: ComposePatch, conditions?: PatchConditions): Promise<Compose | undefined>;
+  /** Composes in a state whose heartbeat (or start) is older than `before` – for the reaper, across organizations. */
+  listStale(states: readonly ComposeState[], before: string, limit: number): Promise<Compose[]>;
+}
+
+export class ComposeExistsError extends Error {
+  constructor(id: string) {
+    super(`compose ${id} already exists`);
+    this.name = 'ComposeExistsError';
+  }
+}
