@@ -1,0 +1,61 @@
+import type { Blueprint } from '../blueprint/blueprint.ts';
+import type { PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
+import type { Manifest } from '../manifest/manifest.ts';
+
+export type BootMode = 'none' | 'legacy' | 'uefi' | 'hybrid';
+
+/** Everything needed to turn one image request into a manifest. */
+export interface ManifestRequest {
+  distribution: string;
+  architecture: string;
+  imageType: string;
+  /** Bytes; 0 = the image type's default size. */
+  size: number;
+  blueprint: Blueprint;
+  /** Replaces the distribution's default repositories when given. */
+  repositories?: RepositoryConfig[];
+  /** Extra repositories (API `customizations.payload_repositories` / custom repos used for depsolving). */
+  extraRepositories?: RepositoryConfig[];
+  /** Seed for all random values (UUIDs, salts): same seed + same packages → byte-identical manifest. */
+  seed: string;
+}
+
+export interface GeneratedManifest {
+  manifest: Manifest;
+  /** Pipelines to pass to `osbuild --export`. */
+  exports: string[];
+  /** Pipelines worth `--checkpoint` (build root, os tree) for the runner's cache. */
+  checkpoints: string[];
+  /** Name of the exported file inside `<output-directory>/<export>/`. */
+  filename: string;
+  mimeType: string;
+}
+
+export interface ImageType {
+  /** Image Builder API name (e.g. guest-image). */
+  name: string;
+  /** Other accepted names (upstream names, API aliases such as ami, vhd). */
+  aliases: readonly string[];
+  filename: string;
+  mimeType: string;
+  defaultSize: number;
+  bootMode: BootMode;
+  /** Validates the request against what this image type supports; throws ValidationError naming the field. */
+  validate(request: ManifestRequest): void;
+  /** Package sets to depsolve (e.g. build, os); empty when the image needs no packages. */
+  packageSets(request: ManifestRequest): Record<string, PackageSetRequest>;
+  generate(request: ManifestRequest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest;
+}
+
+export interface Architecture {
+  name: string;
+  imageTypes: readonly ImageType[];
+  repositories: readonly RepositoryConfig[];
+}
+
+export interface Distribution {
+  name: string;
+  description: string;
+  releasever: string;
+  architectures: readonly Architecture[];
+}

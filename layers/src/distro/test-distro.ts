@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import type { Distribution, GeneratedManifest, ImageType, ManifestRequest } from './distribution.ts';
+import type { Manifest, Pipeline, Stage } from '../manifest/manifest.ts';
+import { ValidationError } from '../errors.ts';
+
+/**
+ * `test-distro-1`, like osbuild/images' test distro: a `tar` image whose pipelines use inline sources only,
+ * no build pipeline and no packages, so real osbuild builds it offline on any host.
+ */
+const SUPPORTED_CUSTOMIZATIONS = new Set(['hostname', 'files', 'directories']);
+
+const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+const parseMode = (mode: string | undefined, fallback: number, field: string): number => {
+  if (mode === undefined) return fallback;
+  if (!/^0?[0-7]{3,4}$/.test(mode)) throw new ValidationError(field, `mode "${mode}" is not an octal file mode like "0644"`);
+  return parseInt(mode, 8);
+};
+
+const checkPath = (path: string, field: string): void => {
+  if (!path.startsWith('/') || path.split('/').includes('..') || /[\0\n]/.test(path)) {
+    throw new ValidationError(field, `path "${path}" must be absolute, without ".." segments or control characters`);
+  }
+};
+
+function validate(request: ManifestRequest): void {
+  for (const key of Object.keys(request.blueprint.customizations)) {
+    if (!SUPPORTED_CUSTOMIZATIONS.has(key)) {
+      throw new ValidationError(
+        `customizations.${key}`,
+        `not supported by image type tar of test-distro-1 (supported: ${[...SUPPORTED_CUSTOMIZATIONS].join(', ')})`,
+      );
+    }
+  }
+  if (request.blueprint.packages.length > 0 || request.blueprint.groups.length > 0) {
+    throw new ValidationError('customizations.packages', 'test-distro-1 installs no packages');
+  }
+  const { hostname, files = [], directories = [] } = request.blueprint.customizations;
+  if (hostname !== undefined && !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(hostname)) {
+    throw new ValidationError('customizations.hostname', `"${hostname}" is not an RFC 1123 host name`);
+  }
+  files.forEach((f, i) => {
+    checkPath(f.path, `customizations.files[${i}].path`);
+    parseMode(f.mode, 0o644, `customizations.files[${i}].mode`);
+  });
+  directories.forEach((d, i) => {
+    checkPath(d.path, `customizations.directories[${i}].path`);
+    parseMode(d.mode, 0o755, `customizations.directories[${i}].mode`);
+  });
+}
+
+function generate(request: ManifestRequest): GeneratedManifest {
+  const { hostname, files = [], directories = [] } = request.blueprint.customizations;
+  const inline: Record<string, { encoding: 'base64'; data: string }> = {};
+  const addInline = (content: string): string => {
+    const data = Buffer.from(content, 'utf8');
+    const checksum = sha256(data);
+    inline[checksum] = { encoding: 'base64', data: data.toString('base64') };
+    return checksum;
+  };
+
+  const osRelease = addInline(
+    `NAME="Test Distro"\nID=test-distro\nVERSION_ID=1\nPRETTY_NAME="Test Distro 1 (${request.architecture})"\n`,
+  );
+  const placed: { checksum: string; path: string; mode: number }[] = [
+    { checksum: osRelease, path: '/etc/os-release', mode: 0o644 },
+  ];
+  if (hostname) placed.push({ checksum: addInline(`${hostname}\n`), path: '/etc/hostname', mode: 0o644 });
+  files.forEach((f, i) =>
+    placed.push({ checksum: addInline(f.data ?? ''), path: f.path, mode: parseMode(f.mode, 0o644, `files[${i}]`) }),
+  );
+
+  const parents = new Set(placed.map((p) => p.path.slice(0, p.path.lastIndexOf('/')) || '/'));
+  const mkdirPaths = [
+    ...[...parents].filter((p) => p !== '/').sort().map((path) => ({ path, mode: 0o755, parents: true, exist_ok: true })),
+    ...directories.map((d, i) => ({
+      path: d.path,
+      mode: parseMode(d.mode, 0o755, `directories[${i}]`),
+      parents: d.ensure_parents ?? true,
+      exist_ok: true,
+    })),
+  ];
+
+  const stages: Stage[] = [{ type: 'org.osbuild.mkdir', options: { paths: mkdirPaths } }];
+  placed.forEach((p, i) => {
+    const input = `file${i}`;
+    stages.push({
+      type: 'org.osbuild.copy',
+      inputs: { [input]: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: { [p.checksum]: {} } } },
+      options: { paths: [{ from: `input://${input}/${p.checksum}`, to: `tree://${p.path}` }] },
+    });
+  });
+  stages.push({
+    type: 'org.osbuild.chmod',
+    options: { items: Object.fromEntries(placed.map((p) => [p.path, { mode: `0${p.mode.toString(8)}` }])) },
+  });
+
+  const os: Pipeline = { name: 'os', runner: 'org.osbuild.linux', stages };
+  const archive: Pipeline = {
+    name: 'archive',
+    runner: 'org.osbuild.linux',
+    stages: [
+      {
+        type: 'org.osbuild.tar',
+        inputs: { tree: { type: 'org.osbuild.tree', origin: 'org.osbuild.pipeline', references: ['name:os'] } },
+        options: { filename: 'root.tar', 'root-node': 'omit', acls: false, selinux: false, xattrs: false },
+      },
+    ],
+  };
+  const manifest: Manifest = {
+    version: '2',
+    pipelines: [os, archive],
+    sources: { 'org.osbuild.inline': { items: inline } },
+    metadata: { generators: [{ name: 'image-builder-serverless', version: '0.1.0' }] },
+  };
+  return { manifest, exports: ['archive'], checkpoints: ['os'], filename: 'root.tar', mimeType: 'application/x-tar' };
+}
+
+const tarImage: ImageType = {
+  name: 'tar',
+  aliases: [],
+  filename: 'root.tar',
+  mimeType: 'application/x-tar',
+  defaultSize: 0,
+  bootMode: 'none',
+  validate,
+  packageSets: () => ({}),
+  generate,
+};
+
+export const testDistro: Distribution = {
+  name: 'test-distro-1',
+  description: 'Test distribution (inline sources only; builds offline)',
+  releasever: '1',
+  architectures: ['x86_64', 'aarch64'].map((name) => ({ name, imageTypes: [tarImage], repositories: [] })),
+};
