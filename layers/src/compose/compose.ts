@@ -13,8 +13,9 @@ export const TRANSITIONS: Readonly<Record<ComposeState, readonly ComposeState[]>
   pending: ['queued', 'failure', 'cancelled'],
   queued: ['building', 'failure', 'cancelled'],
   // building -> queued: a runner handed the job back (SIGTERM, spot interruption) or a reaper requeued it.
-  building: ['uploading', 'queued', 'failure', 'cancelled'],
-  uploading: ['success', 'queued', 'failure', 'cancelled'],
+  // building/uploading -> building: a newer delivery of the same build job takes over from a runner that died.
+  building: ['building', 'uploading', 'queued', 'failure', 'cancelled'],
+  uploading: ['building', 'success', 'queued', 'failure', 'cancelled'],
   success: [],
   failure: [],
   cancelled: [],
@@ -97,6 +98,8 @@ export interface Compose {
   seed: string;
   /** Set by POST /cancel while a runner owns the compose; the runner stops osbuild and records `cancelled`. */
   cancelRequestedAt?: string;
+  /** Queue message id of the build job that owns the compose (duplicate jobs are recognised by it). */
+  jobMessageId?: string;
   /** Why the last attempt was handed back (spot interruption, shutdown) – informational. */
   requeueReason?: string;
 }
@@ -117,5 +120,6 @@ export type ComposePatch = Partial<
     | 'exports'
     | 'cancelRequestedAt'
     | 'requeueReason'
+    | 'jobMessageId'
   >
 >;

@@ -18,6 +18,10 @@ export interface TransitionRequest {
   set?: ComposePatch;
   /** Also require the compose to be owned by this runner. */
   runnerId?: string;
+  /** Also require the compose's build job to be this queue message. */
+  jobMessageId?: string;
+  /** Also require the compose's attempt to be lower than this (a newer delivery takes over). */
+  attemptBelow?: number;
 }
 
 export interface PatchConditions {

@@ -1,0 +1,100 @@
+import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
+import { canTransition } from '../../compose/compose.ts';
+import type { ComposePage, ComposeStore, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
+import { ComposeExistsError } from '../../ports/compose-store.ts';
+import type { SqliteDatabase } from './sqlite.ts';
+
+interface Row {
+  doc: string;
+}
+
+/** ComposeStore on SQLite: one row per compose, the document as JSON, indexed columns for listing and reaping. */
+export class SqliteComposeStore implements ComposeStore {
+  constructor(private readonly db: SqliteDatabase) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS composes (
+        org_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        heartbeat_at TEXT,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (org_id, id)
+      );
+      CREATE INDEX IF NOT EXISTS composes_by_org_created ON composes (org_id, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS composes_by_state_heartbeat ON composes (state, heartbeat_at);
+    `);
+  }
+
+  async create(compose: Compose): Promise<void> {
+    try {
+      this.db
+        .prepare('INSERT INTO composes (org_id, id, state, created_at, heartbeat_at, doc) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(compose.orgId, compose.id, compose.state, compose.createdAt, compose.heartbeatAt ?? null, JSON.stringify(compose));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new ComposeExistsError(compose.id);
+      throw error;
+    }
+  }
+
+  async get(orgId: string, id: string): Promise<Compose | undefined> {
+    return this.read(orgId, id);
+  }
+
+  async list(orgId: string, { limit, offset }: ListOptions): Promise<ComposePage> {
+    const rows = this.db
+      .prepare('SELECT doc FROM composes WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
+      .all(orgId, limit, offset) as Row[];
+    const { total } = this.db.prepare('SELECT count(*) AS total FROM composes WHERE org_id = ?').get(orgId) as { total: number };
+    return { items: rows.map((r) => JSON.parse(r.doc) as Compose), total };
+  }
+
+  async transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined> {
+    return this.update(orgId, id, (current) => {
+      if (!request.from.includes(current.state) || !canTransition(current.state, request.to)) return undefined;
+      if (request.runnerId !== undefined && current.runnerId !== request.runnerId) return undefined;
+      if (request.jobMessageId !== undefined && current.jobMessageId !== request.jobMessageId) return undefined;
+      if (request.attemptBelow !== undefined && !(current.attempt < request.attemptBelow)) return undefined;
+      return { ...current, ...request.set, state: request.to };
+    });
+  }
+
+  async patch(orgId: string, id: string, set: ComposePatch, conditions: PatchConditions = {}): Promise<Compose | undefined> {
+    return this.update(orgId, id, (current) => {
+      if (conditions.state && !conditions.state.includes(current.state)) return undefined;
+      if (conditions.runnerId !== undefined && current.runnerId !== conditions.runnerId) return undefined;
+      return { ...current, ...set };
+    });
+  }
+
+  async listStale(states: readonly ComposeState[], before: string, limit: number): Promise<Compose[]> {
+    const marks = states.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT doc FROM composes WHERE state IN (${marks}) AND coalesce(heartbeat_at, created_at) < ? ORDER BY heartbeat_at LIMIT ?`,
+      )
+      .all(...states, before, limit) as Row[];
+    return rows.map((r) => JSON.parse(r.doc) as Compose);
+  }
+
+  private read(orgId: string, id: string): Compose | undefined {
+    const row = this.db.prepare('SELECT doc FROM composes WHERE org_id = ? AND id = ?').get(orgId, id) as Row | undefined;
+    return row ? (JSON.parse(row.doc) as Compose) : undefined;
+  }
+
+  /** Read-check-write inside one IMMEDIATE transaction, so concurrent processes cannot interleave. */
+  private update(orgId: string, id: string, change: (current: Compose) => Compose | undefined): Compose | undefined {
+    const run = this.db.transaction(() => {
+      const current = this.read(orgId, id);
+      if (!current) return undefined;
+      const next = change(current);
+      if (!next) return undefined;
+      next.updatedAt = new Date().toISOString();
+      this.db
+        .prepare('UPDATE composes SET state = ?, heartbeat_at = ?, doc = ? WHERE org_id = ? AND id = ?')
+        .run(next.state, next.heartbeatAt ?? null, JSON.stringify(next), orgId, id);
+      return next;
+    });
+    return run.immediate();
+  }
+}

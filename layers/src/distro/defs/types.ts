@@ -1,0 +1,2 @@
+export type ImageTypeDef = any;
+export type DefaultRepository = any;
