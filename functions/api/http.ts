@@ -1,0 +1,116 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { HttpError, ValidationError } from '../../layers/src/errors.ts';
+import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+
+export const API_BASE = '/api/image-builder/v1';
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface RequestContext {
+  deps: ServiceDeps;
+  orgId: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** Parsed JSON body (undefined when there is none). */
+  body: unknown;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below API_BASE in OpenAPI form, e.g. /composes/{composeId}. */
+  path: string;
+  operationId: string;
+  /** No organization needed (and no authorizer in AWS). */
+  public?: boolean;
+  handle(ctx: RequestContext): Promise<Reply>;
+}
+
+export interface ApiOptions {
+  /** Local mode: take the organization from `X-Org-Id` (default `local`). AWS: from the JWT claim `org_id`. */
+  orgFromHeader: boolean;
+}
+
+const ORG_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const errorBody = (title: string, detail: string) => ({ errors: [{ title, detail }] });
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResultV2 => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+const compileRoute = (route: Route) => {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { route, names, regex: new RegExp(`^${API_BASE.replace(/\//g, '\\/')}${pattern}/?$`) };
+};
+
+function organizationOf(event: APIGatewayProxyEventV2, options: ApiOptions): string {
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer?.jwt?.claims;
+  const org = options.orgFromHeader ? (headers['x-org-id'] ?? 'local') : String(claims?.org_id ?? '');
+  if (!org) throw new HttpError(401, 'Unauthorized', 'the token carries no org_id claim');
+  if (!ORG_ID.test(org)) throw new ValidationError('X-Org-Id', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  return org;
+}
+
+function parseBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'Payload too large', `request body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, 'Bad request', `request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** One Lambda handler (API Gateway HTTP API, payload v2) serving `routes`; the same handler runs in local mode. */
+export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], options: ApiOptions) {
+  const compiled = routes.map(compileRoute);
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+    .use({
+      onError: async (request) => {
+        const error = request.error;
+        if (error instanceof HttpError) {
+          request.response = json(error.status, errorBody(error.title, error.message));
+        } else {
+          deps.log.error('request failed', { error, path: request.event.rawPath });
+          request.response = json(500, errorBody('Internal server error', 'the request could not be completed; it has been logged'));
+        }
+      },
+    })
+    .handler(async (event) => {
+      const method = event.requestContext.http.method.toUpperCase();
+      const path = event.rawPath;
+      const candidates = compiled.filter((c) => c.regex.test(path));
+      if (candidates.length === 0) throw new HttpError(404, 'Not found', `no route for ${path}`);
+      const match = candidates.find((c) => c.route.method === method);
+      if (!match) {
+        throw new HttpError(405, 'Method not allowed', `${method} is not allowed on ${path} (allowed: ${candidates.map((c) => c.route.method).join(', ')})`);
+      }
+      const values = path.match(match.regex)?.slice(1) ?? [];
+      const params = Object.fromEntries(match.names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]));
+      const ctx: RequestContext = {
+        deps,
+        orgId: match.route.public ? '' : organizationOf(event, options),
+        params,
+        query: Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, String(v ?? "")])),
+        body: parseBody(event),
+      };
+      const reply = await match.route.handle(ctx);
+      return json(reply.status, reply.body, reply.headers);
+    });
+}

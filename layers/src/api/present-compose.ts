@@ -1,0 +1,63 @@
+import type { Compose } from '../compose/compose.ts';
+import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
+import type { components } from './generated/openapi-types.ts';
+
+type ImageStatus = components['schemas']['ImageStatus'];
+type ComposeStatus = components['schemas']['ComposeStatus'];
+
+/** Internal state → the Image Builder `image_status.status` enum; cancelled is a failure that says so. */
+export function imageStatusOf(compose: Compose): ImageStatus['status'] {
+  switch (compose.state) {
+    case 'pending':
+    case 'queued':
+      return 'pending';
+    case 'building':
+      return 'building';
+    case 'uploading':
+      return 'uploading';
+    case 'success':
+      return 'success';
+    case 'failure':
+    case 'cancelled':
+      return 'failure';
+  }
+}
+
+export interface PresentOptions {
+  /** Presigned download URL per artifact name (only for successful composes). */
+  urls?: Record<string, string>;
+}
+
+export function presentComposeStatus(compose: Compose, options: PresentOptions = {}): ComposeStatus {
+  const status = imageStatusOf(compose);
+  const image: ImageStatus = { status };
+  if (compose.progress) {
+    const { done, total, subprogress, pipeline, stage } = compose.progress;
+    image.progress = { done, total, ...(subprogress ? { subprogress } : {}), ...(pipeline ? { pipeline } : {}), ...(stage ? { stage } : {}) };
+  }
+  if (compose.state === 'cancelled') {
+    image.error = compose.result?.error ?? composeError(ComposeErrorId.Cancelled, 'compose was cancelled');
+  } else if (compose.state === 'failure') {
+    image.error = compose.result?.error ?? composeError(ComposeErrorId.Internal, 'compose failed');
+  }
+  const primary = compose.artifacts[0];
+  if (compose.state === 'success' && primary && options.urls?.[primary.name]) {
+    image.upload_status = { status: 'success', type: compose.spec.uploadType, options: { url: options.urls[primary.name] } };
+  }
+  return {
+    image_status: image,
+    request: compose.request as ComposeStatus['request'],
+    state: compose.state,
+    created_at: compose.createdAt,
+    ...(compose.startedAt ? { started_at: compose.startedAt } : {}),
+    ...(compose.finishedAt ? { finished_at: compose.finishedAt } : {}),
+    attempt: compose.attempt,
+    artifacts: compose.artifacts.map((a) => ({
+      name: a.name,
+      size: a.size,
+      sha256: a.sha256,
+      content_type: a.contentType,
+      ...(options.urls?.[a.name] ? { url: options.urls[a.name] } : {}),
+    })),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Streaming decompression of repository metadata: gzip (node:zlib), xz (xz-decompress, WebAssembly) and zstd
+ * (node:zlib where the runtime has it, Node >= 22.15, else fzstd in pure JavaScript). Node 20's zlib has no zstd.
+ */
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import xz from 'xz-decompress';
+
+export type Compression = 'gz' | 'xz' | 'zst' | 'bz2' | 'none';
+
+export function compressionOf(location: string): Compression {
+  if (location.endsWith('.gz')) return 'gz';
+  if (location.endsWith('.xz')) return 'xz';
+  if (location.endsWith('.zst') || location.endsWith('.zstd')) return 'zst';
+  if (location.endsWith('.bz2')) return 'bz2';
+  return 'none';
+}
+
+const CHUNK = 256 * 1024;
+
+/** Decompress a stream of byte chunks. */
+export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compression): AsyncGenerator<Uint8Array> {
+  switch (kind) {
+    case 'none':
+      yield* input;
+      return;
+    case 'gz': {
+      const z = zlib.createGunzip({ chunkSize: CHUNK });
+      yield* Readable.from(input).pipe(z) as AsyncIterable<Uint8Array>;
+      return;
+    }
+    case 'xz': {
+      const web = new (xz as unknown as typeof import('xz-decompress')).XzReadableStream(Readable.toWeb(Readable.from(input)) as ReadableStream<Uint8Array>);
+      yield* web as unknown as AsyncIterable<Uint8Array>;
+      return;
+    }
+    case 'zst': {
+      const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream })
+        .createZstdDecompress;
+      if (native) {
+        yield* Readable.from(input).pipe(native()) as unknown as AsyncIterable<Uint8Array>;
+        return;
+      }
+      yield* fzstdStream(input);
+      return;
+    }
+    case 'bz2':
+      throw new Error('bzip2-compressed metadata is not supported');
+  }
+}
+
+async function* fzstdStream(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const d = new ZstdDecompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const c of input) {
+    d.push(c);
+    while (out.length) yield out.shift()!;
+  }
+  d.push(new Uint8Array(0), true);
+  while (out.length) yield out.shift()!;
+}

@@ -1,0 +1,488 @@
+/**
+ * The compact, serializable index of one repository revision: packages, their dependencies and lookup tables, all in
+ * typed arrays over one buffer so that a stored index loads without parsing (strings are decoded on demand).
+ */
+
+export const DEP_KINDS = [
+  'provides',
+  'requires',
+  'conflicts',
+  'obsoletes',
+  'recommends',
+  'suggests',
+  'supplements',
+  'enhances',
+] as const;
+export type DepKind = (typeof DEP_KINDS)[number];
+export const KIND: Record<DepKind, number> = Object.fromEntries(DEP_KINDS.map((k, i) => [k, i])) as Record<DepKind, number>;
+
+/** Dependency flag bits, as libsolv: GT=1, EQ=2, LT=4; PRE marks Requires(pre/post/...). */
+export const REL_GT = 1;
+export const REL_EQ = 2;
+export const REL_LT = 4;
+export const DEP_PRE = 8;
+/** The name string is a rich (boolean) dependency expression. */
+export const DEP_RICH = 16;
+
+/** Per-package fields (string ids unless noted), stride of the `pkgs` array. */
+export const P_NAME = 0;
+export const P_EPOCH = 1; // number
+export const P_VERSION = 2;
+export const P_RELEASE = 3;
+export const P_ARCH = 4;
+export const P_CHECKSUM = 5; // "algo:hex"
+export const P_LOCATION = 6; // href
+export const P_BASE = 7; // xml:base, 0 = none
+export const P_SUMMARY = 8;
+export const P_LICENSE = 9;
+export const P_SOURCERPM = 10;
+export const P_URL = 11;
+export const P_DESCRIPTION = 12;
+export const P_SIZE = 13; // number (package size; low 32 bits)
+export const P_STRIDE = 14;
+
+const MAGIC = 'IBSDEPIX';
+const FORMAT_VERSION = 1;
+
+export interface IndexMeta {
+  /** repomd revision checksum the index was built from. */
+  revision: string;
+  /** Free-form data carried with the index (repository id, filelists location, comps...). */
+  [key: string]: unknown;
+}
+
+export interface CompsGroupPackage {
+  name: string;
+  type: 'mandatory' | 'default' | 'optional' | 'conditional';
+  requires?: string;
+  basearchonly?: boolean;
+}
+export interface CompsGroup {
+  id: string;
+  name: string;
+  description?: string;
+  packages: CompsGroupPackage[];
+}
+export interface CompsEnvironment {
+  id: string;
+  name: string;
+  description?: string;
+  groups: string[];
+  optionalGroups: string[];
+}
+export interface Comps {
+  groups: CompsGroup[];
+  environments: CompsEnvironment[];
+}
+
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+/** FNV-1a over bytes. */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    h ^= bytes[i];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Read side of an index. */
+export class RepoIndex {
+  readonly meta: IndexMeta;
+  readonly packageCount: number;
+  readonly stringCount: number;
+  private readonly strBytes: Uint8Array;
+  private readonly strOff: Uint32Array;
+  private readonly strHash: Uint32Array;
+  private readonly strCache: (string | undefined)[];
+  readonly pkgs: Uint32Array;
+  readonly depOff: Uint32Array[]; // per kind, length packageCount+1 (offsets in dep triples)
+  readonly deps: Uint32Array; // triples: name, flags, evr (0 = none)
+  private readonly wpOff: Uint32Array;
+  private readonly wpData: Uint32Array;
+  private readonly wcOff: Uint32Array;
+  private readonly wcData: Uint32Array;
+  private readonly woOff: Uint32Array;
+  private readonly woData: Uint32Array;
+  private scratch = new Uint8Array(1024);
+
+  constructor(sections: Record<string, Uint8Array | Uint32Array>, meta: IndexMeta) {
+    this.meta = meta;
+    this.strBytes = sections.strBytes as Uint8Array;
+    this.strOff = sections.strOff as Uint32Array;
+    this.strHash = sections.strHash as Uint32Array;
+    this.pkgs = sections.pkgs as Uint32Array;
+    this.deps = sections.deps as Uint32Array;
+    this.depOff = DEP_KINDS.map((k) => sections[`depOff_${k}`] as Uint32Array);
+    this.wpOff = sections.wpOff as Uint32Array;
+    this.wpData = sections.wpData as Uint32Array;
+    this.wcOff = sections.wcOff as Uint32Array;
+    this.wcData = sections.wcData as Uint32Array;
+    this.woOff = sections.woOff as Uint32Array;
+    this.woData = sections.woData as Uint32Array;
+    this.packageCount = this.pkgs.length / P_STRIDE;
+    this.stringCount = this.strOff.length - 1;
+    this.strCache = new Array(this.stringCount);
+  }
+
+  str(id: number): string {
+    let s = this.strCache[id];
+    if (s === undefined) {
+      s = textDecoder.decode(this.strBytes.subarray(this.strOff[id], this.strOff[id + 1]));
+      this.strCache[id] = s;
+    }
+    return s;
+  }
+
+  /** The string id of `s`, or -1 when the index does not contain it. */
+  lookup(s: string): number {
+    if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
+    const { written } = textEncoder.encodeInto(s, this.scratch);
+    const n = written ?? 0;
+    const mask = this.strHash.length - 1;
+    let slot = hashBytes(this.scratch, 0, n) & mask;
+    for (;;) {
+      const e = this.strHash[slot];
+      if (e === 0) return -1;
+      const id = e - 1;
+      const a = this.strOff[id];
+      const b = this.strOff[id + 1];
+      if (b - a === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (this.strBytes[a + i] !== this.scratch[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return id;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  field(pkg: number, f: number): number {
+    return this.pkgs[pkg * P_STRIDE + f];
+  }
+
+  fieldStr(pkg: number, f: number): string {
+    return this.str(this.pkgs[pkg * P_STRIDE + f]);
+  }
+
+  /** Range [start, end) of the package's dependency triples of one kind. */
+  depRange(pkg: number, kind: number): [number, number] {
+    const off = this.depOff[kind];
+    return [off[pkg], off[pkg + 1]];
+  }
+
+  private csr(off: Uint32Array, data: Uint32Array, nameId: number): Uint32Array {
+    if (nameId < 0 || nameId >= this.stringCount) return EMPTY;
+    return data.subarray(off[nameId], off[nameId + 1]);
+  }
+
+  /** Packages with a Provides (or a file in primary) named `nameId`. */
+  providersOf(nameId: number): Uint32Array {
+    return this.csr(this.wpOff, this.wpData, nameId);
+  }
+  /** Packages with a Conflicts on the name `nameId`. */
+  conflictersOf(nameId: number): Uint32Array {
+    return this.csr(this.wcOff, this.wcData, nameId);
+  }
+  /** Packages with an Obsoletes on the name `nameId`. */
+  obsoletersOf(nameId: number): Uint32Array {
+    return this.csr(this.woOff, this.woData, nameId);
+  }
+
+  comps(): Comps | undefined {
+    return this.meta.comps as Comps | undefined;
+  }
+
+  serialize(): Uint8Array {
+    const sections: Record<string, Uint8Array | Uint32Array> = {
+      strBytes: this.strBytes,
+      strOff: this.strOff,
+      strHash: this.strHash,
+      pkgs: this.pkgs,
+      deps: this.deps,
+      wpOff: this.wpOff,
+      wpData: this.wpData,
+      wcOff: this.wcOff,
+      wcData: this.wcData,
+      woOff: this.woOff,
+      woData: this.woData,
+    };
+    DEP_KINDS.forEach((k, i) => (sections[`depOff_${k}`] = this.depOff[i]));
+    return packSections(sections, this.meta);
+  }
+
+  static deserialize(buf: Uint8Array): RepoIndex {
+    const { sections, meta } = unpackSections(buf);
+    return new RepoIndex(sections, meta as IndexMeta);
+  }
+}
+
+const EMPTY = new Uint32Array(0);
+
+/** Layout: MAGIC(8) | u32 version | u32 headerLen | header JSON | pad to 8 | sections (each 8-aligned). */
+export function packSections(sections: Record<string, Uint8Array | Uint32Array>, meta: unknown): Uint8Array {
+  const entries = Object.entries(sections);
+  const table: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[] = [];
+  let offset = 0;
+  for (const [name, arr] of entries) {
+    table.push({ name, type: arr instanceof Uint32Array ? 'u32' : 'u8', offset, length: arr.length });
+    offset += align8(arr.byteLength);
+  }
+  const header = textEncoder.encode(JSON.stringify({ meta, sections: table }));
+  const headStart = 16;
+  const dataStart = align8(headStart + header.length);
+  const out = new Uint8Array(dataStart + offset);
+  out.set(textEncoder.encode(MAGIC), 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, FORMAT_VERSION, true);
+  dv.setUint32(12, header.length, true);
+  out.set(header, headStart);
+  entries.forEach(([, arr], i) => {
+    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), dataStart + table[i].offset);
+  });
+  return out;
+}
+
+export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint32Array>; meta: unknown } {
+  // Typed array views need 4-byte alignment of the underlying offset.
+  const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
+  if (buf.length < 16 || textDecoder.decode(buf.subarray(0, 8)) !== MAGIC) throw new Error('not a depsolve index blob');
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== FORMAT_VERSION) throw new Error(`unsupported depsolve index format ${version}`);
+  const headerLen = dv.getUint32(12, true);
+  const header = JSON.parse(textDecoder.decode(buf.subarray(16, 16 + headerLen))) as {
+    meta: unknown;
+    sections: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[];
+  };
+  const dataStart = align8(16 + headerLen);
+  const sections: Record<string, Uint8Array | Uint32Array> = {};
+  for (const s of header.sections) {
+    const at = buf.byteOffset + dataStart + s.offset;
+    if (dataStart + s.offset + s.length * (s.type === 'u32' ? 4 : 1) > buf.length) throw new Error('truncated depsolve index blob');
+    sections[s.name] = s.type === 'u32' ? new Uint32Array(buf.buffer, at, s.length) : new Uint8Array(buf.buffer, at, s.length);
+  }
+  return { sections, meta: header.meta };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Growable Uint32 array. */
+class U32Builder {
+  a = new Uint32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Uint32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+  done(): Uint32Array {
+    return this.a.slice(0, this.n);
+  }
+}
+
+export interface BuilderPackage {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  checksum: string;
+  location: string;
+  base?: string;
+  summary?: string;
+  license?: string;
+  sourcerpm?: string;
+  url?: string;
+  description?: string;
+  size?: number;
+}
+
+/** Write side: packages are added one at a time as the XML streams by. */
+export class RepoIndexBuilder {
+  private readonly strIds = new Map<string, number>();
+  private readonly strList: string[] = [''];
+  private readonly pkgs = new U32Builder();
+  private readonly deps = new U32Builder();
+  private readonly depOff: U32Builder[] = DEP_KINDS.map(() => new U32Builder());
+  private count = 0;
+  private current = -1;
+  private currentKind = -1;
+
+  constructor() {
+    this.strIds.set('', 0);
+  }
+
+  intern(s: string | undefined): number {
+    if (!s) return 0;
+    let id = this.strIds.get(s);
+    if (id === undefined) {
+      id = this.strList.length;
+      this.strList.push(s);
+      this.strIds.set(s, id);
+    }
+    return id;
+  }
+
+  /** Start a package; its dependencies must then be added kind by kind, in DEP_KINDS order. */
+  beginPackage(p: BuilderPackage): void {
+    const fields = new Array<number>(P_STRIDE).fill(0);
+    fields[P_NAME] = this.intern(p.name);
+    fields[P_EPOCH] = p.epoch;
+    fields[P_VERSION] = this.intern(p.version);
+    fields[P_RELEASE] = this.intern(p.release);
+    fields[P_ARCH] = this.intern(p.arch);
+    fields[P_CHECKSUM] = this.intern(p.checksum);
+    fields[P_LOCATION] = this.intern(p.location);
+    fields[P_BASE] = this.intern(p.base);
+    fields[P_SUMMARY] = this.intern(p.summary);
+    fields[P_LICENSE] = this.intern(p.license);
+    fields[P_SOURCERPM] = this.intern(p.sourcerpm);
+    fields[P_URL] = this.intern(p.url);
+    fields[P_DESCRIPTION] = this.intern(p.description);
+    fields[P_SIZE] = (p.size ?? 0) >>> 0;
+    for (const f of fields) this.pkgs.push(f);
+    this.current = this.count++;
+    this.currentKind = -1;
+  }
+
+  /** Add dependencies of one kind (kinds in ascending order; each kind at most once per package). */
+  addDeps(kind: number, deps: { name: string; flags: number; evr?: string }[]): void {
+    this.advanceKind(kind);
+    for (const d of deps) {
+      this.deps.push(this.intern(d.name));
+      this.deps.push(d.flags);
+      this.deps.push(this.intern(d.evr));
+    }
+  }
+
+  private advanceKind(kind: number): void {
+    if (kind <= this.currentKind) throw new Error('dependency kinds must be added in order');
+    for (let k = this.currentKind + 1; k <= kind; k++) this.depOff[k].push(this.deps.n / 3);
+    this.currentKind = kind;
+  }
+
+  endPackage(): void {
+    this.advanceKind(DEP_KINDS.length - 1);
+    this.current = -1;
+  }
+
+  get packageCount(): number {
+    return this.count;
+  }
+
+  finish(meta: IndexMeta): RepoIndex {
+    const nStr = this.strList.length;
+    // String table.
+    const encoded: Uint8Array[] = new Array(nStr);
+    let total = 0;
+    for (let i = 0; i < nStr; i++) {
+      encoded[i] = textEncoder.encode(this.strList[i]);
+      total += encoded[i].length;
+    }
+    const strBytes = new Uint8Array(total);
+    const strOff = new Uint32Array(nStr + 1);
+    let o = 0;
+    for (let i = 0; i < nStr; i++) {
+      strOff[i] = o;
+      strBytes.set(encoded[i], o);
+      o += encoded[i].length;
+    }
+    strOff[nStr] = o;
+    let size = 1;
+    while (size < nStr * 2) size <<= 1;
+    const strHash = new Uint32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < nStr; i++) {
+      let slot = hashBytes(strBytes, strOff[i], strOff[i + 1]) & mask;
+      while (strHash[slot] !== 0) slot = (slot + 1) & mask;
+      strHash[slot] = i + 1;
+    }
+
+    const deps = this.deps.done();
+    const depOff = this.depOff.map((b) => {
+      b.push(deps.length / 3);
+      return b.done();
+    });
+    const n = this.count;
+    // Reverse tables by dependency name: who provides / conflicts / obsoletes.
+    const reverse = (kind: number): [Uint32Array, Uint32Array] => {
+      const off = depOff[kind];
+      const counts = new Uint32Array(nStr + 1);
+      for (let p = 0; p < n; p++) {
+        let last = -1;
+        for (let d = off[p]; d < off[p + 1]; d++) {
+          const name = deps[d * 3];
+          if (name !== last) counts[name]++;
+          last = name;
+        }
+      }
+      const start = new Uint32Array(nStr + 1);
+      let acc = 0;
+      for (let i = 0; i < nStr; i++) {
+        start[i] = acc;
+        acc += counts[i];
+      }
+      start[nStr] = acc;
+      const data = new Uint32Array(acc);
+      const fill = start.slice(0, nStr);
+      for (let p = 0; p < n; p++) {
+        let last = -1;
+        for (let d = off[p]; d < off[p + 1]; d++) {
+          const name = deps[d * 3];
+          // Consecutive duplicates are skipped; a package may still appear twice for non-adjacent same names.
+          if (name !== last && (data[fill[name] - 1] !== p || fill[name] === start[name])) data[fill[name]++] = p;
+          last = name;
+        }
+      }
+      // Compact away the slots left unused by duplicate suppression.
+      return compactCsr(start, fill, data);
+    };
+    const [wpOff, wpData] = reverse(KIND.provides);
+    const [wcOff, wcData] = reverse(KIND.conflicts);
+    const [woOff, woData] = reverse(KIND.obsoletes);
+    const sections: Record<string, Uint8Array | Uint32Array> = {
+      strBytes,
+      strOff,
+      strHash,
+      pkgs: this.pkgs.done(),
+      deps,
+      wpOff,
+      wpData,
+      wcOff,
+      wcData,
+      woOff,
+      woData,
+    };
+    DEP_KINDS.forEach((k, i) => (sections[`depOff_${k}`] = depOff[i]));
+    return new RepoIndex(sections, meta);
+  }
+}
+
+function compactCsr(start: Uint32Array, fill: Uint32Array, data: Uint32Array): [Uint32Array, Uint32Array] {
+  const n = fill.length;
+  const off = new Uint32Array(n + 1);
+  let used = 0;
+  for (let i = 0; i < n; i++) used += fill[i] - start[i];
+  if (used === data.length) return [start, data];
+  const out = new Uint32Array(used);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    off[i] = o;
+    out.set(data.subarray(start[i], fill[i]), o);
+    o += fill[i] - start[i];
+  }
+  off[n] = o;
+  return [off, out];
+}

@@ -1,0 +1,157 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import type { Compose, ImageRequestSpec } from '../compose/compose.ts';
+import { isFinalState } from '../compose/compose.ts';
+import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
+import { logPrefix, packagesKey } from '../compose/blob-keys.ts';
+import type { ManifestJob } from '../compose/jobs.ts';
+import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
+import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { ServiceDeps } from './deps.ts';
+
+/** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
+export interface AcceptedComposeRequest {
+  distribution: string;
+  image_name?: string;
+  client_id?: string;
+  image_requests: { architecture: string; image_type: string; size?: number; upload_request?: { type: string } }[];
+  customizations?: unknown;
+}
+
+/** Checks what the schema cannot (distribution, architecture, image type, customizations) and returns the spec. */
+export function resolveImageRequest(request: AcceptedComposeRequest): ImageRequestSpec {
+  const [image] = request.image_requests;
+  const distro = findDistribution(request.distribution);
+  const arch = findArchitecture(distro, image.architecture, 'image_requests[0].architecture');
+  const imageType = findImageType(distro, arch, image.image_type, 'image_requests[0].image_type');
+  const blueprint = blueprintFromApiCustomizations(request.customizations);
+  imageType.validate({
+    distribution: distro.name,
+    architecture: arch.name,
+    imageType: imageType.name,
+    size: image.size ?? 0,
+    blueprint,
+    seed: '',
+  });
+  return {
+    distribution: distro.name,
+    architecture: arch.name,
+    imageType: imageType.name,
+    size: image.size ?? 0,
+    uploadType: image.upload_request?.type ?? 'aws.s3',
+  };
+}
+
+/** Validates, stores the compose as `pending` and sends its manifest job. Nothing is written for a rejected request. */
+export async function createCompose(deps: ServiceDeps, orgId: string, request: AcceptedComposeRequest): Promise<Compose> {
+  const spec = resolveImageRequest(request);
+  const now = new Date().toISOString();
+  const compose: Compose = {
+    id: randomUUID(),
+    orgId,
+    request: request as unknown as Record<string, unknown>,
+    spec,
+    imageName: request.image_name,
+    clientId: request.client_id ?? 'api',
+    state: 'pending',
+    createdAt: now,
+    updatedAt: now,
+    attempt: 0,
+    artifacts: [],
+    seed: randomBytes(16).toString('hex'),
+  };
+  await deps.store.create(compose);
+  const job: ManifestJob = { kind: 'manifest', orgId, composeId: compose.id };
+  try {
+    await deps.queue.send('manifest', job);
+  } catch (error) {
+    // The compose must not wait forever for a job that was never queued.
+    await deps.store.transition(orgId, compose.id, {
+      from: ['pending'],
+      to: 'failure',
+      set: { finishedAt: new Date().toISOString(), result: { success: false, error: composeError(ComposeErrorId.Internal, 'could not queue the manifest job') } },
+    });
+    throw new Error(`could not queue the manifest job of compose ${compose.id}`, { cause: error });
+  }
+  deps.log.info('compose accepted', { orgId, composeId: compose.id, ...spec });
+  return compose;
+}
+
+export async function getCompose(deps: ServiceDeps, orgId: string, id: string): Promise<Compose> {
+  const compose = await deps.store.get(orgId, id);
+  if (!compose) throw new NotFoundError(`compose ${id} not found`);
+  return compose;
+}
+
+/**
+ * Cancels at once while no runner owns the compose; otherwise records the request, and the runner stops osbuild and
+ * records `cancelled` itself (it is the only one who can clean up).
+ */
+export async function cancelCompose(deps: ServiceDeps, orgId: string, id: string): Promise<Compose> {
+  const now = new Date().toISOString();
+  for (;;) {
+    const compose = await getCompose(deps, orgId, id);
+    if (isFinalState(compose.state)) throw new ConflictError(`compose ${id} already finished (${compose.state})`);
+    if (compose.state === 'pending' || compose.state === 'queued') {
+      const cancelled = await deps.store.transition(orgId, id, {
+        from: [compose.state],
+        to: 'cancelled',
+        set: { finishedAt: now, cancelRequestedAt: now, result: { success: false, error: composeError(ComposeErrorId.Cancelled, 'compose was cancelled') } },
+      });
+      if (cancelled) return cancelled;
+    } else {
+      const marked = await deps.store.patch(orgId, id, { cancelRequestedAt: compose.cancelRequestedAt ?? now }, { state: [compose.state] });
+      if (marked) return marked;
+    }
+    // The state moved under us (a runner claimed it): look again.
+  }
+}
+
+export interface LogSlice {
+  offset: number;
+  nextOffset: number;
+  complete: boolean;
+  text: string;
+}
+
+const MAX_LOG_SLICE = 1024 * 1024;
+
+/** The build log from `offset`, across the log chunks the runner appended. */
+export async function readComposeLogs(deps: ServiceDeps, orgId: string, id: string, offset: number): Promise<LogSlice> {
+  const compose = await getCompose(deps, orgId, id);
+  const chunks = await deps.blobs.list(logPrefix(orgId, id));
+  const parts: Buffer[] = [];
+  let position = 0;
+  let taken = 0;
+  for (const chunk of chunks) {
+    const end = position + chunk.size;
+    if (end > offset && taken < MAX_LOG_SLICE) {
+      const stream = await deps.blobs.get(chunk.key, { start: Math.max(0, offset - position) });
+      if (stream) {
+        const data = Buffer.from(await text(stream));
+        const part = data.subarray(0, MAX_LOG_SLICE - taken);
+        parts.push(part);
+        taken += part.length;
+      }
+    }
+    position = end;
+  }
+  return {
+    offset,
+    nextOffset: offset + taken,
+    complete: isFinalState(compose.state) && offset + taken >= position,
+    text: Buffer.concat(parts).toString('utf8'),
+  };
+}
+
+export async function readManifests(deps: ServiceDeps, compose: Compose): Promise<unknown[]> {
+  if (!compose.manifestKey) return [];
+  const stream = await deps.blobs.get(compose.manifestKey);
+  return stream ? [JSON.parse(await text(stream))] : [];
+}
+
+export async function readPackages(deps: ServiceDeps, compose: Compose): Promise<unknown[]> {
+  const stream = await deps.blobs.get(packagesKey(compose.orgId, compose.id));
+  return stream ? (JSON.parse(await text(stream)) as unknown[]) : [];
+}

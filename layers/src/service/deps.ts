@@ -1,0 +1,23 @@
+import type { BlobStore } from '../ports/blob-store.ts';
+import type { ComposeStore } from '../ports/compose-store.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
+import type { Depsolver } from '../packages/package-set.ts';
+import type { Logger } from '../log/logger.ts';
+
+/** What the use cases need; each deployment's composition root provides it (local/, functions/aws). */
+export interface ServiceDeps {
+  store: ComposeStore;
+  blobs: BlobStore;
+  queue: JobQueue;
+  /** Absent only where no distribution needs packages (e.g. tests of the test distro). */
+  depsolver?: Depsolver;
+  log: Logger;
+  config: ServiceConfig;
+}
+
+export interface ServiceConfig {
+  /** Seconds a download URL stays valid. */
+  downloadUrlTtlSeconds: number;
+  version: string;
+  buildCommit?: string;
+}

@@ -1,0 +1,97 @@
+import type { Compose } from '../compose/compose.ts';
+import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
+import { manifestKey, packagesKey } from '../compose/blob-keys.ts';
+import type { BuildJob, ManifestJob } from '../compose/jobs.ts';
+import { buildQueueFor } from '../ports/job-queue.ts';
+import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
+import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
+import type { ManifestRequest } from '../distro/distribution.ts';
+import type { ResolvedPackage } from '../packages/package-set.ts';
+import { serializeManifest } from '../manifest/manifest.ts';
+import { HttpError } from '../errors.ts';
+import type { ServiceDeps } from './deps.ts';
+
+export type ManifestJobOutcome = 'queued' | 'skipped' | 'failed';
+
+/** Builds the ManifestRequest of a stored compose: the single place where request → manifest inputs happens. */
+export function manifestRequestOf(compose: Pick<Compose, 'spec' | 'request' | 'seed'>): ManifestRequest {
+  return {
+    distribution: compose.spec.distribution,
+    architecture: compose.spec.architecture,
+    imageType: compose.spec.imageType,
+    size: compose.spec.size,
+    blueprint: blueprintFromApiCustomizations(compose.request.customizations),
+    seed: compose.seed,
+  };
+}
+
+/** Resolves the request's package sets through the depsolver (none for images without packages). */
+export async function resolvePackages(deps: Pick<ServiceDeps, 'depsolver'>, request: ManifestRequest) {
+  const distro = findDistribution(request.distribution);
+  const arch = findArchitecture(distro, request.architecture);
+  const imageType = findImageType(distro, arch, request.imageType);
+  const sets = imageType.packageSets(request);
+  let packages: Record<string, ResolvedPackage[]> = {};
+  if (Object.keys(sets).length > 0) {
+    if (!deps.depsolver) throw new Error(`no depsolver configured, but ${distro.name} ${imageType.name} needs packages`);
+    packages = await deps.depsolver.resolve({ architecture: arch.name, releasever: distro.releasever, sets });
+  }
+  return { imageType, packages };
+}
+
+/**
+ * The manifest worker's job: generate the manifest, store it, send the build job, mark the compose `queued`.
+ * Idempotent: a redelivered job for a compose that already moved on does nothing.
+ * Client-independent failures (depsolve, generation) fail the compose with the reason; infrastructure errors throw so
+ * the queue redelivers the job.
+ */
+export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJob): Promise<ManifestJobOutcome> {
+  const log = deps.log.child({ orgId: job.orgId, composeId: job.composeId });
+  const compose = await deps.store.get(job.orgId, job.composeId);
+  if (!compose || compose.state !== 'pending') {
+    log.info('manifest job skipped', { state: compose?.state ?? 'missing' });
+    return 'skipped';
+  }
+  const request = manifestRequestOf(compose);
+  let generated;
+  let packages: Record<string, ResolvedPackage[]>;
+  try {
+    const resolved = await resolvePackages(deps, request);
+    packages = resolved.packages;
+    generated = resolved.imageType.generate(request, packages);
+  } catch (error) {
+    if (isInfrastructureError(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    const id = (error as { name?: string }).name === 'DepsolveError' ? ComposeErrorId.Depsolve : ComposeErrorId.ManifestGeneration;
+    await deps.store.transition(job.orgId, job.composeId, {
+      from: ['pending'],
+      to: 'failure',
+      set: { finishedAt: new Date().toISOString(), result: { success: false, error: composeError(id, message) } },
+    });
+    log.warn('manifest generation failed', { error });
+    return 'failed';
+  }
+
+  const key = manifestKey(job.orgId, job.composeId);
+  await deps.blobs.put(key, serializeManifest(generated.manifest), { contentType: 'application/json' });
+  await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(Object.values(packages).flat()), {
+    contentType: 'application/json',
+  });
+  const build: BuildJob = { kind: 'build', orgId: job.orgId, composeId: job.composeId };
+  // Send before the transition: a crash in between redelivers this job, and the runner drops the duplicate build job.
+  await deps.queue.send(buildQueueFor(compose.spec.architecture), build);
+  const queued = await deps.store.transition(job.orgId, job.composeId, {
+    from: ['pending'],
+    to: 'queued',
+    set: { manifestKey: key, exports: generated.exports },
+  });
+  log.info(queued ? 'compose queued for build' : 'compose changed while generating its manifest', { exports: generated.exports });
+  return queued ? 'queued' : 'skipped';
+}
+
+/** Errors worth a retry (storage, network) rather than a failed compose. */
+const isInfrastructureError = (error: unknown): boolean => {
+  if (error instanceof HttpError) return false;
+  const name = (error as { name?: string })?.name ?? '';
+  return name === 'TimeoutError' || name === 'ServiceUnavailable' || (error as { $retryable?: unknown })?.$retryable !== undefined;
+};
