@@ -35,7 +35,7 @@ export class FsBlobStore implements BlobStore {
   private readonly meta: string;
   private readonly tmp: string;
 
-  constructor(private readonly options: FsBlobStoreOptions) {
+  constructor(private options: FsBlobStoreOptions) {
     this.objects = join(options.root, 'objects');
     this.meta = join(options.root, 'meta');
     this.tmp = join(options.root, 'tmp');
@@ -102,6 +102,11 @@ export class FsBlobStore implements BlobStore {
     if (filename) url.searchParams.set('filename', filename);
     url.searchParams.set('signature', this.sign(key, expires, filename));
     return url.toString();
+  }
+
+  /** The local API's address is known only once it listens (port 0 in tests). */
+  setPublicBaseUrl(publicBaseUrl: string): void {
+    this.options = { ...this.options, publicBaseUrl };
   }
 
   /** Checks a download URL's signature and expiry (the local gateway serves `/_blobs/` with it). */

@@ -1,0 +1,288 @@
+/**
+ * The pool: all packages of the repositories taking part in one resolution, numbered 1..n in repository order then
+ * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
+ */
+import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
+import {
+  DEP_KINDS,
+  KIND,
+  P_ARCH,
+  P_BASE,
+  P_CHECKSUM,
+  P_EPOCH,
+  P_LICENSE,
+  P_LOCATION,
+  P_NAME,
+  P_RELEASE,
+  P_SOURCERPM,
+  P_SUMMARY,
+  P_VERSION,
+  type DepKind,
+  type RepoIndex,
+} from './repo-index.ts';
+import { parseEvr, type Evr } from './rpm-version.ts';
+import { archScore } from './arch.ts';
+
+export interface PoolRepo {
+  id: string;
+  index: RepoIndex;
+  /** File index (filelists), when loaded. */
+  files?: RepoIndex;
+  /** libsolv priority: higher wins (dnf's priority negated). */
+  priority: number;
+  /** libsolv subpriority: higher wins (dnf's cost negated). */
+  subpriority: number;
+  /** Base URL for package locations. */
+  baseurl: string;
+  checkGpg?: boolean;
+}
+
+/** Thrown when a file dependency needs a repository's filelists, which the caller loads before solving again. */
+export class NeedFilelists extends Error {
+  constructor(readonly repoIds: string[]) {
+    super(`filelists needed for ${repoIds.join(', ')}`);
+  }
+}
+
+const PRIMARY_FILE_RE = /^(\/etc\/|.*bin\/|\/usr\/lib\/sendmail$)/;
+
+export class Pool {
+  readonly repos: PoolRepo[];
+  /** First package id of each repository (ids start at 1). */
+  private readonly offsets: number[];
+  readonly size: number; // number of packages + 1
+  /** 0 = not installable (wrong arch or excluded), 1 = noarch, 2 = base arch. */
+  readonly score: Uint8Array;
+  private readonly nameCache: (string | undefined)[];
+  private readonly evrCache: (Evr | undefined)[];
+  private readonly depCache = new Map<number, Dep[]>();
+  private readonly providesCache = new Map<string, Int32Array>();
+  private readonly supplementing: number[] = [];
+
+  constructor(repos: PoolRepo[], arch: string, excludes: string[] = []) {
+    this.repos = repos;
+    this.offsets = [];
+    let n = 1;
+    for (const r of repos) {
+      this.offsets.push(n);
+      n += r.index.packageCount;
+    }
+    this.size = n;
+    this.score = new Uint8Array(n);
+    this.nameCache = new Array(n);
+    this.evrCache = new Array(n);
+    const excludeRes = excludes.map(globToRegExp);
+    repos.forEach((r, ri) => {
+      const idx = r.index;
+      const archIds = new Map<number, number>();
+      const off = this.offsets[ri];
+      const supOff = idx.depOff[KIND.supplements];
+      for (let i = 0; i < idx.packageCount; i++) {
+        const a = idx.field(i, P_ARCH);
+        let s = archIds.get(a);
+        if (s === undefined) {
+          s = archScore(idx.str(a), arch);
+          archIds.set(a, s);
+        }
+        if (s && excludeRes.length) {
+          const name = idx.fieldStr(i, P_NAME);
+          if (excludeRes.some((re) => re.test(name))) s = 0;
+        }
+        this.score[off + i] = s;
+        if (s && supOff[i + 1] > supOff[i]) this.supplementing.push(off + i);
+      }
+    });
+  }
+
+  private loc(p: number): [PoolRepo, number, number] {
+    // Few repositories: linear search from the end.
+    for (let r = this.offsets.length - 1; r >= 0; r--) {
+      if (p >= this.offsets[r]) return [this.repos[r], p - this.offsets[r], r];
+    }
+    throw new Error(`bad package id ${p}`);
+  }
+
+  repoOf(p: number): PoolRepo {
+    return this.loc(p)[0];
+  }
+
+  name(p: number): string {
+    let s = this.nameCache[p];
+    if (s === undefined) {
+      const [r, i] = this.loc(p);
+      s = r.index.fieldStr(i, P_NAME);
+      this.nameCache[p] = s;
+    }
+    return s;
+  }
+
+  evr(p: number): Evr {
+    let e = this.evrCache[p];
+    if (e === undefined) {
+      const [r, i] = this.loc(p);
+      e = { epoch: r.index.field(i, P_EPOCH), version: r.index.fieldStr(i, P_VERSION), release: r.index.fieldStr(i, P_RELEASE) };
+      this.evrCache[p] = e;
+    }
+    return e;
+  }
+
+  arch(p: number): string {
+    const [r, i] = this.loc(p);
+    return r.index.fieldStr(i, P_ARCH);
+  }
+
+  installable(p: number): boolean {
+    return this.score[p] !== 0;
+  }
+
+  /** `name-[epoch:]version-release.arch`, as libsolv prints a solvable. */
+  nevra(p: number): string {
+    const e = this.evr(p);
+    return `${this.name(p)}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${this.arch(p)}`;
+  }
+
+  info(p: number): {
+    checksum: string;
+    location: string;
+    base: string;
+    summary: string;
+    license: string;
+    sourcerpm: string;
+  } {
+    const [r, i] = this.loc(p);
+    const x = r.index;
+    return {
+      checksum: x.fieldStr(i, P_CHECKSUM),
+      location: x.fieldStr(i, P_LOCATION),
+      base: x.fieldStr(i, P_BASE),
+      summary: x.fieldStr(i, P_SUMMARY),
+      license: x.fieldStr(i, P_LICENSE),
+      sourcerpm: x.fieldStr(i, P_SOURCERPM),
+    };
+  }
+
+  deps(p: number, kind: DepKind): Dep[] {
+    const k = KIND[kind];
+    const key = p * DEP_KINDS.length + k;
+    let d = this.depCache.get(key);
+    if (d === undefined) {
+      const [r, i] = this.loc(p);
+      const x = r.index;
+      const [a, b] = x.depRange(i, k);
+      d = [];
+      for (let j = a; j < b; j++) {
+        const name = x.str(x.deps[j * 3]);
+        // rpmlib() dependencies are satisfied by rpm itself.
+        if (kind === 'requires' && name.startsWith('rpmlib(')) continue;
+        const evrId = x.deps[j * 3 + 2];
+        d.push(depFromIndex(name, x.deps[j * 3 + 1], evrId ? x.str(evrId) : undefined));
+      }
+      this.depCache.set(key, d);
+    }
+    return d;
+  }
+
+  /** Installable packages whose Provides (or files) satisfy a simple dependency, ascending ids. */
+  whatProvides(dep: SimpleDep): Int32Array {
+    const key = dep.flags ? `${dep.name}\0${dep.flags}\0${dep.evrText}` : dep.name;
+    let res = this.providesCache.get(key);
+    if (res) return res;
+    const out: number[] = [];
+    const needFiles: string[] = [];
+    this.repos.forEach((r, ri) => {
+      const off = this.offsets[ri];
+      const before = out.length;
+      this.collectProviders(r.index, off, dep, out);
+      if (out.length === before && dep.name.charCodeAt(0) === 47 /* / */ && !PRIMARY_FILE_RE.test(dep.name)) {
+        if (r.files) this.collectProviders(r.files, off, dep, out, true);
+        else if (r.index.meta.hasFilelists) needFiles.push(r.id);
+      }
+    });
+    if (needFiles.length) throw new NeedFilelists(needFiles);
+    res = Int32Array.from(out);
+    this.providesCache.set(key, res);
+    return res;
+  }
+
+  private collectProviders(x: RepoIndex, off: number, dep: SimpleDep, out: number[], filesOnly = false): void {
+    const nameId = x.lookup(dep.name);
+    if (nameId < 0) return;
+    const provs = x.providersOf(nameId);
+    for (let j = 0; j < provs.length; j++) {
+      const local = provs[j];
+      const p = off + local;
+      if (!this.score[p]) continue;
+      if (!dep.flags || filesOnly) {
+        out.push(p);
+        continue;
+      }
+      const [a, b] = x.depRange(local, KIND.provides);
+      for (let d = a; d < b; d++) {
+        if (x.deps[d * 3] !== nameId) continue;
+        const pflags = x.deps[d * 3 + 1] & 7;
+        const evrId = x.deps[d * 3 + 2];
+        if (rangesOverlap(pflags, evrId ? parseEvrCached(x.str(evrId)) : undefined, dep.flags, dep.evr)) {
+          out.push(p);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Installable packages named `name` whose EVR is in the range (obsoletes semantics). */
+  whatNamed(dep: SimpleDep): number[] {
+    const out: number[] = [];
+    for (const p of this.whatProvides({ kind: 'simple', name: dep.name, flags: 0 })) {
+      if (this.name(p) === dep.name && evrInRange(this.evr(p), dep.flags, dep.evr)) out.push(p);
+    }
+    return out;
+  }
+
+  /** Packages with a Conflicts / Obsoletes naming `name` (candidates to check against a package). */
+  reverse(kind: 'conflicts' | 'obsoletes', name: string): number[] {
+    const out: number[] = [];
+    this.repos.forEach((r, ri) => {
+      const id = r.index.lookup(name);
+      if (id < 0) return;
+      const list = kind === 'conflicts' ? r.index.conflictersOf(id) : r.index.obsoletersOf(id);
+      for (let j = 0; j < list.length; j++) {
+        const p = this.offsets[ri] + list[j];
+        if (this.score[p]) out.push(p);
+      }
+    });
+    return out;
+  }
+
+  /** Names this package provides (for reverse conflict lookups). */
+  provideNames(p: number): string[] {
+    const names = new Set<string>();
+    for (const d of this.deps(p, 'provides')) if (d.kind === 'simple') names.add(d.name);
+    return [...names];
+  }
+
+  /** Installable packages with Supplements. */
+  withSupplements(): readonly number[] {
+    return this.supplementing;
+  }
+
+  /** All installable packages named exactly `name`. */
+  byName(name: string): number[] {
+    return this.whatProvides({ kind: 'simple', name, flags: 0 }).filter((p) => this.name(p) === name) as unknown as number[];
+  }
+}
+
+const evrParseCache = new Map<string, Evr>();
+function parseEvrCached(s: string): Evr {
+  let e = evrParseCache.get(s);
+  if (!e) {
+    e = parseEvr(s);
+    if (evrParseCache.size > 200_000) evrParseCache.clear();
+    evrParseCache.set(s, e);
+  }
+  return e;
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re.replace(/\\\[/g, '[').replace(/\\\]/g, ']')}$`);
+}

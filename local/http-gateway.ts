@@ -1,0 +1,123 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import type { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
+import { MAX_BODY_BYTES } from '../functions/api/http.ts';
+
+type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+const lambdaContext = (requestId: string): Context =>
+  ({
+    awsRequestId: requestId,
+    functionName: 'ibs-local-api',
+    functionVersion: '$LATEST',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 30_000,
+  }) as Context;
+
+const sendJson = (res: ServerResponse, status: number, title: string, detail: string): void => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ title, detail }] }));
+};
+
+/** Reads the body, stopping at the limit so an oversized upload is refused without buffering it. */
+async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** API Gateway HTTP API (payload v2) in front of the same Lambda handler, plus signed downloads from the FsBlobStore. */
+export function createHttpGateway(handler: LambdaHandler, blobs: FsBlobStore): Server {
+  return createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
+        await serveBlob(blobs, url, res, req.method === 'HEAD');
+        return;
+      }
+      const body = await readBody(req);
+      if (body === 'too-large') {
+        sendJson(res, 413, 'Payload too large', `request body exceeds ${MAX_BODY_BYTES} bytes (1 MiB)`);
+        req.resume();
+        return;
+      }
+      const requestId = randomUUID();
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+      }
+      const event: APIGatewayProxyEventV2 = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+        requestContext: {
+          accountId: 'local',
+          apiId: 'local',
+          domainName: headers.host ?? '127.0.0.1',
+          domainPrefix: 'local',
+          http: {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            protocol: `HTTP/${req.httpVersion}`,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            userAgent: headers['user-agent'] ?? '',
+          },
+          requestId,
+          routeKey: '$default',
+          stage: '$default',
+          time: new Date().toISOString(),
+          timeEpoch: Date.now(),
+        },
+        body: body.length > 0 ? body.toString('base64') : undefined,
+        isBase64Encoded: body.length > 0,
+      };
+      const result = await handler(event, lambdaContext(requestId));
+      const response = typeof result === 'string' ? { statusCode: 200, body: result } : result;
+      res.writeHead(response.statusCode ?? 200, (response.headers ?? {}) as Record<string, string>);
+      res.end(response.isBase64Encoded && response.body ? Buffer.from(response.body, 'base64') : (response.body ?? ''));
+    } catch (error) {
+      sendJson(res, 500, 'Internal server error', (error as Error).message);
+    }
+  });
+}
+
+async function serveBlob(blobs: FsBlobStore, url: URL, res: ServerResponse, headOnly: boolean): Promise<void> {
+  const key = url.pathname.slice('/_blobs/'.length).split('/').map(decodeURIComponent).join('/');
+  const expires = Number(url.searchParams.get('expires'));
+  const filename = url.searchParams.get('filename') ?? undefined;
+  if (!blobs.verifyDownload(key, expires, filename, url.searchParams.get('signature') ?? '')) {
+    sendJson(res, 403, 'Forbidden', 'the download URL is invalid or has expired');
+    return;
+  }
+  const info = await blobs.head(key);
+  const stream = info && !headOnly ? await blobs.get(key) : undefined;
+  if (!info) {
+    sendJson(res, 404, 'Not found', 'no such object');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': info.contentType ?? 'application/octet-stream',
+    'content-length': String(info.size),
+    ...(filename ? { 'content-disposition': `attachment; filename="${filename.replace(/"/g, '')}"` } : {}),
+  });
+  if (!stream) {
+    res.end();
+    return;
+  }
+  stream.pipe(res);
+}
+
+export const listen = (server: Server, port: number, host = '127.0.0.1'): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
