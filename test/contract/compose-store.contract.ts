@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Compose } from '../../layers/src/compose/compose.ts';
+import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
+import { ComposeExistsError } from '../../layers/src/ports/compose-store.ts';
+
+export function newCompose(orgId: string, overrides: Partial<Compose> = {}): Compose {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    orgId,
+    request: { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] },
+    spec: { distribution: 'test-distro-1', architecture: 'x86_64', imageType: 'tar', size: 0, uploadType: 'aws.s3' },
+    state: 'pending',
+    createdAt: now,
+    updatedAt: now,
+    attempt: 0,
+    artifacts: [],
+    seed: 'seed',
+    ...overrides,
+  };
+}
+
+/** The ComposeStore contract: every adapter (SQLite, DynamoDB) must pass the same assertions. */
+export function describeComposeStoreContract(name: string, makeStore: () => Promise<ComposeStore>) {
+  describe(`ComposeStore contract: ${name}`, () => {
+    it('creates and reads back a compose, keyed by organization', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`);
+      await store.create(compose);
+      expect(await store.get(compose.orgId, compose.id)).toMatchObject({ id: compose.id, state: 'pending', seed: 'seed' });
+      expect(await store.get('another-org', compose.id)).toBeUndefined();
+    });
+
+    it('refuses to create the same id twice', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`);
+      await store.create(compose);
+      await expect(store.create(compose)).rejects.toBeInstanceOf(ComposeExistsError);
+    });
+
+    it('lists newest first with limit, offset and total, only for the organization', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const created: Compose[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c = newCompose(org, { createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+        created.push(c);
+        await store.create(c);
+      }
+      await store.create(newCompose(`other-${randomUUID()}`));
+      const first = await store.list(org, { limit: 2, offset: 0 });
+      expect(first.total).toBe(5);
+      expect(first.items.map((c) => c.id)).toEqual([created[4].id, created[3].id]);
+      const last = await store.list(org, { limit: 2, offset: 4 });
+      expect(last.items.map((c) => c.id)).toEqual([created[0].id]);
+    });
+
+    it('transitions only from the expected state and changes nothing otherwise', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`);
+      await store.create(compose);
+      expect(await store.transition(compose.orgId, compose.id, { from: ['queued'], to: 'building' })).toBeUndefined();
+      expect((await store.get(compose.orgId, compose.id))?.state).toBe('pending');
+      const queued = await store.transition(compose.orgId, compose.id, { from: ['pending'], to: 'queued', set: { manifestKey: 'm' } });
+      expect(queued).toMatchObject({ state: 'queued', manifestKey: 'm' });
+    });
+
+    it('enforces the lifecycle even when the caller allows the current state', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'success' });
+      await store.create(compose);
+      expect(await store.transition(compose.orgId, compose.id, { from: ['success'], to: 'building' })).toBeUndefined();
+      expect((await store.get(compose.orgId, compose.id))?.state).toBe('success');
+    });
+
+    it('lets exactly one of two concurrent claims win', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'queued' });
+      await store.create(compose);
+      const claims = await Promise.all(
+        ['runner-a', 'runner-b'].map((runnerId) =>
+          store.transition(compose.orgId, compose.id, { from: ['queued'], to: 'building', set: { runnerId, attempt: 1 } }),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('checks runner, job message and attempt conditions', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'building', runnerId: 'r1', attempt: 2, jobMessageId: 'm1' });
+      await store.create(compose);
+      const key = [compose.orgId, compose.id] as const;
+      expect(await store.transition(...key, { from: ['building'], to: 'uploading', runnerId: 'r2' })).toBeUndefined();
+      expect(await store.transition(...key, { from: ['building'], to: 'building', jobMessageId: 'm2', attemptBelow: 3 })).toBeUndefined();
+      expect(await store.transition(...key, { from: ['building'], to: 'building', jobMessageId: 'm1', attemptBelow: 2 })).toBeUndefined();
+      const takeover = await store.transition(...key, {
+        from: ['building'],
+        to: 'building',
+        jobMessageId: 'm1',
+        attemptBelow: 3,
+        set: { runnerId: 'r2', attempt: 3 },
+      });
+      expect(takeover).toMatchObject({ runnerId: 'r2', attempt: 3 });
+    });
+
+    it('patches progress only under its conditions', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'building', runnerId: 'r1' });
+      await store.create(compose);
+      const progress = { done: 1, total: 3, subprogress: { done: 2, total: 5 }, pipeline: 'os', stage: 'org.osbuild.rpm' };
+      expect(await store.patch(compose.orgId, compose.id, { progress }, { runnerId: 'r2' })).toBeUndefined();
+      expect(await store.patch(compose.orgId, compose.id, { progress }, { state: ['queued'] })).toBeUndefined();
+      const patched = await store.patch(compose.orgId, compose.id, { progress, heartbeatAt: '2026-01-01T00:00:00.000Z' }, { runnerId: 'r1', state: ['building'] });
+      expect(patched?.progress).toEqual(progress);
+      expect((await store.get(compose.orgId, compose.id))?.heartbeatAt).toBe('2026-01-01T00:00:00.000Z');
+      expect(await store.patch(compose.orgId, randomUUID(), { progress })).toBeUndefined();
+    });
+
+    it('finds stale builds across organizations by heartbeat', async () => {
+      const store = await makeStore();
+      const stale = newCompose(`org-${randomUUID()}`, { state: 'building', heartbeatAt: '2020-01-01T00:00:00.000Z' });
+      const fresh = newCompose(`org-${randomUUID()}`, { state: 'building', heartbeatAt: '2999-01-01T00:00:00.000Z' });
+      await store.create(stale);
+      await store.create(fresh);
+      const found = await store.listStale(['building', 'uploading'], '2021-01-01T00:00:00.000Z', 100);
+      expect(found.map((c) => c.id)).toContain(stale.id);
+      expect(found.map((c) => c.id)).not.toContain(fresh.id);
+    });
+  });
+}
