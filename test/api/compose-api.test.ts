@@ -1,0 +1,189 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { renderOpenapiFiles } from '../../scripts/gen-openapi.ts';
+import { SERVICE_VERSION } from '../../layers/src/version.ts';
+
+let stack: LocalStack;
+let api: string;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'ibs-api-')),
+    port: 0,
+    runners: 0,
+    log: createLogger({}, { write: () => {} }),
+  });
+  api = `${stack.url}/api/image-builder/v1`;
+});
+afterAll(() => stack.stop());
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const tarRequest = (overrides: Record<string, unknown> = {}) => ({
+  distribution: 'test-distro-1',
+  image_requests: [{ architecture: 'x86_64', image_type: 'tar' }],
+  ...overrides,
+});
+
+async function expectError(response: Response, status: number, detail: RegExp) {
+  expect(response.status).toBe(status);
+  const body = (await response.json()) as { errors: { title: string; detail: string }[] };
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0].title).toEqual(expect.any(String));
+  expect(body.errors[0].detail).toMatch(detail);
+}
+
+async function expectNothingLeftBehind(org: string) {
+  expect((await stack.deps.store.list(org, { limit: 10, offset: 0 })).total).toBe(0);
+  expect(await stack.deps.queue.depth('manifest')).toEqual({ visible: 0, inFlight: 0 });
+}
+
+describe('meta endpoints', () => {
+  it('serves version, readiness and the OpenAPI document', async () => {
+    expect(await (await fetch(`${api}/version`)).json()).toEqual({ version: SERVICE_VERSION });
+    expect(await (await fetch(`${api}/ready`)).json()).toEqual({ readiness: 'ready' });
+    const doc = (await (await fetch(`${api}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toContain('/compose');
+  });
+
+  it('keeps the version equal to package.json and the generated OpenAPI files fresh', async () => {
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).version).toBe(SERVICE_VERSION);
+    for (const [path, content] of Object.entries(await renderOpenapiFiles())) {
+      expect(readFileSync(path, 'utf8'), `${path} is stale: run npm run gen:openapi`).toBe(content);
+    }
+  });
+
+  it('lists distributions and architectures with image types', async () => {
+    const distros = (await (await fetch(`${api}/distributions`)).json()) as { name: string }[];
+    expect(distros.map((d) => d.name)).toContain('test-distro-1');
+    const arches = (await (await fetch(`${api}/architectures/test-distro-1`)).json()) as { arch: string; image_types: string[] }[];
+    expect(arches.find((a) => a.arch === 'x86_64')?.image_types).toContain('tar');
+    await expectError(await fetch(`${api}/architectures/nope-1`), 400, /unknown distribution "nope-1" \(allowed: .*test-distro-1/);
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405', async () => {
+    await expectError(await fetch(`${api}/nothing-here`), 404, /no route/);
+    await expectError(await fetch(`${api}/compose`), 405, /allowed: POST/);
+  });
+});
+
+describe('POST /compose rejects bad input and leaves nothing behind', () => {
+  const org = 'bad-input-org';
+  const h = { 'x-org-id': org };
+
+  it('malformed JSON → 400', async () => {
+    await expectError(await post('/compose', '{"distribution": ', h), 400, /not valid JSON/);
+    await expectNothingLeftBehind(org);
+  });
+
+  it('unknown distribution, architecture and image type → 400 naming the allowed values', async () => {
+    await expectError(await post('/compose', tarRequest({ distribution: 'nope-1' }), h), 400, /^distribution: unknown distribution "nope-1" \(allowed: .*test-distro-1/);
+    await expectError(
+      await post('/compose', tarRequest({ image_requests: [{ architecture: 's390x', image_type: 'tar' }] }), h),
+      400,
+      /image_requests\[0\]\.architecture: .*"s390x".*allowed: x86_64, aarch64/,
+    );
+    await expectError(
+      await post('/compose', tarRequest({ image_requests: [{ architecture: 'x86_64', image_type: 'qcow9' }] }), h),
+      400,
+      /image_requests\[0\]\.image_type: image type "qcow9" .*allowed: .*tar/,
+    );
+    await expectNothingLeftBehind(org);
+  });
+
+  it('unknown fields → 400 naming the field', async () => {
+    await expectError(await post('/compose', tarRequest({ colour: 'blue' }), h), 400, /unknown field "colour"/);
+    await expectError(
+      await post('/compose', tarRequest({ customizations: { hostnam: 'x' } }), h),
+      400,
+      /customizations: unknown field "hostnam"/,
+    );
+    await expectError(await post('/compose', { image_requests: [] }, h), 400, /distribution|image_requests/);
+    await expectNothingLeftBehind(org);
+  });
+
+  it('customizations the image type does not support → 400', async () => {
+    await expectError(
+      await post('/compose', tarRequest({ customizations: { users: [{ name: 'alice', ssh_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@example' }] } }), h),
+      400,
+      /customizations\.users: not supported by image type tar/,
+    );
+    await expectError(
+      await post('/compose', tarRequest({ customizations: { files: [{ path: 'relative/x', data: '' }] } }), h),
+      400,
+      /customizations\.files\[0\]\.path/,
+    );
+    await expectNothingLeftBehind(org);
+  });
+
+  it('body over 1 MiB → 413', async () => {
+    const big = JSON.stringify(tarRequest({ image_name: 'x'.repeat(1024 * 1024) }));
+    await expectError(await post('/compose', big, h), 413, /1 MiB/);
+    await expectNothingLeftBehind(org);
+  });
+
+  it('invalid organization header → 400', async () => {
+    await expectError(await post('/compose', tarRequest(), { 'x-org-id': 'a b' }), 400, /X-Org-Id/);
+  });
+});
+
+describe('compose lifecycle without a runner', () => {
+  it('accepts a compose, generates its manifest and queues the build; other organizations cannot see it', async () => {
+    const created = await post('/compose', tarRequest({ image_name: 'demo', customizations: { hostname: 'demo' } }), { 'x-org-id': 'org-a' });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await expect
+      .poll(async () => ((await (await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-a' } })).json()) as { state: string }).state, { timeout: 10_000 })
+      .toBe('queued');
+    const status = (await (await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-a' } })).json()) as {
+      image_status: { status: string };
+      request: unknown;
+    };
+    expect(status.image_status.status).toBe('pending');
+    expect(status.request).toMatchObject({ distribution: 'test-distro-1', image_name: 'demo' });
+
+    const manifests = (await (await fetch(`${api}/composes/${id}/manifests`, { headers: { 'x-org-id': 'org-a' } })).json()) as {
+      manifests: { version: string; pipelines: { name: string }[] }[];
+    };
+    expect(manifests.manifests[0].version).toBe('2');
+    expect(manifests.manifests[0].pipelines.map((p) => p.name)).toEqual(['os', 'archive']);
+    expect(await stack.deps.queue.depth('build-x86_64')).toMatchObject({ visible: 1 });
+
+    const list = (await (await fetch(`${api}/composes`, { headers: { 'x-org-id': 'org-a' } })).json()) as { meta: { count: number }; data: { id: string }[] };
+    expect(list.meta.count).toBe(1);
+    expect(list.data[0].id).toBe(id);
+
+    await expectError(await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-b' } }), 404, /not found/);
+    await expectError(await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-b' }), 404, /not found/);
+    expect(((await (await fetch(`${api}/composes`, { headers: { 'x-org-id': 'org-b' } })).json()) as { meta: { count: number } }).meta.count).toBe(0);
+  });
+
+  it('cancels a queued compose: image status failure saying it was cancelled; a second cancel is a conflict', async () => {
+    const { id } = (await (await post('/compose', tarRequest(), { 'x-org-id': 'org-c' })).json()) as { id: string };
+    const cancelled = (await (await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-c' })).json()) as {
+      state: string;
+      image_status: { status: string; error: { reason: string } };
+    };
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.image_status.status).toBe('failure');
+    expect(cancelled.image_status.error.reason).toMatch(/cancelled/);
+    await expectError(await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-c' }), 409, /already finished/);
+  });
+
+  it('unknown compose id → 404, malformed id → 400, logs start empty', async () => {
+    await expectError(await fetch(`${api}/composes/123e4567-e89b-12d3-a456-426655440000`), 404, /not found/);
+    await expectError(await fetch(`${api}/composes/not-a-uuid`), 400, /composeId: "not-a-uuid" is not a UUID/);
+    const { id } = (await (await post('/compose', tarRequest())).json()) as { id: string };
+    expect(await (await fetch(`${api}/composes/${id}/logs`)).json()).toMatchObject({ offset: 0, next_offset: 0, logs: '' });
+    await expectError(await fetch(`${api}/composes/${id}/logs?offset=-1`), 400, /offset/);
+  });
+});
