@@ -148,6 +148,11 @@ export class PrimaryHandler implements XmlHandler {
     const provides = this.depsByKind[KIND.provides];
     // Files listed in primary are provides, as for rpm and libsolv.
     for (const f of this.files) provides.push({ name: f, flags: 0 });
+    // libsolv adds the package's own `name = evr` provide when the metadata lacks it.
+    if (!provides.some((d) => d.name === p.name && (d.flags & 7) === REL_EQ)) {
+      const e = p.epoch ? `${p.epoch}:` : '';
+      provides.push({ name: p.name, flags: REL_EQ, evr: `${e}${p.version}-${p.release}` });
+    }
     DEP_KINDS.forEach((_, k) => b.addDeps(k, this.depsByKind[k]));
     b.endPackage();
   }
