@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobQueue, QueueMessage, ReceiveOptions } from '../../ports/job-queue.ts';
 import { deadLetterQueueOf } from '../../ports/job-queue.ts';
@@ -20,6 +21,8 @@ export interface SqliteJobQueueOptions {
 
 /** JobQueue on SQLite with SQS semantics: visibility timeout, receive count, dead-letter after maxReceives. */
 export class SqliteJobQueue implements JobQueue {
+  // Wakes long-polling receivers in this process at once; other processes notice on their next poll.
+  private static readonly sent = new EventEmitter().setMaxListeners(0);
   private readonly maxReceives: number;
   private readonly defaultVisibility: number;
   private readonly pollIntervalMs: number;
@@ -52,6 +55,7 @@ export class SqliteJobQueue implements JobQueue {
     this.db
       .prepare('INSERT INTO queue_messages (id, queue, body, sent_at, visible_at) VALUES (?, ?, ?, ?, ?)')
       .run(id, queue, JSON.stringify(body), now, now + (options.delaySeconds ?? 0) * 1000);
+    if (!options.delaySeconds) SqliteJobQueue.sent.emit(queue);
     return id;
   }
 
@@ -60,7 +64,7 @@ export class SqliteJobQueue implements JobQueue {
     for (;;) {
       const messages = this.receiveNow<T>(queue, options.maxMessages ?? 1, options.visibilitySeconds ?? this.defaultVisibility);
       if (messages.length > 0 || Date.now() >= deadline) return messages;
-      await sleep(Math.min(this.pollIntervalMs, Math.max(1, deadline - Date.now())));
+      await this.waitForSend(queue, Math.min(this.pollIntervalMs, Math.max(1, deadline - Date.now())));
     }
   }
 
@@ -86,6 +90,17 @@ export class SqliteJobQueue implements JobQueue {
       )
       .get(now, now, queue) as { visible: number | null; in_flight: number | null };
     return { visible: row.visible ?? 0, inFlight: row.in_flight ?? 0 };
+  }
+
+  private async waitForSend(queue: string, ms: number): Promise<void> {
+    const abort = new AbortController();
+    const wake = () => abort.abort();
+    SqliteJobQueue.sent.once(queue, wake);
+    try {
+      await sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
+    } finally {
+      SqliteJobQueue.sent.off(queue, wake);
+    }
   }
 
   private receiveNow<T>(queue: string, max: number, visibilitySeconds: number): QueueMessage<T>[] {
