@@ -1,0 +1,91 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Everything the runner agent is told from outside; read once at start from the environment (user data / SSM on EC2). */
+export interface RunnerConfig {
+  /** `embedded` (SQLite + filesystem under dataDir) or `aws`. */
+  backend: 'embedded' | 'aws';
+  dataDir: string;
+  publicBaseUrl: string;
+  runnerId: string;
+  /** Architectures this host builds; one build queue each (`build-<arch>`). */
+  architectures: string[];
+  /** osbuild command line (program + leading args), e.g. `sudo osbuild`. */
+  osbuildCommand: string;
+  /** Store, outputs and scratch space. */
+  workDir: string;
+  /** Builds running at the same time on this host. */
+  concurrency: number;
+  /** Cadence of heartbeats (message visibility + compose heartbeatAt). */
+  heartbeatSeconds: number;
+  /** Visibility timeout set on receive and on every heartbeat. */
+  visibilitySeconds: number;
+  /** Long-poll wait per receive. */
+  receiveWaitSeconds: number;
+  /** osbuild --cache-max-size (bytes or osbuild size string such as `20GiB`). */
+  cacheMaxSize: string;
+  /** Free bytes the work directory must have before a build starts (at least; larger images need more). */
+  minFreeBytes: number;
+  /** Seconds between SIGTERM and SIGKILL when stopping osbuild. */
+  killGraceSeconds: number;
+  /** Upper bound for progress writes, log flushes and cancel polls. */
+  progressIntervalMs: number;
+  /** Deliveries after which a transient failure fails the compose instead of handing it back (≤ the queue's maxReceives). */
+  maxAttempts: number;
+  /** Upload attempts per file. */
+  uploadAttempts: number;
+  /** Instance metadata endpoint (IMDSv2) polled for spot interruption notices; undefined = do not poll. */
+  imdsEndpoint?: string;
+  imdsPollSeconds: number;
+}
+
+const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+};
+
+/** Reads the runner configuration; throws with the variable's name on bad values. */
+export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
+  const backend = (env.IBS_BACKEND ?? 'embedded') as RunnerConfig['backend'];
+  if (backend !== 'embedded' && backend !== 'aws') throw new Error(`IBS_BACKEND must be embedded or aws, got "${backend}"`);
+  const dataDir = resolve(env.IBS_DATA_DIR ?? './.ibs-data');
+  const hostArch = HOST_ARCH[process.arch] ?? process.arch;
+  const architectures = (env.IBS_ARCHITECTURES ?? hostArch)
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (architectures.length === 0) throw new Error('IBS_ARCHITECTURES names no architecture');
+  const heartbeatSeconds = number(env, 'IBS_HEARTBEAT_SECONDS', 30);
+  const visibilitySeconds = number(env, 'IBS_VISIBILITY_SECONDS', Math.max(120, heartbeatSeconds * 4));
+  if (visibilitySeconds <= heartbeatSeconds) {
+    throw new Error(`IBS_VISIBILITY_SECONDS (${visibilitySeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds})`);
+  }
+  // Only poll the metadata service where it exists: on EC2 (aws backend) or when a test names a fake one.
+  const imdsEndpoint = env.IBS_IMDS_ENDPOINT ?? (backend === 'aws' ? 'http://169.254.169.254' : undefined);
+  return {
+    backend,
+    dataDir,
+    publicBaseUrl: env.IBS_PUBLIC_URL ?? `http://127.0.0.1:${env.IBS_PORT ?? '8080'}`,
+    runnerId: env.IBS_RUNNER_ID || `${hostname()}-${process.pid}`,
+    architectures,
+    osbuildCommand: env.IBS_OSBUILD?.trim() || 'osbuild',
+    workDir: resolve(env.IBS_RUNNER_WORKDIR ?? join(dataDir, 'runner')),
+    concurrency: Math.max(1, Math.floor(number(env, 'IBS_RUNNER_CONCURRENCY', 1))),
+    heartbeatSeconds,
+    visibilitySeconds,
+    receiveWaitSeconds: number(env, 'IBS_RECEIVE_WAIT_SECONDS', 20),
+    cacheMaxSize: env.IBS_CACHE_MAX_SIZE ?? '20GiB',
+    minFreeBytes: number(env, 'IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
+    killGraceSeconds: number(env, 'IBS_KILL_GRACE_SECONDS', 10),
+    progressIntervalMs: number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000),
+    maxAttempts: Math.max(1, Math.floor(number(env, 'IBS_MAX_RECEIVES', 3))),
+    uploadAttempts: Math.max(1, Math.floor(number(env, 'IBS_UPLOAD_ATTEMPTS', 5))),
+    imdsEndpoint: imdsEndpoint === '' || imdsEndpoint === 'off' ? undefined : imdsEndpoint,
+    imdsPollSeconds: number(env, 'IBS_IMDS_POLL_SECONDS', 5),
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface DiskSpace {
+  free: number;
+  total: number;
+}
+
+export async function diskSpaceOf(dir: string): Promise<DiskSpace> {
+  await mkdir(dir, { recursive: true });
+  const s = await statfs(dir);
+  return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+}
+
+export const formatBytes = (n: number): string => {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+};
+
+/**
+ * Bytes a build needs free before it starts: the configured floor, or twice the requested image size
+ * (osbuild holds the tree and the image at once, and the export copies the image).
+ */
+export const requiredFreeBytes = (minFreeBytes: number, imageSize: number): number => Math.max(minFreeBytes, 2 * imageSize);
+
+/**
+ * Frees space in the osbuild store by removing committed objects, least recently used first (the atime of
+ * `object.lock`, osbuild's own eviction order). Only safe while no osbuild uses the store.
+ */
+export async function evictStoreObjects(storeDir: string, bytesWanted: number): Promise<number> {
+  const objectsDir = join(storeDir, 'objects');
+  const names = await readdir(objectsDir).catch(() => [] as string[]);
+  const objects = await Promise.all(
+    names.map(async (name) => {
+      const dir = join(objectsDir, name);
+      const lock = await stat(join(dir, 'object.lock')).catch(() => undefined);
+      return { dir, used: lock?.atimeMs ?? 0, size: await treeSize(dir) };
+    }),
+  );
+  objects.sort((a, b) => a.used - b.used);
+  let freed = 0;
+  for (const object of objects) {
+    if (freed >= bytesWanted) break;
+    await rm(object.dir, { recursive: true, force: true });
+    freed += object.size;
+  }
+  return freed;
+}
+
+async function treeSize(dir: string): Promise<number> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  let total = 0;
+  for (const e of entries) {
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}

@@ -1,0 +1,38 @@
+import type { BlobStore } from '../../layers/src/ports/blob-store.ts';
+import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
+import type { JobQueue } from '../../layers/src/ports/job-queue.ts';
+import type { RunnerConfig } from './config.ts';
+import { noInstanceProtection, type InstanceProtection } from './instance-protection.ts';
+
+/** The runner's composition root: which adapters implement the ports on this host. */
+export interface RunnerAdapters {
+  store: ComposeStore;
+  blobs: BlobStore;
+  queue: JobQueue;
+  protection: InstanceProtection;
+  close(): Promise<void>;
+}
+
+/**
+ * `embedded`: the local-mode SQLite/filesystem adapters under IBS_DATA_DIR (shared with the API process).
+ * `aws`: DynamoDB/S3/SQS and Auto Scaling instance protection (imported lazily, so local mode loads no AWS SDK and the
+ * embedded adapters' native SQLite never has to exist on an AMI that does not use it).
+ */
+export async function createRunnerAdapters(config: RunnerConfig): Promise<RunnerAdapters> {
+  if (config.backend === 'embedded') {
+    const { createEmbeddedAdapters } = await import('../../local/embedded-deps.ts');
+    const adapters = createEmbeddedAdapters({ dataDir: config.dataDir, publicBaseUrl: config.publicBaseUrl });
+    return {
+      store: adapters.store,
+      blobs: adapters.blobs,
+      queue: adapters.queue,
+      protection: noInstanceProtection,
+      close: async () => {
+        adapters.db.close();
+      },
+    };
+  }
+  throw new Error(
+    'IBS_BACKEND=aws: the AWS adapters are not wired into the runner yet (runner-ami/src/wiring.ts, createRunnerAdapters)',
+  );
+}
