@@ -64,6 +64,10 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect((await store.get(compose.orgId, compose.id))?.state).toBe('pending');
       const queued = await store.transition(compose.orgId, compose.id, { from: ['pending'], to: 'queued', set: { manifestKey: 'm' } });
       expect(queued).toMatchObject({ state: 'queued', manifestKey: 'm' });
+      await store.transition(compose.orgId, compose.id, { from: ['queued'], to: 'building' });
+      const history = (await store.get(compose.orgId, compose.id))?.history ?? [];
+      expect(history.map((h) => h.state)).toEqual(['pending', 'queued', 'building']);
+      expect(history.every((h) => !Number.isNaN(Date.parse(h.at)))).toBe(true);
     });
 
     it('enforces the lifecycle even when the caller allows the current state', async () => {

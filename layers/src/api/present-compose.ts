@@ -52,6 +52,7 @@ export function presentComposeStatus(compose: Compose, options: PresentOptions =
     ...(compose.startedAt ? { started_at: compose.startedAt } : {}),
     ...(compose.finishedAt ? { finished_at: compose.finishedAt } : {}),
     attempt: compose.attempt,
+    history: compose.history ?? [{ state: compose.state, at: compose.createdAt }],
     artifacts: compose.artifacts.map((a) => ({
       name: a.name,
       size: a.size,

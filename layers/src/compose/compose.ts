@@ -100,6 +100,8 @@ export interface Compose {
   cancelRequestedAt?: string;
   /** Queue message id of the build job that owns the compose (duplicate jobs are recognised by it). */
   jobMessageId?: string;
+  /** Every state the compose entered, in order, with the time (appended by the store on each transition). */
+  history?: { state: ComposeState; at: string }[];
   /** Why the last attempt was handed back (spot interruption, shutdown) – informational. */
   requeueReason?: string;
 }

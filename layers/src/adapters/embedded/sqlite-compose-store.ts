@@ -55,7 +55,8 @@ export class SqliteComposeStore implements ComposeStore {
       if (request.runnerId !== undefined && current.runnerId !== request.runnerId) return undefined;
       if (request.jobMessageId !== undefined && current.jobMessageId !== request.jobMessageId) return undefined;
       if (request.attemptBelow !== undefined && !(current.attempt < request.attemptBelow)) return undefined;
-      return { ...current, ...request.set, state: request.to };
+      const history = [...(current.history ?? [{ state: current.state, at: current.createdAt }]), { state: request.to, at: new Date().toISOString() }];
+      return { ...current, ...request.set, state: request.to, history };
     });
   }
 

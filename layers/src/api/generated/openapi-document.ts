@@ -774,6 +774,25 @@ export const openapiDocument = {
             "items": {
               "$ref": "#/components/schemas/Artifact"
             }
+          },
+          "history": {
+            "type": "array",
+            "description": "every internal state the compose entered, in order",
+            "items": {
+              "type": "object",
+              "required": [
+                "state",
+                "at"
+              ],
+              "properties": {
+                "state": {
+                  "$ref": "#/components/schemas/ComposeState"
+                },
+                "at": {
+                  "type": "string"
+                }
+              }
+            }
           }
         }
       },

@@ -303,6 +303,11 @@ export interface components {
             finished_at?: string;
             attempt?: number;
             artifacts?: components["schemas"]["Artifact"][];
+            /** @description every internal state the compose entered, in order */
+            history?: {
+                state: components["schemas"]["ComposeState"];
+                at: string;
+            }[];
         };
         ImageStatus: {
             /** @enum {string} */
