@@ -58,6 +58,7 @@ export class Pool {
   private readonly depCache = new Map<number, Dep[]>();
   private readonly providesCache = new Map<string, Int32Array>();
   private readonly supplementing: number[] = [];
+  private readonly byNameCache = new Map<string, number[]>();
 
   constructor(repos: PoolRepo[], arch: string, excludes: string[] = []) {
     this.repos = repos;
@@ -76,7 +77,6 @@ export class Pool {
       const idx = r.index;
       const archIds = new Map<number, number>();
       const off = this.offsets[ri];
-      const supOff = idx.depOff[KIND.supplements];
       for (let i = 0; i < idx.packageCount; i++) {
         const a = idx.field(i, P_ARCH);
         let s = archIds.get(a);
@@ -89,7 +89,7 @@ export class Pool {
           if (excludeRes.some((re) => re.test(name))) s = 0;
         }
         this.score[off + i] = s;
-        if (s && supOff[i + 1] > supOff[i]) this.supplementing.push(off + i);
+        if (s && idx.hasDeps(i, KIND.supplements)) this.supplementing.push(off + i);
       }
     });
   }
@@ -267,7 +267,12 @@ export class Pool {
 
   /** All installable packages named exactly `name`. */
   byName(name: string): number[] {
-    return this.whatProvides({ kind: 'simple', name, flags: 0 }).filter((p) => this.name(p) === name) as unknown as number[];
+    let r = this.byNameCache.get(name);
+    if (!r) {
+      r = Array.from(this.whatProvides({ kind: 'simple', name, flags: 0 })).filter((p) => this.name(p) === name);
+      this.byNameCache.set(name, r);
+    }
+    return r;
   }
 }
 

@@ -98,7 +98,8 @@ export class RepoIndex {
   private readonly strHash: Uint32Array;
   private readonly strCache: (string | undefined)[];
   readonly pkgs: Uint32Array;
-  readonly depOff: Uint32Array[]; // per kind, length packageCount+1 (offsets in dep triples)
+  /** Start (in dep triples) of kind k of package i at [i * K + k]; the next entry is its end. */
+  readonly depStart: Uint32Array;
   readonly deps: Uint32Array; // triples: name, flags, evr (0 = none)
   private readonly wpOff: Uint32Array;
   private readonly wpData: Uint32Array;
@@ -115,7 +116,7 @@ export class RepoIndex {
     this.strHash = sections.strHash as Uint32Array;
     this.pkgs = sections.pkgs as Uint32Array;
     this.deps = sections.deps as Uint32Array;
-    this.depOff = DEP_KINDS.map((k) => sections[`depOff_${k}`] as Uint32Array);
+    this.depStart = sections.depStart as Uint32Array;
     this.wpOff = sections.wpOff as Uint32Array;
     this.wpData = sections.wpData as Uint32Array;
     this.wcOff = sections.wcOff as Uint32Array;
@@ -173,8 +174,14 @@ export class RepoIndex {
 
   /** Range [start, end) of the package's dependency triples of one kind. */
   depRange(pkg: number, kind: number): [number, number] {
-    const off = this.depOff[kind];
-    return [off[pkg], off[pkg + 1]];
+    const at = pkg * DEP_KINDS.length + kind;
+    return [this.depStart[at], this.depStart[at + 1]];
+  }
+
+  /** Does the package have dependencies of this kind? */
+  hasDeps(pkg: number, kind: number): boolean {
+    const at = pkg * DEP_KINDS.length + kind;
+    return this.depStart[at + 1] > this.depStart[at];
   }
 
   private csr(off: Uint32Array, data: Uint32Array, nameId: number): Uint32Array {
@@ -212,8 +219,8 @@ export class RepoIndex {
       wcData: this.wcData,
       woOff: this.woOff,
       woData: this.woData,
+      depStart: this.depStart,
     };
-    DEP_KINDS.forEach((k, i) => (sections[`depOff_${k}`] = this.depOff[i]));
     return packSections(sections, this.meta);
   }
 
@@ -315,7 +322,7 @@ export class RepoIndexBuilder {
   private readonly strList: string[] = [''];
   private readonly pkgs = new U32Builder();
   private readonly deps = new U32Builder();
-  private readonly depOff: U32Builder[] = DEP_KINDS.map(() => new U32Builder());
+  private readonly depStart = new U32Builder();
   private count = 0;
   private current = -1;
   private currentKind = -1;
@@ -369,12 +376,12 @@ export class RepoIndexBuilder {
 
   private advanceKind(kind: number): void {
     if (kind <= this.currentKind) throw new Error('dependency kinds must be added in order');
-    for (let k = this.currentKind + 1; k <= kind; k++) this.depOff[k].push(this.deps.n / 3);
+    for (let k = this.currentKind + 1; k <= kind; k++) this.depStart.push(this.deps.n / 3);
     this.currentKind = kind;
   }
 
   endPackage(): void {
-    this.advanceKind(DEP_KINDS.length - 1);
+    if (this.currentKind < DEP_KINDS.length - 1) this.advanceKind(DEP_KINDS.length - 1);
     this.current = -1;
   }
 
@@ -411,18 +418,16 @@ export class RepoIndexBuilder {
     }
 
     const deps = this.deps.done();
-    const depOff = this.depOff.map((b) => {
-      b.push(deps.length / 3);
-      return b.done();
-    });
+    this.depStart.push(deps.length / 3);
+    const depStart = this.depStart.done();
     const n = this.count;
+    const K = DEP_KINDS.length;
     // Reverse tables by dependency name: who provides / conflicts / obsoletes.
     const reverse = (kind: number): [Uint32Array, Uint32Array] => {
-      const off = depOff[kind];
       const counts = new Uint32Array(nStr + 1);
       for (let p = 0; p < n; p++) {
         let last = -1;
-        for (let d = off[p]; d < off[p + 1]; d++) {
+        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) {
           const name = deps[d * 3];
           if (name !== last) counts[name]++;
           last = name;
@@ -439,7 +444,7 @@ export class RepoIndexBuilder {
       const fill = start.slice(0, nStr);
       for (let p = 0; p < n; p++) {
         let last = -1;
-        for (let d = off[p]; d < off[p + 1]; d++) {
+        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) {
           const name = deps[d * 3];
           // Consecutive duplicates are skipped; a package may still appear twice for non-adjacent same names.
           if (name !== last && (data[fill[name] - 1] !== p || fill[name] === start[name])) data[fill[name]++] = p;
@@ -464,8 +469,8 @@ export class RepoIndexBuilder {
       wcData,
       woOff,
       woData,
+      depStart,
     };
-    DEP_KINDS.forEach((k, i) => (sections[`depOff_${k}`] = depOff[i]));
     return new RepoIndex(sections, meta);
   }
 }

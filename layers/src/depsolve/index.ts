@@ -1,0 +1,6 @@
+/** Public entry point of the depsolver (used by the manifest worker, the CLI and the HTTP endpoints). */
+export { RepoDepsolver, DepsolveError, searchLoaded, type RepoDepsolverOptions, type ResolveSetOptions, type SearchResult } from './depsolver.ts';
+export { IndexStore, type IndexStoreOptions, type LoadedRepository } from './index-store.ts';
+export { RepositoryError, type FetchFn, type Substitutions } from './repo-metadata.ts';
+export { rpmvercmp, compareEvr, parseEvr, formatEvr, type Evr } from './rpm-version.ts';
+export { RepoIndex } from './repo-index.ts';
