@@ -1,9 +1,10 @@
 import type { Architecture, Distribution, ImageType } from './distribution.ts';
 import { testDistro } from './test-distro.ts';
+import { REAL_DISTRIBUTIONS } from './generic/distributions.ts';
 import { ValidationError } from '../errors.ts';
 
 /** Every distribution the service can build. Real distributions register here next to the test distro. */
-export const DISTRIBUTIONS: readonly Distribution[] = [testDistro];
+export const DISTRIBUTIONS: readonly Distribution[] = [...REAL_DISTRIBUTIONS, testDistro];
 
 export const listDistributions = (): readonly Distribution[] => DISTRIBUTIONS;
 

@@ -54,7 +54,12 @@ function normalize(value: unknown, key: string, where: string): unknown {
 }
 
 function generateFamily(family: string): void {
-  const doc = parse(readFileSync(path.join(shared, family, 'imagetypes.yaml'), 'utf8'), { merge: true, maxAliasCount: -1 }) as {
+  const doc = parse(readFileSync(path.join(shared, family, 'imagetypes.yaml'), 'utf8'), {
+    merge: true,
+    maxAliasCount: -1,
+    // Go's yaml.v3 reads "0755" as octal (file modes) like YAML 1.1; the data has no unquoted yes/no/on/off
+    version: '1.1',
+  }) as {
     image_types: Record<string, Record<string, unknown>>;
   };
   const types: Record<string, unknown> = {};

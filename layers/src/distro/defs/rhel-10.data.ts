@@ -820,7 +820,7 @@ export const RHEL_10_IMAGE_TYPES: Record<string, ImageTypeDef> = {
       "files": [
         {
           "path": "/usr/local/sbin/temp-disk-dataloss-warning",
-          "mode": 755,
+          "mode": 493,
           "data": "#!/bin/sh\n# /usr/local/sbin/temp-disk-dataloss-warning\n# Write dataloss warning file on mounted Azure resource disk\n\nAZURE_RESOURCE_DISK_PART1=\"/dev/disk/cloud/azure_resource-part1\"\n\nMOUNTPATH=$(grep \"$AZURE_RESOURCE_DISK_PART1\" /etc/fstab | tr '\\t' ' ' | cut -d' ' -f2)\nif [ -z \"$MOUNTPATH\" ]; then\n    echo \"There is no mountpoint of $AZURE_RESOURCE_DISK_PART1 in /etc/fstab\"\n    exit 0\nfi\n\nif [ \"$MOUNTPATH\" = \"none\" ]; then\n    echo \"Mountpoint of $AZURE_RESOURCE_DISK_PART1 is not a path\"\n    exit 1\nfi\n\nif ! mountpoint -q \"$MOUNTPATH\"; then\n    echo \"$AZURE_RESOURCE_DISK_PART1 is not mounted at $MOUNTPATH\"\n    exit 1\nfi\n\necho \"Creating a dataloss warning file at ${MOUNTPATH}/DATALOSS_WARNING_README.txt\"\n\ncat <<'EOF' > \"${MOUNTPATH}/DATALOSS_WARNING_README.txt\"\nWARNING: THIS IS A TEMPORARY DISK.\n\nAny data stored on this drive is SUBJECT TO LOSS and THERE IS NO WAY TO RECOVER IT.\n\nPlease do not use this disk for storing any personal or application data.\n\nEOF\n"
         }
       ],

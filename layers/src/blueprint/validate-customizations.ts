@@ -1,0 +1,226 @@
+/**
+ * Semantic validation of a Blueprint against what an image type supports, with upstream's rules: supported
+ * options per image type, path policies for files/directories/mountpoints, user and group names, RFC 1123 host
+ * names, sizes. Every failure is a ValidationError (HTTP 400) naming the offending field.
+ */
+import { ValidationError } from '../errors.ts';
+import type { Blueprint } from './blueprint.ts';
+import { checkCanonicalPath, checkPathPolicy, DIRECTORY_POLICIES, FILE_POLICIES, MOUNTPOINT_POLICIES } from './path-policy.ts';
+import { parseSize } from './sizes.ts';
+
+export interface ValidationContext {
+  /** Upstream `supported_options` of the image type ("customizations.kernel", "customizations.kernel.name", "packages", ...). */
+  supportedOptions: readonly string[];
+  imageType: string;
+  /** Partitioning modes the image type accepts ("" = default). */
+  partitioningModes?: readonly string[];
+  /** Name fields after the API (`users`, `groups`, `min_size`) rather than the blueprint (`user`, `group`, `minsize`). */
+  apiFieldNames?: boolean;
+}
+
+const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
+const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const SERVICE = /^[A-Za-z0-9:_.@\\-]+$/;
+const MODE = /^0?[0-7]{3,4}$/;
+const PORT = /^([0-9]{1,5}(-[0-9]{1,5})?|[a-z][a-z0-9-]*):(tcp|udp|sctp|dccp)$/;
+const MAX_ID = 2 ** 32 - 2;
+
+function fieldNamer(api: boolean): (f: string) => string {
+  if (!api) return (f) => f;
+  return (f) =>
+    f
+      .replace(/^customizations\.user\b/, 'customizations.users')
+      .replace(/^customizations\.group\b/, 'customizations.groups')
+      .replace(/\.minsize$/, '.min_size')
+      .replace(/^customizations\.user(s?)\[(\d+)\]\.key$/, 'customizations.users[$2].ssh_key');
+}
+
+/** Keys of a blueprint that count as "set" for the supported-options check, in upstream's dotted form. */
+function usedOptions(bp: Blueprint): string[] {
+  const used: string[] = [];
+  if (bp.packages.length) used.push('packages');
+  if (bp.groups.length) used.push('groups');
+  if (bp.modules?.length) used.push('modules');
+  if (bp.enabled_modules?.length) used.push('enabled_modules');
+  if (bp.containers?.length) used.push('containers');
+  for (const [key, value] of Object.entries(bp.customizations)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'kernel' && typeof value === 'object') {
+      for (const sub of Object.keys(value)) used.push(`customizations.kernel.${sub}`);
+      continue;
+    }
+    used.push(`customizations.${key}`);
+  }
+  return used;
+}
+
+function isSupported(option: string, supported: readonly string[]): boolean {
+  // "customizations.kernel" allows "customizations.kernel.append"; a parent option covers its children.
+  return supported.some((s) => option === s || option.startsWith(`${s}.`));
+}
+
+export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
+  const name = fieldNamer(ctx.apiFieldNames ?? false);
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError(name(field), message);
+  };
+  for (const option of usedOptions(bp)) {
+    if (!isSupported(option, ctx.supportedOptions)) {
+      const allowed = ctx.supportedOptions.filter((s) => s.startsWith('customizations.')).map((s) => s.slice('customizations.'.length));
+      fail(option, `not supported by image type ${ctx.imageType} (supported customizations: ${allowed.join(', ') || 'none'})`);
+    }
+  }
+  const c = bp.customizations;
+
+  bp.packages.forEach((p, i) => {
+    if (!p.name || /\s/.test(p.name)) fail(`packages[${i}].name`, `"${p.name}" is not a package name`);
+  });
+
+  if (c.hostname !== undefined && !HOSTNAME.test(c.hostname)) {
+    fail('customizations.hostname', `"${c.hostname}" is not an RFC 1123 host name (letters, digits, "-" and "." labels of at most 63 characters, 253 in total)`);
+  }
+
+  if (c.kernel?.append !== undefined && /[\n\r\0]/.test(c.kernel.append)) fail('customizations.kernel.append', 'must be a single line');
+  if (c.kernel?.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(c.kernel.name)) {
+    fail('customizations.kernel.name', `"${c.kernel.name}" is not a package name`);
+  }
+
+  const groupNames = new Set<string>();
+  c.group?.forEach((g, i) => {
+    if (!GROUP_NAME.test(g.name)) fail(`customizations.group[${i}].name`, `"${g.name}" is not a valid group name (letters, digits, "_" and "-", at most 32 characters, not starting with "-")`);
+    if (groupNames.has(g.name)) fail(`customizations.group[${i}].name`, `group "${g.name}" is defined twice`);
+    groupNames.add(g.name);
+    if (g.gid !== undefined && (!Number.isSafeInteger(g.gid) || g.gid < 0 || g.gid > MAX_ID)) fail(`customizations.group[${i}].gid`, `must be an integer between 0 and ${MAX_ID}`);
+  });
+
+  const userNames = new Set<string>();
+  c.user?.forEach((u, i) => {
+    const f = `customizations.user[${i}]`;
+    if (!USER_NAME.test(u.name)) fail(`${f}.name`, `"${u.name}" is not a valid user name (letters, digits, "_", "." and "-", at most 32 characters; no spaces or ":")`);
+    if (userNames.has(u.name)) fail(`${f}.name`, `user "${u.name}" is defined twice`);
+    userNames.add(u.name);
+    for (const id of ['uid', 'gid'] as const) {
+      const v = u[id];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 0 || v > MAX_ID)) fail(`${f}.${id}`, `must be an integer between 0 and ${MAX_ID}`);
+    }
+    for (const p of ['home', 'shell'] as const) {
+      const v = u[p];
+      if (v === undefined) continue;
+      const why = checkCanonicalPath(v) ?? (v.includes(':') ? 'must not contain ":"' : undefined);
+      if (why) fail(`${f}.${p}`, `"${v}" ${why}`);
+    }
+    if (u.description !== undefined && /[:\n]/.test(u.description)) fail(`${f}.description`, 'must not contain ":" or newlines');
+    if (u.password !== undefined && /[\n:]/.test(u.password)) fail(`${f}.password`, 'must not contain ":" or newlines');
+    if (u.key !== undefined && /[\0]/.test(u.key)) fail(`${f}.key`, 'must be text');
+    u.groups?.forEach((g, j) => {
+      if (!GROUP_NAME.test(g)) fail(`${f}.groups[${j}]`, `"${g}" is not a valid group name`);
+    });
+  });
+  c.sshkey?.forEach((k, i) => {
+    if (!USER_NAME.test(k.user)) fail(`customizations.sshkey[${i}].user`, `"${k.user}" is not a valid user name`);
+  });
+
+  if (c.timezone?.timezone !== undefined && !/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(c.timezone.timezone)) {
+    fail('customizations.timezone.timezone', `"${c.timezone.timezone}" is not a time zone name like "Europe/Berlin"`);
+  }
+  c.timezone?.ntpservers?.forEach((s, i) => {
+    if (!HOSTNAME.test(s) && !/^[0-9.:a-fA-F]+$/.test(s)) fail(`customizations.timezone.ntpservers[${i}]`, `"${s}" is not a host name or address`);
+  });
+  c.locale?.languages?.forEach((l, i) => {
+    if (!/^[A-Za-z]{1,8}(_[A-Za-z0-9]+)?(\.[A-Za-z0-9-]+)?(@[A-Za-z0-9]+)?$/.test(l)) fail(`customizations.locale.languages[${i}]`, `"${l}" is not a locale like "en_US.UTF-8"`);
+  });
+  if (c.locale?.keyboard !== undefined && !/^[A-Za-z0-9_.-]+$/.test(c.locale.keyboard)) fail('customizations.locale.keyboard', `"${c.locale.keyboard}" is not a keymap name`);
+
+  for (const kind of ['enabled', 'disabled', 'masked'] as const) {
+    c.services?.[kind]?.forEach((s, i) => {
+      if (!SERVICE.test(s)) fail(`customizations.services.${kind}[${i}]`, `"${s}" is not a systemd unit name`);
+    });
+  }
+  c.firewall?.ports?.forEach((p, i) => {
+    if (!PORT.test(p)) fail(`customizations.firewall.ports[${i}]`, `"${p}" is not "port:protocol" or "service:protocol" (e.g. "22:tcp", "8000-8080:udp")`);
+    const nums = p.split(':')[0].split('-').map(Number);
+    if (nums.every((n) => Number.isInteger(n)) && nums.some((n) => n < 1 || n > 65535)) fail(`customizations.firewall.ports[${i}]`, 'ports must be between 1 and 65535');
+  });
+  for (const kind of ['enabled', 'disabled'] as const) {
+    c.firewall?.services?.[kind]?.forEach((s, i) => {
+      if (!/^[A-Za-z0-9_.-]+$/.test(s)) fail(`customizations.firewall.services.${kind}[${i}]`, `"${s}" is not a firewalld service name`);
+    });
+  }
+
+  if (c.filesystem?.length && c.disk) fail('customizations.disk', 'cannot be used together with customizations.filesystem');
+  const mountpoints = new Set<string>();
+  c.filesystem?.forEach((fs, i) => {
+    const f = `customizations.filesystem[${i}]`;
+    const why = checkCanonicalPath(fs.mountpoint) ?? checkPathPolicy(fs.mountpoint, MOUNTPOINT_POLICIES);
+    if (why) fail(`${f}.mountpoint`, `"${fs.mountpoint}" ${why} (allowed: / and paths below it except /etc, /sys, /proc, /dev, /run, /bin, /sbin, /lib, /lib64, /lost+found, /sysroot, /var/run, /var/lock; /usr only exactly)`);
+    if (mountpoints.has(fs.mountpoint)) fail(`${f}.mountpoint`, `"${fs.mountpoint}" is listed twice`);
+    mountpoints.add(fs.mountpoint);
+    parseSize(fs.minsize, name(`${f}.minsize`));
+  });
+  if (c.partitioning_mode !== undefined) {
+    const modes = ctx.partitioningModes ?? ['', 'raw', 'lvm', 'auto-lvm'];
+    if (!['raw', 'lvm', 'auto-lvm'].includes(c.partitioning_mode) || !modes.includes(c.partitioning_mode)) {
+      fail('customizations.partitioning_mode', `"${c.partitioning_mode}" is not supported by image type ${ctx.imageType} (allowed: ${modes.filter(Boolean).join(', ')})`);
+    }
+  }
+
+  const dirPaths = new Set<string>();
+  c.directories?.forEach((d, i) => {
+    const f = `customizations.directories[${i}]`;
+    const why = checkCanonicalPath(d.path) ?? checkPathPolicy(d.path, DIRECTORY_POLICIES);
+    if (why) fail(`${f}.path`, `"${d.path}" ${why}`);
+    if (d.path === '/') fail(`${f}.path`, '"/" cannot be created');
+    if (dirPaths.has(d.path)) fail(`${f}.path`, `"${d.path}" is listed twice`);
+    dirPaths.add(d.path);
+    if (d.mode !== undefined && !MODE.test(d.mode)) fail(`${f}.mode`, `"${d.mode}" is not an octal mode like "0755"`);
+    checkOwner(d.user, `${f}.user`, USER_NAME, fail);
+    checkOwner(d.group, `${f}.group`, GROUP_NAME, fail);
+  });
+  const filePaths = new Set<string>();
+  c.files?.forEach((file, i) => {
+    const f = `customizations.files[${i}]`;
+    const why = checkCanonicalPath(file.path) ?? checkPathPolicy(file.path, FILE_POLICIES);
+    if (why) fail(`${f}.path`, `"${file.path}" ${why}`);
+    if (filePaths.has(file.path) || dirPaths.has(file.path)) fail(`${f}.path`, `"${file.path}" is listed twice`);
+    filePaths.add(file.path);
+    if (file.mode !== undefined && !MODE.test(file.mode)) fail(`${f}.mode`, `"${file.mode}" is not an octal mode like "0644"`);
+    checkOwner(file.user, `${f}.user`, USER_NAME, fail);
+    checkOwner(file.group, `${f}.group`, GROUP_NAME, fail);
+  });
+  // A file must not be a parent of another customized path.
+  for (const p of [...filePaths, ...dirPaths]) {
+    for (const parent of filePaths) {
+      if (p !== parent && p.startsWith(`${parent}/`)) fail('customizations.files', `"${parent}" is a file but "${p}" is below it`);
+    }
+  }
+
+  const repoIds = new Set<string>();
+  c.repositories?.forEach((r, i) => {
+    const f = `customizations.repositories[${i}]`;
+    if (!/^[A-Za-z0-9_.:-]+$/.test(r.id)) fail(`${f}.id`, `"${r.id}" is not a repository id (letters, digits, "_", ".", ":" and "-")`);
+    if (repoIds.has(r.id)) fail(`${f}.id`, `repository "${r.id}" is defined twice`);
+    repoIds.add(r.id);
+    if (!r.baseurls?.length && !r.mirrorlist && !r.metalink) fail(f, 'one of baseurls, mirrorlist or metalink is required');
+    for (const [j, u] of (r.baseurls ?? []).entries()) {
+      if (!/^(https?|ftp|file):\/\/\S+$/.test(u)) fail(`${f}.baseurls[${j}]`, `"${u}" is not a URL`);
+    }
+    if (r.filename !== undefined && !/^[A-Za-z0-9_.-]+\.repo$/.test(r.filename)) fail(`${f}.filename`, `"${r.filename}" must be a file name ending in .repo`);
+    if (r.gpgcheck && !r.gpgkeys?.length) fail(`${f}.gpgkeys`, 'gpgcheck is on but no GPG key is given');
+    r.gpgkeys?.forEach((k, j) => {
+      if (!k.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') && !/^(https?|file):\/\//.test(k)) fail(`${f}.gpgkeys[${j}]`, 'must be an armored public key or a URL');
+    });
+  });
+  c.cacerts?.pem_certs.forEach((pem, i) => {
+    if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) fail(`customizations.cacerts.pem_certs[${i}]`, 'is not a PEM certificate');
+  });
+}
+
+function checkOwner(v: string | number | undefined, field: string, pattern: RegExp, fail: (f: string, m: string) => never): void {
+  if (v === undefined) return;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0 || v > MAX_ID) fail(field, `must be a name or an id between 0 and ${MAX_ID}`);
+    return;
+  }
+  if (!pattern.test(v)) fail(field, `"${v}" is not a valid name`);
+}
