@@ -156,6 +156,8 @@ export const craftedRequests: CraftedRequest[] = [
   { name: 'group with trigger', include: ['@core', 'nginx'] },
   { name: 'environment', include: ['@server-env'] },
   { name: 'unknown package', include: ['no-such-thing'] },
+  { name: 'unknown group', include: ['@nosuch', 'webapp'] },
+  { name: 'two problems', include: ['broken', 'conflict-a', 'conflict-b'] },
   { name: 'provide as spec', include: ['webserver'] },
   { name: 'file path as spec', include: ['/usr/bin/toolx'] },
   { name: 'two repos best version', include: ['oldapi', 'zlib'], repos: [{ repo: 'main' }, { repo: 'updates' }] },

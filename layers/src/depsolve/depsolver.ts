@@ -189,7 +189,13 @@ export function solveSpecs(pool: Pool, comps: Comps, include: string[], weakDeps
     else jobs.push({ kind: 'install', spec, candidates: cands });
   }
   if (missing.length) {
-    throw new DepsolveError(missing.map((m) => (m.startsWith('@') ? `Module or Group '${m.slice(1)}' does not exist.` : `No match for argument: ${m}`)).join('\n'));
+    // dnf's MarkingErrors text.
+    const pk = missing.filter((m) => !m.startsWith('@'));
+    const gr = missing.filter((m) => m.startsWith('@'));
+    const lines = ['Problems in request:'];
+    if (pk.length) lines.push(`missing packages: ${pk.join(', ')}`);
+    if (gr.length) lines.push(`missing groups or modules: ${gr.join(', ')}`);
+    throw new DepsolveError(lines.join('\n'));
   }
   // dnf adds group members after the plain package specs (_finalize_comps_trans runs at resolve time).
   jobs.push(...groupJobs);
