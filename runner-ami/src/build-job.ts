@@ -396,14 +396,14 @@ export class BuildJobRun {
     );
   }
 
-  /** A write that only lands while this delivery owns the compose. */
+  /**
+   * A write that only lands while this runner owns the compose. A patch (not a building → building transition, which
+   * the store would record in the compose's history) conditioned on state and runner, then checked for this delivery.
+   */
   private async ownedWrite(set: ComposePatch): Promise<Compose | undefined> {
     const { orgId, composeId } = this.message.body;
-    if (this.phase === 'building') {
-      return this.deps.store.transition(orgId, composeId, { from: ['building'], to: 'building', set, ...this.ownership() });
-    }
-    // uploading → uploading is no lifecycle transition, so guard a patch with what it can check, then verify.
-    const patched = await this.deps.store.patch(orgId, composeId, set, { state: ['uploading'], runnerId: this.deps.config.runnerId });
+    const state = this.phase === 'uploading' ? 'uploading' : 'building';
+    const patched = await this.deps.store.patch(orgId, composeId, set, { state: [state], runnerId: this.deps.config.runnerId });
     return patched && this.owns(patched) ? patched : undefined;
   }
 
