@@ -121,6 +121,24 @@ function getPipeline(m, nameOrId) {
   return null;
 }
 
+/** v2.sort_devices: parents before their children, otherwise manifest order (pass by pass). */
+function sortDevices(devices) {
+  const result = {};
+  let todo = Object.keys(devices);
+  while (todo.length) {
+    const before = todo.length;
+    const next = [];
+    for (const name of todo) {
+      const parent = devices[name].parent;
+      if (parent && !(parent in result)) next.push(name);
+      else result[name] = devices[name];
+    }
+    todo = next;
+    if (todo.length === before) pythonCrash('ValueError', "Cycle detected in 'devices'");
+  }
+  return result;
+}
+
 /** formats/v2.describe(with_id=True): what --inspect prints. */
 function describe(m) {
   const runners = new Map();
@@ -133,7 +151,7 @@ function describe(m) {
     const stages = p.stages.map((s) => {
       const sd = { type: s.name, id: s.id };
       if (s.options && Object.keys(s.options).length) sd.options = s.options;
-      const devs = Object.fromEntries(Object.entries(s.devices).map(([n, dv]) => [n, dv.options && Object.keys(dv.options).length ? { type: dv.type, options: dv.options } : { type: dv.type }]));
+      const devs = Object.fromEntries(Object.entries(sortDevices(s.devices)).map(([n, dv]) => [n, dv.options && Object.keys(dv.options).length ? { type: dv.type, options: dv.options } : { type: dv.type }]));
       if (Object.keys(devs).length) sd.devices = devs;
       const mounts = s.mounts.map((mt) => {
         const md = { name: mt.name, type: mt.type, target: mt.target ?? null };

@@ -89,7 +89,7 @@ export function pathId(p) {
 export class Validator {
   constructor(schemaDir = defaultSchemaDir()) {
     this.schemaDir = schemaDir && existsSync(path.join(schemaDir, 'schemas', 'osbuild2.json')) ? schemaDir : null;
-    this.ajv = new Ajv({ allErrors: true, verbose: true, strict: false, unicodeRegExp: false, validateSchema: false, addUsedSchema: false });
+    this.ajv = new Ajv({ allErrors: true, verbose: true, strict: false, code: { optimize: false }, unicodeRegExp: false, validateSchema: false, addUsedSchema: false });
     this.cache = new Map();
   }
 
