@@ -1,0 +1,46 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsAdaptersConfig } from './aws-config.ts';
+import { clientOptions } from './aws-config.ts';
+import { DynamoDbComposeStore } from './dynamodb-compose-store.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
+import { SqsJobQueue } from './sqs-job-queue.ts';
+
+export interface AwsAdapters {
+  store: DynamoDbComposeStore;
+  blobs: S3BlobStore;
+  queue: SqsJobQueue;
+  clients: { dynamodb: DynamoDBClient; s3: S3Client; sqs: SQSClient };
+  /** Closes the SDK clients' sockets. */
+  close(): Promise<void>;
+}
+
+export const createDynamoDbClient = (config: AwsAdaptersConfig) => new DynamoDBClient(clientOptions(config, config.endpoints?.dynamodb));
+
+// A stand-in endpoint means path-style addressing (`*.localhost` virtual hosts do not resolve).
+export const createS3Client = (config: AwsAdaptersConfig) =>
+  new S3Client({ ...clientOptions(config, config.endpoints?.s3), ...(config.endpoints?.s3 ? { forcePathStyle: true } : {}) });
+
+// Stand-ins answer on their own endpoint whatever host their queue URLs name.
+export const createSqsClient = (config: AwsAdaptersConfig) =>
+  new SQSClient({ ...clientOptions(config, config.endpoints?.sqs), ...(config.endpoints?.sqs ? { useQueueUrlAsEndpoint: false } : {}) });
+
+/**
+ * The AWS implementations of the three ports: DynamoDB ComposeStore, S3 BlobStore, SQS JobQueue. Used by the Lambda
+ * composition root (functions/aws/deps.ts), the runner (`IBS_BACKEND=aws`) and `npm run start:aws-local`.
+ */
+export function createAwsAdapters(config: AwsAdaptersConfig): AwsAdapters {
+  const clients = { dynamodb: createDynamoDbClient(config), s3: createS3Client(config), sqs: createSqsClient(config) };
+  return {
+    store: new DynamoDbComposeStore(clients.dynamodb, config.tableName),
+    blobs: new S3BlobStore(clients.s3, { bucket: config.bucketName }),
+    queue: new SqsJobQueue(clients.sqs, config.queueUrlPrefix),
+    clients,
+    close: async () => {
+      clients.dynamodb.destroy();
+      clients.s3.destroy();
+      clients.sqs.destroy();
+    },
+  };
+}
