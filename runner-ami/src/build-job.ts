@@ -454,7 +454,7 @@ export class BuildJobRun {
 
   private async failOrRetry(error: ComposeError, internal: boolean): Promise<JobOutcome> {
     if (this.attempt < this.deps.config.maxAttempts) {
-      const delay = Math.min(60, 5 * this.attempt);
+      const delay = Math.min(300, this.deps.config.retryDelaySeconds * this.attempt);
       this.logLine(`==> attempt ${this.attempt} failed, retrying in ${delay}s: ${error.reason}`);
       if (await this.handBack(`attempt ${this.attempt} failed: ${error.reason}`, delay)) return 'retry';
       return 'lost';

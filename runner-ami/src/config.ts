@@ -32,6 +32,8 @@ export interface RunnerConfig {
   progressIntervalMs: number;
   /** Deliveries after which a transient failure fails the compose instead of handing it back (≤ the queue's maxReceives). */
   maxAttempts: number;
+  /** Delay before a handed-back transient failure is offered again; multiplied by the attempt number. */
+  retryDelaySeconds: number;
   /** Upload attempts per file. */
   uploadAttempts: number;
   /** Instance metadata endpoint (IMDSv2) polled for spot interruption notices; undefined = do not poll. */
@@ -84,6 +86,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     killGraceSeconds: number(env, 'IBS_KILL_GRACE_SECONDS', 10),
     progressIntervalMs: number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000),
     maxAttempts: Math.max(1, Math.floor(number(env, 'IBS_MAX_RECEIVES', 3))),
+    retryDelaySeconds: number(env, 'IBS_RETRY_DELAY_SECONDS', 10),
     uploadAttempts: Math.max(1, Math.floor(number(env, 'IBS_UPLOAD_ATTEMPTS', 5))),
     imdsEndpoint: imdsEndpoint === '' || imdsEndpoint === 'off' ? undefined : imdsEndpoint,
     imdsPollSeconds: number(env, 'IBS_IMDS_POLL_SECONDS', 5),

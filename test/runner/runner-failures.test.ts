@@ -1,0 +1,327 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
+import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
+import type { BlobInfo, BlobStore, PutOptions } from '../../layers/src/ports/blob-store.ts';
+import type { BuildJob } from '../../layers/src/compose/jobs.ts';
+import { cancelCompose, readComposeLogs } from '../../layers/src/service/compose-service.ts';
+import {
+  BUILD_QUEUE,
+  DOUBLE,
+  ORG,
+  REAL_OSBUILD,
+  composeIn,
+  createWorld,
+  invocations,
+  processesMentioning,
+  queueCompose,
+  startAgent,
+  startRunnerProcess,
+  stopRunnerProcess,
+  waitFor,
+  type RunnerProcess,
+  type World,
+} from './helpers.ts';
+
+// Failure injection needs the test double's knobs; against a real osbuild only the generic paths make sense.
+const DOUBLE_ONLY = Boolean(REAL_OSBUILD);
+
+let world: World | undefined;
+let runners: RunnerProcess[] = [];
+let servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(runners.map(stopRunnerProcess));
+  runners = [];
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  servers = [];
+  await world?.cleanup();
+  world = undefined;
+});
+
+const runner = async (w: World, env: Record<string, string> = {}) => {
+  const r = await startRunnerProcess(w, env);
+  runners.push(r);
+  return r;
+};
+
+/** Until osbuild runs and has reported progress for this compose. */
+const midBuild = (w: World, id: string) =>
+  waitFor('osbuild mid-build', async () => {
+    const c = await w.deps.store.get(ORG, id);
+    return c?.state === 'building' && c.progress?.stage ? c : undefined;
+  });
+
+const osbuildProcesses = (w: World) => processesMentioning(`${w.dataDir}/runner/builds`);
+
+describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double)', () => {
+  it('duplicate build jobs for one compose → exactly one build', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    // The manifest worker redelivered: a second, different build job for the same compose.
+    await world.deps.queue.send(BUILD_QUEUE, { kind: 'build', orgId: ORG, composeId: compose.id } satisfies BuildJob);
+    const env = { OSBUILD_DOUBLE_STAGE_DELAY_MS: '300' };
+    await Promise.all([runner(world, { ...env, IBS_RUNNER_ID: 'a' }), runner(world, { ...env, IBS_RUNNER_ID: 'b' })]);
+    const done = await composeIn(world, compose.id, 'success', 'failure');
+    expect(done.state).toBe('success');
+    await waitFor('both jobs deleted', async () => {
+      const d = await world!.deps.queue.depth(BUILD_QUEUE);
+      return d.visible === 0 && d.inFlight === 0;
+    });
+    expect(invocations(world)).toHaveLength(1);
+    expect(done.history?.filter((h) => h.state === 'building')).toHaveLength(1);
+  });
+
+  it('kill -9 of the runner mid-build → a second runner completes it: one success, one artifact set', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const first = await runner(world, { IBS_RUNNER_ID: 'doomed', OSBUILD_DOUBLE_STAGE_DELAY_MS: '1500' });
+    const building = await midBuild(world, compose.id);
+    expect(building).toMatchObject({ runnerId: 'doomed', attempt: 1 });
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    await runner(world, { IBS_RUNNER_ID: 'rescuer' });
+    const done = await composeIn(world, compose.id, 'success', 'failure');
+    expect(done).toMatchObject({ state: 'success', runnerId: 'rescuer', attempt: 2 });
+    expect(done.artifacts).toHaveLength(1);
+    expect(done.artifacts[0].key).toBe(`${artifactPrefix(ORG, compose.id, 2)}root.tar`);
+    // Whatever the dead runner's orphaned osbuild did, only the recorded set is stored.
+    const stored = await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`);
+    expect(stored.map((b) => b.key)).toEqual([done.artifacts[0].key]);
+    expect(done.history?.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'building', 'uploading', 'success']);
+    expect(invocations(world)).toHaveLength(2);
+    const log = await readComposeLogs(world.deps, ORG, compose.id, 0);
+    expect(log.text).toContain('attempt 1 on runner doomed');
+    expect(log.text).toContain('attempt 2 on runner rescuer');
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('cancel mid-build → cancelled within 5 s, osbuild gone, job deleted', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    await runner(world, { OSBUILD_DOUBLE_STAGE_DELAY_MS: '2000' });
+    await midBuild(world, compose.id);
+    expect(osbuildProcesses(world).length).toBeGreaterThan(0);
+    const asked = Date.now();
+    const marked = await cancelCompose(world.deps, ORG, compose.id);
+    expect(marked.state).toBe('building');
+    const cancelled = await composeIn(world, compose.id, 'cancelled', 'failure', 'success');
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.result?.error).toMatchObject({ id: ComposeErrorId.Cancelled });
+    expect(osbuildProcesses(world)).toEqual([]);
+    await waitFor('job deleted', async () => (await world!.deps.queue.depth(BUILD_QUEUE)).inFlight === 0);
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`)).toEqual([]);
+  });
+
+  it('osbuild exit 1 (a stage fails) → failure naming the stage and the end of its output', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    await runner(world, { OSBUILD_DOUBLE_FAIL_STAGE: 'org.osbuild.chmod' });
+    const failed = await composeIn(world, compose.id, 'failure', 'success');
+    expect(failed.result).toMatchObject({ success: false, failedStage: 'org.osbuild.chmod', failedPipeline: 'os' });
+    expect(failed.result?.error?.id).toBe(ComposeErrorId.BuildFailed);
+    expect(failed.result?.error?.reason).toMatch(/stage org\.osbuild\.chmod failed in pipeline os: RuntimeError: injected failure/);
+    const details = failed.result?.error?.details as { outputTail: string[]; stage: string };
+    expect(details.stage).toBe('org.osbuild.chmod');
+    expect(details.outputTail.join('\n')).toContain('Traceback');
+    const log = await readComposeLogs(world.deps, ORG, compose.id, 0);
+    expect(log.text).toContain('injected failure for org.osbuild.chmod');
+    expect(log.complete).toBe(true);
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('osbuild exit 2 (manifest invalid) → permanent failure, never retried', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const manifest = JSON.parse((await readComposeBlob(world, compose.manifestKey!)).toString()) as Record<string, unknown>;
+    await world.deps.blobs.put(compose.manifestKey!, JSON.stringify({ ...manifest, bogus: true }), { contentType: 'application/json' });
+    await runner(world, { IBS_MAX_RECEIVES: '3', IBS_RETRY_DELAY_SECONDS: '0' });
+    const failed = await composeIn(world, compose.id, 'failure', 'success');
+    expect(failed.result?.error?.id).toBe(ComposeErrorId.ManifestInvalid);
+    expect(failed.result?.error?.reason).toMatch(/manifest invalid: .*bogus/);
+    expect(failed.attempt).toBe(1);
+    // Longer than a visibility timeout: nothing comes back.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(invocations(world)).toHaveLength(1);
+    expect((await world.deps.store.get(ORG, compose.id))?.state).toBe('failure');
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('osbuild crashing without a result is retried, then fails after the last attempt', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    // osbuild dies with a Python traceback and no --json result (answers --version normally, so the probe passes).
+    const crashing = join(world.dataDir, 'crashing-osbuild.sh');
+    writeFileSync(
+      crashing,
+      `#!/bin/sh\nif [ "$1" = --version ]; then exec "${DOUBLE}" "$@"; fi\ncat >/dev/null\n` +
+        `printf '%s\\n' "$*" >> "${world.invocationLog}.crash"\n` +
+        `printf 'Traceback (most recent call last):\\n  File "osbuild/main_cli.py", line 1\\nMemoryError\\n' >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    await runner(world, { IBS_OSBUILD: crashing, IBS_MAX_RECEIVES: '2', IBS_RETRY_DELAY_SECONDS: '0' });
+    const failed = await composeIn(world, compose.id, 'failure', 'success');
+    expect(failed.attempt).toBe(2);
+    expect(failed.result?.error?.id).toBe(ComposeErrorId.BuildFailed);
+    expect(failed.result?.error?.reason).toBe('MemoryError');
+    expect(failed.result?.error?.details).toMatchObject({ reason: 'exception', exitCode: 1 });
+    expect(readFileSync(`${world.invocationLog}.crash`, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(failed.history?.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'queued', 'building', 'failure']);
+  });
+
+  it('disk too small → a clear failure before osbuild runs', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    await runner(world, { IBS_MIN_FREE_BYTES: String(2 ** 60) });
+    const failed = await composeIn(world, compose.id, 'failure', 'success');
+    expect(failed.result?.error?.id).toBe(ComposeErrorId.DiskSpace);
+    expect(failed.result?.error?.reason).toMatch(/not enough disk space on the runner: .* free in .*, 1\.0 EiB|not enough disk space on the runner: .* free in .*, 1024\.0 PiB/);
+    expect(invocations(world)).toHaveLength(0);
+  });
+
+  it('upload fails twice, then succeeds → success with one artifact', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const flaky = new FlakyBlobStore(world.deps.blobs, (key) => key.startsWith('artifacts/'), 2);
+    const { agent } = await startAgent(world, { blobs: flaky });
+    try {
+      const done = await composeIn(world, compose.id, 'success', 'failure');
+      expect(done.state).toBe('success');
+      expect(flaky.failures).toBe(2);
+      expect(flaky.puts.filter((k) => k.startsWith('artifacts/'))).toEqual([done.artifacts[0].key, done.artifacts[0].key, done.artifacts[0].key]);
+      expect(await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`)).toHaveLength(1);
+      expect((await world.deps.blobs.head(done.artifacts[0].key))?.size).toBe(done.artifacts[0].size);
+    } finally {
+      await agent.shutdown('test over');
+    }
+  });
+
+  it('spot interruption notice → build stopped and handed back (queued, visible), not failed', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const imds = await startFakeImds();
+    servers.push(imds.server);
+    const first = await runner(world, {
+      IBS_IMDS_ENDPOINT: imds.url,
+      IBS_IMDS_POLL_SECONDS: '0.2',
+      OSBUILD_DOUBLE_STAGE_DELAY_MS: '2000',
+    });
+    expect(first.ready.spotWatch).toBe(true);
+    await midBuild(world, compose.id);
+    imds.notice = { action: 'terminate', time: new Date(Date.now() + 120_000).toISOString() };
+    const queued = await composeIn(world, compose.id, 'queued', 'failure', 'success', 'cancelled');
+    expect(queued.state).toBe('queued');
+    expect(queued.requeueReason).toMatch(/spot interruption notice: terminate/);
+    expect(queued.result).toBeUndefined();
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 1, inFlight: 0 });
+    expect(osbuildProcesses(world)).toEqual([]);
+    // IMDSv2: every metadata read carried the session token.
+    expect(imds.tokenRequests).toBeGreaterThan(0);
+    expect(imds.reads.length).toBeGreaterThan(0);
+    expect(imds.reads.every((token) => token === imds.token)).toBe(true);
+
+    // Another runner picks the handed-back job up.
+    await runner(world, { IBS_RUNNER_ID: 'next' });
+    const done = await composeIn(world, compose.id, 'success', 'failure');
+    expect(done).toMatchObject({ state: 'success', runnerId: 'next', attempt: 2 });
+  });
+
+  it('SIGTERM mid-build → the job is handed back at once, never left claimed', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const first = await runner(world, { OSBUILD_DOUBLE_STAGE_DELAY_MS: '2000' });
+    await midBuild(world, compose.id);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    const compose2 = await world.deps.store.get(ORG, compose.id);
+    expect(compose2?.state).toBe('queued');
+    expect(compose2?.requeueReason).toBe('runner received SIGTERM');
+    expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 1, inFlight: 0 });
+    expect(osbuildProcesses(world)).toEqual([]);
+  });
+});
+
+async function readComposeBlob(w: World, key: string): Promise<Buffer> {
+  const stream = await w.deps.blobs.get(key);
+  const parts: Buffer[] = [];
+  for await (const chunk of stream!) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** A BlobStore whose first `failTimes` puts of matching keys fail after reading part of the body (a dropped connection). */
+class FlakyBlobStore implements BlobStore {
+  failures = 0;
+  readonly puts: string[] = [];
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly matches: (key: string) => boolean,
+    private readonly failTimes: number,
+  ) {}
+
+  async put(key: string, body: Readable | Uint8Array | string, options?: PutOptions): Promise<BlobInfo> {
+    this.puts.push(key);
+    if (this.matches(key) && this.failures < this.failTimes) {
+      this.failures++;
+      if (body instanceof Readable) {
+        for await (const _ of body) break;
+        body.destroy();
+      }
+      throw Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' });
+    }
+    return this.inner.put(key, body, options);
+  }
+  get: BlobStore['get'] = (key, options) => this.inner.get(key, options);
+  head: BlobStore['head'] = (key) => this.inner.head(key);
+  delete: BlobStore['delete'] = (key) => this.inner.delete(key);
+  list: BlobStore['list'] = (prefix) => this.inner.list(prefix);
+  downloadUrl: BlobStore['downloadUrl'] = (key, options) => this.inner.downloadUrl(key, options);
+}
+
+/** IMDSv2 on 127.0.0.1: PUT /latest/api/token, then GET spot/instance-action with the token (404 until a notice). */
+async function startFakeImds() {
+  const state = {
+    token: 'fake-imds-token',
+    tokenRequests: 0,
+    reads: [] as (string | undefined)[],
+    notice: undefined as { action: string; time: string } | undefined,
+    server: undefined as unknown as Server,
+    url: '',
+  };
+  state.server = createServer((req, res) => {
+    if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
+      state.tokenRequests++;
+      res.end(state.token);
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/latest/meta-data/spot/instance-action') {
+      const token = req.headers['x-aws-ec2-metadata-token'] as string | undefined;
+      state.reads.push(token);
+      if (token !== state.token) {
+        res.statusCode = 401;
+        res.end();
+        return;
+      }
+      if (!state.notice) {
+        res.statusCode = 404;
+        res.end('Not Found');
+        return;
+      }
+      res.setHeader('content-type', 'text/plain');
+      res.end(JSON.stringify(state.notice));
+      return;
+    }
+    res.statusCode = 400;
+    res.end();
+  });
+  await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', r));
+  state.url = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}`;
+  return state;
+}
