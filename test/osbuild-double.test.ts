@@ -272,7 +272,7 @@ describe.skipIf(!existsSync(runs))('osbuild double vs real osbuild 191 (skipped:
 
     const second = await runDouble([...args, '--cache-max-size', '1GiB', path.join(runs, 'tiny.json')], { env: { OSBUILD_DOUBLE_LOG: log } });
     expect(second.stdout).toMatch(/: cached\n$/);
-    expect(JSON.parse(readFileSync(path.join(store, 'cache.info'), 'utf8'))).toEqual({ version: 1, 'maximum-size': 1073741824 });
+    expect(readFileSync(path.join(store, 'cache.info'), 'utf8')).toBe('{"version": 1, "maximum-size": 1073741824}');
     const obj = path.join(store, 'objects', 'ca96fede5ec996e19ce7d9bb0b8158db0d68f9f63b9c333796d16aab166119bb');
     for (const p of ['data/tree/etc/demo/hello.txt', 'data/meta', 'object.info', 'object.lock']) expect(existsSync(path.join(obj, p)), p).toBe(true);
     expect(statSync(path.join(obj, 'data/tree/etc/demo/hello.txt')).mode & 0o777).toBe(0o600);
@@ -328,6 +328,32 @@ describe.skipIf(!existsSync(runs))('osbuild double vs real osbuild 191 (skipped:
     expect(state.stage).toBe('org.osbuild.mkdir');
     expect(state.subProgress).toEqual({ name: 'pipeline: tree', done: 0, total: 3 });
     expect(classifyOsbuildResult({ exitCode: r.code, signal: r.signal, stdout: r.stdout }).kind).toBe('cancelled');
+  });
+
+  it('simulates other stages, leaving a placeholder at options.filename', async () => {
+    const f = path.join(work, 'sim.json');
+    writeFileSync(
+      f,
+      JSON.stringify({
+        version: '2',
+        pipelines: [{ name: 'image', stages: [{ type: 'org.osbuild.truncate', options: { filename: 'disk.img', size: '1073741824' } }] }],
+      }),
+    );
+    const r = await runDouble(['--store', path.join(work, 'store-sim'), '--export', 'image', '--output-directory', path.join(work, 'out-sim'), '--json', f]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(work, 'out-sim/image/disk.img'), 'utf8')).toMatch(/placeholder for org\.osbuild\.truncate/);
+    expect(JSON.parse(r.stdout).log.image[0].output).toBe('osbuild-double: simulated org.osbuild.truncate\n');
+  });
+
+  it('works without a schema directory (structure checks only)', async () => {
+    const env = { OSBUILD_DOUBLE_SCHEMAS: path.join(work, 'no-such-dir') };
+    const ok = await runDouble(buildArgs('noschema', 'tiny.json'), { env });
+    expect(ok.code).toBe(0);
+    const f = path.join(work, 'noschema-bad.json');
+    writeFileSync(f, JSON.stringify({ ...JSON.parse(read('tiny.json')), extra: 1 }));
+    const bad = await runDouble(['--json', f], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/'extra' was unexpected/);
   });
 
   describe('curl source over 127.0.0.1', () => {

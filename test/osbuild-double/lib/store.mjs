@@ -2,6 +2,7 @@
 // id, LRU eviction by object.lock atime, and the separate, unlimited source cache. Mirrors objectstore.py/fscache.
 import { cpSync, renameSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, lstatSync } from 'node:fs';
 import path from 'node:path';
+import { pythonJsonDumps } from '../../../layers/src/manifest/ids-core.mjs';
 import { randomUUID } from 'node:crypto';
 
 const CACHEDIR_TAG = 'Signature: 8a477f597d28d172789f06886806bc55\n# This is a cache directory tag created by osbuild (see https://bford.info/cachedir/)\n';
@@ -23,7 +24,7 @@ export class ObjectStore {
     for (const f of ['cache.lock']) if (!existsSync(path.join(this.dir, f))) writeFileSync(path.join(this.dir, f), '');
     this.infoPath = path.join(this.dir, 'cache.info');
     this.info = existsSync(this.infoPath) ? JSON.parse(readFileSync(this.infoPath, 'utf8')) : { version: 1 };
-    if (!existsSync(this.infoPath)) writeFileSync(this.infoPath, JSON.stringify(this.info));
+    if (!existsSync(this.infoPath)) writeFileSync(this.infoPath, pythonJsonDumps(this.info));
     if (!existsSync(path.join(this.dir, 'cache.size'))) writeFileSync(path.join(this.dir, 'cache.size'), '0');
     /** Trees built during this run that were not committed ("floating" objects), by pipeline/stage id. */
     this.floating = new Map();
@@ -32,7 +33,7 @@ export class ObjectStore {
 
   set maximumSize(size) {
     this.info = { ...this.info, 'maximum-size': size };
-    writeFileSync(this.infoPath, JSON.stringify(this.info));
+    writeFileSync(this.infoPath, pythonJsonDumps(this.info));
   }
 
   get maximumSize() {
