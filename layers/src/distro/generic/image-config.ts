@@ -60,6 +60,16 @@ function cloudInitConfig(config: Obj): Obj {
   return out;
 }
 
+/** Dracut config: yaml.v3 lower-cases untagged Go fields; map them to the stage's JSON names. */
+const DRACUT_KEYS: Record<string, string> = {
+  modules: 'dracutmodules',
+  omitmodules: 'omit_dracutmodules',
+  forcedrivers: 'force_drivers',
+  install: 'install_items',
+  earlymicrocode: 'early_microcode',
+};
+const dracutConfig = (config: Obj): Obj => Object.fromEntries(Object.entries(config).map(([k, v]) => [DRACUT_KEYS[k] ?? k, v]));
+
 function udevRules(rules: unknown[]): unknown[] {
   return rules.map((r) => {
     const rule = o(r);
@@ -235,7 +245,7 @@ export function osCustomizations(ctx: OSCustomizationContext): OSCustomizations 
   osc.systemdLogind = ((cfg.systemd_logind as Obj[] | undefined) ?? []).map((l) => ({ filename: l.filename as string, config: logindConfig(o(l.config)) }));
   osc.cloudInit = ((cfg.cloud_init as Obj[] | undefined) ?? []).map((ci) => ({ filename: ci.filename as string, config: cloudInitConfig(o(ci.config)) }));
   osc.modprobe = (cfg.modprobe as OSCustomizations['modprobe'] | undefined) ?? [];
-  osc.dracutConf = (cfg.dracut_conf as OSCustomizations['dracutConf'] | undefined) ?? [];
+  osc.dracutConf = ((cfg.dracut_conf as Obj[] | undefined) ?? []).map((d) => ({ filename: d.filename as string, config: dracutConfig(o(d.config)) }));
   osc.systemdDropins = ((cfg.systemd_dropin as Obj[] | undefined) ?? []).map((d) =>
     defined({ unit: d.unit as string, dropin: d.dropin as string, config: dropinConfig(o(d.config)), 'unit-type': d['unit-type'] as string | undefined }),
   );

@@ -267,7 +267,7 @@ export function osPipeline(input: OSPipelineInput): Pipeline {
   if (c.wslDistribution) stages.push(S.wslDistributionConfStage(c.wslDistribution));
   if (c.fips) {
     stages.push({ type: 'org.osbuild.update-crypto-policies', options: { policy: 'FIPS' } });
-    stages.push(S.dracutConfStage('40-fips.conf', { add_modules: ['fips'] }));
+    stages.push(S.dracutConfStage('40-fips.conf', { add_dracutmodules: ['fips'] }));
     stages.push(
       ...fileStages([{ path: '/etc/system-fips', data: '# FIPS module installation complete\n', mode: 0o644, user: 'root', group: 'root' }], input.sources),
     );

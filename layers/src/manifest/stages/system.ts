@@ -71,7 +71,7 @@ export const selinuxStage = (fileContexts: string, labels?: Record<string, strin
     ...(forceAutorelabel !== undefined ? { force_autorelabel: forceAutorelabel } : {}),
   });
 
-export const machineIdStage = (firstBoot: 'yes' | 'no' | 'preserve'): Stage => stage('org.osbuild.machine-id', { first_boot: firstBoot });
+export const machineIdStage = (firstBoot: 'yes' | 'no' | 'preserve'): Stage => stage('org.osbuild.machine-id', { 'first-boot': firstBoot });
 
 export const authselectStage = (profile: string, features?: string[]): Stage =>
   stage('org.osbuild.authselect', { profile, ...(features?.length ? { features } : {}) });
