@@ -82,6 +82,8 @@ export async function uploadFile(file: ExportedFile, options: UploadOptions): Pr
     });
     const source = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
     source.on('error', (error) => hashing.destroy(error));
+    // The store reports stream errors through put(); a store that gave up without reading must not crash the agent.
+    hashing.on('error', () => {});
     try {
       const info = await options.blobs.put(key, source.pipe(hashing), { contentType });
       if (size !== file.size || info.size !== size) {
@@ -90,6 +92,7 @@ export async function uploadFile(file: ExportedFile, options: UploadOptions): Pr
       return { name: file.name, key, size, sha256: hash.digest('hex'), contentType };
     } catch (error) {
       source.destroy();
+      hashing.destroy();
       if (attempt >= options.attempts || options.signal?.aborted) {
         throw new Error(`upload of ${file.name} failed after ${attempt} attempt(s)`, { cause: error });
       }
