@@ -110,7 +110,7 @@ describe.skipIf(!dnfPresent)(title, () => {
       const repo = randomRepo(seed);
       const rd = join(dir, `r${seed}`);
       mkdirSync(rd, { recursive: true });
-      writeRepo(rd, repo, { compression: seed % 3 === 0 ? 'zst' : 'gz' });
+      writeRepo(rd, repo, { compression: seed % 10 === 0 ? 'zst' : seed % 10 === 5 ? 'xz' : 'gz' });
       repo.requests.forEach((include, k) => {
         tasks.push({
           id: `seed${seed}-${k}`,
@@ -122,7 +122,7 @@ describe.skipIf(!dnfPresent)(title, () => {
         });
       });
     }
-    const dnf = await runDnfOracle(tasks);
+    const dnf = await runDnfOracle(tasks, 2);
     const solver = new RepoDepsolver();
     const diffs: string[] = [];
     let solved = 0;

@@ -17,7 +17,7 @@ def nevra(p):
     return f"{p.name}-{e}{p.version}-{p.release}.{p.arch}"
 
 
-def resolve(task, root, cache):
+def make_base(task, root, cache):
     base = dnf.Base()
     conf = base.conf
     conf.installroot = root
@@ -25,7 +25,6 @@ def resolve(task, root, cache):
     conf.reposdir = []
     conf.config_file_path = "/dev/null"
     conf.gpgcheck = False
-    conf.install_weak_deps = task["weak"]
     conf.best = task.get("best", False)
     conf.substitutions["arch"] = task["arch"]
     conf.substitutions["basearch"] = task["arch"]
@@ -42,9 +41,14 @@ def resolve(task, root, cache):
         repo.gpgcheck = False
         repo.metadata_expire = 0
         base.repos.add(repo)
+    base.fill_sack(load_system_repo=False)
+    base.read_comps()
+    return base
+
+
+def resolve(base, task):
+    base.conf.install_weak_deps = task["weak"]
     try:
-        base.fill_sack(load_system_repo=False)
-        base.read_comps()
         base.install_specs(task["include"], exclude=task.get("exclude") or None)
         base.resolve()
     except dnf.exceptions.MarkingErrors as e:
@@ -53,11 +57,7 @@ def resolve(task, root, cache):
         return {"ok": False, "error": str(e)}
     except dnf.exceptions.Error as e:
         return {"ok": False, "error": "dnf: " + str(e)}
-    finally:
-        pass
-    pkgs = sorted(nevra(t.pkg) for t in base.transaction if t.action in dnf.transaction.FORWARD_ACTIONS)
-    base.close()
-    return {"ok": True, "packages": pkgs}
+    return {"ok": True, "packages": sorted(nevra(t.pkg) for t in base.transaction if t.action in dnf.transaction.FORWARD_ACTIONS)}
 
 
 def main():
@@ -65,12 +65,31 @@ def main():
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         cache = os.path.join(tmp, "cache")
+        bases = {}
         for i, task in enumerate(tasks):
-            root = os.path.join(tmp, f"root{i}")
-            os.makedirs(root)
-            res = resolve(task, root, cache)
+            # Tasks on the same repositories share one loaded sack (excludes change the sack: never shared).
+            key = json.dumps([task["repos"], task["arch"], task.get("best", False)]) if not task.get("exclude") else None
+            base = bases.get(key) if key else None
+            if base is None:
+                root = os.path.join(tmp, f"root{i}")
+                os.makedirs(root)
+                try:
+                    base = make_base(task, root, cache)
+                except dnf.exceptions.Error as e:
+                    out.append({"id": task["id"], "ok": False, "error": "dnf: " + str(e)})
+                    continue
+                if key:
+                    for old in bases.values():
+                        old.close()
+                    bases = {key: base}  # keep one: tasks come grouped by repository
+            else:
+                base.reset(goal=True)
+                base.read_comps()
+            res = resolve(base, task)
             res["id"] = task["id"]
             out.append(res)
+            if not key:
+                base.close()
     json.dump(out, sys.stdout)
 
 

@@ -109,8 +109,20 @@ export interface OracleResult {
   error?: string;
 }
 
-/** Resolve tasks with dnf's Python API (one process for all tasks). */
-export async function runDnfOracle(tasks: OracleTask[]): Promise<Map<string, OracleResult>> {
+/** Resolve tasks with dnf's Python API, split over `parallel` processes (tasks on one repository stay together). */
+export async function runDnfOracle(tasks: OracleTask[], parallel = 1): Promise<Map<string, OracleResult>> {
+  if (parallel > 1 && tasks.length > 1) {
+    const groups = new Map<string, OracleTask[]>();
+    for (const t of tasks) {
+      const k = JSON.stringify(t.repos);
+      if (!groups.has(k)) groups.set(k, []);
+      groups.get(k)!.push(t);
+    }
+    const parts: OracleTask[][] = Array.from({ length: parallel }, () => []);
+    [...groups.values()].forEach((g, i) => parts[i % parallel].push(...g));
+    const maps = await Promise.all(parts.filter((p) => p.length).map((p) => runDnfOracle(p, 1)));
+    return new Map(maps.flatMap((m) => [...m]));
+  }
   const { spawn } = await import('node:child_process');
   const script = join(import.meta.dirname, 'dnf-oracle.py');
   const child = spawn(PYTHON, [script], { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -30,6 +30,7 @@ interface Rule {
   job?: number;
   /** libsolv rule order: pkg rules sorted by literals, job rules after them in job order. */
   order: number[];
+  inOrdered?: boolean;
 }
 
 export class UnsolvableError extends Error {
@@ -69,7 +70,6 @@ export class Solver {
   private readonly occurs = new Map<number, Rule[]>();
   private readonly rulesMade = new Uint8Array(0);
   private readonly made: Uint8Array;
-  private readonly brokenMemo: Int8Array;
   private branches: Branch[] = [];
   private jobs: Job[] = [];
   private propagateIndex = 0;
@@ -82,7 +82,6 @@ export class Solver {
     this.opts = opts;
     this.decision = new Int32Array(pool.size);
     this.made = new Uint8Array(pool.size);
-    this.brokenMemo = new Int8Array(pool.size);
     void this.rulesMade;
     void REASON_NONE;
   }
@@ -105,7 +104,23 @@ export class Solver {
     this.decision[p] = l > 0 ? this.level : -this.level;
     this.queue.push(l);
     this.reason.push(why);
-    if (l > 0) this.makeRules(p);
+    if (l > 0) {
+      // The installed package's requires become decision points, in libsolv's rule order.
+      for (const r of this.reqRules.get(p) ?? []) this.insertOrdered(r);
+    }
+  }
+
+  private insertOrdered(r: Rule): void {
+    if (r.inOrdered) return;
+    r.inOrdered = true;
+    let lo = 0;
+    let hi = this.ordered.length - this.jobRules.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareOrder(this.ordered[mid].order, r.order) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.ordered.splice(lo, 0, r);
   }
 
   private newLevel(): void {
@@ -191,21 +206,28 @@ export class Solver {
       list.push(r);
     }
     if (r.type === 'job') this.ordered.push(r);
-    else {
-      // Binary insertion before the job rules.
-      let lo = 0;
-      let hi = this.ordered.length - this.jobRules.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (compareOrder(this.ordered[mid].order, r.order) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      this.ordered.splice(lo, 0, r);
+    else if (r.type === 'requires' && lits.length > 2) {
+      let list = this.reqRules.get(r.pkg);
+      if (!list) this.reqRules.set(r.pkg, (list = []));
+      list.push(r);
+      if (this.decision[r.pkg] > 0) this.insertOrdered(r);
     }
+    // Every package a rule may install gets its own rules (libsolv adds rules for all reachable packages).
+    for (const l of lits) if (l > 0 && !this.made[l]) this.toMake.push(l);
     this.pending.push(r);
   }
 
   private pending: Rule[] = [];
+  private toMake: number[] = [];
+  private readonly reqRules = new Map<number, Rule[]>();
+
+  /** Create the rules of every package reachable from the rules made so far. */
+  private drainMake(): void {
+    while (this.toMake.length) {
+      const p = this.toMake.pop()!;
+      this.makeRules(p);
+    }
+  }
 
   /** Clauses (lists of literals) that a dependency imposes; [] = always true; [[]] = unsatisfiable. */
   private depCnf(d: Dep, negate = false): number[][] {
@@ -298,44 +320,27 @@ export class Solver {
     for (const q of pool.byName(pool.name(p))) {
       if (q !== p) this.addRule({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
     }
-    // Packages whose Conflicts / Obsoletes hit p.
-    for (const name of pool.provideNames(p)) {
-      for (const q of pool.reverse('conflicts', name)) {
-        if (q === p) continue;
-        for (const d of pool.deps(q, 'conflicts')) {
-          if (this.richProviders(d).includes(p)) this.addRule({ lits: [-q, -p], type: 'conflicts', pkg: q, dep: d, order: [] });
-        }
-      }
-    }
-    for (const q of pool.reverse('obsoletes', pool.name(p))) {
-      if (q === p || pool.name(q) === pool.name(p)) continue;
-      for (const d of pool.deps(q, 'obsoletes')) {
-        if (d.kind === 'simple' && pool.whatNamed(d).includes(p)) this.addRule({ lits: [-q, -p], type: 'obsoletes', pkg: q, dep: d, order: [] });
-      }
+    if (this.opts.weakDeps) {
+      // Weak dependencies may install these too: they need rules before that.
+      for (const d of pool.deps(p, 'recommends')) for (const q of this.richProviders(d)) if (!this.made[q]) this.toMake.push(q);
     }
   }
 
-  /** libsolv's level-1 assertions: a package that requires something nothing installable provides. */
-  private broken(p: number, depth = 0): boolean {
-    const m = this.brokenMemo[p];
-    if (m) return m > 0;
-    if (depth > 64) return false;
-    this.brokenMemo[p] = -1; // optimistic while in progress (dependency cycles)
-    let bad = false;
-    for (const d of this.pool.deps(p, 'requires')) {
-      for (const clause of this.depCnf(d)) {
-        if (clause.includes(p)) continue;
-        const pos = clause.filter((l) => l > 0);
-        if (pos.length !== clause.length) continue; // conditional clause: not an assertion
-        if (!pos.some((q) => !this.broken(q, depth + 1))) {
-          bad = true;
-          break;
+  /** Packages that supplement something reachable may be installed as weak dependencies: add their rules. */
+  private addSupplementing(): void {
+    if (!this.opts.weakDeps) return;
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const p of this.pool.withSupplements()) {
+        if (this.made[p]) continue;
+        const hit = this.pool.deps(p, 'supplements').some((d) => this.richProviders(d).some((q) => this.made[q]));
+        if (hit) {
+          this.toMake.push(p);
+          this.drainMake();
+          changed = true;
         }
       }
-      if (bad) break;
     }
-    this.brokenMemo[p] = bad ? 1 : -1;
-    return bad;
   }
 
   // ---------------------------------------------------------------- policy
@@ -491,6 +496,8 @@ export class Solver {
         this.addRule(r);
       }
     }
+    this.drainMake();
+    this.addSupplementing();
     if (this.initialPropagate()) throw this.unsolvable();
 
     let minimizations = 0;
@@ -520,6 +527,7 @@ export class Solver {
   private initialPropagate(): boolean {
     // Evaluate every rule once; assertions (unit job rules) are decided at level 1.
     for (;;) {
+      this.drainMake();
       const rs = this.pending;
       this.pending = [];
       for (const r of rs) {
@@ -534,7 +542,9 @@ export class Solver {
 
   /** Evaluate newly created rules (they may already be unit or false). */
   private flushPending(): Rule | undefined {
+    this.drainMake();
     while (this.pending.length) {
+      this.drainMake();
       const rs = this.pending;
       this.pending = [];
       for (const r of rs) {
@@ -561,9 +571,7 @@ export class Solver {
     for (const r of this.jobRules) {
       if (r.lits.some((l) => l < 0)) continue; // conditional jobs are resolved with the dependencies
       if (r.lits.some((l) => this.litTrue(l))) continue;
-      const dq = r.lits.filter((l) => this.decision[l] === 0 && !this.broken(l));
-      const free = r.lits.filter((l) => this.decision[l] === 0);
-      const cands = dq.length ? dq : free;
+      const cands = r.lits.filter((l) => this.decision[l] === 0);
       if (!cands.length) {
         if (!this.backtrack()) throw this.unsolvable();
         return true;
@@ -595,8 +603,7 @@ export class Solver {
         i++;
         continue;
       }
-      let cands = dq.filter((p) => !this.broken(p));
-      if (!cands.length) cands = dq;
+      const cands = dq;
       if (cands.length > 1 && postponed !== null) {
         const f = this.filter(cands, 'noreorder');
         if (f.length > 1) {
