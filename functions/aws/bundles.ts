@@ -1,0 +1,49 @@
+/**
+ * The Lambda functions of the AWS deployment and how each is bundled. serverless.yml's `custom.esbuild` uses the same
+ * settings; the bundle test and bench/aws.ts bundle through here, so what they measure is what is deployed.
+ */
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+/** Function name in serverless.yml → entry file in functions/aws/. */
+export const LAMBDA_ENTRIES = {
+  api: 'api.ts',
+  manifestWorker: 'manifest-worker.ts',
+  deadLetter: 'dead-letter.ts',
+  reaper: 'reaper.ts',
+  fleetScaler: 'fleet-scaler.ts',
+  repoRefresh: 'repo-refresh.ts',
+  statusEvents: 'status-events.ts',
+} as const;
+
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+export const entryPath = (name: LambdaName): string => fileURLToPath(new URL(LAMBDA_ENTRIES[name], import.meta.url));
+
+/** ESM for nodejs22.x; `require` provided for the CommonJS dependencies that still call it. */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourcemap: false,
+  mainFields: ['module', 'main'],
+  banner: { js: "import { createRequire as __ibsCreateRequire } from 'node:module'; const require = __ibsCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+} satisfies BuildOptions;
+
+export interface BundleResult {
+  name: LambdaName;
+  code: string;
+  bytes: number;
+  /** Input files that made it into the bundle (repository-relative). */
+  inputs: string[];
+  metafile: Metafile;
+}
+
+export async function bundleLambda(name: LambdaName, options: Partial<BuildOptions> = {}): Promise<BundleResult> {
+  const result = await build({ ...ESBUILD_OPTIONS, ...options, entryPoints: [entryPath(name)], write: false, metafile: true, logLevel: 'silent' });
+  const code = result.outputFiles[0]?.text ?? '';
+  return { name, code, bytes: Buffer.byteLength(code), inputs: Object.keys(result.metafile.inputs), metafile: result.metafile };
+}
