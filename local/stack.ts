@@ -9,6 +9,8 @@ import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
 import { deadLetterQueueOf } from '../layers/src/ports/job-queue.ts';
+import type { Depsolver } from '../layers/src/packages/package-set.ts';
+import { RepoDepsolver } from '../layers/src/depsolve/index.ts';
 import { createEmbeddedAdapters, defaultDataDir } from './embedded-deps.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
 import { startQueueConsumer } from './queue-consumer.ts';
@@ -21,6 +23,8 @@ export interface LocalStackOptions {
   /** Environment for the runners (IBS_OSBUILD, ...). */
   runnerEnv?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** Default: the real depsolver, caching repository indexes in the data directory's blob store. */
+  depsolver?: Depsolver;
 }
 
 export interface LocalStack {
@@ -46,6 +50,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     store: adapters.store,
     blobs: adapters.blobs,
     queue: adapters.queue,
+    depsolver: options.depsolver ?? new RepoDepsolver({ blobStore: adapters.blobs }),
     log,
     config: { downloadUrlTtlSeconds: Number(process.env.IBS_DOWNLOAD_URL_TTL ?? 3600), version: SERVICE_VERSION },
   };

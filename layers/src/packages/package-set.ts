@@ -42,11 +42,31 @@ export interface PackageSetRequest {
   installWeakDeps: boolean;
 }
 
+/** A package found by search: the newest of each matching name. */
+export interface PackageSearchResult {
+  name: string;
+  summary: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  repoId: string;
+}
+
 /** The depsolver port used by manifest generation. Sets are resolved independently (build root, os, ...). */
 export interface Depsolver {
   resolve(
     request: { architecture: string; releasever: string; sets: Record<string, PackageSetRequest> },
   ): Promise<Record<string, ResolvedPackage[]>>;
+  /** Package search over the same repository indexes. */
+  searchPackages(query: {
+    repositories: RepositoryConfig[];
+    architecture: string;
+    releasever: string;
+    search: string;
+    limit?: number;
+    offset?: number;
+  }): Promise<{ total: number; packages: PackageSearchResult[] }>;
 }
 
 export const nevra = (p: Pick<ResolvedPackage, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string =>

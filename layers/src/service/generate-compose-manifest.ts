@@ -62,7 +62,8 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    const id = (error as { name?: string }).name === 'DepsolveError' ? ComposeErrorId.Depsolve : ComposeErrorId.ManifestGeneration;
+    const name = (error as { name?: string }).name;
+    const id = name === 'DepsolveError' || name === 'RepositoryError' ? ComposeErrorId.Depsolve : ComposeErrorId.ManifestGeneration;
     await deps.store.transition(job.orgId, job.composeId, {
       from: ['pending'],
       to: 'failure',

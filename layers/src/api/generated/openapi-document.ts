@@ -433,10 +433,388 @@ export const openapiDocument = {
           }
         }
       }
+    },
+    "/packages": {
+      "get": {
+        "operationId": "searchPackages",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "distribution",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "in": "query",
+            "name": "architecture",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "in": "query",
+            "name": "search",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "in": "query",
+            "name": "limit",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          },
+          {
+            "in": "query",
+            "name": "offset",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "newest package of each matching name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/PackagesResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "bad query",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/depsolve": {
+      "x-ibs-extension": true,
+      "post": {
+        "operationId": "depsolve",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DepsolveRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "the resolved package set",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DepsolveResponse"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "the request cannot be satisfied (dnf problem text)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          },
+          "502": {
+            "description": "a repository could not be read",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/manifest": {
+      "x-ibs-extension": true,
+      "post": {
+        "operationId": "previewManifest",
+        "description": "The osbuild manifest a compose request would build, without building. Same body as POST /compose.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ComposeRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "manifest, packages and pipeline ids",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ManifestPreview"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "malformed request",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "the package sets cannot be resolved",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
     "schemas": {
+      "PackagesResponse": {
+        "type": "object",
+        "required": [
+          "meta",
+          "links",
+          "data"
+        ],
+        "properties": {
+          "meta": {
+            "$ref": "#/components/schemas/ListResponseMeta"
+          },
+          "links": {
+            "$ref": "#/components/schemas/ListResponseLinks"
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name",
+                "summary"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "summary": {
+                  "type": "string"
+                },
+                "version": {
+                  "type": "string",
+                  "x-ibs-extension": true
+                },
+                "release": {
+                  "type": "string",
+                  "x-ibs-extension": true
+                },
+                "epoch": {
+                  "type": "integer",
+                  "x-ibs-extension": true
+                },
+                "arch": {
+                  "type": "string",
+                  "x-ibs-extension": true
+                },
+                "repository": {
+                  "type": "string",
+                  "x-ibs-extension": true
+                }
+              }
+            }
+          }
+        }
+      },
+      "DepsolveRequest": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "additionalProperties": false,
+        "required": [
+          "distribution",
+          "architecture",
+          "packages"
+        ],
+        "properties": {
+          "distribution": {
+            "type": "string"
+          },
+          "architecture": {
+            "type": "string"
+          },
+          "packages": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10000,
+            "items": {
+              "type": "string",
+              "minLength": 1
+            },
+            "description": "names, globs and @groups"
+          },
+          "exclude": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          "install_weak_deps": {
+            "type": "boolean",
+            "default": true
+          },
+          "repositories": {
+            "type": "array",
+            "description": "replace the distribution repositories",
+            "items": {
+              "$ref": "#/components/schemas/CustomRepository"
+            }
+          }
+        }
+      },
+      "DepsolveResponse": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "packages"
+        ],
+        "properties": {
+          "packages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ResolvedPackage"
+            }
+          }
+        }
+      },
+      "ResolvedPackage": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "name",
+          "epoch",
+          "version",
+          "release",
+          "arch",
+          "checksum",
+          "url",
+          "repository"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "epoch": {
+            "type": "integer"
+          },
+          "version": {
+            "type": "string"
+          },
+          "release": {
+            "type": "string"
+          },
+          "arch": {
+            "type": "string"
+          },
+          "checksum": {
+            "type": "string"
+          },
+          "url": {
+            "type": "string"
+          },
+          "repository": {
+            "type": "string"
+          }
+        }
+      },
+      "ManifestPreview": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "manifest",
+          "packages",
+          "pipelines",
+          "exports"
+        ],
+        "properties": {
+          "manifest": {
+            "type": "object"
+          },
+          "packages": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/ResolvedPackage"
+              }
+            }
+          },
+          "exports": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "filename": {
+            "type": "string"
+          },
+          "pipelines": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "name",
+                "id"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "id": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              }
+            }
+          }
+        }
+      },
       "HTTPError": {
         "type": "object",
         "required": [

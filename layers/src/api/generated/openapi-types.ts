@@ -205,10 +205,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["searchPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/depsolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["depsolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The osbuild manifest a compose request would build, without building. Same body as POST /compose. */
+        post: operations["previewManifest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        PackagesResponse: {
+            meta: components["schemas"]["ListResponseMeta"];
+            links: components["schemas"]["ListResponseLinks"];
+            data: {
+                name: string;
+                summary: string;
+                version?: string;
+                release?: string;
+                epoch?: number;
+                arch?: string;
+                repository?: string;
+            }[];
+        };
+        DepsolveRequest: {
+            distribution: string;
+            architecture: string;
+            /** @description names, globs and @groups */
+            packages: string[];
+            exclude?: string[];
+            /** @default true */
+            install_weak_deps?: boolean;
+            /** @description replace the distribution repositories */
+            repositories?: components["schemas"]["CustomRepository"][];
+        };
+        DepsolveResponse: {
+            packages: components["schemas"]["ResolvedPackage"][];
+        };
+        ResolvedPackage: {
+            name: string;
+            epoch: number;
+            version: string;
+            release: string;
+            arch: string;
+            checksum: string;
+            url: string;
+            repository: string;
+        };
+        ManifestPreview: {
+            manifest: Record<string, never>;
+            packages: {
+                [key: string]: components["schemas"]["ResolvedPackage"][];
+            };
+            exports: string[];
+            filename?: string;
+            pipelines: {
+                name: string;
+                id: string | null;
+            }[];
+        };
         HTTPError: {
             title: string;
             detail: string;
@@ -859,6 +957,125 @@ export interface operations {
             };
             /** @description the compose already finished */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    searchPackages: {
+        parameters: {
+            query: {
+                distribution: string;
+                architecture: string;
+                search: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description newest package of each matching name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackagesResponse"];
+                };
+            };
+            /** @description bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    depsolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DepsolveRequest"];
+            };
+        };
+        responses: {
+            /** @description the resolved package set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepsolveResponse"];
+                };
+            };
+            /** @description the request cannot be satisfied (dnf problem text) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+            /** @description a repository could not be read */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    previewManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComposeRequest"];
+            };
+        };
+        responses: {
+            /** @description manifest, packages and pipeline ids */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManifestPreview"];
+                };
+            };
+            /** @description malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+            /** @description the package sets cannot be resolved */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
