@@ -21,7 +21,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     return;
   }
   const log = createLogger({ component: 'runner', runnerId: config.runnerId });
-  const adapters = await createRunnerAdapters(config);
+  let adapters;
+  try {
+    adapters = await createRunnerAdapters(config);
+  } catch (error) {
+    log.error('cannot connect the runner to its queues and stores', { error, backend: config.backend });
+    process.exitCode = 1;
+    return;
+  }
   const command = parseOsbuildCommand(config.osbuildCommand);
   const probe = await probeOsbuild(command);
   if (!probe.ok) {
