@@ -461,23 +461,67 @@ export class Solver {
     const level = this.level;
     this.newLevel();
     if (dq.length > 1) this.branches.push({ level, cands: [-dq[0], ...dq.slice(1)], rule });
-    this.assign(dq[0], rule);
+    this.assign(dq[0], undefined); // a decision: no reason rule
     return this.propagate();
   }
 
-  /** Undo the most recent decision that has an alternative; false when there is none (unsolvable). */
-  private backtrack(): boolean {
+  /**
+   * Conflict-driven backjumping as libsolv's analyze(): learn the first-UIP clause of the conflict, jump back to the
+   * second-highest level in it and assert the UIP's negation there. False when the conflict is at the assertion level
+   * (unsolvable).
+   */
+  private backtrack(conflict: Rule): boolean {
+    let c: Rule | undefined = conflict;
+    while (c) {
+      let maxLvl = 0;
+      for (const l of c.lits) maxLvl = Math.max(maxLvl, Math.abs(this.decision[Math.abs(l)]));
+      if (maxLvl <= 1) return false;
+      if (maxLvl < this.level) this.revert(maxLvl);
+      const learnt = this.analyze(c);
+      let jump = 1;
+      for (let i = 1; i < learnt.length; i++) jump = Math.max(jump, Math.abs(this.decision[Math.abs(learnt[i])]));
+      this.revert(jump);
+      const r: Rule = { lits: learnt, type: 'learnt', pkg: 0, order: [] };
+      for (const l of learnt) {
+        const v = Math.abs(l);
+        let list = this.occurs.get(v);
+        if (!list) this.occurs.set(v, (list = []));
+        list.push(r);
+      }
+      this.assign(learnt[0], r);
+      c = this.propagate();
+    }
+    return true;
+  }
+
+  private analyze(conflict: Rule): number[] {
+    const seen = new Set<number>();
+    const learnt: number[] = [];
+    let count = 0;
+    let idx = this.queue.length - 1;
+    let rule: Rule | undefined = conflict;
+    let skip = 0;
     for (;;) {
-      if (this.level <= 1) return false;
-      // The decision at the current level is the first entry of that level.
-      const start = this.queueLevelStart[this.level];
-      const decided = this.queue[start];
-      const lvl = this.level - 1;
-      this.revert(lvl);
-      // Learn: with the decisions below, `decided` leads to a conflict.
-      this.assign(-decided, undefined);
-      const c = this.propagate();
-      if (!c) return true;
+      for (const l of rule!.lits) {
+        const v = Math.abs(l);
+        if (v === skip || seen.has(v)) continue;
+        seen.add(v);
+        const lvl = Math.abs(this.decision[v]);
+        if (lvl === this.level) count++;
+        else if (lvl > 1) learnt.push(l);
+      }
+      let l: number;
+      for (;;) {
+        l = this.queue[idx--];
+        if (seen.has(Math.abs(l))) break;
+      }
+      count--;
+      rule = this.reason[idx + 1];
+      if (count <= 0 || !rule) {
+        learnt.unshift(-l);
+        return learnt;
+      }
+      skip = Math.abs(l);
     }
   }
 
@@ -504,10 +548,6 @@ export class Solver {
     for (;;) {
       if (this.resolveJobRules()) continue;
       const dr = this.resolveDependencies();
-      if (dr === 'conflict') {
-        if (!this.backtrack()) throw this.unsolvable();
-        continue;
-      }
       if (dr === 'changed') continue;
       if (this.opts.weakDeps) {
         const w = this.resolveWeak();
@@ -558,11 +598,10 @@ export class Solver {
     return undefined;
   }
 
-  private decide(cands: number[], rule: Rule | undefined): 'ok' | 'conflict' {
+  private decide(cands: number[], rule: Rule | undefined): void {
     let c = this.selectAndInstall(cands, rule);
     if (!c) c = this.flushPending();
-    if (!c) return 'ok';
-    return this.backtrack() ? 'ok' : 'conflict';
+    if (c && !this.backtrack(c)) throw this.unsolvable();
   }
 
   /** Returns true when something was decided (the main loop restarts). */
@@ -573,16 +612,16 @@ export class Solver {
       if (r.lits.some((l) => this.litTrue(l))) continue;
       const cands = r.lits.filter((l) => this.decision[l] === 0);
       if (!cands.length) {
-        if (!this.backtrack()) throw this.unsolvable();
+        if (!this.backtrack(r)) throw this.unsolvable();
         return true;
       }
-      if (this.decide(cands, r) === 'conflict') throw this.unsolvable();
+      this.decide(cands, r);
       changed = true;
     }
     return changed;
   }
 
-  private resolveDependencies(): 'conflict' | 'changed' | 'done' {
+  private resolveDependencies(): 'changed' | 'done' {
     let postponed: Rule | undefined | null = undefined; // undefined: none yet; null: second pass
     let i = 0;
     let n = 0;
@@ -613,8 +652,7 @@ export class Solver {
         }
       }
       const before = this.level;
-      const res = this.decide(cands, r);
-      if (res === 'conflict') return 'conflict';
+      this.decide(cands, r);
       changed = true;
       if (this.level < before) return 'changed'; // backtracked: start over
       n = 0;
@@ -706,9 +744,7 @@ export class Solver {
     this.assign(p, undefined);
     let c = this.propagate();
     if (!c) c = this.flushPending();
-    if (c) {
-      if (!this.backtrack()) throw this.unsolvable();
-    }
+    if (c && !this.backtrack(c)) throw this.unsolvable();
     return true;
   }
 
@@ -750,10 +786,10 @@ export class Solver {
     this.revert(b.level);
     this.newLevel();
     this.branches.push(b);
-    this.assign(p, b.rule);
+    this.assign(p, undefined);
     let c = this.propagate();
     if (!c) c = this.flushPending();
-    if (c && !this.backtrack()) throw this.unsolvable();
+    if (c && !this.backtrack(c)) throw this.unsolvable();
     return true;
   }
 
