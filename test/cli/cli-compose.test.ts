@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeManifestIds } from '../../layers/src/manifest/ids.ts';
-import { runIbs, startStack, type RunOptions, type StackProcess } from './helpers.ts';
+import { runIbs, runIbsTty, startStack, type RunOptions, type StackProcess } from './helpers.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'ibs-cli-compose-'));
 const write = (name: string, text: string) => {
@@ -188,6 +188,22 @@ describe('a compose from start to download', () => {
     const r = await ibs(['compose', 'status', id, '--org', 'someone-else']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`compose ${id} not found (HTTP 404)`);
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('wait draws a bar with the pipeline and stage, redrawn in place', async () => {
+    const start = await ibs(['compose', 'start', '-d', 'test-distro-1', '-t', 'tar', '-a', 'x86_64', '-b', blueprint, '-q']);
+    const id = start.stdout.trim();
+    const r = await runIbsTty(['compose', 'wait', id, '--interval', '0.1'], { env: { IBS_URL: stack.url } });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\r\x1b\[2K\[[#-]{24}\] +\d+% building .*pipeline os \(\d\/\d\), stage org\.osbuild\.\w+/);
+    expect(r.stdout).toContain(`compose ${id} finished: success`);
+    const dir = join(work, 'tty-download');
+    const download = await runIbsTty(['compose', 'download', id, '-o', dir], { env: { IBS_URL: stack.url } });
+    expect(download.code, download.stdout).toBe(0);
+    expect(download.stdout).toMatch(/\r\x1b\[2K\[#{24}\] 100% root\.tar  10\.0 KiB \/ 10\.0 KiB/);
+    expect(readdirSync(dir)).toEqual(['root.tar']);
   });
 });
 

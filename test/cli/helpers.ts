@@ -110,3 +110,23 @@ export async function closedPort(): Promise<number> {
   await new Promise((r) => server.close(r));
   return port;
 }
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs `ibs` on a pseudo-terminal (util-linux `script`, in Debian's essential bsdutils), for TTY-only output. */
+export function runIbsTty(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const line = [process.execPath, IBS_BIN, ...args].map(shellQuote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', `stty cols 120; ${line}`, '/dev/null'], { cwd: REPO, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
