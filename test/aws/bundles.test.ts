@@ -7,16 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LAMBDA_ENTRIES, bundleLambda, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
+import { LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ibs-bundles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const bundles = new Map<LambdaName, Promise<BundleResult>>();
-const bundleOf = (name: LambdaName) => {
-  if (!bundles.has(name)) bundles.set(name, bundleLambda(name));
-  return bundles.get(name)!;
-};
+let all: ReturnType<typeof bundleAllLambdas> | undefined;
+const bundleOf = async (name: LambdaName): Promise<BundleResult> => (await (all ??= bundleAllLambdas())).get(name)!;
 
 const uses = (bundle: BundleResult, pkg: string) => bundle.inputs.some((input) => input.includes(`node_modules/${pkg}/`));
 
@@ -63,5 +60,7 @@ describe('Lambda bundles', () => {
     expect(manifest.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(true);
     const api = await bundleOf('api');
     expect(api.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(false);
+    const packages = await bundleOf('apiPackages');
+    expect(packages.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(true);
   });
 });

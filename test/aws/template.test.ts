@@ -1,0 +1,174 @@
+/**
+ * `npx osls package` must work offline with no credentials; the generated CloudFormation template must keep the
+ * deployment's invariants: every queue has a dead-letter queue, the bucket is private and encrypted with lifecycle
+ * rules, every function has its own role, no IAM statement allows a wildcard action, every non-public route has the
+ * JWT authorizer, the table has the adapter's keys, indexes and a stream, and each architecture has its runner group.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../functions/api/routes.ts';
+import { API_BASE } from '../../functions/api/http.ts';
+import { LAMBDA_ENTRIES } from '../../functions/aws/bundles.ts';
+import { isPackageRoute } from '../../functions/aws/api-routes.ts';
+import { COMPOSE_TABLE_SHAPE } from '../../layers/src/adapters/aws/provision.ts';
+
+type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
+type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+
+const root = resolve(import.meta.dirname, '../..');
+const out = mkdtempSync(join(tmpdir(), 'ibs-sls-'));
+let template: Template;
+const ARCHITECTURES = { x86_64: 'X8664', aarch64: 'Aarch64' };
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const refOf = (value: any): string | undefined => value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+
+beforeAll(async () => {
+  await promisify(execFile)(
+    'npx',
+    [
+      'osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', out,
+      '--param=jwtIssuerUrl=https://issuer.example.test/', '--param=jwtAudience=ibs',
+      '--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+    ],
+    // Offline and without credentials: the packaging must not need an AWS account.
+    { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 170_000 },
+  );
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+}, 180_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('serverless.yml → CloudFormation', () => {
+  it('gives every queue a dead-letter queue, and every dead-letter queue a consumer', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    const deadLetters = queues.filter(([, q]) => String(q.Properties.QueueName).endsWith('-dlq'));
+    const work = queues.filter(([, q]) => !String(q.Properties.QueueName).endsWith('-dlq'));
+    expect(work.map(([, q]) => String(q.Properties.QueueName).replace('ibs-ci-', '')).sort()).toEqual(['build-aarch64', 'build-x86_64', 'manifest']);
+    for (const [id, queue] of work) {
+      const target = queue.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+      expect(target, `${id} has no dead-letter queue`).toBeDefined();
+      expect(template.Resources[target].Properties.QueueName).toBe(`${queue.Properties.QueueName}-dlq`);
+      expect(Number(queue.Properties.RedrivePolicy.maxReceiveCount)).toBeGreaterThan(0);
+    }
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    for (const [id] of deadLetters) {
+      const consumer = mappings.find((m) => m.EventSourceArn?.['Fn::GetAtt']?.[0] === id);
+      expect(refOf(consumer?.FunctionName), `${id} has no consumer`).toBe('DeadLetterLambdaFunction');
+    }
+    const manifest = mappings.find((m) => m.EventSourceArn?.['Fn::GetAtt']?.[0] === 'ManifestQueue');
+    expect(refOf(manifest?.FunctionName)).toBe('ManifestWorkerLambdaFunction');
+    expect(manifest?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('keeps the bucket private and encrypted, with lifecycle rules for logs and manifests', () => {
+    const [[, bucket]] = ofType('AWS::S3::Bucket').filter(([id]) => id === 'ArtifactBucket');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/AES256|aws:kms/);
+    expect(bucket.Properties.AccessControl ?? 'Private').toBe('Private');
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as { Prefix?: string; ExpirationInDays?: unknown; Status: string }[];
+    for (const prefix of ['logs/', 'manifests/']) {
+      const rule = rules.find((r) => r.Prefix === prefix);
+      expect(rule?.Status).toBe('Enabled');
+      expect(Number(rule?.ExpirationInDays)).toBeGreaterThan(0);
+    }
+    for (const [, policy] of ofType('AWS::S3::BucketPolicy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) expect(statement.Effect).toBe('Deny');
+    }
+  });
+
+  it('gives every function its own role, nodejs22.x and an ESM bundle', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([id]) => id.replace(/LambdaFunction$/, '')).sort()).toEqual(
+      Object.keys(LAMBDA_ENTRIES).map((n) => n[0].toUpperCase() + n.slice(1)).sort(),
+    );
+    const roles = functions.map(([, f]) => refOf(f.Properties.Role));
+    expect(new Set(roles).size).toBe(functions.length);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs22.x');
+      const role = template.Resources[refOf(fn.Properties.Role)!];
+      expect(role?.Type, `${id} role`).toBe('AWS::IAM::Role');
+      // The role's log permissions name this function's own log group.
+      const logs = role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement).find((s: any) => asArray(s.Action).includes('logs:PutLogEvents'));
+      expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/${fn.Properties.FunctionName}:`);
+    }
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('allows no wildcard action in any IAM statement, and "*" resources only where AWS has no resource-level permission', () => {
+    // Deny statements may use wildcards (they take permissions away): only what is allowed must be named.
+    const statements = [
+      ...ofType('AWS::IAM::Role').flatMap(([id, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ id, s })))),
+      ...ofType('AWS::IAM::Policy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
+      ...ofType('AWS::S3::BucketPolicy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
+    ];
+    expect(statements.length).toBeGreaterThan(20);
+    expect(statements.every(({ s }) => s.Effect === 'Allow' || s.Effect === 'Deny')).toBe(true);
+    for (const { id, s } of statements.filter(({ s }) => s.Effect === 'Allow')) {
+      for (const action of asArray<string>(s.Action)) expect(action, `${id}: ${action}`).not.toContain('*');
+      expect(s.NotAction, id).toBeUndefined();
+      expect(s.NotResource, id).toBeUndefined();
+      if (asArray(s.Resource).includes('*')) expect(asArray(s.Action), id).toEqual(['autoscaling:DescribeAutoScalingGroups']);
+    }
+  });
+
+  it('puts the JWT authorizer on every route but the public ones, and serves exactly the API routes', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    const functionOf = (route: any) => {
+      const integration = template.Resources[refOf(route.Target['Fn::Join'][1][1])!];
+      return refOf(integration.Properties.IntegrationUri);
+    };
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${API_BASE}${r.path}`).sort());
+    for (const route of ROUTES) {
+      const deployed = routes.find((r) => r.RouteKey === `${route.method} ${API_BASE}${route.path}`)!;
+      expect(functionOf(deployed), route.path).toBe(isPackageRoute(route) ? 'ApiPackagesLambdaFunction' : 'ApiLambdaFunction');
+      if (route.public) {
+        expect(deployed.AuthorizationType ?? 'NONE', route.path).toBe('NONE');
+      } else {
+        expect(deployed.AuthorizationType, route.path).toBe('JWT');
+        expect(refOf(deployed.AuthorizerId), route.path).toBe('HttpApiAuthorizerJwt');
+      }
+    }
+    const [[, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer.Properties.AuthorizerType).toBe('JWT');
+  });
+
+  it('creates the table with the adapter keys, indexes and a stream to the status-events function', () => {
+    const table = template.Resources.ComposeTable.Properties;
+    expect(table.KeySchema).toEqual(COMPOSE_TABLE_SHAPE.KeySchema);
+    expect(table.AttributeDefinitions).toEqual(COMPOSE_TABLE_SHAPE.AttributeDefinitions);
+    expect(table.GlobalSecondaryIndexes).toEqual(COMPOSE_TABLE_SHAPE.GlobalSecondaryIndexes);
+    expect(table.StreamSpecification.StreamViewType).toBe('NEW_AND_OLD_IMAGES');
+    const stream = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => m.Properties.EventSourceArn?.['Fn::GetAtt']?.[1] === 'StreamArn');
+    expect(refOf(stream?.[1].Properties.FunctionName)).toBe('StatusEventsLambdaFunction');
+  });
+
+  it('has a launch template and an Auto Scaling group per architecture, the scaler owning the desired capacity', () => {
+    for (const [arch, id] of Object.entries(ARCHITECTURES)) {
+      const group = template.Resources[`RunnerGroup${id}`];
+      const launch = template.Resources[`RunnerLaunchTemplate${id}`];
+      expect(group.Type).toBe('AWS::AutoScaling::AutoScalingGroup');
+      expect(group.Properties.AutoScalingGroupName).toBe(`ibs-ci-runners-${arch}`);
+      expect(group.Properties.DesiredCapacity).toBeUndefined();
+      expect(refOf(group.Properties.LaunchTemplate.LaunchTemplateId)).toBe(`RunnerLaunchTemplate${id}`);
+      expect(launch.Properties.LaunchTemplateData.MetadataOptions.HttpTokens).toBe('required');
+      expect(JSON.stringify(launch.Properties.LaunchTemplateData.UserData)).toContain(`IBS_ARCHITECTURES=${arch}`);
+    }
+    expect(template.Resources.FleetScalerLambdaFunction.Properties.Environment.Variables.IBS_RUNNER_GROUP_PREFIX).toBe('ibs-ci-runners-');
+  });
+
+  it('outputs the API URL, bucket, table and queue URLs', () => {
+    for (const output of ['ApiUrl', 'ArtifactBucketName', 'ComposeTableName', 'QueueUrlPrefix', 'ManifestQueueUrl', 'BuildQueueUrlX8664', 'BuildQueueUrlAarch64']) {
+      expect(template.Outputs[output], output).toBeDefined();
+    }
+  });
+});
