@@ -1,0 +1,109 @@
+/**
+ * `ibs packages search` against a service whose fedora-44 repositories are served on 127.0.0.1, and `ibs manifest`
+ * generating a real fedora-44 image offline with --repo pointing at the same repository. No internet: the service
+ * runs in this process with a fetch that answers Fedora's metalink locally; `ibs` runs as a child process.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
+import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
+import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { serveDirectory, type StaticServer } from '../depsolve/helpers.ts';
+import { pkgLocation, writeRepo, type GenGroup, type GenPackage } from '../depsolve/repo-generator.ts';
+import { runIbs } from './helpers.ts';
+
+const repoDir = mkdtempSync(join(tmpdir(), 'ibs-cli-fedora-repo-'));
+let repo: StaticServer;
+let stack: LocalStack;
+
+/** Every name the fedora-44 guest-image asks for, as a package without dependencies; every @group with one member. */
+function writeFedoraLikeRepository(): Buffer {
+  const distro = findDistribution('fedora-44');
+  const arch = findArchitecture(distro, 'x86_64');
+  const type = findImageType(distro, arch, 'guest-image');
+  const blueprint = emptyBlueprint();
+  blueprint.packages.push({ name: 'tmux' });
+  const sets = type.packageSets({ distribution: distro.name, architecture: 'x86_64', imageType: type.name, size: 0, blueprint, seed: 's' });
+  const names = new Set<string>(['tmux', 'tmux-plugins']);
+  const groups = new Map<string, GenGroup>();
+  for (const spec of Object.values(sets).flatMap((s) => s.include)) {
+    if (spec.startsWith('@')) {
+      groups.set(spec.slice(1), { id: spec.slice(1), packages: [{ name: `${spec.slice(1)}-member`, type: 'mandatory' }] });
+      names.add(`${spec.slice(1)}-member`);
+    } else if (!/[*?[\]/]/.test(spec)) names.add(spec);
+  }
+  const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release: '1.fc44', arch: 'x86_64', summary: `${name} (test)` }));
+  return writeRepo(repoDir, { packages, groups: [...groups.values()] });
+}
+
+beforeAll(async () => {
+  const repomd = writeFedoraLikeRepository();
+  repo = await serveDirectory(repoDir);
+  const metalink = `<?xml version="1.0" encoding="utf-8"?>
+<metalink version="3.0" xmlns="http://www.metalinker.org/"><files><file name="repomd.xml"><verification>
+<hash type="sha256">${createHash('sha256').update(repomd).digest('hex')}</hash></verification><resources maxconnections="1">
+<url protocol="http" type="http" location="XX" preference="100">${repo.url}/repodata/repomd.xml</url></resources></file></files></metalink>`;
+  const localFetch: typeof fetch = async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.startsWith('https://mirrors.fedoraproject.org/metalink')) return new Response(metalink);
+    if (!url.startsWith('http://127.0.0.1')) throw new TypeError(`fetch failed: ${url} is not reachable in tests`);
+    return fetch(input, init);
+  };
+  stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'ibs-cli-fedora-')),
+    port: 0,
+    runners: 0,
+    depsolver: new RepoDepsolver({ fetch: localFetch }),
+    log: createLogger({}, { write: () => {} }),
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await repo?.close();
+});
+
+describe('ibs packages search', () => {
+  it('prints name, version, arch and summary of the matches', async () => {
+    const r = await runIbs(['packages', 'search', 'tmu', '--distro', 'fedora-44', '--arch', 'x86_64'], { env: { IBS_URL: stack.url } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^NAME +VERSION +ARCH +SUMMARY\ntmux +1\.0-1\.fc44 +x86_64 +tmux \(test\)\ntmux-plugins +1\.0-1\.fc44 +x86_64 +tmux-plugins \(test\)\n$/);
+    const page = await runIbs(['packages', 'search', 'tmu', '-d', 'fedora-44', '-a', 'x86_64', '--limit', '1', '--json'], { env: { IBS_URL: stack.url } });
+    expect(JSON.parse(page.stdout)).toMatchObject({ meta: { count: 2 }, data: [{ name: 'tmux', summary: 'tmux (test)' }] });
+  });
+
+  it('needs --distro and --arch (exit 2), and shows the service error for a bad one (exit 1)', async () => {
+    expect((await runIbs(['packages', 'search', 'tmux', '--arch', 'x86_64'], { env: { IBS_URL: stack.url } })).code).toBe(2);
+    const bad = await runIbs(['packages', 'search', 'tmux', '-d', 'fedora-44', '-a', 'sparc'], { env: { IBS_URL: stack.url } });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/architecture "sparc" is not available for fedora-44.*\(HTTP 400\)/);
+  });
+});
+
+describe('ibs manifest for a real distribution, offline', () => {
+  it('resolves the package sets from --repo and writes curl sources for them', async () => {
+    const bp = join(repoDir, 'tmux.toml');
+    writeFileSync(bp, '[[packages]]\nname = "tmux"\n');
+    const cache = mkdtempSync(join(tmpdir(), 'ibs-cli-cache-'));
+    const args = ['manifest', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--repo', `${repo.url}/`, '--cache-dir', cache];
+    const r = await runIbs([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const preview = JSON.parse(r.stdout);
+    expect(preview.pipelines.map((p: { name: string }) => p.name)).toEqual(preview.manifest.pipelines.map((p: { name: string }) => p.name));
+    expect(preview.pipelines.every((p: { id: string }) => /^[0-9a-f]{64}$/.test(p.id))).toBe(true);
+    const os = preview.packages.os as { name: string; url: string; checksum: string }[];
+    const tmux = os.find((p) => p.name === 'tmux')!;
+    expect(tmux.url).toBe(`${repo.url}/${pkgLocation({ name: 'tmux', version: '1.0', release: '1.fc44', arch: 'x86_64' })}`);
+    expect(preview.manifest.sources['org.osbuild.curl'].items[tmux.checksum]).toMatchObject({ url: tmux.url });
+    // The plain output is the manifest itself, and the same inputs give the same bytes.
+    const plain = await runIbs(args);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toEqual(preview.manifest);
+    expect((await runIbs(args)).stdout).toBe(plain.stdout);
+  });
+});
