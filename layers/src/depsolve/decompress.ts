@@ -2,7 +2,7 @@
  * Streaming decompression of repository metadata: gzip (node:zlib), xz (xz-decompress, WebAssembly) and zstd
  * (node:zlib where the runtime has it, Node >= 22.15, else fzstd in pure JavaScript). Node 20's zlib has no zstd.
  */
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import xz from 'xz-decompress';
@@ -26,8 +26,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       yield* input;
       return;
     case 'gz': {
-      const z = zlib.createGunzip({ chunkSize: CHUNK });
-      yield* Readable.from(input).pipe(z) as AsyncIterable<Uint8Array>;
+      yield* through(input, zlib.createGunzip({ chunkSize: CHUNK }));
       return;
     }
     case 'xz': {
@@ -39,7 +38,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream })
         .createZstdDecompress;
       if (native) {
-        yield* Readable.from(input).pipe(native()) as unknown as AsyncIterable<Uint8Array>;
+        yield* through(input, native() as unknown as Transform);
         return;
       }
       yield* fzstdStream(input);
@@ -48,6 +47,13 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
     case 'bz2':
       throw new Error('bzip2-compressed metadata is not supported');
   }
+}
+
+/** Pipe input through a transform, passing the input's errors (e.g. a checksum mismatch) on to the reader. */
+function through(input: AsyncIterable<Uint8Array>, t: Transform): AsyncIterable<Uint8Array> {
+  const src = Readable.from(input);
+  src.on('error', (e) => t.destroy(e));
+  return src.pipe(t) as AsyncIterable<Uint8Array>;
 }
 
 async function* fzstdStream(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
