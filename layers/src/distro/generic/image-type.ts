@@ -114,6 +114,11 @@ export class GenericImageType implements ImageType {
   }
 
   validate(request: ManifestRequest): void {
+    this.check(request);
+  }
+
+  /** Validates and returns the prepared request (one pass: generate() reuses it). */
+  private check(request: ManifestRequest): Prepared {
     const bp = request.blueprint;
     if (request.size !== 0 && (!Number.isSafeInteger(request.size) || request.size < 0)) {
       throw new ValidationError('size', `must be a whole number of bytes below 2^53 (got ${request.size})`);
@@ -134,7 +139,7 @@ export class GenericImageType implements ImageType {
     if (bp.customizations.kernel?.name && this.spec.def.supported_options.includes('customizations.kernel') && this.prepareConfig().default_kernel_name) {
       throw new ValidationError('customizations.kernel.name', `image type ${this.name} uses a fixed kernel`);
     }
-    this.prepare(request);
+    return this.prepare(request);
   }
 
   private prepareConfig(): ImageConfig {
@@ -317,8 +322,7 @@ export class GenericImageType implements ImageType {
   }
 
   generate(request: ManifestRequest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest {
-    this.validate(request);
-    const prep = this.prepare(request);
+    const prep = this.check(request);
     const build = packages.build;
     const os = packages.os;
     if (!build?.length) throw new Error('generate() needs the depsolved "build" package set');
