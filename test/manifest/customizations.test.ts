@@ -245,3 +245,20 @@ describe('bad values are rejected with a 400 naming the field', () => {
     rejects({ repositories: [{ id: 'r', baseurls: ['https://x/'], gpgcheck: true }] }, 'customizations.repositories[0].gpgkeys');
   });
 });
+
+describe('field names follow the request style', () => {
+  it('names API fields for API requests', () => {
+    const d = findDistribution('centos-9');
+    const t = findImageType(d, findArchitecture(d, 'x86_64'), 'guest-image');
+    const request = { distribution: 'centos-9', architecture: 'x86_64', imageType: 'guest-image', size: 0, seed: 's', fieldStyle: 'api' as const };
+    const field = (blueprint: Blueprint) => {
+      try {
+        t.validate({ ...request, blueprint });
+      } catch (e) {
+        return (e as ValidationError).field;
+      }
+    };
+    expect(field({ ...emptyBlueprint(), customizations: { user: [{ name: 'a b' }] } })).toBe('customizations.users[0].name');
+    expect(field({ ...emptyBlueprint(), customizations: { filesystem: [{ mountpoint: '/var', minsize: 'big' }] } })).toBe('customizations.filesystem[0].min_size');
+  });
+});

@@ -18,6 +18,8 @@ export interface ManifestRequest {
   extraRepositories?: RepositoryConfig[];
   /** Seed for all random values (UUIDs, salts): same seed + same packages → byte-identical manifest. */
   seed: string;
+  /** How ValidationError fields are named: after the Image Builder API (`customizations.users[0]`) or the blueprint. */
+  fieldStyle?: 'api' | 'blueprint';
 }
 
 export interface GeneratedManifest {

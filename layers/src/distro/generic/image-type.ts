@@ -129,7 +129,7 @@ export class GenericImageType implements ImageType {
     validateBlueprint(bp, {
       supportedOptions: this.spec.def.supported_options,
       imageType: this.name,
-      apiFieldNames: false,
+      apiFieldNames: request.fieldStyle === 'api',
     });
     for (const [option, message] of Object.entries(NOT_IMPLEMENTED)) {
       const [, key] = option.split('.');
