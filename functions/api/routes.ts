@@ -10,7 +10,8 @@ import {
   getCompose,
   readComposeLogs,
   readManifests,
-  readPackages,
+  readPackageSets,
+  readSboms,
 } from '../../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
@@ -149,7 +150,9 @@ export const ROUTES: readonly Route[] = [
     operationId: 'getComposeMetadata',
     handle: async ({ deps, orgId, params }) => {
       const compose = await getCompose(deps, orgId, composeIdParam(params));
-      const packages = (await readPackages(deps, compose)) as { name: string; version: string; release: string; epoch: number; arch: string; checksum: string }[];
+      const sets = await readPackageSets(deps, compose);
+      // The image's packages: the os set when the image type has one (the build root is not in the image).
+      const packages = sets.os ?? Object.values(sets).flat();
       return ok({
         packages: packages.map((p) => ({
           type: 'rpm',
@@ -171,6 +174,15 @@ export const ROUTES: readonly Route[] = [
     handle: async ({ deps, orgId, params }) => {
       const compose = await getCompose(deps, orgId, composeIdParam(params));
       return ok({ manifests: await readManifests(deps, compose) });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/composes/{composeId}/sboms',
+    operationId: 'getComposeSboms',
+    handle: async ({ deps, orgId, params }) => {
+      const compose = await getCompose(deps, orgId, composeIdParam(params));
+      return ok({ id: compose.id, kind: 'ComposeSBOMs', items: [await readSboms(deps, compose)] });
     },
   },
   {

@@ -154,6 +154,15 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
 
     const metadata = (await (await fetch(`${api}/composes/${id}/metadata`)).json()) as { packages: { name: string; type: string }[] };
     expect(metadata.packages.map((p) => p.name)).toContain('tmux');
+    const sboms = (await (await fetch(`${api}/composes/${id}/sboms`)).json()) as {
+      items: { pipeline_name: string; pipeline_purpose: string; sbom_type: string; sbom: { spdxVersion: string; packages: { name: string }[] } }[][];
+    };
+    expect(sboms.items[0].map((s) => [s.pipeline_name, s.pipeline_purpose, s.sbom_type])).toEqual([
+      ['os', 'image', 'spdx'],
+      ['build', 'buildroot', 'spdx'],
+    ]);
+    expect(sboms.items[0][0].sbom.spdxVersion).toBe('SPDX-2.3');
+    expect(sboms.items[0][0].sbom.packages.map((p) => p.name)).toContain('tmux');
     const manifest = (await (await fetch(`${api}/composes/${id}/manifests`)).json()) as { manifests: { sources: Record<string, { items: Record<string, { url: string }> }> }[] };
     const urls = Object.values(manifest.manifests[0].sources['org.osbuild.curl'].items).map((item) => item.url);
     expect(urls.every((u) => u.startsWith(repoUrl))).toBe(true);

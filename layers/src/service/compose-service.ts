@@ -8,6 +8,8 @@ import type { ManifestJob } from '../compose/jobs.ts';
 import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
+import type { ResolvedPackage } from '../packages/package-set.ts';
+import { imageSboms } from '../sbom/spdx.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
@@ -151,7 +153,26 @@ export async function readManifests(deps: ServiceDeps, compose: Compose): Promis
   return stream ? [JSON.parse(await text(stream))] : [];
 }
 
-export async function readPackages(deps: ServiceDeps, compose: Compose): Promise<unknown[]> {
+/** The depsolved package sets of a compose (build root, os, ...); empty until its manifest is generated. */
+export async function readPackageSets(deps: ServiceDeps, compose: Compose): Promise<Record<string, ResolvedPackage[]>> {
   const stream = await deps.blobs.get(packagesKey(compose.orgId, compose.id));
-  return stream ? (JSON.parse(await text(stream)) as unknown[]) : [];
+  return stream ? (JSON.parse(await text(stream)) as Record<string, ResolvedPackage[]>) : {};
+}
+
+/** SPDX documents of the image content and of the build root, in osbuild-composer's ImageSBOM shape. */
+export async function readSboms(deps: ServiceDeps, compose: Compose) {
+  const packages = await readPackageSets(deps, compose);
+  return imageSboms({
+    distribution: compose.spec.distribution,
+    architecture: compose.spec.architecture,
+    imageType: compose.spec.imageType,
+    packages,
+    documentId: compose.id,
+    created: compose.createdAt,
+  }).map(({ pipeline, document }) => ({
+    pipeline_name: pipeline,
+    pipeline_purpose: pipeline === 'build' ? 'buildroot' : 'image',
+    sbom_type: 'spdx',
+    sbom: document,
+  }));
 }

@@ -75,7 +75,7 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
 
   const key = manifestKey(job.orgId, job.composeId);
   await deps.blobs.put(key, serializeManifest(generated.manifest), { contentType: 'application/json' });
-  await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(Object.values(packages).flat()), {
+  await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(packages), {
     contentType: 'application/json',
   });
   const build: BuildJob = { kind: 'build', orgId: job.orgId, composeId: job.composeId };

@@ -335,6 +335,46 @@ export const openapiDocument = {
         }
       }
     },
+    "/composes/{composeId}/sboms": {
+      "x-ibs-extension": true,
+      "parameters": [
+        {
+          "in": "path",
+          "name": "composeId",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getComposeSboms",
+        "description": "SPDX 2.3 documents of the image content and of the build root (osbuild-composer ComposeSBOMs shape); empty until the manifest is generated.",
+        "responses": {
+          "200": {
+            "description": "SBOMs",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ComposeSBOMs"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such compose",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/composes/{composeId}/logs": {
       "x-ibs-extension": true,
       "parameters": [
@@ -1385,6 +1425,59 @@ export const openapiDocument = {
             "type": "array",
             "items": {
               "type": "object"
+            }
+          }
+        }
+      },
+      "ComposeSBOMs": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "id",
+          "kind",
+          "items"
+        ],
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string"
+          },
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "sbom",
+                  "sbom_type",
+                  "pipeline_name",
+                  "pipeline_purpose"
+                ],
+                "properties": {
+                  "sbom": {
+                    "type": "object"
+                  },
+                  "sbom_type": {
+                    "type": "string",
+                    "enum": [
+                      "spdx"
+                    ]
+                  },
+                  "pipeline_name": {
+                    "type": "string"
+                  },
+                  "pipeline_purpose": {
+                    "type": "string",
+                    "enum": [
+                      "buildroot",
+                      "image"
+                    ]
+                  }
+                }
+              }
             }
           }
         }

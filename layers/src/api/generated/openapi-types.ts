@@ -166,6 +166,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/composes/{composeId}/sboms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                composeId: string;
+            };
+            cookie?: never;
+        };
+        /** @description SPDX 2.3 documents of the image content and of the build root (osbuild-composer ComposeSBOMs shape); empty until the manifest is generated. */
+        get: operations["getComposeSboms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/composes/{composeId}/logs": {
         parameters: {
             query?: {
@@ -463,6 +482,18 @@ export interface components {
         };
         ComposeManifests: {
             manifests: Record<string, never>[];
+        };
+        ComposeSBOMs: {
+            id: string;
+            kind: string;
+            items: {
+                sbom: Record<string, never>;
+                /** @enum {string} */
+                sbom_type: "spdx";
+                pipeline_name: string;
+                /** @enum {string} */
+                pipeline_purpose: "buildroot" | "image";
+            }[][];
         };
         ComposeLogs: {
             offset: number;
@@ -879,6 +910,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ComposeManifests"];
+                };
+            };
+            /** @description no such compose */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getComposeSboms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                composeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SBOMs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeSBOMs"];
                 };
             };
             /** @description no such compose */
