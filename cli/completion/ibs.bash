@@ -145,8 +145,8 @@ _ibs() {
     "compose metadata") opts="--url --token --org --config --json --help" ;;
     "compose cancel") opts="--url --token --org --config --json --help" ;;
     "compose download") opts="--output --artifact --url --token --org --config --json --help" ;;
-    "manifest") opts="--distro --type --arch --blueprint --size --seed --repo --output --strict --cache-dir --url --token --org --config --json --help" ;;
-    "depsolve") opts="--distro --arch --repo --exclude --no-weak-deps --releasever --cache-dir --url --token --org --config --json --help" ;;
+    "manifest") opts="--distro --type --arch --blueprint --size --seed --repo --output --strict --cache-dir --remote --url --token --org --config --json --help" ;;
+    "depsolve") opts="--distro --arch --repo --exclude --no-weak-deps --releasever --cache-dir --remote --url --token --org --config --json --help" ;;
     "version") opts="--url --token --org --config --json --help" ;;
     "completion") opts="--url --token --org --config --json --help" ;;
     esac

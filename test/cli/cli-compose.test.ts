@@ -81,6 +81,13 @@ describe('ibs distros and types', () => {
     expect(q.stdout).toBe('tar\n');
   });
 
+  it('shows the client and service versions', async () => {
+    const r = await ibs(['version', '--json']);
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    expect(JSON.parse(r.stdout)).toEqual({ client: pkg.version, service: { version: pkg.version }, url: `${stack.url}/api/image-builder/v1` });
+  });
+
   it("shows the service's message for an unknown distribution (exit 1)", async () => {
     const r = await ibs(['types', '--distro', 'nope-1']);
     expect(r.code).toBe(1);

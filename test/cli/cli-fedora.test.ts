@@ -107,3 +107,30 @@ describe('ibs manifest for a real distribution, offline', () => {
     expect((await runIbs(args)).stdout).toBe(plain.stdout);
   });
 });
+
+describe('--remote: the same previews from the service', () => {
+  it('ibs manifest --remote gives the pipelines and packages the offline run gives', async () => {
+    const bp = join(repoDir, 'tmux-remote.toml');
+    writeFileSync(bp, '[[packages]]\nname = "tmux"\n');
+    const remote = await runIbs(['manifest', '--remote', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--json'], { env: { IBS_URL: stack.url } });
+    expect(remote.code, remote.stderr).toBe(0);
+    const cache = mkdtempSync(join(tmpdir(), 'ibs-cli-cache-'));
+    const local = await runIbs(['manifest', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--repo', `${repo.url}/`, '--cache-dir', cache, '--json']);
+    expect(local.code, local.stderr).toBe(0);
+    const [r, l] = [JSON.parse(remote.stdout), JSON.parse(local.stdout)];
+    expect(r.pipelines.map((p: { name: string }) => p.name)).toEqual(l.pipelines.map((p: { name: string }) => p.name));
+    const names = (preview: { packages: Record<string, { nevra: string }[]> }) => Object.fromEntries(Object.entries(preview.packages).map(([k, v]) => [k, v.map((p) => p.nevra)]));
+    expect(names(r)).toEqual(names(l));
+    expect(names(r).os).toContain('tmux-1.0-1.fc44.x86_64');
+  });
+
+  it('ibs depsolve --remote resolves on the service and reports its problem text (exit 1)', async () => {
+    const env = { IBS_URL: stack.url };
+    const ok = await runIbs(['depsolve', '--remote', '-d', 'fedora-44', '-a', 'x86_64', '--repo', `local=${repo.url}/`, 'tmux', '--json'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ nevra: 'tmux-1.0-1.fc44.x86_64', repository: 'local' })]);
+    const bad = await runIbs(['depsolve', '--remote', '-d', 'fedora-44', '-a', 'x86_64', 'no-such-package'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no-such-package.*\(HTTP 422\)/);
+  });
+});

@@ -511,7 +511,11 @@ export const composeDownload: CommandSpec = {
     }
     if (!targets.length) throw new CliError(`compose ${id} recorded no artifacts`);
     const dir = resolve(optionString(options, 'output') ?? '.');
-    await mkdir(dir, { recursive: true });
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new CliError(`cannot create the output directory ${dir}: ${(error as Error).message}`, EXIT.failed, { cause: error });
+    }
     if (!(await stat(dir)).isDirectory()) throw new CliError(`${dir} is not a directory`);
     const done: Downloaded[] = [];
     for (const target of targets) done.push(await downloadArtifact(io, target, dir));

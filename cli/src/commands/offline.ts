@@ -23,6 +23,11 @@ const REPO_OPTION: OptionSpec = {
   metavar: '[ID=]URL',
   description: "repository baseurl replacing the distribution's default repositories",
 };
+const REMOTE_OPTION: OptionSpec = {
+  name: 'remote',
+  type: 'boolean',
+  description: 'ask the service instead of working offline (uses --url/IBS_URL)',
+};
 const CACHE_OPTION: OptionSpec = {
   name: 'cache-dir',
   type: 'string',
@@ -98,19 +103,24 @@ of the request, so the same inputs give the same manifest; --json adds the packa
     { name: 'output', short: 'o', type: 'string', metavar: 'FILE', description: 'write the manifest to FILE instead of stdout', complete: 'file' },
     { name: 'strict', type: 'boolean', description: 'unknown blueprint keys are an error, not a warning' },
     CACHE_OPTION,
+    REMOTE_OPTION,
   ],
-  examples: ['ibs manifest --distro test-distro-1 --type tar --arch x86_64 --blueprint motd.toml > manifest.json'],
+  examples: [
+    'ibs manifest --distro test-distro-1 --type tar --arch x86_64 --blueprint motd.toml > manifest.json',
+    'ibs manifest -d fedora-44 -t guest-image -b web.toml --remote --json | jq .pipelines',
+  ],
   offline: true,
-  async run({ io, json, options }) {
+  async run(ctx) {
+    const { io, json, options } = ctx;
+    if (options.remote) return previewRemotely(ctx);
     // The generator and depsolver load only when used, keeping every other command quick to start.
-    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, { parseSize }, registry, { pipelineIdsByName }, { serializeManifest }, { resolvePackages }] =
+    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, { parseSize }, registry, { pipelineIdsByName }, { resolvePackages }] =
       await Promise.all([
         import('../blueprint-request.ts'),
         import('../../../layers/src/blueprint/from-api-customizations.ts'),
         import('../../../layers/src/blueprint/sizes.ts'),
         import('../../../layers/src/distro/registry.ts'),
         import('../../../layers/src/manifest/ids.ts'),
-        import('../../../layers/src/manifest/manifest.ts'),
         import('../../../layers/src/service/generate-compose-manifest.ts'),
       ]);
     const { findArchitecture, findDistribution, findImageType } = registry;
@@ -145,25 +155,15 @@ of the request, so the same inputs give the same manifest; --json adds the packa
       imageType.validate(request);
       const { packages } = await resolvePackages({ depsolver: await makeDepsolver(cacheDir(options, io.env)) }, request);
       const generated = imageType.generate(request, packages);
-      const text = serializeManifest(generated.manifest);
-      const output = optionString(options, 'output');
-      if (json) {
-        const ids = pipelineIdsByName(generated.manifest);
-        const preview = {
-          manifest: generated.manifest,
-          packages: Object.fromEntries(Object.entries(packages).map(([set, list]) => [set, list.map(packageJson)])),
-          pipelines: [...ids].map(([name, id]) => ({ name, id })),
-          exports: generated.exports,
-          filename: generated.filename,
-          seed,
-        };
-        if (output) await writeFile(output, text);
-        io.stdout.write(formatJson(preview));
-      } else if (output) {
-        await writeFile(output, text);
-        const count = Object.values(packages).reduce((n, l) => n + l.length, 0);
-        io.stderr.write(`wrote ${output}: ${generated.manifest.pipelines.length} pipelines, ${count} packages, exports ${generated.exports.join(', ')}\n`);
-      } else io.stdout.write(text);
+      const ids = pipelineIdsByName(generated.manifest);
+      await printPreview(io, json, optionString(options, 'output'), {
+        manifest: generated.manifest,
+        packages: Object.fromEntries(Object.entries(packages).map(([set, list]) => [set, list.map(presentPackage)])),
+        pipelines: [...ids].map(([name, id]) => ({ name, id })),
+        exports: generated.exports,
+        filename: generated.filename,
+        seed,
+      });
       return EXIT.ok;
     } catch (error) {
       asCliError(error);
@@ -171,17 +171,91 @@ of the request, so the same inputs give the same manifest; --json adds the packa
   },
 };
 
-const packageJson = (p: ResolvedPackage) => ({
+/** `ibs manifest --remote`: POST /manifest with the compose request "ibs compose start" would send. */
+async function previewRemotely(ctx: CommandContext): Promise<number> {
+  const { io, json, options } = ctx;
+  for (const flag of ['repo', 'seed', 'cache-dir']) {
+    if (options[flag] !== undefined) throw new UsageError(`${commandName(manifest)}: --${flag} works offline only, not with --remote`, commandName(manifest));
+  }
+  const [{ readBlueprintFile, composeRequestFrom }, { parseSize }] = await Promise.all([
+    import('../blueprint-request.ts'),
+    import('../../../layers/src/blueprint/sizes.ts'),
+  ]);
+  const file = optionString(options, 'blueprint');
+  const parsed = file ? readBlueprintFile(file) : undefined;
+  if (parsed) warnUnknownKeys(io, parsed, Boolean(options.strict));
+  const sizeText = optionString(options, 'size');
+  let size: number | undefined;
+  try {
+    size = sizeText === undefined ? undefined : parseSize(/^\d+$/.test(sizeText) ? Number(sizeText) : sizeText, '--size');
+  } catch (error) {
+    asCliError(error);
+  }
+  const body = composeRequestFrom({
+    distribution: requireOption(manifest, options, 'distro', parsed?.blueprint.distro),
+    architecture: optionString(options, 'arch') ?? parsed?.blueprint.arch ?? defaultArchitecture(),
+    imageType: requireOption(manifest, options, 'type'),
+    blueprint: parsed?.blueprint,
+    size,
+  });
+  const preview = await ctx.client().post<ManifestPreview>('/manifest', body);
+  await printPreview(io, json, optionString(options, 'output'), preview);
+  return EXIT.ok;
+}
+
+/** A resolved package as the API presents it (ResolvedPackage in openapi.yaml). */
+interface PresentedPackage {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  checksum: string;
+  url: string;
+  repository: string;
+}
+
+const presentPackage = (p: ResolvedPackage): PresentedPackage => ({
   name: p.name,
   epoch: p.epoch,
   version: p.version,
   release: p.release,
   arch: p.arch,
-  nevra: nevra(p),
   checksum: p.checksum,
   url: p.remoteLocation,
   repository: p.repoId,
 });
+
+const withNevra = (p: PresentedPackage) => ({ ...p, nevra: nevra(p) });
+
+function printPackages(io: Io, json: boolean, list: PresentedPackage[]): void {
+  if (json) {
+    io.stdout.write(formatJson(list.map(withNevra)));
+    return;
+  }
+  io.stdout.write(formatTable(['NEVRA', 'REPOSITORY', 'CHECKSUM', 'URL'], list.map((p) => [nevra(p), p.repository, p.checksum, p.url])));
+  io.stderr.write(`(${list.length} package${list.length === 1 ? '' : 's'})\n`);
+}
+
+interface ManifestPreview {
+  manifest: { pipelines: unknown[] };
+  packages: Record<string, PresentedPackage[]>;
+  pipelines: { name: string; id: string | null }[];
+  exports: string[];
+  filename?: string;
+  seed?: string;
+}
+
+/** Prints a preview: the manifest itself (or to --output), or everything with --json. */
+async function printPreview(io: Io, json: boolean, output: string | undefined, preview: ManifestPreview): Promise<void> {
+  const text = `${JSON.stringify(preview.manifest, null, 2)}\n`;
+  if (output) await writeFile(output, text);
+  if (json) io.stdout.write(formatJson({ ...preview, packages: Object.fromEntries(Object.entries(preview.packages).map(([k, v]) => [k, v.map(withNevra)])) }));
+  else if (output) {
+    const count = Object.values(preview.packages).reduce((n, l) => n + l.length, 0);
+    io.stderr.write(`wrote ${output}: ${preview.manifest.pipelines.length} pipelines, ${count} packages, exports ${preview.exports.join(', ')}\n`);
+  } else io.stdout.write(text);
+}
 
 function defaultRepositories(distro: Distribution | undefined, archName: string, findArchitecture: (d: Distribution, a: string, f: string) => Distribution['architectures'][number]): RepositoryConfig[] {
   if (!distro) throw new UsageError(`${commandName(depsolve)}: --distro or --repo is required`, commandName(depsolve));
@@ -204,12 +278,33 @@ them), the way dnf does. A request that cannot be satisfied exits 1 with dnf's p
     { name: 'no-weak-deps', type: 'boolean', description: 'do not install weak dependencies (Recommends, Supplements)' },
     { name: 'releasever', type: 'string', metavar: 'VER', description: "$releasever for repository URLs (default: the distribution's)" },
     CACHE_OPTION,
+    REMOTE_OPTION,
   ],
-  examples: ['ibs depsolve --distro fedora-43 --arch x86_64 @core kernel openssh-server', 'ibs depsolve --repo http://127.0.0.1:8000/repo --arch x86_64 bash --json'],
+  examples: [
+    'ibs depsolve --distro fedora-43 --arch x86_64 @core kernel openssh-server',
+    'ibs depsolve --repo http://127.0.0.1:8000/repo --arch x86_64 bash --json',
+    'ibs depsolve --remote --distro fedora-44 --arch aarch64 tmux',
+  ],
   offline: true,
-  async run({ io, json, options, args }) {
+  async run(ctx) {
+    const { io, json, options, args } = ctx;
     const archName = optionString(options, 'arch') ?? defaultArchitecture();
     const repos = repositoriesFromFlags(depsolve, optionList(options, 'repo'));
+    if (options.remote) {
+      for (const flag of ['releasever', 'cache-dir']) {
+        if (options[flag] !== undefined) throw new UsageError(`${commandName(depsolve)}: --${flag} works offline only, not with --remote`, commandName(depsolve));
+      }
+      const response = await ctx.client().post<{ packages: PresentedPackage[] }>('/depsolve', {
+        distribution: requireOption(depsolve, options, 'distro'),
+        architecture: archName,
+        packages: args,
+        exclude: optionList(options, 'exclude'),
+        install_weak_deps: !options['no-weak-deps'],
+        ...(repos.length ? { repositories: repos.map((r) => ({ id: r.id, baseurl: r.baseurl, check_gpg: false })) } : {}),
+      });
+      printPackages(io, json, response.packages);
+      return EXIT.ok;
+    }
     const { findArchitecture, findDistribution } = await import('../../../layers/src/distro/registry.ts');
     try {
       const distroName = optionString(options, 'distro');
@@ -221,11 +316,7 @@ them), the way dnf does. A request that cannot be satisfied exits 1 with dnf's p
         { include: args, exclude: optionList(options, 'exclude'), repositories, installWeakDeps: !options['no-weak-deps'] },
         { architecture: archName, releasever: optionString(options, 'releasever') ?? distro?.releasever ?? '' },
       );
-      if (json) io.stdout.write(formatJson(resolved.map(packageJson)));
-      else {
-        io.stdout.write(formatTable(['NEVRA', 'REPOSITORY', 'CHECKSUM', 'URL'], resolved.map((p) => [nevra(p), p.repoId, p.checksum, p.remoteLocation])));
-        io.stderr.write(`(${resolved.length} package${resolved.length === 1 ? '' : 's'})\n`);
-      }
+      printPackages(io, json, resolved.map(presentPackage));
       return EXIT.ok;
     } catch (error) {
       asCliError(error);
