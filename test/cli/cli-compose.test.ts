@@ -85,7 +85,7 @@ describe('ibs distros and types', () => {
     const r = await ibs(['version', '--json']);
     expect(r.code).toBe(0);
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
-    expect(JSON.parse(r.stdout)).toEqual({ client: pkg.version, service: { version: pkg.version }, url: `${stack.url}/api/image-builder/v1` });
+    expect(JSON.parse(r.stdout)).toEqual({ client: pkg.version, service: { version: pkg.version }, url: stack.url });
   });
 
   it("shows the service's message for an unknown distribution (exit 1)", async () => {
