@@ -70,6 +70,16 @@ describe('ibs help and usage', () => {
   });
 });
 
+describe('docs/cli.md', () => {
+  it('documents every command and option', () => {
+    const doc = readFileSync(join(REPO, 'docs/cli.md'), 'utf8');
+    for (const c of COMMANDS) {
+      expect(doc, c.path.join(' ')).toContain(`ibs ${c.path.join(' ')}`);
+      for (const o of c.options ?? []) expect(doc, `${c.path.join(' ')} --${o.name}`).toContain(`--${o.name}`);
+    }
+  });
+});
+
 describe('ibs configuration and an unreachable service', () => {
   it('exits 3 and names the URL when nothing listens', async () => {
     const port = await closedPort();
