@@ -84,13 +84,19 @@ export async function uploadFile(file: ExportedFile, options: UploadOptions): Pr
     source.on('error', (error) => hashing.destroy(error));
     // The store reports stream errors through put(); a store that gave up without reading must not crash the agent.
     hashing.on('error', () => {});
+    // A cancel or hand-back must not wait for a multi-GiB transfer to finish.
+    const onAbort = () => source.destroy(new Error('upload aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const info = await options.blobs.put(key, source.pipe(hashing), { contentType });
+      const info = await options.blobs.put(key, source.pipe(hashing), { contentType }).finally(() =>
+        options.signal?.removeEventListener('abort', onAbort),
+      );
       if (size !== file.size || info.size !== size) {
         throw new Error(`stored ${info.size} bytes of ${key}, read ${size}, expected ${file.size}`);
       }
       return { name: file.name, key, size, sha256: hash.digest('hex'), contentType };
     } catch (error) {
+      options.signal?.removeEventListener('abort', onAbort);
       source.destroy();
       hashing.destroy();
       if (attempt >= options.attempts || options.signal?.aborted) {

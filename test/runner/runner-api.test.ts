@@ -30,7 +30,7 @@ interface LogsBody {
 }
 
 // Needs the double's stage delay to catch the build in the middle.
-describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while the runner builds', () => {
+describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while the runner builds (test double; skipped with IBS_TEST_OSBUILD: needs its stage delay)', { timeout: 120_000 }, () => {
   it('shows building with pipeline/stage progress and a growing log, then the complete log', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-runner-api-'));
     stack = await startLocalStack({

@@ -29,7 +29,7 @@ afterEach(async () => {
   world = undefined;
 });
 
-describe(`runner agent process builds a compose (${REAL_OSBUILD ? `real osbuild: ${REAL_OSBUILD}` : 'osbuild test double'})`, () => {
+describe(`runner agent process builds a compose (${REAL_OSBUILD ? `real osbuild: ${REAL_OSBUILD}` : 'osbuild test double'})`, { timeout: 120_000 }, () => {
   it('claims the job, runs osbuild with the contract flags, uploads the export and records success', async () => {
     world = createWorld();
     const queued = await queueCompose(world.deps);

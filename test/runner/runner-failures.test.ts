@@ -58,7 +58,7 @@ const midBuild = (w: World, id: string) =>
 
 const osbuildProcesses = (w: World) => processesMentioning(`${w.dataDir}/runner/builds`);
 
-describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double)', () => {
+describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skipped when IBS_TEST_OSBUILD names a real osbuild: faults are injected through the double)', { timeout: 120_000 }, () => {
   it('duplicate build jobs for one compose → exactly one build', async () => {
     world = createWorld();
     const compose = await queueCompose(world.deps);
