@@ -3,9 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeManifestIds } from '../../layers/src/manifest/ids.ts';
 import { runIbs, runIbsTty, startStack, type RunOptions, type StackProcess } from './helpers.ts';
+
+// Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const work = mkdtempSync(join(tmpdir(), 'ibs-cli-compose-'));
 const write = (name: string, text: string) => {
@@ -51,7 +54,7 @@ beforeAll(async () => {
   const tar = ids.pipelines.flatMap((p) => p.stages).find((s) => s.type === 'org.osbuild.tar');
   expect(tar?.id).toMatch(/^[0-9a-f]{64}$/);
   [stack, idle] = await Promise.all([
-    startStack({ OSBUILD_DOUBLE_STAGE_DELAY_MS: '150', OSBUILD_DOUBLE_FAIL_STAGE: tar!.id }),
+    startStack({ OSBUILD_DOUBLE_STAGE_DELAY_MS: '300', OSBUILD_DOUBLE_FAIL_STAGE: tar!.id }),
     startStack({ IBS_RUNNERS: '0' }),
   ]);
 }, 120_000);
@@ -199,12 +202,12 @@ describe('a compose from start to download', () => {
 });
 
 describe('progress on a terminal', () => {
-  it('wait draws a bar with the pipeline and stage, redrawn in place', async () => {
-    const start = await ibs(['compose', 'start', '-d', 'test-distro-1', '-t', 'tar', '-a', 'x86_64', '-b', blueprint, '-q']);
-    const id = start.stdout.trim();
-    const r = await runIbsTty(['compose', 'wait', id, '--interval', '0.1'], { env: { IBS_URL: stack.url } });
+  it('start --wait draws a bar with the pipeline and stage, redrawn in place; download shows a meter', async () => {
+    // start --wait watches from the first moment, so the bar sees the build whatever the machine's speed.
+    const r = await runIbsTty(['compose', 'start', '-t', 'tar', '-b', blueprint, '--wait', '--interval', '0.1'], { env: { IBS_URL: stack.url } });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\r\x1b\[2K\[[#-]{24}\] +\d+% building .*pipeline os \(\d\/\d\), stage org\.osbuild\.\w+/);
+    const id = UUID.exec(r.stdout)![0];
     expect(r.stdout).toContain(`compose ${id} finished: success`);
     const dir = join(work, 'tty-download');
     const download = await runIbsTty(['compose', 'download', id, '-o', dir], { env: { IBS_URL: stack.url } });

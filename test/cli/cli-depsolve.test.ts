@@ -2,10 +2,13 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serveDirectory, type StaticServer } from '../depsolve/helpers.ts';
 import { pkgId, pkgLocation, writeRepo, type GenPackage } from '../depsolve/repo-generator.ts';
 import { closedPort, runIbs } from './helpers.ts';
+
+// Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const pkg = (name: string, extra: Partial<GenPackage> = {}): GenPackage => ({ name, version: '1.0', release: '1.fc43', arch: 'x86_64', ...extra });
 const PACKAGES = [

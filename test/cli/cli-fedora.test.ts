@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
@@ -16,6 +16,9 @@ import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { serveDirectory, type StaticServer } from '../depsolve/helpers.ts';
 import { pkgLocation, writeRepo, type GenGroup, type GenPackage } from '../depsolve/repo-generator.ts';
 import { runIbs } from './helpers.ts';
+
+// Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 const repoDir = mkdtempSync(join(tmpdir(), 'ibs-cli-fedora-repo-'));
 let repo: StaticServer;

@@ -3,9 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../cli/src/main.ts';
 import { IBS_BIN, REPO, closedPort, runIbs } from './helpers.ts';
+
+// Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('ibs help and usage', () => {
   it('runs through npx as installed and prints its version', async () => {
