@@ -41,8 +41,18 @@ function reportError(io: Io, error: unknown, json: boolean): number {
   return EXIT.failed;
 }
 
+/** Ctrl-C: leave the terminal on a fresh line (a progress bar may be drawn) and exit as shells expect. */
+function handleInterrupt(io: Io): void {
+  process.once('SIGINT', () => {
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+    io.stderr.write('ibs: interrupted\n');
+    process.exit(130);
+  });
+}
+
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const json = argv.includes('--json');
+  handleInterrupt(io);
   try {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       io.stdout.write(`${CLI_VERSION}\n`);

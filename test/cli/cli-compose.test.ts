@@ -225,6 +225,10 @@ describe('failures', () => {
     const wait = await ibs(['compose', 'wait', id, '--interval', '0.2']);
     expect(wait.code).toBe(1);
     expect(wait.stderr).toMatch(new RegExp(`compose ${id} finished: failure: .+`));
+    const json = await ibs(['compose', 'wait', id, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, state: 'failure' });
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { exit_code: 1, compose_error: { reason: expect.stringContaining('org.osbuild.tar') } } });
     const download = await ibs(['compose', 'download', id, '-o', join(work, 'never')]);
     expect(download.code).toBe(1);
     expect(download.stderr).toContain('only successful composes have images to download');

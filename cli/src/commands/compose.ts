@@ -277,7 +277,8 @@ async function waitAndReport(ctx: CommandContext, spec: CommandSpec, id: string)
     return EXIT.ok;
   }
   const reason = status.image_status.error?.reason;
-  ctx.io.stderr.write(`ibs: compose ${id} finished: ${state}${reason ? `: ${reason}` : ''}\n`);
+  const message = `compose ${id} finished: ${state}${reason ? `: ${reason}` : ''}`;
+  ctx.io.stderr.write(ctx.json ? `${JSON.stringify({ error: { message, exit_code: EXIT.failed, compose_error: status.image_status.error } })}\n` : `ibs: ${message}\n`);
   return EXIT.failed;
 }
 
