@@ -56,6 +56,8 @@ describe('Lambda bundles', () => {
     expect(await used('fleetScaler')).toEqual(['client-sqs', 'client-auto-scaling']);
     expect(await used('statusEvents')).toEqual(['client-eventbridge']);
     expect(await used('api')).toEqual(['client-dynamodb', 'client-s3', 'client-sqs']);
+    // The package API touches only the repository index cache in the bucket.
+    expect(await used('apiPackages')).toEqual(['client-s3']);
     const manifest = await bundleOf('manifestWorker');
     expect(manifest.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(true);
     const api = await bundleOf('api');
