@@ -431,11 +431,15 @@ export class BuildJobRun {
       return 'cancelled';
     }
     this.logLine(`==> handing the build back: ${request.reason}`);
-    return (await this.handBack(request.reason, 0)) ? 'handed-back' : 'lost';
+    return (await this.handBack(request.reason, 0, { fresh: true })) ? 'handed-back' : 'lost';
   }
 
-  /** `→ queued` and the message visible again after `delaySeconds`: another runner (or we, later) starts over. */
-  private async handBack(reason: string, delaySeconds: number): Promise<boolean> {
+  /**
+   * `→ queued` and the job available again after `delaySeconds`: another runner (or we, later) starts over.
+   * A retry reuses the message, so retries count towards the dead-letter limit; a hand-back that is not the build's
+   * fault (shutdown, spot interruption) sends a fresh message instead, so interruptions never dead-letter a compose.
+   */
+  private async handBack(reason: string, delaySeconds: number, options: { fresh?: boolean } = {}): Promise<boolean> {
     const compose = this.compose!;
     const queued = await this.deps.store.transition(compose.orgId, compose.id, {
       from: ['building', 'uploading'],
@@ -447,8 +451,19 @@ export class BuildJobRun {
       this.log.warn('could not hand the compose back; it is no longer ours', { reason });
       return false;
     }
-    await this.changeVisibility(delaySeconds);
-    this.log.info('build handed back', { reason, delaySeconds });
+    if (options.fresh) {
+      try {
+        await this.deps.queue.send(this.queueName, this.message.body, { delaySeconds });
+        await this.deleteMessage();
+      } catch (error) {
+        // The old message still returns after its visibility timeout; the compose is queued, so it is rebuilt.
+        this.log.warn('could not requeue the build job as a fresh message; it returns by its visibility timeout', { error });
+        await this.changeVisibility(delaySeconds);
+      }
+    } else {
+      await this.changeVisibility(delaySeconds);
+    }
+    this.log.info('build handed back', { reason, delaySeconds, fresh: Boolean(options.fresh) });
     return true;
   }
 

@@ -231,7 +231,10 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     // Another runner picks the handed-back job up.
     await runner(world, { IBS_RUNNER_ID: 'next' });
     const done = await composeIn(world, compose.id, 'success', 'failure');
-    expect(done).toMatchObject({ state: 'success', runnerId: 'next', attempt: 2 });
+    // Handed back as a fresh message: the interruption did not count towards the dead-letter limit.
+    expect(done).toMatchObject({ state: 'success', runnerId: 'next', attempt: 1 });
+    expect(done.jobMessageId).not.toBe(queued.jobMessageId);
+    expect(done.history?.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'queued', 'building', 'uploading', 'success']);
   });
 
   it('SIGTERM mid-build → the job is handed back at once, never left claimed', async () => {

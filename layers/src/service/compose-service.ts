@@ -5,7 +5,7 @@ import { isFinalState } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import { logPrefix, packagesKey } from '../compose/blob-keys.ts';
 import type { ManifestJob } from '../compose/jobs.ts';
-import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
+import { manifestRequestOf } from './generate-compose-manifest.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
@@ -27,15 +27,13 @@ export function resolveImageRequest(request: AcceptedComposeRequest): ImageReque
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, image.architecture, 'image_requests[0].architecture');
   const imageType = findImageType(distro, arch, image.image_type, 'image_requests[0].image_type');
-  const blueprint = blueprintFromApiCustomizations(request.customizations);
-  imageType.validate({
-    distribution: distro.name,
-    architecture: arch.name,
-    imageType: imageType.name,
-    size: image.size ?? 0,
-    blueprint,
-    seed: '',
-  });
+  imageType.validate(
+    manifestRequestOf({
+      spec: { distribution: distro.name, architecture: arch.name, imageType: imageType.name, size: image.size ?? 0, uploadType: '' },
+      request: request as unknown as Record<string, unknown>,
+      seed: '',
+    }),
+  );
   return {
     distribution: distro.name,
     architecture: arch.name,

@@ -22,6 +22,8 @@ export function manifestRequestOf(compose: Pick<Compose, 'spec' | 'request' | 's
     size: compose.spec.size,
     blueprint: blueprintFromApiCustomizations(compose.request.customizations),
     seed: compose.seed,
+    // Errors name the API's fields (customizations.users[0].name), not the blueprint's.
+    fieldStyle: 'api',
   };
 }
 
