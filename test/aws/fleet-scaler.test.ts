@@ -14,7 +14,10 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AsgInstanceProtection } from '../../layers/src/adapters/aws/asg-instance-protection.ts';
+import { createAwsRunnerAdapters } from '../../layers/src/adapters/aws/runner-adapters.ts';
 import { AutoScalingRunnerFleet } from '../../layers/src/adapters/aws/auto-scaling-fleet.ts';
 import { SqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
@@ -174,5 +177,49 @@ describe('runner scale-in protection (SDK mocked)', () => {
       { AutoScalingGroupName: 'ibs-t-runners-x86_64', InstanceIds: ['i-0123'], ProtectedFromScaleIn: true },
       { AutoScalingGroupName: 'ibs-t-runners-x86_64', InstanceIds: ['i-0123'], ProtectedFromScaleIn: false },
     ]);
+  });
+});
+
+describe('runner adapters from the launch template environment (Auto Scaling mocked, IMDSv2 faked on 127.0.0.1)', () => {
+  it('protects the instance IMDSv2 names, in the group IBS_RUNNER_GROUP names', async () => {
+    const tokens: string[] = [];
+    const imds = createServer((req, res) => {
+      if (req.method === 'PUT' && req.url === '/latest/api/token') return res.end('token-1');
+      if (req.url === '/latest/meta-data/instance-id' && req.headers['x-aws-ec2-metadata-token'] === 'token-1') {
+        tokens.push('token-1');
+        return res.end('i-0abc');
+      }
+      res.writeHead(401).end();
+    });
+    await new Promise<void>((resolve) => imds.listen(0, '127.0.0.1', resolve));
+    autoScaling.on(SetInstanceProtectionCommand).resolves({});
+    const adapters = createAwsRunnerAdapters({
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      IBS_TABLE: 'ibs-t-composes',
+      IBS_BUCKET: 'ibs-t-artifacts',
+      IBS_QUEUE_URL_PREFIX: PREFIX,
+      IBS_RUNNER_GROUP: 'ibs-t-runners-aarch64',
+      IBS_IMDS_ENDPOINT: `http://127.0.0.1:${(imds.address() as AddressInfo).port}`,
+    });
+    try {
+      await adapters.protection.protect();
+      expect(autoScaling.commandCalls(SetInstanceProtectionCommand).map((c) => c.args[0].input)).toEqual([
+        { AutoScalingGroupName: 'ibs-t-runners-aarch64', InstanceIds: ['i-0abc'], ProtectedFromScaleIn: true },
+      ]);
+      expect(tokens).toEqual(['token-1']);
+      expect(adapters.queue.urlOf('build-aarch64')).toBe(`${PREFIX}build-aarch64`);
+    } finally {
+      await adapters.close();
+      imds.close();
+    }
+  });
+
+  it('has nothing to protect outside an Auto Scaling group', async () => {
+    const adapters = createAwsRunnerAdapters({ AWS_REGION: 'eu-west-1', IBS_TABLE: 't', IBS_BUCKET: 'b', IBS_QUEUE_URL_PREFIX: PREFIX });
+    await adapters.protection.protect();
+    expect(autoScaling.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    await adapters.close();
   });
 });
