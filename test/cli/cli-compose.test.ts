@@ -203,8 +203,10 @@ describe('a compose from start to download', () => {
 
 describe('progress on a terminal', () => {
   it('start --wait draws a bar with the pipeline and stage, redrawn in place; download shows a meter', async () => {
-    // start --wait watches from the first moment, so the bar sees the build whatever the machine's speed.
-    const r = await runIbsTty(['compose', 'start', '-t', 'tar', '-b', blueprint, '--wait', '--interval', '0.1'], { env: { IBS_URL: stack.url } });
+    // start --wait watches from the first moment, so the bar sees the build whatever the machine's speed; a tree
+    // of its own, because the runner's osbuild store would otherwise serve the os pipeline from its cache.
+    const bp = write('tty.json', JSON.stringify({ distro: 'test-distro-1', arch: 'x86_64', customizations: { hostname: 'tty-demo' } }));
+    const r = await runIbsTty(['compose', 'start', '-t', 'tar', '-b', bp, '--wait', '--interval', '0.1'], { env: { IBS_URL: stack.url } });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\r\x1b\[2K\[[#-]{24}\] +\d+% building .*pipeline os \(\d\/\d\), stage org\.osbuild\.\w+/);
     const id = UUID.exec(r.stdout)![0];
