@@ -6,7 +6,8 @@
 import type { Readable } from 'node:stream';
 import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
-import { buildFilesIndex, buildIndexFromPrimary, parseComps, type RepomdRecord } from './metadata-parsers.ts';
+import { buildFilesIndex, parseComps, type RepomdRecord } from './metadata-parsers.ts';
+import { buildIndexFromPrimaryBytes } from './primary-parser.ts';
 import { RepoIndex, type Comps } from './repo-index.ts';
 import {
   consumeRecord,
@@ -142,7 +143,7 @@ export class IndexStore {
       primary,
       (chunks) =>
         parseChunks(chunks, (c) =>
-          buildIndexFromPrimary(c, {
+          buildIndexFromPrimaryBytes(c, {
             revision: repomd.revision,
             repoId: repomd.repoId,
             hasFilelists: !!records.filelists,

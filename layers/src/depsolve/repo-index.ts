@@ -316,30 +316,108 @@ export interface BuilderPackage {
   size?: number;
 }
 
-/** Write side: packages are added one at a time as the XML streams by. */
-export class RepoIndexBuilder {
-  private readonly strIds = new Map<string, number>();
-  private readonly strList: string[] = [''];
-  private readonly pkgs = new U32Builder();
-  private readonly deps = new U32Builder();
-  private readonly depStart = new U32Builder();
-  private count = 0;
-  private current = -1;
-  private currentKind = -1;
+/** Interns byte strings without creating JavaScript strings: an arena plus an open-addressing hash table. */
+export class ByteStringTable {
+  arena = new Uint8Array(1 << 20);
+  used = 0;
+  offsets = new Uint32Array(1 << 16);
+  private hashes = new Uint32Array(1 << 16);
+  count = 0;
+  private table = new Int32Array(1 << 20).fill(-1);
+  private mask = (1 << 20) - 1;
+  private scratch = new Uint8Array(256);
 
   constructor() {
-    this.strIds.set('', 0);
+    this.internBytes(new Uint8Array(0), 0, 0); // id 0 = ''
+  }
+
+  internBytes(src: Uint8Array, start: number, end: number): number {
+    const len = end - start;
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      h ^= src[i];
+      h = Math.imul(h, 0x01000193);
+    }
+    h >>>= 0;
+    const arena = this.arena;
+    const offs = this.offsets;
+    let slot = h & this.mask;
+    for (;;) {
+      const id = this.table[slot];
+      if (id < 0) break;
+      const a = offs[id];
+      if (offs[id + 1] - a === len) {
+        let j = 0;
+        while (j < len && arena[a + j] === src[start + j]) j++;
+        if (j === len) return id;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    // New string.
+    const id = this.count;
+    if (this.used + len > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.used + len));
+      bigger.set(this.arena.subarray(0, this.used));
+      this.arena = bigger;
+    }
+    this.arena.set(src.subarray(start, end), this.used);
+    if (id + 2 > this.offsets.length) {
+      const bigger = new Uint32Array(this.offsets.length * 2);
+      bigger.set(this.offsets);
+      this.offsets = bigger;
+      const hs = new Uint32Array(this.offsets.length);
+      hs.set(this.hashes);
+      this.hashes = hs;
+    }
+    this.hashes[id] = h;
+    this.offsets[id] = this.used;
+    this.used += len;
+    this.offsets[id + 1] = this.used;
+    this.count++;
+    this.table[slot] = id;
+    if (this.count * 2 > this.table.length) this.grow();
+    return id;
   }
 
   intern(s: string | undefined): number {
     if (!s) return 0;
-    let id = this.strIds.get(s);
-    if (id === undefined) {
-      id = this.strList.length;
-      this.strList.push(s);
-      this.strIds.set(s, id);
+    if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
+    const { written } = textEncoder.encodeInto(s, this.scratch);
+    return this.internBytes(this.scratch, 0, written ?? 0);
+  }
+
+  private grow(): void {
+    const size = this.table.length * 2;
+    const table = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let id = 0; id < this.count; id++) {
+      let slot = this.hashes[id] & mask;
+      while (table[slot] >= 0) slot = (slot + 1) & mask;
+      table[slot] = id;
     }
-    return id;
+    this.table = table;
+    this.mask = mask;
+  }
+}
+
+/** Write side: packages are added one at a time as the XML streams by. */
+export class RepoIndexBuilder {
+  readonly strings = new ByteStringTable();
+  private readonly pkgs = new U32Builder();
+  private readonly deps = new U32Builder();
+  private readonly depStart = new U32Builder();
+  private count = 0;
+  private currentKind = -1;
+
+  intern(s: string | undefined): number {
+    return this.strings.intern(s);
+  }
+
+  /** Start a package from already interned fields (P_* order, length P_STRIDE). */
+  beginPackageIds(fields: ArrayLike<number>): void {
+    for (let i = 0; i < P_STRIDE; i++) this.pkgs.push(fields[i]);
+    this.count++;
+    this.currentKind = -1;
   }
 
   /** Start a package; its dependencies must then be added kind by kind, in DEP_KINDS order. */
@@ -359,19 +437,24 @@ export class RepoIndexBuilder {
     fields[P_URL] = this.intern(p.url);
     fields[P_DESCRIPTION] = this.intern(p.description);
     fields[P_SIZE] = (p.size ?? 0) >>> 0;
-    for (const f of fields) this.pkgs.push(f);
-    this.current = this.count++;
-    this.currentKind = -1;
+    this.beginPackageIds(fields);
   }
 
   /** Add dependencies of one kind (kinds in ascending order; each kind at most once per package). */
   addDeps(kind: number, deps: { name: string; flags: number; evr?: string }[]): void {
     this.advanceKind(kind);
-    for (const d of deps) {
-      this.deps.push(this.intern(d.name));
-      this.deps.push(d.flags);
-      this.deps.push(this.intern(d.evr));
-    }
+    for (const d of deps) this.addDepIds(this.intern(d.name), d.flags, this.intern(d.evr));
+  }
+
+  /** Start the dependencies of one kind (then addDepIds). */
+  startKind(kind: number): void {
+    this.advanceKind(kind);
+  }
+
+  addDepIds(name: number, flags: number, evr: number): void {
+    this.deps.push(name);
+    this.deps.push(flags);
+    this.deps.push(evr);
   }
 
   private advanceKind(kind: number): void {
@@ -382,7 +465,6 @@ export class RepoIndexBuilder {
 
   endPackage(): void {
     if (this.currentKind < DEP_KINDS.length - 1) this.advanceKind(DEP_KINDS.length - 1);
-    this.current = -1;
   }
 
   get packageCount(): number {
@@ -390,23 +472,10 @@ export class RepoIndexBuilder {
   }
 
   finish(meta: IndexMeta): RepoIndex {
-    const nStr = this.strList.length;
-    // String table.
-    const encoded: Uint8Array[] = new Array(nStr);
-    let total = 0;
-    for (let i = 0; i < nStr; i++) {
-      encoded[i] = textEncoder.encode(this.strList[i]);
-      total += encoded[i].length;
-    }
-    const strBytes = new Uint8Array(total);
-    const strOff = new Uint32Array(nStr + 1);
-    let o = 0;
-    for (let i = 0; i < nStr; i++) {
-      strOff[i] = o;
-      strBytes.set(encoded[i], o);
-      o += encoded[i].length;
-    }
-    strOff[nStr] = o;
+    const st = this.strings;
+    const nStr = st.count;
+    const strBytes = st.arena.slice(0, st.used);
+    const strOff = st.offsets.slice(0, nStr + 1);
     let size = 1;
     while (size < nStr * 2) size <<= 1;
     const strHash = new Uint32Array(size);
