@@ -23,7 +23,6 @@ import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
 import { deadLetterQueueOf } from '../layers/src/ports/job-queue.ts';
-import type { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
 import { startQueueConsumer } from './queue-consumer.ts';
 
@@ -191,9 +190,6 @@ export interface AwsLocalStack {
   stop(): Promise<void>;
 }
 
-// Local download URLs are presigned S3 URLs served by fauxqs itself: the gateway's `/_blobs/` route has nothing to serve.
-const NO_LOCAL_BLOBS = { verifyDownload: () => false } as unknown as FsBlobStore;
-
 const RUNNER_MAIN = fileURLToPath(new URL('../runner-ami/src/main.ts', import.meta.url));
 
 /**
@@ -215,7 +211,7 @@ export async function startAwsLocalStack(options: AwsLocalStackOptions = {}): Pr
     log,
     config: { downloadUrlTtlSeconds: Number(process.env.IBS_DOWNLOAD_URL_TTL ?? 3600), version: SERVICE_VERSION },
   };
-  const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), NO_LOCAL_BLOBS);
+  const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }));
   const port = await listen(server, options.port ?? Number(process.env.IBS_PORT ?? 8080));
   const url = `http://127.0.0.1:${port}`;
 

@@ -32,12 +32,15 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
-/** API Gateway HTTP API (payload v2) in front of the same Lambda handler, plus signed downloads from the FsBlobStore. */
-export function createHttpGateway(handler: LambdaHandler, blobs: FsBlobStore): Server {
+/**
+ * API Gateway HTTP API (payload v2) in front of the same Lambda handler, plus signed downloads from the FsBlobStore
+ * when there is one (with S3, download URLs are presigned S3 URLs and `/_blobs/` does not exist).
+ */
+export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore): Server {
   return createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (blobs && url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
         await serveBlob(blobs, url, res, req.method === 'HEAD');
         return;
       }

@@ -1,17 +1,6 @@
-/**
- * Keeps the autoscaler from terminating an instance that is building (EC2 Auto Scaling scale-in protection).
- * The agent protects while at least one build runs and unprotects when the last one ends.
- */
-export interface InstanceProtection {
-  protect(): Promise<void>;
-  unprotect(): Promise<void>;
-}
+import type { InstanceProtection } from '../../layers/src/ports/instance-protection.ts';
 
-/** Local mode: nothing scales in underneath us. */
-export const noInstanceProtection: InstanceProtection = {
-  protect: async () => {},
-  unprotect: async () => {},
-};
+export { noInstanceProtection, type InstanceProtection } from '../../layers/src/ports/instance-protection.ts';
 
 /** Counts running builds and calls protect/unprotect only on 0→1 and 1→0; failures are logged, never fatal. */
 export class BuildProtection {

@@ -32,7 +32,6 @@ export async function createRunnerAdapters(config: RunnerConfig): Promise<Runner
       },
     };
   }
-  throw new Error(
-    'IBS_BACKEND=aws: the AWS adapters are not wired into the runner yet (runner-ami/src/wiring.ts, createRunnerAdapters)',
-  );
+  const { createAwsRunnerAdapters } = await import('../../layers/src/adapters/aws/runner-adapters.ts');
+  return createAwsRunnerAdapters(process.env);
 }

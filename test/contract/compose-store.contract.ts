@@ -29,6 +29,7 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       const compose = newCompose(`org-${randomUUID()}`);
       await store.create(compose);
       expect(await store.get(compose.orgId, compose.id)).toMatchObject({ id: compose.id, state: 'pending', seed: 'seed' });
+      expect((await store.get(compose.orgId, compose.id))?.history).toEqual([{ state: 'pending', at: compose.createdAt }]);
       expect(await store.get('another-org', compose.id)).toBeUndefined();
     });
 

@@ -64,3 +64,15 @@ describe('API customizations → blueprint', () => {
     expect(fieldOf(() => blueprintFromApiCustomizations({ fips: { enabled: 'yes' } }))).toBe('customizations.fips.enabled');
   });
 });
+
+describe('user account extensions', () => {
+  it('maps uid, gid, home, shell and description onto the blueprint user', () => {
+    const blueprint = blueprintFromApiCustomizations({
+      users: [{ name: 'svc', ssh_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJOn5Y svc', uid: 1500, gid: 1500, home: '/srv/svc', shell: '/bin/sh', description: 'service account' }],
+    });
+    expect(blueprint.customizations.user).toEqual([
+      expect.objectContaining({ name: 'svc', uid: 1500, gid: 1500, home: '/srv/svc', shell: '/bin/sh', description: 'service account' }),
+    ]);
+    expect(() => blueprintFromApiCustomizations({ users: [{ name: 'svc', password: 'x', uid: 'root' }] })).toThrow(/users\[0\]\.uid/);
+  });
+});

@@ -186,12 +186,18 @@ export function blueprintFromApiCustomizations(customizations: unknown, field = 
     out.user = arr(c.users, `${field}.users`).map((v, i) => {
       const f = `${field}.users[${i}]`;
       const u = obj(v, f);
-      onlyKeys(u, ['name', 'groups', 'ssh_key', 'password', 'hasPassword'], f);
+      // uid, gid, home, shell and description are this service's extensions (documented in openapi.yaml).
+      onlyKeys(u, ['name', 'groups', 'ssh_key', 'password', 'hasPassword', 'uid', 'gid', 'home', 'shell', 'description'], f);
       const user = omitUndefined({
         name: str(u.name, `${f}.name`),
         groups: optStrs(u.groups, `${f}.groups`),
         key: optStr(u.ssh_key, `${f}.ssh_key`),
         password: optStr(u.password, `${f}.password`) || undefined,
+        uid: optInt(u.uid, `${f}.uid`),
+        gid: optInt(u.gid, `${f}.gid`),
+        home: optStr(u.home, `${f}.home`),
+        shell: optStr(u.shell, `${f}.shell`),
+        description: optStr(u.description, `${f}.description`),
       });
       if (!user.key && !user.password) throw new ValidationError(f, 'at least one of password and ssh_key is required');
       return user;

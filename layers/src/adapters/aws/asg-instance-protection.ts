@@ -1,10 +1,5 @@
 import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
-
-/** Same shape as the runner's InstanceProtection port (runner-ami/src/instance-protection.ts). */
-export interface ScaleInProtection {
-  protect(): Promise<void>;
-  unprotect(): Promise<void>;
-}
+import type { InstanceProtection } from '../../ports/instance-protection.ts';
 
 export interface AsgInstanceProtectionOptions {
   autoScalingGroupName: string;
@@ -16,7 +11,7 @@ export interface AsgInstanceProtectionOptions {
  * EC2 Auto Scaling scale-in protection for the runner's own instance: protected while it builds, so the fleet scaler
  * lowering the desired capacity only ever removes idle runners.
  */
-export class AsgInstanceProtection implements ScaleInProtection {
+export class AsgInstanceProtection implements InstanceProtection {
   private instanceId?: Promise<string>;
 
   constructor(

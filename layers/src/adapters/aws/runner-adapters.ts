@@ -1,14 +1,14 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { createAwsAdapters, type AwsAdapters } from './aws-adapters.ts';
 import { readAwsConfig } from './aws-config.ts';
-import { AsgInstanceProtection, readInstanceId, type ScaleInProtection } from './asg-instance-protection.ts';
+import { AsgInstanceProtection, readInstanceId } from './asg-instance-protection.ts';
+import { noInstanceProtection, type InstanceProtection } from '../../ports/instance-protection.ts';
 
 export interface AwsRunnerAdapters extends Pick<AwsAdapters, 'store' | 'blobs' | 'queue'> {
-  protection: ScaleInProtection;
+  protection: InstanceProtection;
   close(): Promise<void>;
 }
 
-const noProtection: ScaleInProtection = { protect: async () => {}, unprotect: async () => {} };
 
 /**
  * What the runner (`IBS_BACKEND=aws`) needs, from the environment the launch template writes to /etc/ibs/runner.env:
@@ -26,7 +26,7 @@ export function createAwsRunnerAdapters(env: NodeJS.ProcessEnv = process.env): A
     store: adapters.store,
     blobs: adapters.blobs,
     queue: adapters.queue,
-    protection: autoScaling && group ? new AsgInstanceProtection(autoScaling, { autoScalingGroupName: group, instanceId: () => readInstanceId(imds) }) : noProtection,
+    protection: autoScaling && group ? new AsgInstanceProtection(autoScaling, { autoScalingGroupName: group, instanceId: () => readInstanceId(imds) }) : noInstanceProtection,
     close: async () => {
       autoScaling?.destroy();
       await adapters.close();

@@ -27,6 +27,7 @@ export class SqliteComposeStore implements ComposeStore {
   }
 
   async create(compose: Compose): Promise<void> {
+    compose = { ...compose, history: compose.history ?? [{ state: compose.state, at: compose.createdAt }] };
     try {
       this.db
         .prepare('INSERT INTO composes (org_id, id, state, created_at, heartbeat_at, doc) VALUES (?, ?, ?, ?, ?, ?)')
@@ -55,7 +56,7 @@ export class SqliteComposeStore implements ComposeStore {
       if (request.runnerId !== undefined && current.runnerId !== request.runnerId) return undefined;
       if (request.jobMessageId !== undefined && current.jobMessageId !== request.jobMessageId) return undefined;
       if (request.attemptBelow !== undefined && !(current.attempt < request.attemptBelow)) return undefined;
-      const history = [...(current.history ?? [{ state: current.state, at: current.createdAt }]), { state: request.to, at: new Date().toISOString() }];
+      const history = [...(current.history ?? []), { state: request.to, at: new Date().toISOString() }];
       return { ...current, ...request.set, state: request.to, history };
     });
   }
