@@ -1,0 +1,237 @@
+/**
+ * The real runner agent process (`runner-ami/src/main.ts`, IBS_BACKEND=aws, osbuild test double) against the AWS
+ * stand-ins (DynamoDB Local, fauxqs S3 + SQS), driven through the local API of `npm run start:aws-local` (started once
+ * for the file, without runners; each test starts the runner it needs): a tar compose of test-distro-1 builds and
+ * uploads to S3 (downloaded through the presigned URL, checked byte for byte), a failing stage is reported by name, and
+ * a cancel stops osbuild mid-build.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { dynamoDbLocalMissing, standInEnvironment, startAwsLocalStack, type AwsLocalStack } from '../../local/aws-local.ts';
+import { DOUBLE, FAST_ENV, REPO, killProcessesMentioning, processesMentioning, tarMembers, waitFor } from '../runner/helpers.ts';
+
+const missing = dynamoDbLocalMissing();
+const ORG = 'org-aws-runner';
+const HEADERS = { 'content-type': 'application/json', 'x-org-id': ORG };
+
+interface StatusBody {
+  state: string;
+  image_status: {
+    status: string;
+    progress?: { done: number; total: number; pipeline?: string; stage?: string };
+    error?: { id: number; reason: string; details?: unknown };
+    upload_status?: { status: string; type: string; options: { url: string } };
+  };
+  history: { state: string; at: string }[];
+  artifacts: { name: string; size: number; sha256: string; content_type: string; url?: string }[];
+}
+interface LogsBody {
+  offset: number;
+  next_offset: number;
+  complete: boolean;
+  logs: string;
+}
+
+interface Runner {
+  child: ChildProcess;
+  dataDir: string;
+  stderr: () => string;
+  exited: Promise<unknown>;
+}
+
+describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? ` (skipped: ${missing})` : ''}`, { timeout: 120_000 }, () => {
+  let stack: AwsLocalStack;
+  let api: string;
+  let runner: Runner | undefined;
+
+  beforeAll(async () => {
+    stack = await startAwsLocalStack({ port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+    api = `${stack.url}/api/image-builder/v1`;
+  }, 120_000);
+  afterAll(() => stack?.stop());
+  afterEach(async () => {
+    if (runner) await stopRunner(runner);
+    runner = undefined;
+  });
+
+  /** `node --import tsx runner-ami/src/main.ts` as the AMI's unit runs it (bundled there), on the stand-ins. */
+  const startRunner = async (env: Record<string, string> = {}): Promise<Runner> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ibs-aws-runner-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'runner-ami/src/main.ts')], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        ...FAST_ENV,
+        ...standInEnvironment(stack.standIns.config),
+        IBS_BACKEND: 'aws',
+        IBS_DATA_DIR: dataDir,
+        IBS_OSBUILD: DOUBLE,
+        IBS_RUNNER_ID: `aws-runner-${Math.random().toString(36).slice(2, 8)}`,
+        // No EC2 here: no instance metadata to poll, no Auto Scaling group (IBS_RUNNER_GROUP unset).
+        IBS_IMDS_ENDPOINT: 'off',
+        IBS_LOG_LEVEL: 'debug',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
+    const exited = once(child, 'exit');
+    runner = { child, dataDir, stderr: () => stderr, exited };
+    const lines = createInterface({ input: child.stdout! });
+    const ready = await Promise.race([
+      new Promise<Record<string, unknown>>((resolve) =>
+        lines.on('line', (line) => {
+          if (line.includes('"runner ready"')) resolve(JSON.parse(line) as Record<string, unknown>);
+        }),
+      ),
+      exited.then(() => {
+        throw new Error(`runner exited before it was ready: ${stderr}`);
+      }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`runner not ready after 30 s: ${stderr}`)), 30_000)),
+    ]);
+    expect(ready).toMatchObject({ queues: ['build-x86_64'], osbuild: expect.stringMatching(/^osbuild \d+/) });
+    return runner;
+  };
+
+  const stopRunner = async (r: Runner) => {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGTERM');
+      const timer = setTimeout(() => r.child.kill('SIGKILL'), 15_000);
+      await r.exited;
+      clearTimeout(timer);
+    }
+    killProcessesMentioning(r.dataDir);
+    rmSync(r.dataDir, { recursive: true, force: true });
+  };
+
+  const createCompose = async (hostname: string): Promise<string> => {
+    const response = await fetch(`${api}/compose`, {
+      method: 'POST',
+      headers: HEADERS,
+      body: JSON.stringify({
+        distribution: 'test-distro-1',
+        image_requests: [{ architecture: 'x86_64', image_type: 'tar', upload_request: { type: 'aws.s3', options: {} } }],
+        customizations: { hostname, files: [{ path: '/etc/motd', data: `hello from ${hostname}\n` }] },
+      }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  };
+  const status = async (id: string) => (await (await fetch(`${api}/composes/${id}`, { headers: HEADERS })).json()) as StatusBody;
+  const logs = async (id: string, offset: number) =>
+    (await (await fetch(`${api}/composes/${id}/logs?offset=${offset}`, { headers: HEADERS })).json()) as LogsBody;
+  const finished = (id: string, timeoutMs = 60_000) =>
+    waitFor(`compose ${id} finished`, async () => {
+      const s = await status(id);
+      return ['success', 'failure'].includes(s.image_status.status) ? s : undefined;
+    }, timeoutMs, 200);
+  const buildQueueDrained = () =>
+    waitFor('build job deleted', async () => {
+      const depth = await stack.deps.queue.depth('build-x86_64');
+      return depth.visible === 0 && depth.inFlight === 0 ? depth : undefined;
+    }, 15_000, 200);
+
+  it('builds a compose: success, artifact in S3 with its sha256 and size, presigned download, logs, full history', async () => {
+    const r = await startRunner();
+    const id = await createCompose('aws-runner-ok');
+    const done = await finished(id);
+    expect(done.image_status, r.stderr()).toMatchObject({ status: 'success' });
+    expect(done.state).toBe('success');
+    expect(done.history.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'uploading', 'success']);
+    const times = done.history.map((h) => Date.parse(h.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    // The artifact: recorded, stored in S3 under this attempt's prefix, and served by the presigned URL.
+    expect(done.artifacts).toHaveLength(1);
+    const [artifact] = done.artifacts;
+    expect(artifact).toMatchObject({ name: 'root.tar', content_type: 'application/x-tar', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const compose = (await stack.deps.store.get(ORG, id))!;
+    expect(compose.artifacts[0].key).toBe(`artifacts/${ORG}/${id}/1/root.tar`);
+    expect(await stack.deps.blobs.list(`artifacts/${ORG}/${id}/`)).toEqual([expect.objectContaining({ key: compose.artifacts[0].key, size: artifact.size })]);
+    const url = done.image_status.upload_status?.options.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*X-Amz-Signature=/);
+    expect(artifact.url).toBe(url);
+    const download = await fetch(url!);
+    expect(download.status).toBe(200);
+    // S3 answers with this Content-Disposition (fauxqs ignores response-* overrides, so the URL is what is checked).
+    expect(new URL(url!).searchParams.get('response-content-disposition')).toContain('filename="root.tar"');
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.length).toBe(artifact.size);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(artifact.sha256);
+    // The image is the tree the manifest describes, not just any bytes.
+    expect(tarMembers(bytes)).toEqual(expect.arrayContaining([expect.stringMatching(/^(\.\/)?etc\/motd$/), expect.stringMatching(/^(\.\/)?etc\/hostname$/)]));
+
+    // The log chunks the runner wrote to S3, through the API: complete, tailable, the build's stages in it.
+    const whole = await logs(id, 0);
+    expect(whole.complete).toBe(true);
+    expect(whole.logs).toContain('Starting module org.osbuild.tar');
+    expect(whole.logs).toMatch(/==> success: root\.tar/);
+    const half = Math.floor(whole.next_offset / 2);
+    const tail = await logs(id, half);
+    expect(tail.offset).toBe(half);
+    expect(Buffer.from(whole.logs).subarray(half).toString()).toBe(tail.logs);
+    expect((await stack.deps.blobs.list(`logs/${ORG}/${id}/`)).length).toBeGreaterThan(0);
+
+    await buildQueueDrained();
+  });
+
+  it('a failing stage → failure naming the stage, its output in the logs, no artifact, job deleted', async () => {
+    await startRunner({ OSBUILD_DOUBLE_FAIL_STAGE: 'org.osbuild.chmod' });
+    const id = await createCompose('aws-runner-fail');
+    const done = await finished(id);
+    expect(done.image_status.status).toBe('failure');
+    expect(done.image_status.error).toMatchObject({ id: ComposeErrorId.BuildFailed, reason: expect.stringMatching(/stage org\.osbuild\.chmod failed in pipeline os/) });
+    expect(done.history.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'failure']);
+    const compose = (await stack.deps.store.get(ORG, id))!;
+    expect(compose.result).toMatchObject({ success: false, failedStage: 'org.osbuild.chmod', failedPipeline: 'os' });
+    expect(await stack.deps.blobs.list(`artifacts/${ORG}/${id}/`)).toEqual([]);
+    const log = await logs(id, 0);
+    expect(log.complete).toBe(true);
+    expect(log.logs).toContain('injected failure for org.osbuild.chmod');
+    await buildQueueDrained();
+  });
+
+  it('cancel mid-build → cancelled within 5 s, osbuild gone, nothing uploaded, job deleted', async () => {
+    const r = await startRunner({ OSBUILD_DOUBLE_STAGE_DELAY_MS: '2000' });
+    const id = await createCompose('aws-runner-cancel');
+    const mid = await waitFor('a stage in progress', async () => {
+      const s = await status(id);
+      return s.image_status.status === 'building' && s.image_status.progress?.stage ? s : undefined;
+    }, 60_000, 200);
+    expect(mid.image_status.progress).toMatchObject({ pipeline: expect.any(String), stage: expect.stringMatching(/^org\.osbuild\./) });
+    const osbuild = () => processesMentioning(join(r.dataDir, 'runner', 'builds'));
+    expect(osbuild().length).toBeGreaterThan(0);
+    // Mid-build, the log is already readable and not complete.
+    const partial = await waitFor('log text mid-build', async () => {
+      const l = await logs(id, 0);
+      return l.logs.includes('Starting module') ? l : undefined;
+    }, 10_000, 200);
+    expect(partial.complete).toBe(false);
+
+    const asked = Date.now();
+    const cancel = await fetch(`${api}/composes/${id}/cancel`, { method: 'POST', headers: HEADERS });
+    expect(cancel.status).toBe(200);
+    const cancelled = await waitFor('compose cancelled', async () => {
+      const c = await stack.deps.store.get(ORG, id);
+      return c && ['cancelled', 'failure', 'success'].includes(c.state) ? c : undefined;
+    }, 10_000, 100);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.result?.error).toMatchObject({ id: ComposeErrorId.Cancelled });
+    expect(cancelled.history?.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'cancelled']);
+    expect((await status(id)).image_status).toMatchObject({ status: 'failure', error: { id: ComposeErrorId.Cancelled } });
+    await waitFor('osbuild gone', () => osbuild().length === 0, 5000, 100);
+    expect(await stack.deps.blobs.list(`artifacts/${ORG}/${id}/`)).toEqual([]);
+    await buildQueueDrained();
+  });
+});
