@@ -33,12 +33,9 @@ import {
 const B = (s: string) => Buffer.from(s, 'latin1');
 const PKG_START = B('<package');
 const PKG_END = B('</package>');
-const A_NAME = B(' name="');
-const A_FLAGS = B(' flags="');
 const A_EPOCH = B(' epoch="');
 const A_VER = B(' ver="');
 const A_REL = B(' rel="');
-const A_PRE = B(' pre="');
 const A_TYPE = B(' type="');
 const A_HREF = B(' href="');
 const A_BASE = B(' xml:base="');
@@ -65,7 +62,10 @@ const T_ENTRY = 10;
 const T_FILE = 11;
 const T_SECTION = 100; // + kind
 
+// Most frequent first: rpm:entry and file make up most tags.
 const TAGS = new Map<string, number>([
+  ['rpm:entry', T_ENTRY],
+  ['file', T_FILE],
   ['name', T_NAME],
   ['arch', T_ARCH],
   ['version', T_VERSION],
@@ -75,8 +75,6 @@ const TAGS = new Map<string, number>([
   ['size', T_SIZE],
   ['rpm:license', T_LICENSE],
   ['rpm:sourcerpm', T_SOURCERPM],
-  ['rpm:entry', T_ENTRY],
-  ['file', T_FILE],
   ...DEP_KINDS.map((k) => [`rpm:${k}`, T_SECTION + KIND[k]] as [string, number]),
 ]);
 // Lookup by (length, first byte, last byte) then exact compare.
@@ -93,7 +91,18 @@ function tagCode(buf: Buffer, at: number, len: number): number {
   return 0;
 }
 
-const FLAG_CODES: Record<string, number> = { EQ: REL_EQ, LT: REL_LT, GT: REL_GT, LE: REL_LT | REL_EQ, GE: REL_GT | REL_EQ };
+/** EQ, LT, GT, LE, GE as bytes → REL_* bits; -1 when unknown. */
+function flagCode(buf: Buffer, a: number, b: number): number {
+  if (b - a !== 2) return -1;
+  const x = buf[a];
+  const y = buf[a + 1];
+  if (x === 0x45 && y === 0x51) return REL_EQ;
+  if (x === 0x4c && y === 0x54) return REL_LT;
+  if (x === 0x47 && y === 0x54) return REL_GT;
+  if (x === 0x4c && y === 0x45) return REL_LT | REL_EQ;
+  if (x === 0x47 && y === 0x45) return REL_GT | REL_EQ;
+  return -1;
+}
 
 export class PrimaryParseError extends Error {}
 
@@ -165,6 +174,46 @@ export class PrimaryByteParser {
     const amp = buf.indexOf(AMP, a);
     if (amp >= 0 && amp < b) return this.builder.strings.intern(decodeEntities(buf.toString('utf8', a, b)));
     return this.builder.strings.internBytes(buf, a, b);
+  }
+
+  private readonly entry = new Int32Array(12);
+
+  /**
+   * One pass over an rpm:entry tag's attributes: value ranges of name, flags, epoch, ver, rel, pre (start -1 when
+   * absent) at [0,1], [2,3], [4,5], [6,7], [8,9], [10,11].
+   */
+  private entryAttrs(buf: Buffer, from: number, gt: number): Int32Array {
+    const r = this.entry;
+    r.fill(-1);
+    let k = from;
+    while (k < gt) {
+      const c = buf[k];
+      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === SLASH) {
+        k++;
+        continue;
+      }
+      const nameStart = k;
+      while (k < gt && buf[k] !== 0x3d /* = */) k++;
+      const nameLen = k - nameStart;
+      const q = buf[k + 1];
+      const vs = k + 2;
+      const ve = buf.indexOf(q, vs);
+      if (ve < 0 || ve > gt) throw new PrimaryParseError('unterminated attribute');
+      let slot = -1;
+      const c0 = buf[nameStart];
+      if (nameLen === 4 && c0 === 0x6e /* name */) slot = 0;
+      else if (nameLen === 5 && c0 === 0x66 /* flags */) slot = 2;
+      else if (nameLen === 5 && c0 === 0x65 /* epoch */) slot = 4;
+      else if (nameLen === 3 && c0 === 0x76 /* ver */) slot = 6;
+      else if (nameLen === 3 && c0 === 0x72 /* rel */) slot = 8;
+      else if (nameLen === 3 && c0 === 0x70 /* pre */) slot = 10;
+      if (slot >= 0) {
+        r[slot] = vs;
+        r[slot + 1] = ve;
+      }
+      k = ve + 1;
+    }
+    return r;
   }
 
   /** [start, end) of an attribute's value inside the tag [lt, gt), or start = -1. */
@@ -251,21 +300,18 @@ export class PrimaryByteParser {
       switch (code) {
         case T_ENTRY: {
           if (section < 0) break;
-          const n = this.attr(buf, lt, gt, A_NAME);
-          if (n[0] < 0) throw new PrimaryParseError('rpm:entry without name');
+          const at = this.entryAttrs(buf, ne, gt);
+          if (at[0] < 0) throw new PrimaryParseError('rpm:entry without name');
           let flags = 0;
           let evr = 0;
-          const fl = this.attr(buf, lt, gt, A_FLAGS);
-          if (fl[0] >= 0) {
-            const code = FLAG_CODES[buf.toString('latin1', fl[0], fl[1])];
-            if (code === undefined) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', fl[0], fl[1])}"`);
-            flags = code;
-            evr = this.internEvr(buf, this.attr(buf, lt, gt, A_EPOCH), this.attr(buf, lt, gt, A_VER), this.attr(buf, lt, gt, A_REL));
+          if (at[2] >= 0) {
+            flags = flagCode(buf, at[2], at[3]);
+            if (flags < 0) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', at[2], at[3])}"`);
+            evr = this.internEvr(buf, [at[4], at[5]], [at[6], at[7]], [at[8], at[9]]);
           }
-          const pre = this.attr(buf, lt, gt, A_PRE);
-          if (pre[0] >= 0 && (buf[pre[0]] === 0x31 || buf[pre[0]] === 0x74)) flags |= DEP_PRE;
-          if (buf[n[0]] === 0x28 /* ( */) flags |= DEP_RICH;
-          this.kindDeps[section].push(this.intern(buf, n[0], n[1]), flags, evr);
+          if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
+          if (buf[at[0]] === 0x28 /* ( */) flags |= DEP_RICH;
+          this.kindDeps[section].push(this.intern(buf, at[0], at[1]), flags, evr);
           break;
         }
         case T_FILE:

@@ -325,7 +325,8 @@ export class ByteStringTable {
   count = 0;
   private table = new Int32Array(1 << 20).fill(-1);
   private mask = (1 << 20) - 1;
-  private scratch = new Uint8Array(256);
+  // A Buffer like the parser's input, so internBytes sees one array type (monomorphic, faster).
+  private scratch = Buffer.alloc(256);
 
   constructor() {
     this.internBytes(new Uint8Array(0), 0, 0); // id 0 = ''
@@ -381,9 +382,9 @@ export class ByteStringTable {
 
   intern(s: string | undefined): number {
     if (!s) return 0;
-    if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
-    const { written } = textEncoder.encodeInto(s, this.scratch);
-    return this.internBytes(this.scratch, 0, written ?? 0);
+    if (this.scratch.length < s.length * 3) this.scratch = Buffer.alloc(s.length * 3 + 16);
+    const written = this.scratch.write(s, 0, 'utf8');
+    return this.internBytes(this.scratch, 0, written);
   }
 
   private grow(): void {
