@@ -65,7 +65,7 @@ export class RepoDepsolver implements Depsolver {
     const loaded = await this.loadRepositories(set.repositories, opts);
     const files = new Map<string, Awaited<ReturnType<IndexStore['loadFiles']>>>();
     for (;;) {
-      const pool = makePool(loaded, opts.architecture, set.exclude, files);
+      const pool = this.poolFor(loaded, opts.architecture, set.exclude, files);
       try {
         const ids = solveSpecs(pool, mergeComps(loaded), set.include, set.installWeakDeps, basearchOf(opts.architecture));
         return ids.map((p) => toResolved(pool, p)).sort(byNevra);
@@ -80,6 +80,33 @@ export class RepoDepsolver implements Depsolver {
         throw e;
       }
     }
+  }
+
+  /** Pools keep their dependency and provider caches, so warm resolutions on the same repositories reuse them. */
+  private readonly pools = new Map<string, Pool>();
+
+  private poolFor(
+    loaded: LoadedRepository[],
+    arch: string,
+    exclude: string[],
+    files: Map<string, Awaited<ReturnType<IndexStore['loadFiles']>>>,
+  ): Pool {
+    const key = JSON.stringify([
+      loaded.map((l) => [l.config.id, l.repomd.revision, l.repomd.base, l.config.priority, (l.config as RepoWithCost).cost, l.config.checkGpg, files.has(l.config.id)]),
+      arch,
+      [...exclude].sort(),
+    ]);
+    let pool = this.pools.get(key);
+    // The index object must be the same too (a rebuilt index of the same revision is a new object).
+    if (pool && pool.repos.every((r, i) => r.index === loaded[i].index)) {
+      this.pools.delete(key);
+      this.pools.set(key, pool);
+      return pool;
+    }
+    pool = makePool(loaded, arch, exclude, files);
+    this.pools.set(key, pool);
+    while (this.pools.size > 8) this.pools.delete(this.pools.keys().next().value as string);
+    return pool;
   }
 
   /** Package search for the packages endpoint: newest package of each matching name. */

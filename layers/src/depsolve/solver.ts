@@ -66,7 +66,6 @@ export class Solver {
   private readonly rules: Rule[] = [];
   /** Rules in libsolv order (pkg rules sorted, then job rules). */
   private readonly ordered: Rule[] = [];
-  private readonly ruleKeys = new Set<string>();
   private readonly occurs = new Map<number, Rule[]>();
   private readonly rulesMade = new Uint8Array(0);
   private readonly made: Uint8Array;
@@ -183,20 +182,24 @@ export class Solver {
   // ---------------------------------------------------------------- rules
 
   private addRule(r: Rule): void {
-    // Drop duplicate literals and tautologies.
-    const seen = new Set<number>();
-    const lits: number[] = [];
-    for (const l of r.lits) {
-      if (seen.has(-l)) return;
-      if (!seen.has(l)) {
-        seen.add(l);
-        lits.push(l);
+    // Drop duplicate literals and tautologies (rules are short: a quadratic check beats a Set).
+    let lits: number[] = [];
+    if (r.lits.length > 16) {
+      const seen = new Set<number>();
+      for (const l of r.lits) {
+        if (seen.has(-l)) return;
+        if (!seen.has(l)) seen.add(l);
       }
+      lits = [...seen];
+    } else for (const l of r.lits) {
+      let dup = false;
+      for (let k = 0; k < lits.length; k++) {
+        if (lits[k] === -l) return;
+        if (lits[k] === l) dup = true;
+      }
+      if (!dup) lits.push(l);
     }
     r.lits = lits;
-    const key = `${r.type === 'job' ? `j${r.job}` : 'p'}:${lits.join(',')}`;
-    if (this.ruleKeys.has(key)) return;
-    this.ruleKeys.add(key);
     r.order = r.type === 'job' ? [] : [lits[0], ...lits.slice(1).sort((a, b) => a - b)];
     this.rules.push(r);
     for (const l of lits) {
