@@ -54,7 +54,8 @@ beforeAll(async () => {
   const tar = ids.pipelines.flatMap((p) => p.stages).find((s) => s.type === 'org.osbuild.tar');
   expect(tar?.id).toMatch(/^[0-9a-f]{64}$/);
   [stack, idle] = await Promise.all([
-    startStack({ OSBUILD_DOUBLE_STAGE_DELAY_MS: '300', OSBUILD_DOUBLE_FAIL_STAGE: tar!.id }),
+    // Progress written every 200 ms (not 2 s) so a terminal sees every pipeline even on a loaded machine.
+    startStack({ OSBUILD_DOUBLE_STAGE_DELAY_MS: '300', OSBUILD_DOUBLE_FAIL_STAGE: tar!.id, IBS_PROGRESS_INTERVAL_MS: '200' }),
     startStack({ IBS_RUNNERS: '0' }),
   ]);
 }, 120_000);
