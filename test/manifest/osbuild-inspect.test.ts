@@ -14,6 +14,7 @@ import type { GenericImageType } from '../../layers/src/distro/generic/image-typ
 import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
 import { computeManifestIds } from '../../layers/src/manifest/ids.ts';
 import { fullBlueprint, generateWithFakePackages, restrictBlueprint } from './fixtures.ts';
+import { noteSkip } from '../support/skip-notice.ts';
 
 const osbuild = process.env.IBS_TEST_OSBUILD;
 const run = promisify(execFile);
@@ -23,7 +24,7 @@ const cases = DISTRIBUTIONS.filter((d) => d.name !== 'test-distro-1').flatMap((d
   d.architectures.flatMap((a) => a.imageTypes.map((t) => ({ distro: d.name, arch: a.name, type: t as GenericImageType }))),
 );
 
-describe.skipIf(!osbuild)(osbuild ? `osbuild --inspect (${osbuild})` : 'osbuild --inspect (skipped: set IBS_TEST_OSBUILD to a real osbuild command)', () => {
+describe.skipIf(noteSkip(!osbuild, 'osbuild --inspect of every generated manifest', 'no real osbuild (set IBS_TEST_OSBUILD)'))(osbuild ? `osbuild --inspect (${osbuild})` : 'osbuild --inspect (skipped: set IBS_TEST_OSBUILD to a real osbuild command)', () => {
   for (const { distro, arch, type } of cases) {
     it(`${distro} ${arch} ${type.name}: accepted by osbuild, ids equal`, { timeout: 60_000 }, async () => {
       for (const [label, blueprint] of [
