@@ -210,13 +210,14 @@ base.fill_sack(load_system_repo=False)
 base.read_comps()
 base.install_specs(specs)
 base.resolve()
-n = len([t for t in base.transaction])
+names = sorted(t.pkg.name for t in base.transaction)
+n = len(names)
 import resource
-print(json.dumps({'ms': (time.time() - t0) * 1000, 'closure': n, 'maxRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({'ms': (time.time() - t0) * 1000, 'closure': n, 'names': names, 'maxRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 `;
 
 /** dnf's end to end in a Python process (async: the repository is served from this process). */
-async function runDnf(url: string, cache: string): Promise<Record<string, number> | undefined> {
+async function runDnf(url: string, cache: string): Promise<{ ms: number; closure: number; names: string[]; maxRssMB: number } | undefined> {
   if (spawnSync('/usr/bin/python3', ['-c', 'import dnf']).status !== 0) return undefined;
   return new Promise((resolve, reject) => {
     const c = spawn('/usr/bin/python3', ['-c', DNF_SCRIPT, url, JSON.stringify(REQUEST), cache], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -270,7 +271,7 @@ export async function run(): Promise<object> {
               endToEndWarmCacheMs: Math.round(dnfWarm!.ms),
               peakRssMB: Math.round(dnfCold.maxRssMB),
               closure: dnfCold.closure,
-              sameClosureSize: dnfCold.closure === load.closure,
+              samePackages: JSON.stringify(dnfCold.names) === JSON.stringify([...(load.names as string[])].sort()),
             }
           : 'dnf not installed',
         // dnf end to end (warm dnf cache) / our warm end to end; and the same for a cold process of ours.
