@@ -118,6 +118,26 @@ describe('repository metadata', () => {
     expect(pkgs[0].checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it('resolves package sets independently, honouring repositories restricted to some sets', async () => {
+    const d = new RepoDepsolver();
+    const main = { id: 'gz', baseurl: [`${server.url}/gz`] };
+    const buildOnly = { id: 'zst', baseurl: [`${server.url}/zst`], packageSets: ['build'], priority: 10 };
+    const res = await d.resolve({
+      architecture: 'x86_64',
+      releasever: '40',
+      sets: {
+        build: { include: ['oldapi'], exclude: [], installWeakDeps: false, repositories: [main, buildOnly] },
+        os: { include: ['editor', 'oldtool'], exclude: ['editor-langpack'], installWeakDeps: true, repositories: [main, buildOnly] },
+      },
+    });
+    expect(res.build.map((p) => `${p.name}-${p.version}@${p.repoId}`)).toEqual(['oldapi-3.1@zst']);
+    expect(res.os.map((p) => p.name)).toEqual(['editor', 'editor-spell', 'newtool']);
+    expect(res.os.every((p) => p.repoId === 'gz')).toBe(true);
+    await expect(
+      d.resolveSet({ include: ['broken'], exclude: [], installWeakDeps: true, repositories: [main] }, { architecture: 'x86_64', releasever: '40' }),
+    ).rejects.toThrow('Problem: conflicting requests\n  - nothing provides does-not-exist needed by broken-1.0-1.fc40.x86_64');
+  });
+
   it('searches package names', async () => {
     const d = new RepoDepsolver();
     const res = await d.searchPackages({ repositories: [{ id: 'gz', baseurl: [`${server.url}/gz`] }], architecture: 'x86_64', releasever: '40', search: 'oldapi', limit: 10 });
