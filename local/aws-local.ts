@@ -17,14 +17,11 @@ import { createAwsAdapters, type AwsAdapters } from '../layers/src/adapters/aws/
 import { createBucket, createComposeTable, createQueueWithDeadLetter } from '../layers/src/adapters/aws/provision.ts';
 import { createApiHandler } from '../functions/api/http.ts';
 import { ROUTES } from '../functions/api/routes.ts';
-import { createManifestWorkerHandler } from '../functions/manifest-worker.ts';
-import { createDeadLetterHandler } from '../functions/dead-letter.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
-import { deadLetterQueueOf } from '../layers/src/ports/job-queue.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
-import { startQueueConsumer } from './queue-consumer.ts';
+import { ARCHITECTURES, spawnRunners, startQueueWorkers, stopRunners } from './workers.ts';
 
 export const STAND_IN_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const STAND_IN_REGION = 'us-east-1';
@@ -121,7 +118,6 @@ export interface AwsStandIns {
   stop(): Promise<void>;
 }
 
-export const ARCHITECTURES = ['x86_64', 'aarch64'];
 
 /**
  * Starts both stand-ins and provisions what serverless.yml would: the compose table, the bucket, the manifest queue
@@ -190,7 +186,6 @@ export interface AwsLocalStack {
   stop(): Promise<void>;
 }
 
-const RUNNER_MAIN = fileURLToPath(new URL('../runner-ami/src/main.ts', import.meta.url));
 
 /**
  * The local stack of `npm start`, on the production adapters: the same API handler (organization from `X-Org-Id`, as
@@ -215,34 +210,19 @@ export async function startAwsLocalStack(options: AwsLocalStackOptions = {}): Pr
   const port = await listen(server, options.port ?? Number(process.env.IBS_PORT ?? 8080));
   const url = `http://127.0.0.1:${port}`;
 
-  const consumers = [
-    startQueueConsumer(deps.queue, 'manifest', createManifestWorkerHandler(deps), log),
-    startQueueConsumer(deps.queue, deadLetterQueueOf('manifest'), createDeadLetterHandler(deps, 'manifest'), log),
-    ...ARCHITECTURES.map((arch) =>
-      startQueueConsumer(deps.queue, deadLetterQueueOf(`build-${arch}`), createDeadLetterHandler(deps, `build-${arch}`), log),
-    ),
-  ];
-
-  const runners: ChildProcess[] = [];
-  for (let i = 0; i < (options.runners ?? 1); i++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', RUNNER_MAIN], {
-      env: {
-        ...process.env,
-        ...standInEnvironment(standIns.config),
-        IBS_BACKEND: 'aws',
-        IBS_RUNNER_ID: `aws-local-runner-${i + 1}`,
-        IBS_ARCHITECTURES: process.env.IBS_ARCHITECTURES ?? ARCHITECTURES.join(','),
-        // No EC2 here: no instance metadata to poll, no Auto Scaling group to protect the instance in.
-        IBS_IMDS_ENDPOINT: 'off',
-        ...options.runnerEnv,
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+  const workers = startQueueWorkers(deps, log);
+  const runners = spawnRunners(options.runners ?? 1, 'aws-local-runner', {
+    ...standInEnvironment(standIns.config),
+    IBS_BACKEND: 'aws',
+    // No EC2 here: no instance metadata to poll, no Auto Scaling group to protect the instance in.
+    IBS_IMDS_ENDPOINT: 'off',
+    ...options.runnerEnv,
+  });
+  runners.forEach((child, i) =>
     child.on('exit', (code, signal) => {
       if (code !== 0 && signal === null) log.error('runner exited', { runner: i + 1, code });
-    });
-    runners.push(child);
-  }
+    }),
+  );
 
   return {
     url,
@@ -250,16 +230,8 @@ export async function startAwsLocalStack(options: AwsLocalStackOptions = {}): Pr
     standIns,
     runners,
     stop: async () => {
-      await Promise.all(
-        runners.map(async (child) => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          await once(child, 'exit');
-          clearTimeout(timer);
-        }),
-      );
-      await Promise.all(consumers.map((c) => c.stop()));
+      await stopRunners(runners);
+      await workers.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await adapters.close();

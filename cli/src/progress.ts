@@ -1,13 +1,9 @@
 /** Progress display: a redrawn bar on a terminal, plain lines when output goes to a file or a CI log. */
 import { formatBytes, formatDuration, type Stream } from './output.ts';
 
-export interface ComposeProgress {
-  done: number;
-  total: number;
-  subprogress?: { done: number; total: number };
-  pipeline?: string;
-  stage?: string;
-}
+import type { ComposeProgress } from '../../layers/src/compose/compose.ts';
+
+export type { ComposeProgress };
 
 /** Overall fraction: finished pipelines plus the share of the current pipeline's finished stages. */
 export function progressFraction(p: ComposeProgress | undefined): number | undefined {

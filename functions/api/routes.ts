@@ -16,23 +16,12 @@ import {
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
 import { type DepsolveRequest, depsolvePackages, previewManifest, searchPackages } from '../../layers/src/service/package-service.ts';
-import type { ResolvedPackage } from '../../layers/src/packages/package-set.ts';
+import { presentPackage } from '../../layers/src/api/present-package.ts';
 import { repositoryFromApi } from './repositories.ts';
 import { API_BASE, type Reply, type Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
-
-const presentPackage = (p: ResolvedPackage) => ({
-  name: p.name,
-  epoch: p.epoch,
-  version: p.version,
-  release: p.release,
-  arch: p.arch,
-  checksum: p.checksum,
-  url: p.remoteLocation,
-  repository: p.repoId,
-});
 
 const requiredQuery = (query: Record<string, string>, name: string): string => {
   const value = query[name];

@@ -2,6 +2,7 @@
  * Commands that need no service: `ibs manifest` (the manifest a compose would build) and `ibs depsolve` (a package
  * set resolved from RPM repositories). Both run the same library code as the service's manifest worker.
  */
+import { type PresentedPackage, presentPackage } from '../../../layers/src/api/present-package.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { RepoDepsolver } from '../../../layers/src/depsolve/index.ts';
 import type { Distribution, ManifestRequest } from '../../../layers/src/distro/distribution.ts';
 import { HttpError } from '../../../layers/src/errors.ts';
-import { nevra, type RepositoryConfig, type ResolvedPackage } from '../../../layers/src/packages/package-set.ts';
+import { nevra, type RepositoryConfig } from '../../../layers/src/packages/package-set.ts';
 import { commandName, optionList, optionString, type CommandContext, type CommandSpec, type OptionSpec } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { formatJson, formatTable, type Io } from '../output.ts';
@@ -202,29 +203,6 @@ async function previewRemotely(ctx: CommandContext): Promise<number> {
   await printPreview(io, json, optionString(options, 'output'), preview);
   return EXIT.ok;
 }
-
-/** A resolved package as the API presents it (ResolvedPackage in openapi.yaml). */
-interface PresentedPackage {
-  name: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
-  checksum: string;
-  url: string;
-  repository: string;
-}
-
-const presentPackage = (p: ResolvedPackage): PresentedPackage => ({
-  name: p.name,
-  epoch: p.epoch,
-  version: p.version,
-  release: p.release,
-  arch: p.arch,
-  checksum: p.checksum,
-  url: p.remoteLocation,
-  repository: p.repoId,
-});
 
 const withNevra = (p: PresentedPackage) => ({ ...p, nevra: nevra(p) });
 
