@@ -282,13 +282,21 @@ export class PrimaryByteParser {
         i = gt + 1;
         continue;
       }
-      let ne = lt + 1;
-      for (;;) {
-        const c = buf[ne];
-        if (c === 0x20 || c === GT || c === SLASH || c === 0x0a || c === 0x09 || c === 0x0d) break;
-        ne++;
+      let ne: number;
+      let code: number;
+      if (c1 === 0x72 && buf[lt + 4] === 0x3a && buf[lt + 5] === 0x65 && buf[lt + 10] === 0x20 && buf[lt + 9] === 0x79) {
+        // Fast path for the most common tag, `<rpm:entry `.
+        ne = lt + 10;
+        code = T_ENTRY;
+      } else {
+        ne = lt + 1;
+        for (;;) {
+          const c = buf[ne];
+          if (c === 0x20 || c === GT || c === SLASH || c === 0x0a || c === 0x09 || c === 0x0d) break;
+          ne++;
+        }
+        code = tagCode(buf, lt + 1, ne - lt - 1);
       }
-      const code = tagCode(buf, lt + 1, ne - lt - 1);
       i = gt + 1;
       if (code === 0) continue;
       if (code >= T_SECTION) {
