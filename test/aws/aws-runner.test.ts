@@ -8,11 +8,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../layers/src/adapters/aws/aws-adapters.ts';
+import { S3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
+import { uploadFile } from '../../runner-ami/src/upload.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
@@ -20,6 +25,27 @@ import { dynamoDbLocalMissing, standInEnvironment, startAwsLocalStack, type AwsL
 import { DOUBLE, FAST_ENV, REPO, killProcessesMentioning, processesMentioning, tarMembers, waitFor } from '../runner/helpers.ts';
 
 const missing = dynamoDbLocalMissing();
+const MiB = 2 ** 20;
+
+/** Names of the S3 commands the client sends; `fail(name, n)` makes the next n sends of that command fail. */
+function recordCommands(client: S3Client) {
+  const sent: string[] = [];
+  const failures = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? '?';
+      sent.push(name);
+      const left = failures.get(name) ?? 0;
+      if (left > 0) {
+        failures.set(name, left - 1);
+        throw Object.assign(new Error(`injected ${name} failure`), { name: 'InternalError', $fault: 'server' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  return { sent, fail: (name: string, times: number) => failures.set(name, times) };
+}
 const ORG = 'org-aws-runner';
 const HEADERS = { 'content-type': 'application/json', 'x-org-id': ORG };
 
@@ -233,5 +259,55 @@ describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? `
     await waitFor('osbuild gone', () => osbuild().length === 0, 5000, 100);
     expect(await stack.deps.blobs.list(`artifacts/${ORG}/${id}/`)).toEqual([]);
     await buildQueueDrained();
+  });
+
+  it('streams an exported file to S3 in parts (buffers reused across parts): sha256 and size of what S3 kept, retry after a failed part', async () => {
+    const client = createS3Client({ ...stack.standIns.config, maxAttempts: 1 });
+    const commands = recordCommands(client);
+    const blobs = new S3BlobStore(client, { bucket: stack.standIns.config.bucketName, partSize: 5 * MiB, queueSize: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'ibs-aws-upload-'));
+    try {
+      const bytes = Buffer.alloc(23 * MiB + 123);
+      for (let i = 0; i + 4 <= bytes.length; i += 4) bytes.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const path = join(dir, 'disk.raw');
+      writeFileSync(path, bytes);
+      const quiet = createLogger({}, { write: () => {} });
+      const prefix = `artifacts/${ORG}/upload-test/1/`;
+      // The second part fails (no SDK retry here): the whole file is uploaded again, the broken upload aborted.
+      commands.fail('UploadPartCommand', 1);
+      const artifact = await uploadFile({ name: 'disk.raw', path, size: bytes.length }, { blobs, prefix, attempts: 2, backoffMs: 10, log: quiet });
+      expect(artifact).toMatchObject({ key: `${prefix}disk.raw`, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      expect(commands.sent.filter((c) => c === 'CreateMultipartUploadCommand')).toHaveLength(2);
+      expect(commands.sent.filter((c) => c === 'AbortMultipartUploadCommand')).toHaveLength(1);
+      expect(commands.sent.filter((c) => c === 'CompleteMultipartUploadCommand')).toHaveLength(1);
+      // 4 × 5 MiB + 3 MiB: five parts through three buffers (S3's multipart ETag says how many), and the bytes S3 kept
+      // are the file's.
+      const head = await client.send(new HeadObjectCommand({ Bucket: stack.standIns.config.bucketName, Key: artifact.key }));
+      expect(head.ETag).toMatch(/-5"$/);
+      expect(head.ContentLength).toBe(bytes.length);
+      expect(createHash('sha256').update(await buffer((await blobs.get(artifact.key))!)).digest('hex')).toBe(artifact.sha256);
+
+      // A source that breaks mid-way: the put fails, nothing is stored, the multipart upload is aborted.
+      commands.sent.length = 0;
+      async function* breaking() {
+        yield bytes.subarray(0, 11 * MiB);
+        throw new Error('disk read error');
+      }
+      await expect(blobs.put(`${prefix}broken.raw`, Readable.from(breaking()))).rejects.toThrow(/could not store blob/);
+      expect(commands.sent).toContain('AbortMultipartUploadCommand');
+      expect(commands.sent).not.toContain('CompleteMultipartUploadCommand');
+      expect(await blobs.head(`${prefix}broken.raw`)).toBeUndefined();
+
+      // Smaller than a part, and empty: one PutObject each.
+      commands.sent.length = 0;
+      expect(await blobs.put(`${prefix}small.txt`, Readable.from([Buffer.from('small '), 'object']))).toMatchObject({ size: 12 });
+      expect(await blobs.put(`${prefix}empty`, Readable.from([]))).toMatchObject({ size: 0 });
+      expect(commands.sent).toEqual(['PutObjectCommand', 'PutObjectCommand']);
+      expect((await buffer((await blobs.get(`${prefix}small.txt`))!)).toString()).toBe('small object');
+      expect(await blobs.head(`${prefix}empty`)).toMatchObject({ size: 0 });
+    } finally {
+      client.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
