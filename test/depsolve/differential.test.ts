@@ -15,11 +15,10 @@ import { craftedMain, craftedMainExtra, craftedRequests, craftedUpdates } from '
 const dnfPresent = hasDnf();
 const RANDOM_REPOS = Number(process.env.DEPSOLVE_RANDOM_REPOS ?? 200);
 /**
- * Requests where our choice after a conflict differs from libsolv's (its learnt-clause bookkeeping picks another
- * version of a package than our first-UIP learning does). Documented in docs/depsolver.md; the test fails when one of
- * them starts to match, so the list cannot go stale.
+ * Requests where our package set is known to differ from dnf's (documented in docs/depsolver.md). Empty today; the test
+ * fails when a listed one starts to match, so the list cannot go stale.
  */
-const KNOWN_DIVERGENT = new Set(['seed5-2', 'seed48-0', 'seed123-0']);
+const KNOWN_DIVERGENT = new Set<string>([]);
 
 interface Outcome {
   ok: boolean;

@@ -53,6 +53,8 @@ interface Branch {
 }
 
 const REASON_NONE = 0;
+/** DEPSOLVE_DEBUG=1 traces decisions, conflicts and learnt clauses on stderr. */
+const DEBUG = !!process.env.DEPSOLVE_DEBUG;
 
 export class Solver {
   private readonly pool: Pool;
@@ -100,6 +102,7 @@ export class Solver {
 
   private assign(l: number, why: Rule | undefined): void {
     const p = Math.abs(l);
+    if (DEBUG) this.log(`${why ? '  ' : 'decide '}${l > 0 ? '+' : '-'}${this.pool.nevra(p)} @${this.level}${why ? ` (${this.ruleText(why)})` : ''}`);
     this.decision[p] = l > 0 ? this.level : -this.level;
     this.queue.push(l);
     this.reason.push(why);
@@ -480,9 +483,11 @@ export class Solver {
       for (const l of c.lits) maxLvl = Math.max(maxLvl, Math.abs(this.decision[Math.abs(l)]));
       if (maxLvl <= 1) return false;
       if (maxLvl < this.level) this.revert(maxLvl);
+      if (DEBUG) this.log(`conflict @${this.level}: ${this.ruleText(c)}`);
       const learnt = this.analyze(c);
       let jump = 1;
       for (let i = 1; i < learnt.length; i++) jump = Math.max(jump, Math.abs(this.decision[Math.abs(learnt[i])]));
+      if (DEBUG) this.log(`learnt [${learnt.map((l) => `${l > 0 ? '+' : '-'}${this.pool.nevra(Math.abs(l))}`).join(' ')}] -> level ${jump}`);
       this.revert(jump);
       const r: Rule = { lits: learnt, type: 'learnt', pkg: 0, order: [] };
       for (const l of learnt) {
@@ -618,8 +623,11 @@ export class Solver {
         if (!this.backtrack(r)) throw this.unsolvable();
         return true;
       }
+      const before = this.level;
       this.decide(cands, r);
       changed = true;
+      // After a backjump libsolv starts over from the first job rule.
+      if (this.level <= before) return true;
     }
     return changed;
   }
@@ -711,14 +719,19 @@ export class Solver {
     for (const p of dqs) push(p);
     if (!dq.length) return false;
     // Order of the combined queue: libsolv builds it in solvable id order.
-    if (dq.length === 1) return this.weakInstall(dq[0]);
+    if (dq.length === 1) {
+      this.weakInstall(dq[0]);
+      return true;
+    }
     const best = new Set(this.filter(dq, 'recommend'));
+    // As libsolv's resolve_weak: all supplemented packages, then the recommends of the packages decided so far, in
+    // one pass; a conflict (which undoes decisions) ends the pass.
+    const decisionCount = this.queue.length;
     for (const p of dqs.filter((p) => best.has(p))) {
       if (this.decision[p] !== 0) continue;
-      if (this.weakInstall(p)) return true;
+      if (!this.weakInstall(p) || this.queue.length < decisionCount) return true;
     }
-    const decisionCount = this.queue.length;
-    for (let i = 0; i < decisionCount; i++) {
+    for (let i = 0; i < decisionCount && i < this.queue.length; i++) {
       const s = this.queue[i];
       if (s < 0) continue;
       for (const d of pool.deps(s, 'recommends')) {
@@ -727,10 +740,10 @@ export class Solver {
         let cands = ps.filter((q) => this.decision[q] === 0 && best.has(q));
         if (!cands.length) continue;
         if (cands.length > 1) cands = this.filter(cands, 'choose');
-        return this.weakInstall(cands[0], cands.length > 1 ? cands : undefined);
+        if (!this.weakInstall(cands[0], cands.length > 1 ? cands : undefined) || this.queue.length < decisionCount) return true;
       }
     }
-    return false;
+    return true;
   }
 
   private weakProviders(d: Dep): number[] {
@@ -739,7 +752,7 @@ export class Solver {
     return this.richProviders(d);
   }
 
-  /** Install a weak dependency; on conflict it is dropped (libsolv learns it cannot be installed). */
+  /** Install a weak dependency; on conflict it is dropped (libsolv learns it cannot be installed): false then. */
   private weakInstall(p: number, cands?: number[]): boolean {
     const level = this.level;
     this.newLevel();
@@ -747,8 +760,9 @@ export class Solver {
     this.assign(p, undefined);
     let c = this.propagate();
     if (!c) c = this.flushPending();
-    if (c && !this.backtrack(c)) throw this.unsolvable();
-    return true;
+    if (!c) return true;
+    if (!this.backtrack(c)) throw this.unsolvable();
+    return false;
   }
 
   /** libsolv's auto-minimization: prefer a branch alternative that got installed anyway, or a recommended one. */
@@ -794,6 +808,15 @@ export class Solver {
     if (!c) c = this.flushPending();
     if (c && !this.backtrack(c)) throw this.unsolvable();
     return true;
+  }
+
+  private log(msg: string): void {
+    process.stderr.write(`[depsolve] ${msg}\n`);
+  }
+
+  private ruleText(r: Rule): string {
+    const lits = r.lits.map((l) => `${l > 0 ? '' : '!'}${this.pool.nevra(Math.abs(l))}`).join(' | ');
+    return `${r.type}${r.dep ? ` ${formatDep(r.dep)}` : ''}: ${lits}`;
   }
 
   // ---------------------------------------------------------------- problems
