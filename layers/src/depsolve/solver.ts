@@ -147,6 +147,7 @@ export class Solver {
     if (this.recommendsIndex > this.queue.length) {
       this.recommendsIndex = 0;
       this.recommends = undefined;
+      this.suggests = new Set();
     }
   }
 
@@ -362,8 +363,26 @@ export class Solver {
       for (const d of this.pool.deps(l, 'recommends')) {
         for (const q of this.richProviders(d)) this.recommends.add(q);
       }
+      for (const d of this.pool.deps(l, 'suggests')) {
+        for (const q of this.richProviders(d)) this.suggests.add(q);
+      }
     }
     return this.recommends;
+  }
+
+  /** Packages suggested by the transaction (libsolv's suggestsmap, kept with the recommends map). */
+  private suggests = new Set<number>();
+
+  /** libsolv's prefer_suggested: suggested or enhancing candidates to the front, order otherwise kept. */
+  private preferSuggested(list: number[]): number[] {
+    this.updateRecommends();
+    const good: number[] = [];
+    const rest: number[] = [];
+    for (const p of list) {
+      const enhancing = this.pool.deps(p, 'enhances').some((d) => this.depTrue(d));
+      (this.suggests.has(p) || enhancing ? good : rest).push(p);
+    }
+    return [...good, ...rest];
   }
 
   private supplementing(p: number): boolean {
@@ -433,7 +452,7 @@ export class Solver {
       const rec = this.updateRecommends();
       const kept = l.filter((p) => rec.has(p) || this.supplementing(p));
       if (kept.length) l = kept;
-      if (l.length > 1 && mode === 'choose') l = this.dislikeOldVersions(l);
+      if (l.length > 1 && mode === 'choose') l = this.preferSuggested(this.dislikeOldVersions(l));
     }
     return l;
   }
@@ -464,6 +483,7 @@ export class Solver {
   private selectAndInstall(cands: number[], rule: Rule | undefined, mode: 'choose' | 'recommend' = 'choose'): Rule | undefined {
     let dq = cands;
     if (dq.length > 1) dq = this.filter(dq, mode === 'choose' ? 'choose' : 'choose');
+    if (DEBUG && cands.length > 1) this.log(`choose from [${cands.map((p) => this.pool.nevra(p)).join(' ')}] -> [${dq.map((p) => this.pool.nevra(p)).join(' ')}]${rule ? ` for ${this.ruleText(rule)}` : ''}`);
     const level = this.level;
     this.newLevel();
     if (dq.length > 1) this.branches.push({ level, cands: [-dq[0], ...dq.slice(1)], rule });
