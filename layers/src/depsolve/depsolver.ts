@@ -334,8 +334,10 @@ function groupJobsFor(pool: Pool, comps: Comps, spec: string, basearch: string):
   for (const g of groups) {
     for (const pkg of g.packages) {
       // install_specs uses group_package_types: mandatory, default and conditional.
-      if (pkg.type === 'optional' || seen.has(pkg.name)) continue;
-      seen.add(pkg.name);
+      // A name listed both plainly and as conditional gives two jobs, as in dnf.
+      const key = `${pkg.name}\0${pkg.requires ?? ''}`;
+      if (pkg.type === 'optional' || seen.has(key)) continue;
+      seen.add(key);
       let q = pool.byName(pkg.name);
       if (pkg.basearchonly) q = q.filter((p) => pool.arch(p) === basearch);
       if (!q.length) continue; // dnf warns 'No match for group package' and goes on

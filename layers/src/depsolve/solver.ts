@@ -636,9 +636,9 @@ export class Solver {
   private resolveJobRules(): boolean {
     let changed = false;
     for (const r of this.jobRules) {
-      if (r.lits.some((l) => l < 0)) continue; // conditional jobs are resolved with the dependencies
-      if (r.lits.some((l) => this.litTrue(l))) continue;
-      const cands = r.lits.filter((l) => this.decision[l] === 0);
+      // As libsolv: a conditional job waits until its trigger is installed; a satisfied job is done.
+      if (r.lits.some((l) => (l < 0 ? this.decision[-l] <= 0 : this.decision[l] > 0))) continue;
+      const cands = r.lits.filter((l) => l > 0 && this.decision[l] === 0);
       if (!cands.length) {
         if (!this.backtrack(r)) throw this.unsolvable();
         return true;
