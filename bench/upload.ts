@@ -46,6 +46,9 @@ interface OursRun {
   seconds: number;
   /** The whole process, start to exit (what `aws s3 cp` is timed by). */
   processSeconds: number;
+  /** User + system CPU of the process (/usr/bin/time). */
+  cpuSeconds?: number;
+  /** VmHWM, read by the process itself at the end. */
   peakRssBytes: number;
   sha256: string;
   size: number;
@@ -53,10 +56,12 @@ interface OursRun {
 interface AwsRun {
   seconds: number;
   peakRssBytes?: number;
+  /** User + system CPU of the process (/usr/bin/time): steadier than wall time on a busy machine. */
+  cpuSeconds?: number;
 }
 
 export async function run() {
-  const rounds = Number(process.env.IBS_BENCH_UPLOAD_ROUNDS ?? 2);
+  const rounds = Number(process.env.IBS_BENCH_UPLOAD_ROUNDS ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'ibs-bench-s3-upload-'));
   const fauxqs = await startFauxqsChild();
   const adapters = createAwsAdapters(standInConfig(fauxqs.endpoint));
@@ -77,20 +82,25 @@ export async function run() {
     const ours: OursRun[] = [];
     const theirs: AwsRun[] = [];
     for (let round = 0; round < rounds; round++) {
-      const key = `artifacts/bench/ours-${round}/disk.raw`;
-      const run = uploadChild(child.bundled, file, fauxqs.endpoint, key);
-      if (run.sha256 !== sha256 || run.size !== size) throw new Error(`our upload computed ${run.sha256}/${run.size}, the file is ${sha256}/${size}`);
-      await checkStored(adapters, key, size, sha256);
-      ours.push(run);
-      if (aws.path) {
-        const awsKey = `artifacts/bench/aws-${round}/disk.raw`;
-        theirs.push(awsCopy(aws.path, file, fauxqs.endpoint, awsKey, dir));
-        await checkStored(adapters, awsKey, size, sha256);
-      }
+      const oursRound = async () => {
+        const key = `artifacts/bench/ours-${round}/disk.raw`;
+        const run = uploadChild(child.bundled, file, fauxqs.endpoint, key, dir);
+        if (run.sha256 !== sha256 || run.size !== size) throw new Error(`our upload computed ${run.sha256}/${run.size}, the file is ${sha256}/${size}`);
+        await checkStored(adapters, key, size, sha256);
+        ours.push(run);
+      };
+      const awsRound = async () => {
+        if (!aws.path) return;
+        const key = `artifacts/bench/aws-${round}/disk.raw`;
+        theirs.push(awsCopy(aws.path, file, fauxqs.endpoint, key, dir));
+        await checkStored(adapters, key, size, sha256);
+      };
+      // Alternating who goes first: neither always meets the stand-in right after the other's object was freed.
+      for (const step of round % 2 === 0 ? [oursRound, awsRound] : [awsRound, oursRound]) await step();
     }
 
     // Reference: the same upload under tsx (local mode), whose loader costs memory the AMI's bundle does not.
-    const underTsx = uploadChild(child.tsx, file, fauxqs.endpoint, 'artifacts/bench/tsx/disk.raw');
+    const underTsx = uploadChild(child.tsx, file, fauxqs.endpoint, 'artifacts/bench/tsx/disk.raw', dir);
     await checkStored(adapters, 'artifacts/bench/tsx/disk.raw', size, sha256);
 
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
@@ -111,6 +121,7 @@ export async function run() {
         MiBps: +(mib / oursSeconds).toFixed(1),
         seconds: ours.map((r) => +r.processSeconds.toFixed(2)),
         uploadCallMiBps: +(mib / median(ours.map((r) => r.seconds))).toFixed(1),
+        ...cpuFigure(ours, size),
         peakRssMiB: +(peakRss / MiB).toFixed(1),
         peakRssTargetMiB: 150,
         underTsx: { MiBps: +(mib / underTsx.processSeconds).toFixed(1), peakRssMiB: +(underTsx.peakRssBytes / MiB).toFixed(1) },
@@ -120,18 +131,37 @@ export async function run() {
             how: `${aws.path} s3 cp (${aws.version}), default multipart settings`,
             MiBps: +(mib / awsSeconds!).toFixed(1),
             seconds: theirs.map((r) => +r.seconds.toFixed(2)),
+            ...cpuFigure(theirs, size),
             ...(awsPeak.length ? { peakRssMiB: +(Math.max(...awsPeak) / MiB).toFixed(1) } : {}),
           }
         : { skipped: aws.reason },
       ...(awsSeconds ? { oursToAwsRatio: +(awsSeconds / oursSeconds).toFixed(2), ratioTarget: 1.0 } : {}),
       stored: 'every object read back from fauxqs: size and sha256 equal the file',
-      note: 'MiBps = file size / wall time of the uploading process from start to exit, median over rounds (uploadCallMiBps: the upload call alone); rounds interleave ours and aws',
+      note: 'cpuSecondsPerGiB (user + system of the uploading process) is the steadier figure on a busy machine; MiBps = file size / wall time of the uploading process from start to exit, median over rounds (uploadCallMiBps: the upload call alone); rounds interleave ours and aws',
     };
   } finally {
     await adapters.close();
     await fauxqs.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Median CPU seconds (user + system) per GiB uploaded, where /usr/bin/time measured it. */
+function cpuFigure(runs: { cpuSeconds?: number }[], size: number) {
+  const cpu = runs.map((r) => r.cpuSeconds).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  return cpu.length ? { cpuSecondsPerGiB: +((cpu[Math.floor((cpu.length - 1) / 2)] * GiB) / size).toFixed(2) } : {};
+}
+
+/** Runs a command under /usr/bin/time when there is one: its CPU time and peak RSS come back with the result. */
+function timedSpawn(command: string, args: string[], options: Parameters<typeof spawnSync>[2] & { encoding: 'utf8' }, dir: string) {
+  const out = join(dir, `time-${process.hrtime.bigint()}`);
+  const started = performance.now();
+  const result = existsSync('/usr/bin/time')
+    ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', out, command, ...args], options)
+    : spawnSync(command, args, options);
+  const seconds = (performance.now() - started) / 1000;
+  const [user, system, rssKiB] = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number) : [];
+  return { result, seconds, ...(user !== undefined ? { cpuSeconds: user + system, peakRssBytes: rssKiB * 1024 } : {}) };
 }
 
 async function sha256Of(stream: Readable): Promise<string> {
@@ -223,12 +253,11 @@ async function prepareUploadChild(dir: string): Promise<UploadChild> {
   return { bundled: [bundle], tsx: ['--import', 'tsx', source] };
 }
 
-function uploadChild(args: string[], file: string, endpoint: string, key: string): OursRun {
-  const started = performance.now();
-  const child = spawnSync(process.execPath, [...args, file, endpoint, BUCKET, key.replace(/disk\.raw$/, '')], { cwd: REPO, encoding: 'utf8', maxBuffer: 16 * MiB });
-  const processSeconds = (performance.now() - started) / 1000;
-  if (child.status !== 0) throw new Error(`upload child failed (${child.status}): ${child.stderr}`);
-  return { ...(JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Omit<OursRun, 'processSeconds'>), processSeconds };
+function uploadChild(args: string[], file: string, endpoint: string, key: string, dir: string): OursRun {
+  const { result, seconds, cpuSeconds } = timedSpawn(process.execPath, [...args, file, endpoint, BUCKET, key.replace(/disk\.raw$/, '')], { cwd: REPO, encoding: 'utf8', maxBuffer: 16 * MiB }, dir);
+  if (result.status !== 0) throw new Error(`upload child failed (${result.status}): ${result.stderr}`);
+  const reported = JSON.parse(String(result.stdout).trim().split('\n').at(-1)!) as Omit<OursRun, 'processSeconds' | 'cpuSeconds'>;
+  return { ...reported, processSeconds: seconds, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
 }
 
 /** Debian's awscli (`apt-get install awscli` → /usr/bin/aws), else whatever `aws` is on PATH. */
@@ -240,7 +269,7 @@ function findAwsCli(): { path?: string; version?: string; reason?: string } {
   return { reason: 'aws CLI not found (apt-get install awscli): comparison skipped' };
 }
 
-/** `aws s3 cp` with a private config (path-style, stand-in credentials; nothing from ~/.aws), timed and RSS-measured. */
+/** `aws s3 cp` with a private config (path-style, stand-in credentials; nothing from ~/.aws), timed, CPU and RSS measured. */
 function awsCopy(aws: string, file: string, endpoint: string, key: string, dir: string): AwsRun {
   const config = join(dir, 'aws-config');
   writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n');
@@ -255,15 +284,9 @@ function awsCopy(aws: string, file: string, endpoint: string, key: string, dir: 
     AWS_PAGER: '',
   };
   const args = ['s3', 'cp', '--only-show-errors', '--endpoint-url', endpoint, file, `s3://${BUCKET}/${key}`];
-  const timed = existsSync('/usr/bin/time');
-  const rss = join(dir, 'aws-rss');
-  const t = performance.now();
-  const result = timed
-    ? spawnSync('/usr/bin/time', ['-f', '%M', '-o', rss, aws, ...args], { encoding: 'utf8', env })
-    : spawnSync(aws, args, { encoding: 'utf8', env });
-  const seconds = (performance.now() - t) / 1000;
+  const { result, seconds, cpuSeconds, peakRssBytes } = timedSpawn(aws, args, { encoding: 'utf8', env }, dir);
   if (result.status !== 0) throw new Error(`aws s3 cp failed (${result.status}): ${result.stderr}`);
-  return { seconds, ...(timed ? { peakRssBytes: Number(readFileSync(rss, 'utf8').trim().split('\n').at(-1)) * 1024 } : {}) };
+  return { seconds, ...(cpuSeconds !== undefined ? { cpuSeconds, peakRssBytes } : {}) };
 }
 
 async function serveFauxqs() {
