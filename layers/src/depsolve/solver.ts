@@ -653,6 +653,7 @@ export class Solver {
   }
 
   private resolveDependencies(): 'changed' | 'done' {
+    const origLevel = this.level;
     let postponed: Rule | undefined | null = undefined; // undefined: none yet; null: second pass
     let i = 0;
     let n = 0;
@@ -682,10 +683,11 @@ export class Solver {
           continue;
         }
       }
-      const before = this.level;
       this.decide(cands, r);
       changed = true;
-      if (this.level < before) return 'changed'; // backtracked: start over
+      // Only a backjump below the level this pass started at sends libsolv back to the main loop; otherwise it
+      // goes on scanning after the rule just handled.
+      if (this.level < origLevel) return 'changed';
       n = 0;
       // libsolv continues with the rule after the one just decided.
       const at = this.ordered.indexOf(r);
