@@ -42,7 +42,7 @@ export const P_SIZE = 13; // number (package size; low 32 bits)
 export const P_STRIDE = 14;
 
 const MAGIC = 'IBSDEPIX';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 export interface IndexMeta {
   /** repomd revision checksum the index was built from. */
@@ -103,10 +103,9 @@ export class RepoIndex {
   readonly deps: Uint32Array; // triples: name, flags, evr (0 = none)
   private readonly wpOff: Uint32Array;
   private readonly wpData: Uint32Array;
-  private readonly wcOff: Uint32Array;
-  private readonly wcData: Uint32Array;
-  private readonly woOff: Uint32Array;
-  private readonly woData: Uint32Array;
+  /** (name, package) pairs sorted by name: conflicts and obsoletes are rare, a full CSR would waste megabytes. */
+  private readonly wcPairs: Uint32Array;
+  private readonly woPairs: Uint32Array;
   private scratch = new Uint8Array(1024);
 
   constructor(sections: Record<string, Uint8Array | Uint32Array>, meta: IndexMeta) {
@@ -119,10 +118,8 @@ export class RepoIndex {
     this.depStart = sections.depStart as Uint32Array;
     this.wpOff = sections.wpOff as Uint32Array;
     this.wpData = sections.wpData as Uint32Array;
-    this.wcOff = sections.wcOff as Uint32Array;
-    this.wcData = sections.wcData as Uint32Array;
-    this.woOff = sections.woOff as Uint32Array;
-    this.woData = sections.woData as Uint32Array;
+    this.wcPairs = sections.wcPairs as Uint32Array;
+    this.woPairs = sections.woPairs as Uint32Array;
     this.packageCount = this.pkgs.length / P_STRIDE;
     this.stringCount = this.strOff.length - 1;
     this.strCache = new Array(this.stringCount);
@@ -194,12 +191,12 @@ export class RepoIndex {
     return this.csr(this.wpOff, this.wpData, nameId);
   }
   /** Packages with a Conflicts on the name `nameId`. */
-  conflictersOf(nameId: number): Uint32Array {
-    return this.csr(this.wcOff, this.wcData, nameId);
+  conflictersOf(nameId: number): number[] {
+    return pairsOf(this.wcPairs, nameId);
   }
   /** Packages with an Obsoletes on the name `nameId`. */
-  obsoletersOf(nameId: number): Uint32Array {
-    return this.csr(this.woOff, this.woData, nameId);
+  obsoletersOf(nameId: number): number[] {
+    return pairsOf(this.woPairs, nameId);
   }
 
   comps(): Comps | undefined {
@@ -215,10 +212,8 @@ export class RepoIndex {
       deps: this.deps,
       wpOff: this.wpOff,
       wpData: this.wpData,
-      wcOff: this.wcOff,
-      wcData: this.wcData,
-      woOff: this.woOff,
-      woData: this.woData,
+      wcPairs: this.wcPairs,
+      woPairs: this.woPairs,
       depStart: this.depStart,
     };
     return packSections(sections, this.meta);
@@ -478,7 +473,7 @@ export class RepoIndexBuilder {
     const strBytes = st.arena.slice(0, st.used);
     const strOff = st.offsets.slice(0, nStr + 1);
     let size = 1;
-    while (size < nStr * 2) size <<= 1;
+    while (size < nStr * 1.5) size <<= 1;
     const strHash = new Uint32Array(size);
     const mask = size - 1;
     for (let i = 0; i < nStr; i++) {
@@ -525,8 +520,21 @@ export class RepoIndexBuilder {
       return compactCsr(start, fill, data);
     };
     const [wpOff, wpData] = reverse(KIND.provides);
-    const [wcOff, wcData] = reverse(KIND.conflicts);
-    const [woOff, woData] = reverse(KIND.obsoletes);
+    const pairs = (kind: number): Uint32Array => {
+      const list: [number, number][] = [];
+      for (let p = 0; p < n; p++) {
+        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) list.push([deps[d * 3], p]);
+      }
+      list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      const out = new Uint32Array(list.length * 2);
+      list.forEach(([name, p], i) => {
+        out[i * 2] = name;
+        out[i * 2 + 1] = p;
+      });
+      return out;
+    };
+    const wcPairs = pairs(KIND.conflicts);
+    const woPairs = pairs(KIND.obsoletes);
     const sections: Record<string, Uint8Array | Uint32Array> = {
       strBytes,
       strOff,
@@ -535,14 +543,26 @@ export class RepoIndexBuilder {
       deps,
       wpOff,
       wpData,
-      wcOff,
-      wcData,
-      woOff,
-      woData,
+      wcPairs,
+      woPairs,
       depStart,
     };
     return new RepoIndex(sections, meta);
   }
+}
+
+/** Packages paired with `nameId` in a (name, package) list sorted by name. */
+function pairsOf(pairs: Uint32Array, nameId: number): number[] {
+  let lo = 0;
+  let hi = pairs.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pairs[mid * 2] < nameId) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (let i = lo; i < pairs.length / 2 && pairs[i * 2] === nameId; i++) if (out[out.length - 1] !== pairs[i * 2 + 1]) out.push(pairs[i * 2 + 1]);
+  return out;
 }
 
 function compactCsr(start: Uint32Array, fill: Uint32Array, data: Uint32Array): [Uint32Array, Uint32Array] {
