@@ -5,8 +5,8 @@
  *  - upload of a 2 GiB exported file with sha256 while streaming, against `cp` of the same file on the same disk;
  *    peak RSS of the uploading process (a child, so the figure is the upload's own);
  *  - second build of the same manifest with the osbuild store cache against the first.
- * The S3 stand-in adapter does not exist yet: the upload goes to the embedded BlobStore (filesystem), and the
- * result says so. `aws s3 cp` is compared once the S3 adapter lands.
+ * This case uploads to the embedded BlobStore (filesystem, local mode); the upload to the S3 stand-in against
+ * `aws s3 cp` is `bench/upload.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
