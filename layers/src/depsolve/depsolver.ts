@@ -1,5 +1,5 @@
 /** The Depsolver port implementation: package sets resolved from repository indexes, dnf 4's way. */
-import type { Depsolver, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
+import type { Depsolver, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { parseDep } from './dependency.ts';
 import { IndexStore, type LoadedRepository } from './index-store.ts';
@@ -32,8 +32,6 @@ export interface ResolveSetOptions {
   setName?: string;
 }
 
-/** A repository's cost (dnf `cost`, default 1000); not part of RepositoryConfig yet. */
-type RepoWithCost = RepositoryConfig & { cost?: number };
 
 export class RepoDepsolver implements Depsolver {
   readonly store: IndexStore;
@@ -92,7 +90,7 @@ export class RepoDepsolver implements Depsolver {
     files: Map<string, Awaited<ReturnType<IndexStore['loadFiles']>>>,
   ): Pool {
     const key = JSON.stringify([
-      loaded.map((l) => [l.config.id, l.repomd.revision, l.repomd.base, l.config.priority, (l.config as RepoWithCost).cost, l.config.checkGpg, files.has(l.config.id)]),
+      loaded.map((l) => [l.config.id, l.repomd.revision, l.repomd.base, l.config.priority, l.config.cost, l.config.checkGpg, files.has(l.config.id)]),
       arch,
       [...exclude].sort(),
     ]);
@@ -123,15 +121,7 @@ export class RepoDepsolver implements Depsolver {
   }
 }
 
-export interface SearchResult {
-  name: string;
-  summary: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
-  repoId: string;
-}
+export type SearchResult = PackageSearchResult;
 
 export function searchLoaded(
   loaded: LoadedRepository[],
@@ -176,7 +166,7 @@ export function makePool(
     index: l.index,
     files: files.get(l.config.id),
     priority: -(l.config.priority ?? 99),
-    subpriority: -((l.config as RepoWithCost).cost ?? 1000),
+    subpriority: -(l.config.cost ?? 1000),
     baseurl: l.repomd.base,
     checkGpg: l.config.checkGpg,
   }));

@@ -29,6 +29,8 @@ export interface RepositoryConfig {
   checkGpg?: boolean;
   checkRepoGpg?: boolean;
   priority?: number;
+  /** dnf's repository cost (default 1000): among equal versions, the cheaper repository wins. */
+  cost?: number;
   /** Only use for these package sets (e.g. ["build"]). Empty = all. */
   packageSets?: string[];
   sslverify?: boolean;
