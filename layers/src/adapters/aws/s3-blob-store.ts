@@ -26,6 +26,13 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Parts uploaded at the same time (default 4). */
   queueSize?: number;
+  /**
+   * Client for streamed uploads (artifacts). The runner computes each artifact's sha256 while streaming it and
+   * downloads are verified against it (`ibs compose download`), so a client without the SDK's per-part CRC32
+   * (`requestChecksumCalculation: 'WHEN_REQUIRED'`) saves that CPU on both ends; TLS protects the transfer.
+   * Default: the main client.
+   */
+  streamClient?: S3Client;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -90,6 +97,7 @@ export class S3BlobStore implements BlobStore {
    */
   private async putStream(key: string, body: Readable, contentType: string | undefined): Promise<number> {
     const Bucket = this.options.bucket;
+    const client = this.options.streamClient ?? this.client;
     const { partSize, queueSize } = this;
     const spare: Buffer[] = [];
     const inFlight = new Set<Promise<void>>();
@@ -107,13 +115,13 @@ export class S3BlobStore implements BlobStore {
     const sendPart = async (buffer: Buffer, length: number) => {
       if (!uploadId) {
         // As lib-storage: with the SDK's default checksums, the upload declares CRC32 and every part carries one.
-        checksum = (await this.client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED' ? ChecksumAlgorithm.CRC32 : undefined;
-        const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType, ChecksumAlgorithm: checksum }));
+        checksum = (await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED' ? ChecksumAlgorithm.CRC32 : undefined;
+        const created = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType, ChecksumAlgorithm: checksum }));
         uploadId = created.UploadId;
       }
       const number = ++partNumber;
       if (number > MAX_PARTS) throw new Error(`more than ${MAX_PARTS} parts of ${partSize} bytes: the object is too large for this part size`);
-      const part: Promise<void> = this.client
+      const part: Promise<void> = client
         .send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: number, Body: buffer.subarray(0, length), ChecksumAlgorithm: checksum }))
         .then(
           (r) => {
@@ -157,19 +165,19 @@ export class S3BlobStore implements BlobStore {
         }
       }
       if (!uploadId) {
-        await this.client.send(new PutObjectCommand({ Bucket, Key: key, Body: current.subarray(0, filled), ContentType: contentType }));
+        await client.send(new PutObjectCommand({ Bucket, Key: key, Body: current.subarray(0, filled), ContentType: contentType }));
         return size;
       }
       if (filled > 0) await sendPart(current, filled);
       await Promise.all(inFlight);
       if (failure) throw failure;
       parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
       return size;
     } catch (error) {
       await Promise.all(inFlight);
       // Parts of an abandoned upload are billed until aborted (the bucket's lifecycle rule is the backstop).
-      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {});
+      if (uploadId) await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch(() => {});
       throw error;
     }
   }
