@@ -167,4 +167,23 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
     const urls = Object.values(manifest.manifests[0].sources['org.osbuild.curl'].items).map((item) => item.url);
     expect(urls.every((u) => u.startsWith(repoUrl))).toBe(true);
   });
+
+  it('fails a compose whose repository is unreachable, naming the repository', { timeout: 60_000 }, async () => {
+    const created = await post('/compose', {
+      distribution: 'fedora-44',
+      image_requests: [{ architecture: 'x86_64', image_type: 'guest-image' }],
+      customizations: { payload_repositories: [{ id: 'offline-extras', baseurl: 'http://127.0.0.1:9/extras/', rhsm: false, check_gpg: false }] },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    let status: { state: string; image_status: { status: string; error?: { id: number; reason: string } } };
+    for (;;) {
+      status = (await (await fetch(`${api}/composes/${id}`)).json()) as typeof status;
+      if (['success', 'failure'].includes(status.image_status.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status.state).toBe('failure');
+    expect(status.image_status.error?.id).toBe(3);
+    expect(status.image_status.error?.reason).toMatch(/repository "offline-extras"/);
+  });
 });
