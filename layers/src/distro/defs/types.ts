@@ -1,4 +1,4 @@
-/** Shapes of the upstream image definition data (`*.data.ts`, generated from osbuild/images YAML). */
+/** Shapes of the upstream image definition data (`*.json` next to this file, generated from osbuild/images YAML). */
 export interface When {
   distro_name?: string;
   not_distro_name?: string;

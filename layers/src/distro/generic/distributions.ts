@@ -2,10 +2,7 @@
 import type { Architecture, Distribution } from '../distribution.ts';
 import type { RepositoryConfig } from '../../packages/package-set.ts';
 import type { ImageTypeDef } from '../defs/types.ts';
-import { FEDORA_IMAGE_TYPES } from '../defs/fedora.data.ts';
-import { RHEL_9_IMAGE_TYPES } from '../defs/rhel-9.data.ts';
-import { RHEL_10_IMAGE_TYPES } from '../defs/rhel-10.data.ts';
-import { DEFAULT_REPOSITORIES } from '../defs/repositories.data.ts';
+import { DEFAULT_REPOSITORIES, FEDORA_IMAGE_TYPES, RHEL_10_IMAGE_TYPES, RHEL_9_IMAGE_TYPES } from '../defs/data.ts';
 import { DISTRO_DEFS, type DistroDef, type Family } from './distros.ts';
 import { GenericImageType, toRepositoryConfig } from './image-type.ts';
 
