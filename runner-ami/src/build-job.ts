@@ -402,8 +402,8 @@ export class BuildJobRun {
    */
   private async ownedWrite(set: ComposePatch): Promise<Compose | undefined> {
     const { orgId, composeId } = this.message.body;
-    const state = this.phase === 'uploading' ? 'uploading' : 'building';
-    const patched = await this.deps.store.patch(orgId, composeId, set, { state: [state], runnerId: this.deps.config.runnerId });
+    // Both owned states: a tick may race the building → uploading transition of this same run.
+    const patched = await this.deps.store.patch(orgId, composeId, set, { state: ['building', 'uploading'], runnerId: this.deps.config.runnerId });
     return patched && this.owns(patched) ? patched : undefined;
   }
 
