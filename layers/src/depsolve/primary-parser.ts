@@ -142,6 +142,9 @@ export class PrimaryByteParser {
       if (m >= 0 && m < headerEnd) {
         const e = buf.indexOf(QUOTE, m + A_PACKAGES.length);
         this.declaredCount = Number(buf.toString('latin1', m + A_PACKAGES.length, e));
+        // Fedora-like metadata has about 8 distinct strings (250 bytes) per package; a bad count only costs memory.
+        const n = Math.min(Math.max(this.declaredCount, 0) || 0, 200_000);
+        this.builder.strings.reserve(n * 8, n * 256);
       }
       if (first >= 0) this.sawHeader = true;
     }
@@ -171,8 +174,10 @@ export class PrimaryByteParser {
 
   private intern(buf: Buffer, a: number, b: number): number {
     if (b <= a) return 0;
-    const amp = buf.indexOf(AMP, a);
-    if (amp >= 0 && amp < b) return this.builder.strings.intern(decodeEntities(buf.toString('utf8', a, b)));
+    // A bounded JS loop: indexOf would scan on past `b` to the next '&' and costs a native call per string.
+    let amp = a;
+    while (amp < b && buf[amp] !== AMP) amp++;
+    if (amp < b) return this.builder.strings.intern(decodeEntities(buf.toString('utf8', a, b)));
     return this.builder.strings.internBytes(buf, a, b);
   }
 
@@ -197,8 +202,9 @@ export class PrimaryByteParser {
       const nameLen = k - nameStart;
       const q = buf[k + 1];
       const vs = k + 2;
-      const ve = buf.indexOf(q, vs);
-      if (ve < 0 || ve > gt) throw new PrimaryParseError('unterminated attribute');
+      let ve = vs;
+      while (ve < gt && buf[ve] !== q) ve++;
+      if (ve >= gt) throw new PrimaryParseError('unterminated attribute');
       let slot = -1;
       const c0 = buf[nameStart];
       if (nameLen === 4 && c0 === 0x6e /* name */) slot = 0;
@@ -233,8 +239,9 @@ export class PrimaryByteParser {
     }
     if (at < 0) return [-1, -1];
     const s = at + n;
-    const e = buf.indexOf(QUOTE, s);
-    if (e < 0 || e > gt) throw new PrimaryParseError('unterminated attribute');
+    let e = s;
+    while (e < gt && buf[e] !== QUOTE) e++;
+    if (e >= gt) throw new PrimaryParseError('unterminated attribute');
     return [s, e];
   }
 
@@ -246,17 +253,17 @@ export class PrimaryByteParser {
     const sc = this.scratch;
     let n = 0;
     const hasEpoch = e[0] >= 0 && e[1] > e[0] && !(e[1] - e[0] === 1 && buf[e[0]] === 0x30);
+    let amp = false;
     if (hasEpoch) {
-      n += buf.copy(sc, n, e[0], e[1]);
+      for (let k = e[0]; k < e[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
       sc[n++] = 0x3a;
     }
-    n += buf.copy(sc, n, v[0], v[1]);
+    for (let k = v[0]; k < v[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
     if (r[0] >= 0) {
       sc[n++] = 0x2d;
-      n += buf.copy(sc, n, r[0], r[1]);
+      for (let k = r[0]; k < r[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
     }
-    const amp = sc.indexOf(AMP);
-    if (amp >= 0 && amp < n) return this.builder.strings.intern(decodeEntities(sc.toString('utf8', 0, n)));
+    if (amp) return this.builder.strings.intern(decodeEntities(sc.toString('utf8', 0, n)));
     return this.builder.strings.internBytes(sc, 0, n);
   }
 
@@ -267,11 +274,14 @@ export class PrimaryByteParser {
     let section = -1;
     let i = start + 1;
     let checksumType: [number, number] = [-1, -1];
+    // Plain loops rather than Buffer#indexOf: the spans are short and each indexOf is a native call.
     for (;;) {
-      const lt = buf.indexOf(LT, i);
-      if (lt < 0 || lt >= end) break;
-      const gt = buf.indexOf(GT, lt);
-      if (gt < 0 || gt > end) throw new PrimaryParseError('unterminated tag');
+      let lt = i;
+      while (lt < end && buf[lt] !== LT) lt++;
+      if (lt >= end) break;
+      let gt = lt;
+      while (gt < end && buf[gt] !== GT) gt++;
+      if (gt >= end) throw new PrimaryParseError('unterminated tag');
       const c1 = buf[lt + 1];
       if (c1 === SLASH) {
         if (section >= 0 && buf[lt + 2] === 0x72 /* r */ && buf[lt + 6] !== 0x65 /* not rpm:entry */) section = -1;
@@ -304,7 +314,8 @@ export class PrimaryByteParser {
         continue;
       }
       const selfClosing = buf[gt - 1] === SLASH;
-      const textEnd = selfClosing ? gt + 1 : buf.indexOf(LT, gt + 1);
+      let textEnd = gt + 1;
+      if (!selfClosing) while (textEnd < end && buf[textEnd] !== LT) textEnd++;
       switch (code) {
         case T_ENTRY: {
           if (section < 0) break;
