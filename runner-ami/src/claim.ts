@@ -8,7 +8,7 @@ export type ClaimOutcome =
   | { kind: 'claimed'; compose: Compose; takeover: boolean }
   /** The message has nothing left to do: delete it. */
   | { kind: 'drop'; reason: string }
-  /** Not yet buildable (the manifest worker sends the job just before marking the compose queued): retry soon. */
+  /** Not buildable yet (only if a job overtook its compose's state change): retry soon. */
   | { kind: 'later'; reason: string }
   /** An older delivery of a message a newer delivery owns: leave the message alone (our receipt is stale). */
   | { kind: 'ignore'; reason: string };

@@ -50,6 +50,14 @@ export async function resolvePackages(deps: Pick<ServiceDeps, 'depsolver'>, requ
 export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJob): Promise<ManifestJobOutcome> {
   const log = deps.log.child({ orgId: job.orgId, composeId: job.composeId });
   const compose = await deps.store.get(job.orgId, job.composeId);
+  const build: BuildJob = { kind: 'build', orgId: job.orgId, composeId: job.composeId };
+  if (compose?.state === 'queued' && compose.manifestKey) {
+    // A redelivered job whose build job may not have been sent (a crash between the two writes): send it again; a
+    // runner drops the duplicate if both arrive.
+    await deps.queue.send(buildQueueFor(compose.spec.architecture), build);
+    log.info('build job sent again for a queued compose');
+    return 'queued';
+  }
   if (!compose || compose.state !== 'pending') {
     log.info('manifest job skipped', { state: compose?.state ?? 'missing' });
     return 'skipped';
@@ -80,16 +88,20 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
   await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(packages), {
     contentType: 'application/json',
   });
-  const build: BuildJob = { kind: 'build', orgId: job.orgId, composeId: job.composeId };
-  // Send before the transition: a crash in between redelivers this job, and the runner drops the duplicate build job.
-  await deps.queue.send(buildQueueFor(compose.spec.architecture), build);
+  // Queued first, then the build job: a runner never receives a job for a compose it cannot claim yet. A failed send
+  // throws, the manifest job is redelivered and sends the build job again (above).
   const queued = await deps.store.transition(job.orgId, job.composeId, {
     from: ['pending'],
     to: 'queued',
     set: { manifestKey: key, exports: generated.exports },
   });
-  log.info(queued ? 'compose queued for build' : 'compose changed while generating its manifest', { exports: generated.exports });
-  return queued ? 'queued' : 'skipped';
+  if (!queued) {
+    log.info('compose changed while generating its manifest');
+    return 'skipped';
+  }
+  await deps.queue.send(buildQueueFor(compose.spec.architecture), build);
+  log.info('compose queued for build', { exports: generated.exports });
+  return 'queued';
 }
 
 /** Errors worth a retry (storage, network) rather than a failed compose. */
