@@ -3,7 +3,7 @@
  * generating a real fedora-44 image offline with --repo pointing at the same repository. No internet: the service
  * runs in this process with a fetch that answers Fedora's metalink locally; `ibs` runs as a child process.
  */
-import { createHash } from 'node:crypto';
+import { fetchWithLocalMetalink } from '../support/local-metalink.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,16 +47,7 @@ function writeFedoraLikeRepository(): Buffer {
 beforeAll(async () => {
   const repomd = writeFedoraLikeRepository();
   repo = await serveDirectory(repoDir);
-  const metalink = `<?xml version="1.0" encoding="utf-8"?>
-<metalink version="3.0" xmlns="http://www.metalinker.org/"><files><file name="repomd.xml"><verification>
-<hash type="sha256">${createHash('sha256').update(repomd).digest('hex')}</hash></verification><resources maxconnections="1">
-<url protocol="http" type="http" location="XX" preference="100">${repo.url}/repodata/repomd.xml</url></resources></file></files></metalink>`;
-  const localFetch: typeof fetch = async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    if (url.startsWith('https://mirrors.fedoraproject.org/metalink')) return new Response(metalink);
-    if (!url.startsWith('http://127.0.0.1')) throw new TypeError(`fetch failed: ${url} is not reachable in tests`);
-    return fetch(input, init);
-  };
+  const localFetch = fetchWithLocalMetalink(repo.url, repomd);
   stack = await startLocalStack({
     dataDir: mkdtempSync(join(tmpdir(), 'ibs-cli-fedora-')),
     port: 0,

@@ -1,5 +1,6 @@
 /** Runs the real `ibs` binary and the local stack as child processes, as a user would. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,21 +38,25 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
   return env;
 }
 
-export function runIbs(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const [command, argv] = options.npx ? ['npx', ['--no-install', 'ibs', ...args]] : [process.execPath, [IBS_BIN, ...args]];
+/** Output and exit code of a child process, killed after the timeout. */
+function collect(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, argv, { cwd: options.cwd ?? REPO, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
   });
+}
+
+export function runIbs(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const [command, argv] = options.npx ? ['npx', ['--no-install', 'ibs', ...args]] : [process.execPath, [IBS_BIN, ...args]];
+  return collect(spawn(command, argv, { cwd: options.cwd ?? REPO, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }), options.timeoutMs);
 }
 
 export interface StackProcess {
@@ -116,17 +121,5 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Runs `ibs` on a pseudo-terminal (util-linux `script`, in Debian's essential bsdutils), for TTY-only output. */
 export function runIbsTty(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const line = [process.execPath, IBS_BIN, ...args].map(shellQuote).join(' ');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('script', ['-qec', `stty cols 120; ${line}`, '/dev/null'], { cwd: REPO, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+  return collect(spawn('script', ['-qec', `stty cols 120; ${line}`, '/dev/null'], { cwd: REPO, env: baseEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }), options.timeoutMs);
 }

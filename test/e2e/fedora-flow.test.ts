@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { createLogger } from '../../layers/src/log/logger.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
+import { fetchWithLocalMetalink } from '../support/local-metalink.ts';
 import { type GenGroup, type GenPackage, pkgLocation, writeRepo } from '../depsolve/repo-generator.ts';
 
 /**
@@ -47,11 +47,11 @@ function makeRepository() {
   }
   const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release: '1.fc44', arch: 'x86_64', summary: `${name} (test)` }));
   const repomd = writeRepo(repoDir, { packages, groups: [...groups.values()] });
-  return { packages, repomdSha256: createHash('sha256').update(repomd).digest('hex') };
+  return { packages, repomd };
 }
 
 beforeAll(async () => {
-  const { repomdSha256 } = makeRepository();
+  const { repomd } = makeRepository();
   // The stand-in RPM's bytes are its NEVRA string, so the checksum in primary.xml (the generator's pkgId) verifies.
   repoServer = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
@@ -66,17 +66,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => repoServer.listen(0, '127.0.0.1', r));
   repoUrl = `http://127.0.0.1:${(repoServer.address() as AddressInfo).port}`;
-  const metalink = `<?xml version="1.0" encoding="utf-8"?>
-<metalink version="3.0" xmlns="http://www.metalinker.org/"><files><file name="repomd.xml"><verification>
-<hash type="sha256">${repomdSha256}</hash></verification><resources maxconnections="1">
-<url protocol="http" type="http" location="XX" preference="100">${repoUrl}/repodata/repomd.xml</url></resources></file></files></metalink>`;
-  // Only Fedora's metalink service is answered locally; anything else that is not 127.0.0.1 is refused (no internet).
-  const localFetch: typeof fetch = async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input);
-    if (url.startsWith('https://mirrors.fedoraproject.org/metalink')) return new Response(metalink);
-    if (!url.startsWith('http://127.0.0.1')) throw new TypeError(`fetch failed: ${url} is not reachable in tests`);
-    return fetch(input, init);
-  };
+  const localFetch = fetchWithLocalMetalink(repoUrl, repomd);
   stack = await startLocalStack({
     dataDir: mkdtempSync(join(tmpdir(), 'ibs-fedora-')),
     port: 0,
