@@ -30,7 +30,7 @@ variable "stage" {
 
 variable "fedora_release" {
   type    = string
-  default = "42"
+  default = "44"
 }
 
 variable "fedora_owner" {
@@ -80,30 +80,6 @@ locals {
   }
 }
 
-data "amazon-ami" "fedora_x86_64" {
-  region      = var.region
-  owners      = [var.fedora_owner]
-  most_recent = true
-  filters = {
-    name                = "Fedora-Cloud-Base-AmazonEC2.x86_64-${var.fedora_release}-*"
-    architecture        = "x86_64"
-    virtualization-type = "hvm"
-    root-device-type    = "ebs"
-  }
-}
-
-data "amazon-ami" "fedora_aarch64" {
-  region      = var.region
-  owners      = [var.fedora_owner]
-  most_recent = true
-  filters = {
-    name                = "Fedora-Cloud-Base-AmazonEC2.aarch64-${var.fedora_release}-*"
-    architecture        = "arm64"
-    virtualization-type = "hvm"
-    root-device-type    = "ebs"
-  }
-}
-
 source "amazon-ebs" "runner" {
   region       = var.region
   ssh_username = "fedora"
@@ -122,6 +98,8 @@ source "amazon-ebs" "runner" {
     device_name           = "/dev/sda1"
     volume_size           = var.root_volume_gib
     volume_type           = "gp3"
+    iops                  = 3000
+    throughput            = 125
     delete_on_termination = true
   }
 }
@@ -129,16 +107,38 @@ source "amazon-ebs" "runner" {
 build {
   source "amazon-ebs.runner" {
     name          = "x86_64"
-    source_ami    = data.amazon-ami.fedora_x86_64.id
     instance_type = var.instance_types["x86_64"]
     ami_name      = "ibs-runner-${var.stage}-x86_64-${local.timestamp}"
+
+    # The newest Fedora Cloud image of the release, resolved when the build starts.
+    source_ami_filter {
+      owners      = [var.fedora_owner]
+      most_recent = true
+      filters = {
+        name                = "Fedora-Cloud-Base-AmazonEC2.x86_64-${var.fedora_release}-*"
+        architecture        = "x86_64"
+        virtualization-type = "hvm"
+        root-device-type    = "ebs"
+      }
+    }
   }
 
   source "amazon-ebs.runner" {
     name          = "aarch64"
-    source_ami    = data.amazon-ami.fedora_aarch64.id
     instance_type = var.instance_types["aarch64"]
     ami_name      = "ibs-runner-${var.stage}-aarch64-${local.timestamp}"
+
+    # The newest Fedora Cloud image of the release, resolved when the build starts.
+    source_ami_filter {
+      owners      = [var.fedora_owner]
+      most_recent = true
+      filters = {
+        name                = "Fedora-Cloud-Base-AmazonEC2.aarch64-${var.fedora_release}-*"
+        architecture        = "arm64"
+        virtualization-type = "hvm"
+        root-device-type    = "ebs"
+      }
+    }
   }
 
   provisioner "file" {

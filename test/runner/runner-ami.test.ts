@@ -1,6 +1,6 @@
 import { noteSkip } from '../support/skip-notice.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,56 @@ const scripts = [
   ...readdirSync(join(PACKER_DIR, 'scripts')).map((f) => join(PACKER_DIR, 'scripts', f)),
   ...readdirSync(join(PACKER_DIR, 'files')).filter((f) => f.endsWith('.sh')).map((f) => join(PACKER_DIR, 'files', f)),
 ];
+
+const packerVersion = has('packer') ? /v?(\d+)\.(\d+)/.exec(execFileSync('packer', ['version'], { encoding: 'utf8' })) : null;
+// Debian's packer 1.6 has the amazon builder compiled in; from 1.7 on it is a plugin that `packer init` downloads.
+const builtinAmazon = packerVersion !== null && Number(packerVersion[1]) === 1 && Number(packerVersion[2]) < 7;
+const validatable = builtinAmazon || (packerVersion !== null && hasAmazonPlugin());
+const validateSkipReason = packerVersion === null
+  ? 'packer is not installed (Debian package packer)'
+  : 'packer >= 1.7 without the amazon plugin (packer init needs the network)';
+
+function hasAmazonPlugin(): boolean {
+  const run = spawnSync('packer', ['plugins', 'installed'], { encoding: 'utf8' });
+  return run.status === 0 && run.stdout.includes('amazon');
+}
+
+/**
+ * Constructs newer than packer 1.6 and what they are for; they are taken out of the copy that 1.6 validates, and each
+ * must be found (so the template cannot drift from this list unnoticed).
+ */
+const NEWER_THAN_PACKER_1_6: Array<[RegExp, string]> = [
+  [/^packer \{\n[\s\S]*?^\}\n/m, 'required_plugins: where packer >= 1.7 installs the amazon plugin from'],
+  [/^ {2}imds_support += "v2\.0"\n/m, 'amazon plugin >= 1.1: the AMI boots with IMDSv2 only'],
+  [/^ {2}metadata_options \{\n[\s\S]*?^ {2}\}\n/m, 'amazon plugin: IMDSv2 on the build instance'],
+];
+
+async function templateCopy(): Promise<{ path: string; bundle: string; remove: () => void }> {
+  const path = mkdtempSync(join(tmpdir(), 'ibs-packer-'));
+  cpSync(PACKER_DIR, path, { recursive: true });
+  let template = readFileSync(join(path, 'runner.pkr.hcl'), 'utf8');
+  if (builtinAmazon) {
+    for (const [pattern, why] of NEWER_THAN_PACKER_1_6) {
+      expect(pattern.test(template), `template has ${why}`).toBe(true);
+      template = template.replace(pattern, '');
+    }
+    writeFileSync(join(path, 'runner.pkr.hcl'), template);
+  }
+  const { outfile: bundle } = await bundleRunner(join(path, 'dist/runner-agent.mjs'));
+  return { path, bundle, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+function validate(dir: string, bundle: string) {
+  const args = ['validate', '-var', `agent_bundle=${bundle}`, '.'];
+  // Without a network namespace where we can make one: validating must not need AWS.
+  const isolated = process.getuid?.() === 0 && has('unshare');
+  return spawnSync(isolated ? 'unshare' : 'packer', isolated ? ['-n', 'packer', ...args] : args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, HOME: dir, CHECKPOINT_DISABLE: '1' },
+    timeout: 60_000,
+  });
+}
 
 describe('runner agent bundle', () => {
   it('bundles to one file that starts with plain node and explains a missing backend', async () => {
@@ -55,8 +105,33 @@ describe('AMI template and units', () => {
     expect(template).toContain('runner-ami/${source.name}');
   });
 
-  it.skipIf(noteSkip(!has('packer'), 'packer fmt check of the AMI template', 'packer is not installed (not packaged for Debian)'))('is formatted the way packer fmt writes it', () => {
+  it.skipIf(noteSkip(!has('packer'), 'packer fmt check of the AMI template', 'packer is not installed (Debian package packer)'))('is formatted the way packer fmt writes it', () => {
     execFileSync('packer', ['fmt', '-check', '-diff', PACKER_DIR], { encoding: 'utf8' });
+  });
+
+  describe.skipIf(noteSkip(!validatable, 'packer validate of the AMI template', validateSkipReason))('packer validate', () => {
+    it('accepts the template with the real agent bundle, scripts and unit files', async () => {
+      const dir = await templateCopy();
+      try {
+        const run = validate(dir.path, dir.bundle);
+        expect(run.stderr + run.stdout).toBe('');
+        expect(run.status).toBe(0);
+      } finally {
+        dir.remove();
+      }
+    });
+
+    it('fails when a provisioning script the template names is missing', async () => {
+      const dir = await templateCopy();
+      try {
+        rmSync(join(dir.path, 'scripts/cleanup.sh'));
+        const run = validate(dir.path, dir.bundle);
+        expect(run.status).not.toBe(0);
+        expect(run.stdout + run.stderr).toContain('scripts/cleanup.sh');
+      } finally {
+        dir.remove();
+      }
+    });
   });
 
   it('runs the agent under systemd with sandboxing, restarted only on failure', () => {
