@@ -5,13 +5,14 @@
 #     so queue URLs, table, bucket and region can change without new instances.
 set -euo pipefail
 
-imds=http://169.254.169.254
-out=/etc/ibs/runner.env
-tmp="$(mktemp /etc/ibs/runner.env.XXXXXX)"
+# Both overridable only so the tests can run this script against a metadata stand-in on 127.0.0.1.
+imds="${IBS_IMDS_ENDPOINT:-http://169.254.169.254}"
+out="${IBS_RUNNER_ENV_FILE:-/etc/ibs/runner.env}"
+tmp="$(mktemp "${out}.XXXXXX")"
 trap 'rm -f "${tmp}"' EXIT
 
-token="$(curl -fsS -X PUT "${imds}/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')"
-meta() { curl -fsS -H "X-aws-ec2-metadata-token: ${token}" "${imds}/latest/$1"; }
+token="$(curl -fsS --connect-timeout 2 --retry 3 -X PUT "${imds}/latest/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')"
+meta() { curl -fsS --connect-timeout 2 --retry 3 -H "X-aws-ec2-metadata-token: ${token}" "${imds}/latest/$1"; }
 
 region="$(meta meta-data/placement/region)"
 instance="$(meta meta-data/instance-id)"
