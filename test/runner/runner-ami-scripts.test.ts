@@ -1,17 +1,20 @@
 // The AMI's boot-time configuration and AMI-publishing scripts, run for real with bash against a metadata stand-in
 // on 127.0.0.1 and an `aws` command double that records its arguments.
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { noteSkip } from '../support/skip-notice.ts';
+import { bundleRunner } from '../../runner-ami/build.ts';
 import { REPO } from './helpers.ts';
 
 const FETCH_CONFIG = join(REPO, 'runner-ami/packer/files/fetch-config.sh');
 const PUBLISH_AMI = join(REPO, 'runner-ami/packer/scripts/publish-ami.sh');
+const INSTALL_AGENT = join(REPO, 'runner-ami/packer/scripts/install-agent.sh');
+const UNIT_FILES = join(REPO, 'runner-ami/packer/files');
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['bash', 'curl', 'jq'].filter((tool) => !has(tool));
 
@@ -22,13 +25,15 @@ interface ScriptRun {
 }
 
 /** Async on purpose: the metadata stand-in answers from this same process. */
-function runScript(script: string, env: Record<string, string>): Promise<ScriptRun> {
+function run(command: string, args: string[], env?: Record<string, string>): Promise<ScriptRun> {
   return new Promise((resolve) => {
-    execFile('bash', [script], { env, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
+
+const runScript = (script: string, env: Record<string, string>) => run('bash', [script], env);
 
 /** IMDSv2: a token from PUT /latest/api/token, then GETs that carry it; paths not in `paths` are 404. */
 async function startMetadata(paths: Record<string, string>) {
@@ -234,5 +239,74 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
       expect(run.stderr).toContain(`no AMI id for build aarch64 in ${path} (got 'null')`);
       expect(awsCalls()).toEqual([]);
     });
+  });
+});
+
+// install-agent.sh writes to /opt, /usr/libexec, /etc and /var/lib: it runs in a private mount namespace where those
+// are empty tmpfs mounts (and /etc a copy), so the host is untouched; systemctl is a double that records its calls.
+const canSandbox = process.getuid?.() === 0 && has('unshare') && has('bash');
+
+/** Stages the upload under /var/tmp (/tmp is replaced inside the namespace), runs the script, then `after` lines. */
+function installAgentInSandbox(stage: string, bundle: string, after: string[]): Promise<ScriptRun> {
+  cpSync(UNIT_FILES, join(stage, 'files'), { recursive: true });
+  mkdirSync(join(stage, 'bin'));
+  writeFileSync(join(stage, 'bin/systemctl'), `#!/bin/bash\necho "systemctl $*" >>"${stage}/systemctl-calls"\n`);
+  chmodSync(join(stage, 'bin/systemctl'), 0o755);
+  const sandbox = [
+    'set -euo pipefail',
+    'mount --make-rprivate /',
+    `mkdir "${stage}/etc" && cp -a /etc/. "${stage}/etc/" && mkdir -p "${stage}/etc/systemd/system"`,
+    `mount --bind "${stage}/etc" /etc`,
+    `cp "${INSTALL_AGENT}" "${stage}/install-agent.sh"`,
+    'for d in /opt /usr/libexec /var/lib /tmp; do mount -t tmpfs none "$d"; done',
+    // What packer's file provisioners upload before the script runs.
+    `cp -r "${stage}/files" /tmp/ibs-files && cp "${bundle}" /tmp/runner-agent.mjs`,
+    `PATH="${stage}/bin:$PATH" bash "${stage}/install-agent.sh"`,
+    ...after,
+  ].join('\n');
+  return run('unshare', ['-m', 'bash', '-c', sandbox]);
+}
+
+describe.skipIf(noteSkip(!canSandbox, 'install-agent.sh in a mount namespace', 'needs root and unshare (util-linux)'))('install-agent.sh (AMI provisioning)', () => {
+  let stage: string;
+  beforeEach(() => {
+    stage = mkdtempSync('/var/tmp/ibs-install-agent-');
+  });
+  afterEach(() => rmSync(stage, { recursive: true, force: true }));
+
+  it('installs the agent, the units and the config script with their modes, enables the units, leaves no upload behind', async () => {
+    const { outfile } = await bundleRunner(join(stage, 'runner-agent.mjs'));
+    const run = await installAgentInSandbox(stage, outfile, [
+      'echo ---',
+      'stat -c "%a %n" /opt/ibs-runner /opt/ibs-runner/runner-agent.mjs /usr/libexec/ibs-runner/fetch-config.sh ' +
+        '/etc/systemd/system/ibs-runner.service /etc/systemd/system/ibs-runner-config.service /etc/ibs /var/lib/ibs-runner',
+      `cmp /opt/ibs-runner/runner-agent.mjs "${outfile}"`,
+      'echo "tmp: [$(ls -A /tmp)]"',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('---\n')[1]?.trim().split('\n')).toEqual([
+      '755 /opt/ibs-runner',
+      '644 /opt/ibs-runner/runner-agent.mjs',
+      '755 /usr/libexec/ibs-runner/fetch-config.sh',
+      '644 /etc/systemd/system/ibs-runner.service',
+      '644 /etc/systemd/system/ibs-runner-config.service',
+      '700 /etc/ibs',
+      '700 /var/lib/ibs-runner',
+      'tmp: []',
+    ]);
+    expect(readFileSync(join(stage, 'systemctl-calls'), 'utf8')).toBe(
+      'systemctl daemon-reload\nsystemctl enable ibs-runner-config.service ibs-runner.service\n',
+    );
+    // The host's /opt was never written.
+    expect(existsSync('/opt/ibs-runner')).toBe(false);
+  });
+
+  it('stops the AMI build when the bundled agent does not parse', async () => {
+    writeFileSync(join(stage, 'runner-agent.mjs'), 'export const broken = ;\n');
+    const run = await installAgentInSandbox(stage, join(stage, 'runner-agent.mjs'), []);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('SyntaxError');
+    expect(existsSync(join(stage, 'systemctl-calls'))).toBe(false);
   });
 });
