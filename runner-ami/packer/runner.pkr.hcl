@@ -59,8 +59,9 @@ variable "agent_bundle" {
 }
 
 variable "ssm_prefix" {
-  type    = string
-  default = "/image-builder-serverless"
+  type        = string
+  default     = "/ibs"
+  description = "The stack reads resolve:ssm:<ssm_prefix>/<stage>/runner-ami/<arch> (serverless.yml params runnerAmi*)."
 }
 
 variable "publish_ssm" {

@@ -4,7 +4,7 @@
  * rules, every function has its own role, no IAM statement allows a wildcard action, every non-public route has the
  * JWT authorizer, the table has the adapter's keys, indexes and a stream, and each architecture has its runner group.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,10 @@ import { API_BASE } from '../../functions/api/http.ts';
 import { LAMBDA_ENTRIES } from '../../functions/aws/bundles.ts';
 import { isPackageRoute } from '../../functions/aws/api-routes.ts';
 import { COMPOSE_TABLE_SHAPE } from '../../layers/src/adapters/aws/provision.ts';
+import { readAwsConfig } from '../../layers/src/adapters/aws/aws-config.ts';
+import { readRunnerConfig } from '../../runner-ami/src/config.ts';
+import { parseEnvironmentFile, runCommand, startMetadata } from '../support/fake-imds.ts';
+import { noteSkip } from '../support/skip-notice.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
@@ -26,6 +30,7 @@ const ARCHITECTURES = { x86_64: 'X8664', aarch64: 'Aarch64' };
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const refOf = (value: any): string | undefined => value?.Ref ?? value?.['Fn::GetAtt']?.[0];
 
 beforeAll(async () => {
@@ -164,6 +169,77 @@ describe('serverless.yml → CloudFormation', () => {
       expect(JSON.stringify(launch.Properties.LaunchTemplateData.UserData)).toContain(`IBS_ARCHITECTURES=${arch}`);
     }
     expect(template.Resources.FleetScalerLambdaFunction.Properties.Environment.Variables.IBS_RUNNER_GROUP_PREFIX).toBe('ibs-ci-runners-');
+  });
+
+  it('finds the runner AMI where the packer template publishes it, and sizes the AMI\'s root device', () => {
+    const packer = readFileSync(join(root, 'runner-ami/packer/runner.pkr.hcl'), 'utf8');
+    const ssmPrefix = /variable "ssm_prefix" \{[^}]*default\s+= "([^"]+)"/.exec(packer)?.[1];
+    const rootDevice = /launch_block_device_mappings \{[^}]*device_name\s+= "([^"]+)"/.exec(packer)?.[1];
+    expect(ssmPrefix).toBeDefined();
+    expect(rootDevice).toBeDefined();
+    for (const [arch, id] of Object.entries(ARCHITECTURES)) {
+      const data = template.Resources[`RunnerLaunchTemplate${id}`]!.Properties.LaunchTemplateData;
+      // publish-ami.sh writes PARAMETER=<ssm_prefix>/<stage>/runner-ami/<source.name>.
+      expect(data.ImageId).toBe(`resolve:ssm:${ssmPrefix}/ci/runner-ami/${arch}`);
+      expect(data.BlockDeviceMappings[0].DeviceName).toBe(rootDevice);
+    }
+  });
+
+  describe.skipIf(noteSkip(!has('bash') || !has('curl'), 'runner user data through fetch-config.sh', 'bash or curl is not installed'))('runner user data', () => {
+    it.each(Object.entries(ARCHITECTURES))('%s: fetch-config.sh turns it into a configuration the agent and the AWS adapters accept', async (arch, id) => {
+      const userData = template.Resources[`RunnerLaunchTemplate${id}`]!.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Sub'] as string;
+      // What CloudFormation substitutes at deploy time.
+      const values: Record<string, string> = {
+        'AWS::Region': 'eu-west-1',
+        'AWS::AccountId': '123456789012',
+        ComposeTable: 'ibs-ci-composes',
+        ArtifactBucket: 'ibs-ci-artifacts-123456789012',
+      };
+      const rendered = userData.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        expect(values[name], `user data refers to \${${name}}`).toBeDefined();
+        return values[name]!;
+      });
+      // Data, not a script: a boot script that wrote runner.env itself would replace fetch-config.sh's defaults.
+      const lines = rendered.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+      expect(rendered.startsWith('#!')).toBe(false);
+      expect(lines.filter((line) => !/^IBS_[A-Z0-9_]+=\S+$/.test(line))).toEqual([]);
+      const imds = await startMetadata({
+        'meta-data/placement/region': 'eu-west-1',
+        'meta-data/instance-id': 'i-0123456789abcdef0',
+        'user-data': rendered,
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'ibs-user-data-'));
+      try {
+        const run = await runCommand('bash', [join(root, 'runner-ami/packer/files/fetch-config.sh')], {
+          PATH: process.env.PATH!,
+          IBS_IMDS_ENDPOINT: imds.url,
+          IBS_RUNNER_ENV_FILE: join(dir, 'runner.env'),
+        });
+        expect(run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        const env = parseEnvironmentFile(readFileSync(join(dir, 'runner.env'), 'utf8'));
+        const runner = readRunnerConfig(env);
+        expect(runner).toMatchObject({
+          backend: 'aws',
+          runnerId: 'i-0123456789abcdef0',
+          architectures: [arch],
+          workDir: '/var/lib/ibs-runner',
+          concurrency: 1,
+          maxAttempts: 3,
+          imdsEndpoint: 'http://169.254.169.254',
+        });
+        expect(readAwsConfig(env)).toMatchObject({
+          region: 'eu-west-1',
+          tableName: 'ibs-ci-composes',
+          bucketName: 'ibs-ci-artifacts-123456789012',
+          queueUrlPrefix: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ibs-ci-',
+        });
+        expect(env.IBS_RUNNER_GROUP).toBe(`ibs-ci-runners-${arch}`);
+      } finally {
+        imds.server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('outputs the API URL, bucket, table and queue URLs', () => {

@@ -1,12 +1,12 @@
 // The AMI's boot-time configuration and AMI-publishing scripts, run for real with bash against a metadata stand-in
 // on 127.0.0.1 and an `aws` command double that records its arguments.
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCommand, startMetadata, type CommandRun } from '../support/fake-imds.ts';
 import { noteSkip } from '../support/skip-notice.ts';
 import { bundleRunner } from '../../runner-ami/build.ts';
 import { REPO } from './helpers.ts';
@@ -18,47 +18,7 @@ const UNIT_FILES = join(REPO, 'runner-ami/packer/files');
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = ['bash', 'curl', 'jq'].filter((tool) => !has(tool));
 
-interface ScriptRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Async on purpose: the metadata stand-in answers from this same process. */
-function run(command: string, args: string[], env?: Record<string, string>): Promise<ScriptRun> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const runScript = (script: string, env: Record<string, string>) => run('bash', [script], env);
-
-/** IMDSv2: a token from PUT /latest/api/token, then GETs that carry it; paths not in `paths` are 404. */
-async function startMetadata(paths: Record<string, string>) {
-  const token = 'boot-token';
-  const reads: { path: string; token: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
-      res.end(token);
-      return;
-    }
-    const path = (req.url ?? '').replace(/^\/latest\//, '');
-    const sent = req.headers['x-aws-ec2-metadata-token'] as string | undefined;
-    reads.push({ path, token: sent });
-    if (sent !== token) {
-      res.statusCode = 401;
-      res.end();
-      return;
-    }
-    const body = paths[path];
-    res.statusCode = body === undefined ? 404 : 200;
-    res.end(body ?? 'Not Found');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, reads, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
+const runScript = (script: string, env: Record<string, string>) => runCommand('bash', [script], env);
 
 describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missing.join(', ')} not installed`))('runner AMI scripts', () => {
   let dir: string;
@@ -105,7 +65,7 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
         ...baseMetadata,
         'user-data': [
           '#!/bin/bash',
-          'IBS_SSM_PREFIX=/image-builder-serverless/dev/runner',
+          'IBS_SSM_PREFIX=/ibs/dev/runner',
           'IBS_RUNNER_CONCURRENCY=2',
           'FOO=not-ours',
           'ibs_lower=ignored',
@@ -118,10 +78,10 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
       writeFileSync(
         ssm,
         [
-          '/image-builder-serverless/dev/runner/IBS_BUILD_QUEUE_URL\thttp://sqs.eu-west-1.amazonaws.com/1/ibs-build-x86_64',
-          '/image-builder-serverless/dev/runner/store/IBS_TABLE\tibs-dev-composes',
-          '/image-builder-serverless/dev/runner/ibs-bucket\tnot-an-IBS-key',
-          '/image-builder-serverless/dev/runner/IBS_RUNNER_CONCURRENCY\t1',
+          '/ibs/dev/runner/IBS_BUILD_QUEUE_URL\thttp://sqs.eu-west-1.amazonaws.com/1/ibs-build-x86_64',
+          '/ibs/dev/runner/store/IBS_TABLE\tibs-dev-composes',
+          '/ibs/dev/runner/ibs-bucket\tnot-an-IBS-key',
+          '/ibs/dev/runner/IBS_RUNNER_CONCURRENCY\t1',
         ].join('\n') + '\n',
       );
       const out = join(dir, 'runner.env');
@@ -137,7 +97,7 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
         'IBS_RUNNER_ID=i-0123456789abcdef0',
         'IBS_DATA_DIR=/var/lib/ibs-runner',
         'IBS_RUNNER_WORKDIR=/var/lib/ibs-runner',
-        'IBS_SSM_PREFIX=/image-builder-serverless/dev/runner',
+        'IBS_SSM_PREFIX=/ibs/dev/runner',
         'IBS_RUNNER_CONCURRENCY=2',
         'AWS_REGION=eu-west-1',
         'IBS_BUILD_QUEUE_URL=http://sqs.eu-west-1.amazonaws.com/1/ibs-build-x86_64',
@@ -147,7 +107,7 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
       expect(statSync(out).mode & 0o777).toBe(0o600);
       expect(readdirSync(dir).filter((f) => f.startsWith('runner.env.'))).toEqual([]);
       expect(awsCalls()).toEqual([
-        'ssm get-parameters-by-path --region eu-west-1 --path /image-builder-serverless/dev/runner --recursive --with-decryption --query Parameters[].[Name,Value] --output text',
+        'ssm get-parameters-by-path --region eu-west-1 --path /ibs/dev/runner --recursive --with-decryption --query Parameters[].[Name,Value] --output text',
       ]);
       // Every metadata read carried the IMDSv2 session token.
       expect(imds.reads.map((r) => r.path)).toEqual(['meta-data/placement/region', 'meta-data/instance-id', 'user-data']);
@@ -205,7 +165,7 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
       ...env,
       MANIFEST: path,
       BUILD_NAME: name,
-      PARAMETER: `/image-builder-serverless/dev/runner-ami/${name}`,
+      PARAMETER: `/ibs/dev/runner-ami/${name}`,
       REGION: 'eu-west-1',
       PUBLISH: publish,
     });
@@ -218,9 +178,9 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
       ]);
       const run = await runScript(PUBLISH_AMI, publishEnv(path, 'x86_64'));
       expect(run.code).toBe(0);
-      expect(run.stdout.trim()).toBe('published ami-0bbbbbbbbbbbbbbbb as /image-builder-serverless/dev/runner-ami/x86_64');
+      expect(run.stdout.trim()).toBe('published ami-0bbbbbbbbbbbbbbbb as /ibs/dev/runner-ami/x86_64');
       expect(awsCalls()).toEqual([
-        'ssm put-parameter --region eu-west-1 --name /image-builder-serverless/dev/runner-ami/x86_64 --type String --data-type aws:ec2:image --value ami-0bbbbbbbbbbbbbbbb --overwrite',
+        'ssm put-parameter --region eu-west-1 --name /ibs/dev/runner-ami/x86_64 --type String --data-type aws:ec2:image --value ami-0bbbbbbbbbbbbbbbb --overwrite',
       ]);
     });
 
@@ -247,7 +207,7 @@ describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missi
 const canSandbox = process.getuid?.() === 0 && has('unshare') && has('bash');
 
 /** Stages the upload under /var/tmp (/tmp is replaced inside the namespace), runs the script, then `after` lines. */
-function installAgentInSandbox(stage: string, bundle: string, after: string[]): Promise<ScriptRun> {
+function installAgentInSandbox(stage: string, bundle: string, after: string[]): Promise<CommandRun> {
   cpSync(UNIT_FILES, join(stage, 'files'), { recursive: true });
   mkdirSync(join(stage, 'bin'));
   writeFileSync(join(stage, 'bin/systemctl'), `#!/bin/bash\necho "systemctl $*" >>"${stage}/systemctl-calls"\n`);
@@ -264,7 +224,7 @@ function installAgentInSandbox(stage: string, bundle: string, after: string[]): 
     `PATH="${stage}/bin:$PATH" bash "${stage}/install-agent.sh"`,
     ...after,
   ].join('\n');
-  return run('unshare', ['-m', 'bash', '-c', sandbox]);
+  return runCommand('unshare', ['-m', 'bash', '-c', sandbox]);
 }
 
 describe.skipIf(noteSkip(!canSandbox, 'install-agent.sh in a mount namespace', 'needs root and unshare (util-linux)'))('install-agent.sh (AMI provisioning)', () => {
