@@ -66,6 +66,8 @@ export class BuildJobRun {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly log: Logger;
   private ticking = false;
+  /** When this run last recorded its heartbeat in the store (ms). */
+  private heartbeatRecordedAt = 0;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -95,15 +97,18 @@ export class BuildJobRun {
       await this.deleteMessage();
       return 'dropped';
     }
-    const claim = await claimCompose(this.deps.store, this.message, this.deps.config.runnerId);
+    const claim = await claimCompose(this.deps.store, this.message, this.deps.config.runnerId, {
+      staleAfterMs: this.deps.config.staleAfterSeconds * 1000,
+    });
     if (claim.kind !== 'claimed') {
       this.log.info('build job not claimed', { outcome: claim.kind, reason: claim.reason });
       this.phase = 'done';
       if (claim.kind === 'drop') await this.deleteMessage();
-      if (claim.kind === 'later') await this.changeVisibility(LATER_SECONDS);
+      if (claim.kind === 'later') await this.changeVisibility(claim.delaySeconds ?? LATER_SECONDS);
       return claim.kind === 'drop' ? 'dropped' : claim.kind === 'later' ? 'later' : 'ignored';
     }
     this.compose = claim.compose;
+    this.heartbeatRecordedAt = Date.now();
     this.phase = 'building';
     this.log.info('compose claimed', { takeover: claim.takeover, attempt: this.attempt });
     await this.deps.protection.acquire();
@@ -120,8 +125,10 @@ export class BuildJobRun {
       return await this.build();
     } catch (error) {
       this.log.error('build job failed unexpectedly', { error });
-      if (this.stopRequest) return this.finishStopped();
-      return this.failOrRetry(composeError(ComposeErrorId.Internal, `runner error: ${errorText(error)}`), true);
+      // `return await`: the finally block below awaits, and a bare returned promise that rejected meanwhile would be an
+      // unhandled rejection (which ends the agent).
+      if (this.stopRequest) return await this.finishStopped();
+      return await this.failOrRetry(composeError(ComposeErrorId.Internal, `runner error: ${errorText(error)}`), true);
     } finally {
       this.phase = 'done';
       for (const timer of this.timers) clearInterval(timer);
@@ -138,7 +145,13 @@ export class BuildJobRun {
     return this.phase === 'done';
   }
 
+  /** The compose's attempt this run started (monotonic across deliveries and fresh messages). */
   private get attempt(): number {
+    return this.compose?.attempt ?? 0;
+  }
+
+  /** Receives of this job's message: retries reuse the message, so this bounds them like the dead-letter queue does. */
+  private get delivery(): number {
     return this.message.receiveCount;
   }
 
@@ -353,8 +366,10 @@ export class BuildJobRun {
       this.log.warn('could not extend the job visibility', { error });
     }
     try {
-      const updated = await this.ownedWrite({ heartbeatAt: new Date().toISOString() });
+      const at = Date.now();
+      const updated = await this.ownedWrite({ heartbeatAt: new Date(at).toISOString() });
       if (!updated) this.stop({ kind: 'lost', reason: 'the compose is no longer ours (heartbeat)' });
+      else this.heartbeatRecordedAt = at;
     } catch (error) {
       this.log.warn('could not record the heartbeat', { error });
     }
@@ -363,6 +378,12 @@ export class BuildJobRun {
   /** Progress (when it changed), the cancel request and ownership, at most every 2 s. */
   private async tick(): Promise<void> {
     if (this.phase === 'done' || this.stopRequest || this.ticking) return;
+    const silentMs = Date.now() - this.heartbeatRecordedAt;
+    if (silentMs > this.deps.config.staleAfterSeconds * 1000) {
+      // Past this age another runner may take the build over: stop ours rather than build twice.
+      this.stop({ kind: 'lost', reason: `no heartbeat recorded for ${Math.round(silentMs / 1000)} s (store unreachable)` });
+      return;
+    }
     this.ticking = true;
     try {
       let current: Compose | undefined;
@@ -468,8 +489,8 @@ export class BuildJobRun {
   }
 
   private async failOrRetry(error: ComposeError, internal: boolean): Promise<JobOutcome> {
-    if (this.attempt < this.deps.config.maxAttempts) {
-      const delay = Math.min(300, this.deps.config.retryDelaySeconds * this.attempt);
+    if (this.delivery < this.deps.config.maxAttempts) {
+      const delay = Math.min(300, this.deps.config.retryDelaySeconds * this.delivery);
       this.logLine(`==> attempt ${this.attempt} failed, retrying in ${delay}s: ${error.reason}`);
       if (await this.handBack(`attempt ${this.attempt} failed: ${error.reason}`, delay)) return 'retry';
       return 'lost';

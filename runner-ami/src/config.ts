@@ -20,6 +20,11 @@ export interface RunnerConfig {
   heartbeatSeconds: number;
   /** Visibility timeout set on receive and on every heartbeat. */
   visibilitySeconds: number;
+  /**
+   * A build whose heartbeat is older than this has lost its runner: a newer delivery of its job may take it over, and
+   * a runner that could not record a heartbeat for this long stops its own osbuild (heartbeat < this ≤ visibility).
+   */
+  staleAfterSeconds: number;
   /** Long-poll wait per receive. */
   receiveWaitSeconds: number;
   /** osbuild --cache-max-size (bytes or osbuild size string such as `20GiB`). */
@@ -67,6 +72,12 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   if (visibilitySeconds <= heartbeatSeconds) {
     throw new Error(`IBS_VISIBILITY_SECONDS (${visibilitySeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds})`);
   }
+  const staleAfterSeconds = number(env, 'IBS_STALE_AFTER_SECONDS', Math.max(2 * heartbeatSeconds, visibilitySeconds / 2));
+  if (!(staleAfterSeconds > heartbeatSeconds && staleAfterSeconds <= visibilitySeconds)) {
+    throw new Error(
+      `IBS_STALE_AFTER_SECONDS (${staleAfterSeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds}) and not exceed IBS_VISIBILITY_SECONDS (${visibilitySeconds})`,
+    );
+  }
   // Only poll the metadata service where it exists: on EC2 (aws backend) or when a test names a fake one.
   const imdsEndpoint = env.IBS_IMDS_ENDPOINT ?? (backend === 'aws' ? 'http://169.254.169.254' : undefined);
   return {
@@ -80,11 +91,13 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     concurrency: Math.max(1, Math.floor(number(env, 'IBS_RUNNER_CONCURRENCY', 1))),
     heartbeatSeconds,
     visibilitySeconds,
+    staleAfterSeconds,
     receiveWaitSeconds: number(env, 'IBS_RECEIVE_WAIT_SECONDS', 20),
     cacheMaxSize: env.IBS_CACHE_MAX_SIZE ?? '20GiB',
     minFreeBytes: number(env, 'IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
     killGraceSeconds: number(env, 'IBS_KILL_GRACE_SECONDS', 10),
-    progressIntervalMs: number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000),
+    // Progress, log flushes and cancel polls: at most every 2 s (the API promise), at least 200 ms apart.
+    progressIntervalMs: Math.min(2000, Math.max(200, number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000))),
     maxAttempts: Math.max(1, Math.floor(number(env, 'IBS_MAX_RECEIVES', 3))),
     retryDelaySeconds: number(env, 'IBS_RETRY_DELAY_SECONDS', 10),
     uploadAttempts: Math.max(1, Math.floor(number(env, 'IBS_UPLOAD_ATTEMPTS', 5))),

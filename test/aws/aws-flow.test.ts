@@ -115,6 +115,14 @@ describe.skipIf(Boolean(missing))(`AWS functions on stand-ins${missing ? ` (skip
     const event = await sqsEvent('build-x86_64-dlq');
     expect((await router(event, context)).batchItemFailures).toEqual([]);
     expect(await adapters.store.get(compose.orgId, compose.id)).toMatchObject({ state: 'failure', result: { error: { id: 8, reason: expect.stringMatching(/runner stopped heartbeating/) } } });
+    // A runner that still heartbeats is building it (a duplicate delivery burned the receives): left alone.
+    const alive = newCompose(compose.orgId, { state: 'building', runnerId: 'r2', attempt: 1, heartbeatAt: new Date().toISOString() });
+    await adapters.store.create(alive);
+    await adapters.queue.send('build-x86_64-dlq', { kind: 'build', orgId: alive.orgId, composeId: alive.id });
+    const aliveEvent = await sqsEvent('build-x86_64-dlq');
+    expect(aliveEvent.Records.map((r) => JSON.parse(r.body).composeId)).toEqual([alive.id]);
+    expect((await router(aliveEvent, context)).batchItemFailures).toEqual([]);
+    expect(await adapters.store.get(alive.orgId, alive.id)).toMatchObject({ state: 'building', runnerId: 'r2' });
     const stranger = { ...event.Records[0], eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:elsewhere' };
     expect((await router({ Records: [stranger] }, context)).batchItemFailures).toEqual([{ itemIdentifier: stranger.messageId }]);
   });

@@ -178,6 +178,17 @@ describe('runner scale-in protection (SDK mocked)', () => {
       { AutoScalingGroupName: 'ibs-t-runners-x86_64', InstanceIds: ['i-0123'], ProtectedFromScaleIn: false },
     ]);
   });
+
+  it('asks for the instance id again after a failed look-up, instead of failing every later build', async () => {
+    autoScaling.on(SetInstanceProtectionCommand).resolves({});
+    const readId = vi.fn<() => Promise<string>>().mockRejectedValueOnce(new Error('IMDSv2 token request failed: HTTP 503')).mockResolvedValue('i-0456');
+    const protection = new AsgInstanceProtection(new AutoScalingClient({ region: 'eu-west-1' }), { autoScalingGroupName: 'ibs-t-runners-x86_64', instanceId: readId });
+    await expect(protection.protect()).rejects.toThrow('HTTP 503');
+    await protection.protect();
+    await protection.unprotect();
+    expect(readId).toHaveBeenCalledTimes(2);
+    expect(autoScaling.commandCalls(SetInstanceProtectionCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([['i-0456'], ['i-0456']]);
+  });
 });
 
 describe('runner adapters from the launch template environment (Auto Scaling mocked, IMDSv2 faked on 127.0.0.1)', () => {

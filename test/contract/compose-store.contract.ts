@@ -109,6 +109,37 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect(takeover).toMatchObject({ runnerId: 'r2', attempt: 3 });
     });
 
+    it('checks the owning delivery and the heartbeat age', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, {
+        state: 'building',
+        runnerId: 'r1',
+        attempt: 4,
+        delivery: 2,
+        jobMessageId: 'm1',
+        heartbeatAt: '2026-11-27T10:00:30.000Z',
+      });
+      await store.create(compose);
+      const key = [compose.orgId, compose.id] as const;
+      const takeover = { from: ['building'] as const, to: 'building' as const, jobMessageId: 'm1', attemptBelow: 5 };
+      // Not a newer delivery.
+      expect(await store.transition(...key, { ...takeover, deliveryBelow: 2, heartbeatBefore: '2026-11-27T10:05:00.000Z' })).toBeUndefined();
+      // A newer delivery, but the owner heartbeated after the cut-off: it is alive.
+      expect(await store.transition(...key, { ...takeover, deliveryBelow: 3, heartbeatBefore: '2026-11-27T10:00:30.000Z' })).toBeUndefined();
+      const taken = await store.transition(...key, {
+        ...takeover,
+        deliveryBelow: 3,
+        heartbeatBefore: '2026-11-27T10:01:00.000Z',
+        set: { runnerId: 'r2', attempt: 5, delivery: 3, heartbeatAt: '2026-11-27T10:02:00.000Z' },
+      });
+      expect(taken).toMatchObject({ runnerId: 'r2', attempt: 5, delivery: 3 });
+      // A record without `delivery` (written before it existed) compares its attempt.
+      const old = newCompose(`org-${randomUUID()}`, { state: 'building', attempt: 2, jobMessageId: 'm9' });
+      await store.create(old);
+      expect(await store.transition(old.orgId, old.id, { from: ['building'], to: 'building', deliveryBelow: 2 })).toBeUndefined();
+      expect(await store.transition(old.orgId, old.id, { from: ['building'], to: 'building', deliveryBelow: 3, heartbeatBefore: '2026-01-01T00:00:00.000Z' })).toBeDefined();
+    });
+
     it('patches progress only under its conditions', async () => {
       const store = await makeStore();
       const compose = newCompose(`org-${randomUUID()}`, { state: 'building', runnerId: 'r1' });

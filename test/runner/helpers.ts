@@ -16,6 +16,7 @@ import { readRunnerConfig, type RunnerConfig } from '../../runner-ami/src/config
 import { BuildProtection, noInstanceProtection, type InstanceProtection } from '../../runner-ami/src/instance-protection.ts';
 import { parseOsbuildCommand, probeOsbuild } from '../../runner-ami/src/osbuild-command.ts';
 import type { BlobStore } from '../../layers/src/ports/blob-store.ts';
+import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const DOUBLE = join(REPO, 'test/osbuild-double/osbuild');
@@ -171,7 +172,13 @@ export async function stopRunnerProcess(runner: RunnerProcess): Promise<void> {
 /** An agent in this process (for injecting faults into the ports). */
 export async function startAgent(
   world: World,
-  options: { env?: Record<string, string>; blobs?: BlobStore; protection?: InstanceProtection; uploadBackoffMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    store?: ComposeStore;
+    blobs?: BlobStore;
+    protection?: InstanceProtection;
+    uploadBackoffMs?: number;
+  } = {},
 ): Promise<{ agent: RunnerAgent; config: RunnerConfig }> {
   const config = readRunnerConfig({
     ...FAST_ENV,
@@ -182,7 +189,7 @@ export async function startAgent(
   });
   const command = parseOsbuildCommand(config.osbuildCommand);
   const agent = new RunnerAgent({
-    store: world.adapters.store,
+    store: options.store ?? world.adapters.store,
     blobs: options.blobs ?? world.adapters.blobs,
     queue: world.adapters.queue,
     config,

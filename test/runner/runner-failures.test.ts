@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
+import { artifactPrefix, logPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import type { BlobInfo, BlobStore, PutOptions } from '../../layers/src/ports/blob-store.ts';
 import type { BuildJob } from '../../layers/src/compose/jobs.ts';
+import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
 import { cancelCompose, readComposeLogs } from '../../layers/src/service/compose-service.ts';
 import {
   BUILD_QUEUE,
@@ -99,6 +100,38 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     expect(log.text).toContain('attempt 1 on runner doomed');
     expect(log.text).toContain('attempt 2 on runner rescuer');
     expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('compose store unreachable mid-build → the runner stops its osbuild once its heartbeat is stale; the build is redone', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const store = new UnreachableStore(world.deps.store);
+    // The in-process agent's osbuild inherits this process's environment.
+    const saved = { delay: process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS, log: process.env.OSBUILD_DOUBLE_LOG };
+    process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS = '1000';
+    process.env.OSBUILD_DOUBLE_LOG = world.invocationLog;
+    const { agent, config } = await startAgent(world, { store });
+    try {
+      const building = await midBuild(world, compose.id);
+      store.down = true;
+      const cut = Date.now();
+      // Past staleAfterSeconds another runner may take over: by then ours must be gone.
+      await waitFor('osbuild stopped', async () => (osbuildProcesses(world!).length === 0 ? true : undefined));
+      expect(Date.now() - cut).toBeLessThan(config.staleAfterSeconds * 1000 + 3000);
+      expect(await world.deps.store.get(ORG, compose.id)).toMatchObject({ state: 'building', attempt: 1, runnerId: building.runnerId });
+      store.down = false;
+      // The job comes back after its visibility timeout; the stale owner is taken over as attempt 2.
+      const done = await composeIn(world, compose.id, 'success', 'failure');
+      expect(done).toMatchObject({ state: 'success', attempt: 2, delivery: 2 });
+      expect(invocations(world)).toHaveLength(2);
+      expect(store.refused).toBeGreaterThan(0);
+    } finally {
+      await agent.shutdown('test over');
+      for (const [name, value] of [['OSBUILD_DOUBLE_STAGE_DELAY_MS', saved.delay], ['OSBUILD_DOUBLE_LOG', saved.log]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   it('cancel mid-build → cancelled within 5 s, osbuild gone, job deleted', async () => {
@@ -231,8 +264,14 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     // Another runner picks the handed-back job up.
     await runner(world, { IBS_RUNNER_ID: 'next' });
     const done = await composeIn(world, compose.id, 'success', 'failure');
-    // Handed back as a fresh message: the interruption did not count towards the dead-letter limit.
-    expect(done).toMatchObject({ state: 'success', runnerId: 'next', attempt: 1 });
+    // Handed back as a fresh message: the interruption did not count towards the dead-letter limit (delivery 1),
+    // while the build itself is the compose's second attempt.
+    expect(done).toMatchObject({ state: 'success', runnerId: 'next', attempt: 2, delivery: 1 });
+    // Both attempts' logs are kept, in order: the second did not overwrite the first.
+    const chunks = await world.deps.blobs.list(logPrefix(ORG, compose.id));
+    const { text: log } = await readComposeLogs(world.deps, ORG, compose.id, 0);
+    expect(log).toMatch(/==> compose \S+ attempt 1 on runner [\s\S]*==> handing the build back: spot interruption notice[\s\S]*==> compose \S+ attempt 2 on runner next/);
+    expect(new Set(chunks.map((c) => c.key.slice(logPrefix(ORG, compose.id).length, -11)))).toEqual(new Set(['001', '002']));
     expect(done.jobMessageId).not.toBe(queued.jobMessageId);
     expect(done.history?.map((h) => h.state)).toEqual(['pending', 'queued', 'building', 'queued', 'building', 'uploading', 'success']);
   });
@@ -327,4 +366,22 @@ async function startFakeImds() {
   await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', r));
   state.url = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}`;
   return state;
+}
+
+/** A ComposeStore that refuses every call while `down` (a network partition between the runner and the store). */
+class UnreachableStore implements ComposeStore {
+  down = false;
+  refused = 0;
+  constructor(private readonly inner: ComposeStore) {}
+  private reach<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.down) return call();
+    this.refused++;
+    return Promise.reject(new Error('connect ETIMEDOUT (store unreachable)'));
+  }
+  create: ComposeStore['create'] = (compose) => this.reach(() => this.inner.create(compose));
+  get: ComposeStore['get'] = (orgId, id) => this.reach(() => this.inner.get(orgId, id));
+  list: ComposeStore['list'] = (orgId, options) => this.reach(() => this.inner.list(orgId, options));
+  transition: ComposeStore['transition'] = (orgId, id, request) => this.reach(() => this.inner.transition(orgId, id, request));
+  patch: ComposeStore['patch'] = (orgId, id, set, conditions) => this.reach(() => this.inner.patch(orgId, id, set, conditions));
+  listStale: ComposeStore['listStale'] = (states, before, limit) => this.reach(() => this.inner.listStale(states, before, limit));
 }

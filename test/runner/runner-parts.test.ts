@@ -33,41 +33,68 @@ const delivery = (composeId: string, id: string, receiveCount: number): QueueMes
 });
 
 describe('claimCompose', () => {
+  const STALE_MS = 60_000;
+  const at = (iso: string) => ({ staleAfterMs: STALE_MS, now: () => new Date(iso) });
+  const claim = (composeId: string, messageId: string, receiveCount: number, runnerId: string, now = '2026-11-27T10:00:00.000Z') =>
+    claimCompose(world!.deps.store, delivery(composeId, messageId, receiveCount), runnerId, at(now));
+
   it('claims a queued compose for this delivery, once', async () => {
     world = createWorld();
     const { id } = await queueCompose(world.deps);
-    const first = await claimCompose(world.deps.store, delivery(id, 'm1', 1), 'runner-a');
+    const first = await claim(id, 'm1', 1, 'runner-a');
     expect(first.kind).toBe('claimed');
     if (first.kind !== 'claimed') return;
-    expect(first.compose).toMatchObject({ state: 'building', runnerId: 'runner-a', attempt: 1, jobMessageId: 'm1' });
+    expect(first.compose).toMatchObject({ state: 'building', runnerId: 'runner-a', attempt: 1, delivery: 1, jobMessageId: 'm1' });
     expect(first.takeover).toBe(false);
     // The same delivery seen again (or an older one) never takes the compose from its owner.
-    expect((await claimCompose(world.deps.store, delivery(id, 'm1', 1), 'runner-b')).kind).toBe('ignore');
+    expect((await claim(id, 'm1', 1, 'runner-b')).kind).toBe('ignore');
     // Another build job for the same compose is a duplicate: delete it.
-    expect(await claimCompose(world.deps.store, delivery(id, 'm2', 1), 'runner-b')).toMatchObject({ kind: 'drop' });
+    expect(await claim(id, 'm2', 1, 'runner-b')).toMatchObject({ kind: 'drop' });
     expect((await world.deps.store.get(ORG, id))?.runnerId).toBe('runner-a');
   });
 
-  it('a newer delivery of the same job takes over from a runner that stopped heartbeating', async () => {
+  it('a newer delivery leaves a build whose runner still heartbeats alone, and looks again when a dead one would show', async () => {
     world = createWorld();
     const { id } = await queueCompose(world.deps);
-    await claimCompose(world.deps.store, delivery(id, 'm1', 1), 'runner-a');
+    await claim(id, 'm1', 1, 'runner-a', '2026-11-27T10:00:00.000Z');
+    await world.deps.store.patch(ORG, id, { heartbeatAt: '2026-11-27T10:00:30.000Z' });
+    // A duplicate delivery 40 s after the owner's last heartbeat: the owner is alive.
+    const duplicate = await claim(id, 'm1', 2, 'runner-b', '2026-11-27T10:01:10.000Z');
+    expect(duplicate).toMatchObject({ kind: 'later', delaySeconds: 60 });
+    expect(await world.deps.store.get(ORG, id)).toMatchObject({ runnerId: 'runner-a', attempt: 1, delivery: 1 });
+  });
+
+  it('a newer delivery of the same job takes over from a runner that stopped heartbeating, as a new attempt', async () => {
+    world = createWorld();
+    const { id } = await queueCompose(world.deps);
+    await claim(id, 'm1', 1, 'runner-a', '2026-11-27T10:00:00.000Z');
     await world.deps.store.transition(ORG, id, { from: ['building'], to: 'uploading' });
-    const taken = await claimCompose(world.deps.store, delivery(id, 'm1', 2), 'runner-b');
-    expect(taken).toMatchObject({ kind: 'claimed', takeover: true, compose: { state: 'building', runnerId: 'runner-b', attempt: 2 } });
+    // 61 s without a heartbeat.
+    const taken = await claim(id, 'm1', 2, 'runner-b', '2026-11-27T10:01:01.000Z');
+    expect(taken).toMatchObject({ kind: 'claimed', takeover: true, compose: { state: 'building', runnerId: 'runner-b', attempt: 2, delivery: 2 } });
     // The old owner's conditional writes no longer land.
     expect(await world.deps.store.transition(ORG, id, { from: ['building'], to: 'uploading', runnerId: 'runner-a' })).toBeUndefined();
+  });
+
+  it('counts attempts across fresh messages: a handed-back build comes back as the next attempt', async () => {
+    world = createWorld();
+    const { id } = await queueCompose(world.deps);
+    await claim(id, 'm1', 1, 'runner-a');
+    // Spot interruption: back to queued, a fresh message (receive count 1 again).
+    await world.deps.store.transition(ORG, id, { from: ['building'], to: 'queued', runnerId: 'runner-a' });
+    const again = await claim(id, 'm2', 1, 'runner-b');
+    expect(again).toMatchObject({ kind: 'claimed', takeover: false, compose: { attempt: 2, delivery: 1, jobMessageId: 'm2' } });
   });
 
   it('leaves a pending compose for later and drops jobs of finished or unknown composes', async () => {
     world = createWorld();
     const { id } = await queueCompose(world.deps);
     await world.deps.store.transition(ORG, id, { from: ['queued'], to: 'cancelled' });
-    expect(await claimCompose(world.deps.store, delivery(id, 'm1', 1), 'r')).toMatchObject({ kind: 'drop', reason: 'compose already cancelled' });
-    expect(await claimCompose(world.deps.store, delivery('no-such-compose', 'm1', 1), 'r')).toMatchObject({ kind: 'drop' });
+    expect(await claim(id, 'm1', 1, 'r')).toMatchObject({ kind: 'drop', reason: 'compose already cancelled' });
+    expect(await claim('no-such-compose', 'm1', 1, 'r')).toMatchObject({ kind: 'drop' });
     const pending = await world.deps.store.get(ORG, id);
     await world.deps.store.create({ ...pending!, id: 'pending-one', state: 'pending', history: undefined });
-    expect(await claimCompose(world.deps.store, delivery('pending-one', 'm9', 1), 'r')).toMatchObject({ kind: 'later' });
+    expect(await claim('pending-one', 'm9', 1, 'r')).toMatchObject({ kind: 'later' });
   });
 });
 

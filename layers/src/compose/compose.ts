@@ -85,8 +85,13 @@ export interface Compose {
   finishedAt?: string;
   heartbeatAt?: string;
   runnerId?: string;
-  /** Delivery attempt of the build job that owns the compose (queue receive count). */
+  /**
+   * Build attempts started so far (0 before the first; each claim or takeover adds one). Keys the attempt's log chunks,
+   * artifacts and build directory, so a later attempt never overwrites an earlier one.
+   */
   attempt: number;
+  /** Queue receive count of the build job delivery that owns the compose (a newer delivery may take over). */
+  delivery?: number;
   progress?: ComposeProgress;
   result?: BuildResult;
   artifacts: Artifact[];
@@ -115,6 +120,7 @@ export type ComposePatch = Partial<
     | 'heartbeatAt'
     | 'runnerId'
     | 'attempt'
+    | 'delivery'
     | 'progress'
     | 'result'
     | 'artifacts'

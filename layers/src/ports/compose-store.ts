@@ -20,8 +20,12 @@ export interface TransitionRequest {
   runnerId?: string;
   /** Also require the compose's build job to be this queue message. */
   jobMessageId?: string;
-  /** Also require the compose's attempt to be lower than this (a newer delivery takes over). */
+  /** Also require the compose's attempt to be lower than this (no other claim since the caller read it). */
   attemptBelow?: number;
+  /** Also require the owning delivery's receive count (`delivery`, else `attempt`) to be lower than this. */
+  deliveryBelow?: number;
+  /** Also require the last heartbeat to be older than this ISO time, or missing (its runner stopped). */
+  heartbeatBefore?: string;
 }
 
 export interface PatchConditions {

@@ -7,7 +7,7 @@ import type { ServiceDeps } from './deps.ts';
 export interface ReaperOptions {
   /** A build whose heartbeat is older than this lost its runner (default 15 min: many missed 30 s heartbeats). */
   staleAfterSeconds: number;
-  /** Attempts (build job deliveries) after which a lost build fails instead of being requeued (the queue's maxReceives). */
+  /** Deliveries of one build job after which a lost build fails instead of being requeued (the queue's maxReceives). */
   maxAttempts: number;
   /** Times a compose may go back to `queued` (runner lost, handed back) before a lost build fails for good. */
   maxRequeues: number;
@@ -43,8 +43,8 @@ export async function reapStaleComposes(
   const report: ReapReport = { requeued: [], failed: [], raced: [] };
   const staleBefore = new Date(now.getTime() - options.staleAfterSeconds * 1000).toISOString();
   for (const compose of await deps.store.listStale(BUILDING, staleBefore, options.limit)) {
-    // A requeued build starts over at attempt 1 with a new job, so its history bounds the requeues instead.
-    const exhausted = compose.attempt >= options.maxAttempts || requeuesOf(compose) >= options.maxRequeues;
+    // A requeued build starts over with a new job (delivery 1), so its history bounds the requeues instead.
+    const exhausted = (compose.delivery ?? compose.attempt) >= options.maxAttempts || requeuesOf(compose) >= options.maxRequeues;
     const outcome = exhausted ? await failLost(deps, compose, now) : await requeueLost(deps, compose, now);
     report[outcome].push(compose.id);
   }
@@ -77,7 +77,7 @@ const sameOwner = (compose: Compose) => ({
 });
 
 async function failLost(deps: Pick<ServiceDeps, 'store'>, compose: Compose, now: Date): Promise<'failed' | 'raced'> {
-  const reason = `runner stopped heartbeating (last heartbeat ${compose.heartbeatAt ?? 'never'}); attempt ${compose.attempt}, requeued ${requeuesOf(compose)} times`;
+  const reason = `runner stopped heartbeating (last heartbeat ${compose.heartbeatAt ?? 'never'}); attempt ${compose.attempt}, delivery ${compose.delivery ?? compose.attempt}, requeued ${requeuesOf(compose)} times`;
   const failed = await deps.store.transition(compose.orgId, compose.id, {
     ...sameOwner(compose),
     to: 'failure',

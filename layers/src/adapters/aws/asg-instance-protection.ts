@@ -29,11 +29,15 @@ export class AsgInstanceProtection implements InstanceProtection {
 
   private async set(protectedFromScaleIn: boolean): Promise<void> {
     const id = this.options.instanceId;
-    this.instanceId ??= typeof id === 'string' ? Promise.resolve(id) : id();
+    const lookup = (this.instanceId ??= typeof id === 'string' ? Promise.resolve(id) : id());
+    // A failed look-up is not kept: the next build asks the metadata service again.
+    lookup.catch(() => {
+      if (this.instanceId === lookup) this.instanceId = undefined;
+    });
     await this.client.send(
       new SetInstanceProtectionCommand({
         AutoScalingGroupName: this.options.autoScalingGroupName,
-        InstanceIds: [await this.instanceId],
+        InstanceIds: [await lookup],
         ProtectedFromScaleIn: protectedFromScaleIn,
       }),
     );

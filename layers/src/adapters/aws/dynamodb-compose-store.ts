@@ -142,6 +142,17 @@ export class DynamoDbComposeStore implements ComposeStore {
     if (request.runnerId !== undefined) conditions.push(`${expr.name('runnerId')} = ${expr.value({ S: request.runnerId })}`);
     if (request.jobMessageId !== undefined) conditions.push(`${expr.name('jobMessageId')} = ${expr.value({ S: request.jobMessageId })}`);
     if (request.attemptBelow !== undefined) conditions.push(`${expr.name('attempt')} < ${expr.value({ N: String(request.attemptBelow) })}`);
+    if (request.deliveryBelow !== undefined) {
+      const below = expr.value({ N: String(request.deliveryBelow) });
+      conditions.push(
+        `((attribute_not_exists(${expr.name('delivery')}) AND ${expr.name('attempt')} < ${below}) OR ${expr.name('delivery')} < ${below})`,
+      );
+    }
+    if (request.heartbeatBefore !== undefined) {
+      // ISO-8601 UTC times of one format compare as strings.
+      const before = expr.value({ S: request.heartbeatBefore });
+      conditions.push(`(attribute_not_exists(${expr.name('heartbeatAt')}) OR ${expr.name('heartbeatAt')} < ${before})`);
+    }
     const entry = attr([{ state: request.to, at: new Date().toISOString() }]);
     const sets = [
       `${expr.name('state')} = ${expr.value({ S: request.to })}`,

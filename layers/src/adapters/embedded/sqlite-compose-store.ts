@@ -56,6 +56,10 @@ export class SqliteComposeStore implements ComposeStore {
       if (request.runnerId !== undefined && current.runnerId !== request.runnerId) return undefined;
       if (request.jobMessageId !== undefined && current.jobMessageId !== request.jobMessageId) return undefined;
       if (request.attemptBelow !== undefined && !(current.attempt < request.attemptBelow)) return undefined;
+      if (request.deliveryBelow !== undefined && !((current.delivery ?? current.attempt) < request.deliveryBelow)) return undefined;
+      if (request.heartbeatBefore !== undefined && current.heartbeatAt !== undefined && !(current.heartbeatAt < request.heartbeatBefore)) {
+        return undefined;
+      }
       const history = [...(current.history ?? []), { state: request.to, at: new Date().toISOString() }];
       return { ...current, ...request.set, state: request.to, history };
     });
