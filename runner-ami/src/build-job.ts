@@ -11,7 +11,7 @@ import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
 import type { JobQueue, QueueMessage } from '../../layers/src/ports/job-queue.ts';
 import { claimCompose } from './claim.ts';
 import type { RunnerConfig } from './config.ts';
-import { diskSpaceOf, evictStoreObjects, formatBytes, requiredFreeBytes } from './disk-space.ts';
+import { diskSpaceOf, evictStoreObjects, formatBytes, imageSizeOf, requiredFreeBytes } from './disk-space.ts';
 import type { BuildProtection } from './instance-protection.ts';
 import { LogChunkWriter } from './log-writer.ts';
 import { checkpointsOf, osbuildBuildArgs, type OsbuildCommand, type OsbuildProbe } from './osbuild-command.ts';
@@ -169,9 +169,6 @@ export class BuildJobRun {
       return this.fail(composeError(ComposeErrorId.OsbuildMissing, osbuild.probe.reason));
     }
 
-    const space = await this.ensureDiskSpace(compose);
-    if (space) return this.fail(space);
-
     if (!compose.manifestKey || !compose.exports?.length) {
       return this.fail(composeError(ComposeErrorId.Internal, 'the compose has no manifest to build'));
     }
@@ -180,6 +177,9 @@ export class BuildJobRun {
     const manifestText = await text(stream);
     const manifest = JSON.parse(manifestText) as unknown;
     if (this.stopRequest) return this.finishStopped();
+
+    const space = await this.ensureDiskSpace(compose.spec.size || imageSizeOf(manifest));
+    if (space) return this.fail(space);
 
     const outputDirectory = join(this.buildDir, 'out');
     const storeDir = join(config.workDir, 'store');
@@ -305,9 +305,9 @@ export class BuildJobRun {
     }
   }
 
-  private async ensureDiskSpace(compose: Compose): Promise<ComposeError | undefined> {
+  private async ensureDiskSpace(imageSize: number): Promise<ComposeError | undefined> {
     const { workDir, minFreeBytes } = this.deps.config;
-    const required = requiredFreeBytes(minFreeBytes, compose.spec.size);
+    const required = requiredFreeBytes(minFreeBytes, imageSize);
     let { free } = await diskSpaceOf(workDir);
     if (free >= required) return undefined;
     if (this.deps.activeBuilds() <= 1) {

@@ -29,6 +29,30 @@ export const formatBytes = (n: number): string => {
  */
 export const requiredFreeBytes = (minFreeBytes: number, imageSize: number): number => Math.max(minFreeBytes, 2 * imageSize);
 
+const SIZE_UNITS: Record<string, number> = { '': 1, kB: 1e3, KiB: 1024, MB: 1e6, MiB: 1024 ** 2, GB: 1e9, GiB: 1024 ** 3, TB: 1e12, TiB: 1024 ** 4 };
+
+/** osbuild's size strings (osbuild.util.parsing.parse_size): digits with an optional kB…TiB suffix. */
+export function parseOsbuildSize(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*(kB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/.exec(text);
+  return match ? Number(match[1]) * SIZE_UNITS[match[2] ?? '']! : undefined;
+}
+
+/**
+ * The largest disk image a manifest creates (its `org.osbuild.truncate` stages), for composes that did not ask for a
+ * size: the image type's default size is in the manifest, not in the request. 0 for images without a disk (tar, …).
+ */
+export function imageSizeOf(manifest: unknown): number {
+  const pipelines = (manifest as { pipelines?: { stages?: { type?: string; options?: { size?: unknown } }[] }[] })?.pipelines ?? [];
+  let largest = 0;
+  for (const pipeline of pipelines) {
+    for (const stage of pipeline.stages ?? []) {
+      if (stage.type !== 'org.osbuild.truncate' || typeof stage.options?.size !== 'string') continue;
+      largest = Math.max(largest, parseOsbuildSize(stage.options.size) ?? 0);
+    }
+  }
+  return largest;
+}
+
 /**
  * Frees space in the osbuild store by removing committed objects, least recently used first (the atime of
  * `object.lock`, osbuild's own eviction order). Only safe while no osbuild uses the store.

@@ -10,6 +10,10 @@ import type { BuildJob } from '../../layers/src/compose/jobs.ts';
 import type { QueueMessage } from '../../layers/src/ports/job-queue.ts';
 import { claimCompose } from '../../runner-ami/src/claim.ts';
 import { readRunnerConfig } from '../../runner-ami/src/config.ts';
+import { imageSizeOf, parseOsbuildSize } from '../../runner-ami/src/disk-space.ts';
+import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
+import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
+import { generateWithFakePackages } from '../manifest/fixtures.ts';
 import { BuildProtection } from '../../runner-ami/src/instance-protection.ts';
 import { LogChunkWriter, MAX_LOG_CHUNK_BYTES } from '../../runner-ami/src/log-writer.ts';
 import { checkpointsOf, osbuildBuildArgs, parseOsbuildCommand } from '../../runner-ami/src/osbuild-command.ts';
@@ -186,6 +190,33 @@ describe('osbuild command line', () => {
     expect(checkpointsOf({ pipelines: [{ name: 'build' }, { name: 'os' }, { name: 'image' }, { name: 'qcow2' }] })).toEqual(['build', 'os']);
     expect(checkpointsOf({ pipelines: [{ name: 'tree' }, { name: 'archive' }] })).toEqual([]);
     expect(checkpointsOf(undefined)).toEqual([]);
+  });
+});
+
+describe('image size for the disk check', () => {
+  it('reads osbuild size strings as osbuild does', () => {
+    expect(parseOsbuildSize('10737418240')).toBe(10 * 1024 ** 3);
+    expect(parseOsbuildSize('10 GiB')).toBe(10 * 1024 ** 3);
+    expect(parseOsbuildSize('2GB')).toBe(2e9);
+    expect(parseOsbuildSize('512KiB')).toBe(512 * 1024);
+    expect(parseOsbuildSize('10G')).toBeUndefined();
+    expect(parseOsbuildSize('-1')).toBeUndefined();
+  });
+
+  it('finds the image type default size in a generated manifest, and 0 for an image without a disk', () => {
+    const distro = findDistribution('fedora-44');
+    const arch = findArchitecture(distro, 'x86_64');
+    const manifestOf = (name: string) => {
+      const type = findImageType(distro, arch, name);
+      const request = { distribution: 'fedora-44', architecture: 'x86_64', imageType: type.name, size: 0, blueprint: emptyBlueprint(), seed: 'disk' };
+      return { type, manifest: generateWithFakePackages(type, request).generated.manifest };
+    };
+    const qcow2 = manifestOf('guest-image');
+    expect(qcow2.type.defaultSize).toBeGreaterThan(2 * 1024 ** 3);
+    // The default size holds the root file system; the partition table adds the boot partitions around it.
+    expect(imageSizeOf(qcow2.manifest)).toBeGreaterThanOrEqual(qcow2.type.defaultSize);
+    expect(imageSizeOf(qcow2.manifest)).toBeLessThan(qcow2.type.defaultSize + 1024 ** 3);
+    expect(imageSizeOf(manifestOf('container').manifest)).toBe(0);
   });
 });
 
