@@ -1,5 +1,6 @@
 import type { BuildJob } from '../../layers/src/compose/jobs.ts';
 import { buildQueueFor, type QueueMessage } from '../../layers/src/ports/job-queue.ts';
+import { sweepAbandonedBuilds } from './build-dirs.ts';
 import { BuildJobRun, type JobOutcome, type RunnerDeps } from './build-job.ts';
 
 export type AgentDeps = Omit<RunnerDeps, 'activeBuilds'>;
@@ -24,7 +25,9 @@ export class RunnerAgent {
   }
 
   start(): void {
-    this.loop ??= this.receiveLoop();
+    this.loop ??= sweepAbandonedBuilds(this.deps.config.workDir, this.deps.log)
+      .catch((error: unknown) => this.deps.log.warn('could not sweep abandoned builds', { error }))
+      .then(() => this.receiveLoop());
   }
 
   get activeBuilds(): number {

@@ -9,6 +9,7 @@ import type { Logger } from '../../layers/src/log/logger.ts';
 import type { BlobStore } from '../../layers/src/ports/blob-store.ts';
 import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
 import type { JobQueue, QueueMessage } from '../../layers/src/ports/job-queue.ts';
+import { markBuildDir } from './build-dirs.ts';
 import { claimCompose } from './claim.ts';
 import type { RunnerConfig } from './config.ts';
 import { diskSpaceOf, evictStoreObjects, formatBytes, imageSizeOf, requiredFreeBytes } from './disk-space.ts';
@@ -185,6 +186,7 @@ export class BuildJobRun {
     const storeDir = join(config.workDir, 'store');
     await rm(this.buildDir, { recursive: true, force: true });
     await mkdir(outputDirectory, { recursive: true });
+    await markBuildDir(this.buildDir);
     await mkdir(storeDir, { recursive: true });
     const args = osbuildBuildArgs({
       exports: compose.exports,
@@ -204,6 +206,9 @@ export class BuildJobRun {
       killGraceSeconds: config.killGraceSeconds,
     });
     this.deps.hooks?.osbuildStarted?.(compose.id);
+    if (this.osbuild.pid) {
+      await markBuildDir(this.buildDir, this.osbuild.pid).catch((error: unknown) => this.log.warn('could not record the osbuild pid', { error }));
+    }
     // A stop that arrived while osbuild was starting must still reach it.
     if (this.stopRequest) void this.osbuild.stop();
     const exit = await this.osbuild.exited;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -85,8 +85,13 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     expect(building).toMatchObject({ runnerId: 'doomed', attempt: 1 });
     first.child.kill('SIGKILL');
     await first.exited;
+    // Its osbuild (own process group) outlives it.
+    const doomedDir = `${world.dataDir}/runner/builds/${compose.id}-1`;
+    expect(processesMentioning(doomedDir).length).toBeGreaterThan(0);
 
     await runner(world, { IBS_RUNNER_ID: 'rescuer' });
+    // The rescuer's start-up sweep kills the orphan and removes its directory before building.
+    await waitFor('orphaned osbuild gone', async () => (processesMentioning(doomedDir).length === 0 && !existsSync(doomedDir) ? true : undefined));
     const done = await composeIn(world, compose.id, 'success', 'failure');
     expect(done).toMatchObject({ state: 'success', runnerId: 'rescuer', attempt: 2 });
     expect(done.artifacts).toHaveLength(1);

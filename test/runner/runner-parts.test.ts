@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { logPrefix } from '../../layers/src/compose/blob-keys.ts';
 import type { BuildJob } from '../../layers/src/compose/jobs.ts';
 import type { QueueMessage } from '../../layers/src/ports/job-queue.ts';
 import { claimCompose } from '../../runner-ami/src/claim.ts';
+import { sweepAbandonedBuilds } from '../../runner-ami/src/build-dirs.ts';
 import { readRunnerConfig } from '../../runner-ami/src/config.ts';
 import { imageSizeOf, parseOsbuildSize } from '../../runner-ami/src/disk-space.ts';
 import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
@@ -190,6 +193,48 @@ describe('osbuild command line', () => {
     expect(checkpointsOf({ pipelines: [{ name: 'build' }, { name: 'os' }, { name: 'image' }, { name: 'qcow2' }] })).toEqual(['build', 'os']);
     expect(checkpointsOf({ pipelines: [{ name: 'tree' }, { name: 'archive' }] })).toEqual([]);
     expect(checkpointsOf(undefined)).toEqual([]);
+  });
+});
+
+describe('sweepAbandonedBuilds', () => {
+  it('kills the osbuild of a dead agent and removes its directory; leaves live agents and reused pids alone', async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'ibs-sweep-'));
+    const children: ChildProcess[] = [];
+    cleanups.push(() => {
+      for (const child of children) child.kill('SIGKILL');
+      rmSync(workDir, { recursive: true, force: true });
+    });
+    const exitedPid = async () => {
+      const child = spawn('true');
+      await once(child, 'exit');
+      return child.pid!;
+    };
+    const sleeper = (argv0: string) => {
+      const child = spawn('sh', ['-c', 'sleep 30', argv0], { detached: true, stdio: 'ignore' });
+      children.push(child);
+      return child.pid!;
+    };
+    const dir = (name: string, owner: object) => {
+      const path = join(workDir, 'builds', name);
+      mkdirSync(path, { recursive: true });
+      writeFileSync(join(path, 'owner.json'), JSON.stringify(owner));
+      return path;
+    };
+    const dead = await exitedPid();
+    const live = dir('live-1', { agentPid: sleeper('live-agent') });
+    const crashed = dir('crashed-1', { agentPid: dead });
+    const orphanDir = join(workDir, 'builds', 'orphan-1');
+    const orphan = sleeper(`${orphanDir}/out`);
+    dir('orphan-1', { agentPid: dead, osbuildPid: orphan });
+    const stranger = sleeper('not-osbuild');
+    const reused = dir('reused-1', { agentPid: dead, osbuildPid: stranger });
+
+    const swept = await sweepAbandonedBuilds(workDir, silentLogger());
+    expect(swept.killed).toEqual([orphan]);
+    expect(swept.removed.sort()).toEqual([crashed, orphanDir].sort());
+    expect(existsSync(live) && existsSync(reused)).toBe(true);
+    expect(() => process.kill(orphan, 0)).toThrow();
+    expect(process.kill(stranger, 0)).toBe(true);
   });
 });
 
