@@ -439,6 +439,7 @@ export class BuildJobRun {
     if (request.kind === 'lost') {
       this.logLine(`==> attempt ${this.attempt} stopped: ${request.reason}`);
       this.log.warn('lost the compose to another delivery', { reason: request.reason });
+      await this.removeOwnArtifacts();
       return 'lost';
     }
     if (request.kind === 'cancel') {
@@ -521,9 +522,24 @@ export class BuildJobRun {
     return 'failure';
   }
 
-  private lostOwnership(what: string): JobOutcome {
+  private async lostOwnership(what: string): Promise<JobOutcome> {
     this.log.warn(`${what}: the compose is no longer owned by this delivery`);
+    await this.removeOwnArtifacts();
     return 'lost';
+  }
+
+  /**
+   * A run that lost the compose after uploading leaves no objects behind: its attempt number is its own, so nothing
+   * under its prefix belongs to the attempt that owns the compose now (whose cleanup may already have run).
+   */
+  private async removeOwnArtifacts(): Promise<void> {
+    if (this.attempt === 0) return;
+    const { orgId, composeId } = this.message.body;
+    try {
+      for (const blob of await this.deps.blobs.list(artifactPrefix(orgId, composeId, this.attempt))) await this.deps.blobs.delete(blob.key);
+    } catch (error) {
+      this.log.warn('could not remove the artifacts of a lost attempt', { error });
+    }
   }
 
   /** Artifacts of earlier attempts (a runner that died mid-upload) must not linger beside the recorded set. */

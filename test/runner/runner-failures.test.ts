@@ -139,6 +139,24 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     }
   });
 
+  it('a run that loses the compose after uploading leaves no artifacts behind', async () => {
+    world = createWorld();
+    const compose = await queueCompose(world.deps);
+    const store = new UnreachableStore(world.deps.store);
+    // Another runner takes the compose over between the upload and the success record.
+    store.beforeTransition = async (orgId, id, request) => {
+      if (request.to === 'success') await world!.deps.store.patch(orgId, id, { runnerId: 'thief' });
+    };
+    const { agent } = await startAgent(world, { store });
+    try {
+      await waitFor('run lost the compose', async () => (agent.outcomes.lost ? true : undefined));
+      expect(await world.deps.store.get(ORG, compose.id)).toMatchObject({ state: 'uploading', runnerId: 'thief', artifacts: [] });
+      expect(await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`)).toEqual([]);
+    } finally {
+      await agent.shutdown('test over');
+    }
+  });
+
   it('cancel mid-build → cancelled within 5 s, osbuild gone, job deleted', async () => {
     world = createWorld();
     const compose = await queueCompose(world.deps);
@@ -373,10 +391,14 @@ async function startFakeImds() {
   return state;
 }
 
-/** A ComposeStore that refuses every call while `down` (a network partition between the runner and the store). */
+/**
+ * A ComposeStore that refuses every call while `down` (a network partition between the runner and the store), and can
+ * let something happen just before a transition (another runner's write).
+ */
 class UnreachableStore implements ComposeStore {
   down = false;
   refused = 0;
+  beforeTransition?: (...args: Parameters<ComposeStore['transition']>) => Promise<void>;
   constructor(private readonly inner: ComposeStore) {}
   private reach<T>(call: () => Promise<T>): Promise<T> {
     if (!this.down) return call();
@@ -386,7 +408,11 @@ class UnreachableStore implements ComposeStore {
   create: ComposeStore['create'] = (compose) => this.reach(() => this.inner.create(compose));
   get: ComposeStore['get'] = (orgId, id) => this.reach(() => this.inner.get(orgId, id));
   list: ComposeStore['list'] = (orgId, options) => this.reach(() => this.inner.list(orgId, options));
-  transition: ComposeStore['transition'] = (orgId, id, request) => this.reach(() => this.inner.transition(orgId, id, request));
+  transition: ComposeStore['transition'] = (orgId, id, request) =>
+    this.reach(async () => {
+      await this.beforeTransition?.(orgId, id, request);
+      return this.inner.transition(orgId, id, request);
+    });
   patch: ComposeStore['patch'] = (orgId, id, set, conditions) => this.reach(() => this.inner.patch(orgId, id, set, conditions));
   listStale: ComposeStore['listStale'] = (states, before, limit) => this.reach(() => this.inner.listStale(states, before, limit));
 }
