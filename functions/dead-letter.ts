@@ -1,15 +1,19 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { failDeadLetteredJob } from '../layers/src/service/dead-letter.ts';
+import { deadLetterOptionsFromEnv, failDeadLetteredJob, type DeadLetterOptions } from '../layers/src/service/dead-letter.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 
 /** Consumer of one dead-letter queue: fails the compose of every job that could not be processed. */
-export function createDeadLetterHandler(deps: ServiceDeps, sourceQueue: string) {
+export function createDeadLetterHandler(
+  deps: ServiceDeps,
+  sourceQueue: string,
+  options: DeadLetterOptions = deadLetterOptionsFromEnv(process.env),
+) {
   return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       try {
-        await failDeadLetteredJob(deps, sourceQueue, JSON.parse(record.body));
+        await failDeadLetteredJob(deps, sourceQueue, JSON.parse(record.body), options);
       } catch (error) {
         deps.log.error('dead-letter handling failed', { messageId: record.messageId, error });
         batchItemFailures.push({ itemIdentifier: record.messageId });

@@ -179,7 +179,8 @@ export class BuildJobRun {
     const manifest = JSON.parse(manifestText) as unknown;
     if (this.stopRequest) return this.finishStopped();
 
-    const space = await this.ensureDiskSpace(compose.spec.size || imageSizeOf(manifest));
+    // The manifest's disk can exceed a requested size (the image type's minimum) and holds the default size.
+    const space = await this.ensureDiskSpace(Math.max(compose.spec.size, imageSizeOf(manifest)));
     if (space) return this.fail(space);
 
     const outputDirectory = join(this.buildDir, 'out');
@@ -382,13 +383,15 @@ export class BuildJobRun {
 
   /** Progress (when it changed), the cancel request and ownership, at most every 2 s. */
   private async tick(): Promise<void> {
-    if (this.phase === 'done' || this.stopRequest || this.ticking) return;
+    if (this.phase === 'done' || this.stopRequest) return;
+    // Checked before the in-flight guard: a store call that hangs (a partition) must not keep osbuild running.
     const silentMs = Date.now() - this.heartbeatRecordedAt;
-    if (silentMs > this.deps.config.staleAfterSeconds * 1000) {
-      // Past this age another runner may take the build over: stop ours rather than build twice.
+    if (silentMs > this.deps.config.selfStopAfterSeconds * 1000) {
+      // Soon another runner may take the build over: stop ours rather than build twice.
       this.stop({ kind: 'lost', reason: `no heartbeat recorded for ${Math.round(silentMs / 1000)} s (store unreachable)` });
       return;
     }
+    if (this.ticking) return;
     this.ticking = true;
     try {
       let current: Compose | undefined;
@@ -488,7 +491,14 @@ export class BuildJobRun {
         await this.changeVisibility(delaySeconds);
       }
     } else {
-      await this.changeVisibility(delaySeconds);
+      try {
+        await this.deps.queue.changeVisibility(this.queueName, this.message.receiptHandle, delaySeconds);
+      } catch (error) {
+        // Our receipt is stale (the queue handed the message out again, or it was dead-lettered meanwhile): a fresh
+        // message keeps the queued compose from waiting for nothing; a duplicate one is dropped by the claim.
+        this.log.warn('could not delay the build job; sending a fresh one', { error });
+        await this.deps.queue.send(this.queueName, this.message.body, { delaySeconds });
+      }
     }
     this.log.info('build handed back', { reason, delaySeconds, fresh: Boolean(options.fresh) });
     return true;
@@ -536,6 +546,9 @@ export class BuildJobRun {
     if (this.attempt === 0) return;
     const { orgId, composeId } = this.message.body;
     try {
+      // A success write whose answer was lost may have landed: never delete the artifacts a compose records.
+      const current = await this.deps.store.get(orgId, composeId);
+      if (!current || current.attempt === this.attempt) return;
       for (const blob of await this.deps.blobs.list(artifactPrefix(orgId, composeId, this.attempt))) await this.deps.blobs.delete(blob.key);
     } catch (error) {
       this.log.warn('could not remove the artifacts of a lost attempt', { error });

@@ -21,10 +21,15 @@ export interface RunnerConfig {
   /** Visibility timeout set on receive and on every heartbeat. */
   visibilitySeconds: number;
   /**
-   * A build whose heartbeat is older than this has lost its runner: a newer delivery of its job may take it over, and
-   * a runner that could not record a heartbeat for this long stops its own osbuild (heartbeat < this ≤ visibility).
+   * A build whose heartbeat is older than this has lost its runner: a newer delivery of its job may take it over
+   * (heartbeat < this ≤ visibility).
    */
   staleAfterSeconds: number;
+  /**
+   * A runner that could not record a heartbeat for this long stops its own osbuild, early enough (kill grace and one
+   * tick before `staleAfterSeconds`) that it is gone before another runner may take over.
+   */
+  selfStopAfterSeconds: number;
   /** Long-poll wait per receive. */
   receiveWaitSeconds: number;
   /** osbuild --cache-max-size (bytes or osbuild size string such as `20GiB`). */
@@ -72,12 +77,14 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
   if (visibilitySeconds <= heartbeatSeconds) {
     throw new Error(`IBS_VISIBILITY_SECONDS (${visibilitySeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds})`);
   }
-  const staleAfterSeconds = number(env, 'IBS_STALE_AFTER_SECONDS', Math.max(2 * heartbeatSeconds, visibilitySeconds / 2));
+  // Three missed heartbeats by default (90 s of the 120 s visibility): one failed store write must not stop a build.
+  const staleAfterSeconds = number(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', Math.min(visibilitySeconds, Math.max(3 * heartbeatSeconds, (visibilitySeconds * 3) / 4)));
   if (!(staleAfterSeconds > heartbeatSeconds && staleAfterSeconds <= visibilitySeconds)) {
     throw new Error(
-      `IBS_STALE_AFTER_SECONDS (${staleAfterSeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds}) and not exceed IBS_VISIBILITY_SECONDS (${visibilitySeconds})`,
+      `IBS_RUNNER_STALE_AFTER_SECONDS (${staleAfterSeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds}) and not exceed IBS_VISIBILITY_SECONDS (${visibilitySeconds})`,
     );
   }
+  const killGraceSeconds = number(env, 'IBS_KILL_GRACE_SECONDS', 10);
   // Only poll the metadata service where it exists: on EC2 (aws backend) or when a test names a fake one.
   const imdsEndpoint = env.IBS_IMDS_ENDPOINT ?? (backend === 'aws' ? 'http://169.254.169.254' : undefined);
   return {
@@ -92,10 +99,11 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     heartbeatSeconds,
     visibilitySeconds,
     staleAfterSeconds,
+    selfStopAfterSeconds: Math.max(1.5 * heartbeatSeconds, staleAfterSeconds - killGraceSeconds - 2),
     receiveWaitSeconds: number(env, 'IBS_RECEIVE_WAIT_SECONDS', 20),
     cacheMaxSize: env.IBS_CACHE_MAX_SIZE ?? '20GiB',
     minFreeBytes: number(env, 'IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
-    killGraceSeconds: number(env, 'IBS_KILL_GRACE_SECONDS', 10),
+    killGraceSeconds,
     // Progress, log flushes and cancel polls: at most every 2 s (the API promise), at least 200 ms apart.
     progressIntervalMs: Math.min(2000, Math.max(200, number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000))),
     maxAttempts: Math.max(1, Math.floor(number(env, 'IBS_MAX_RECEIVES', 3))),

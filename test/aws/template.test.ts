@@ -226,6 +226,7 @@ describe('serverless.yml → CloudFormation', () => {
           workDir: '/var/lib/ibs-runner',
           concurrency: 1,
           maxAttempts: 3,
+          staleAfterSeconds: 90,
           imdsEndpoint: 'http://169.254.169.254',
         });
         expect(readAwsConfig(env)).toMatchObject({
@@ -235,6 +236,9 @@ describe('serverless.yml → CloudFormation', () => {
           queueUrlPrefix: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ibs-ci-',
         });
         expect(env.IBS_RUNNER_GROUP).toBe(`ibs-ci-runners-${arch}`);
+        // The dead-letter handler judges "runner gone" by the same heartbeat age the runners take over at.
+        const deadLetterEnv = template.Resources.DeadLetterLambdaFunction!.Properties.Environment.Variables;
+        expect(Number(deadLetterEnv.IBS_RUNNER_STALE_AFTER_SECONDS)).toBe(runner.staleAfterSeconds);
       } finally {
         imds.server.close();
         rmSync(dir, { recursive: true, force: true });

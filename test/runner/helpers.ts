@@ -17,6 +17,7 @@ import { BuildProtection, noInstanceProtection, type InstanceProtection } from '
 import { parseOsbuildCommand, probeOsbuild } from '../../runner-ami/src/osbuild-command.ts';
 import type { BlobStore } from '../../layers/src/ports/blob-store.ts';
 import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
+import type { JobQueue } from '../../layers/src/ports/job-queue.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const DOUBLE = join(REPO, 'test/osbuild-double/osbuild');
@@ -176,6 +177,7 @@ export async function startAgent(
     env?: Record<string, string>;
     store?: ComposeStore;
     blobs?: BlobStore;
+    queue?: JobQueue;
     protection?: InstanceProtection;
     uploadBackoffMs?: number;
   } = {},
@@ -191,7 +193,7 @@ export async function startAgent(
   const agent = new RunnerAgent({
     store: options.store ?? world.adapters.store,
     blobs: options.blobs ?? world.adapters.blobs,
-    queue: world.adapters.queue,
+    queue: options.queue ?? world.adapters.queue,
     config,
     log: silentLogger(),
     osbuild: { command, probe: await probeOsbuild(command) },

@@ -287,11 +287,14 @@ describe('readRunnerConfig', () => {
   });
 
   it('derives the takeover age from heartbeat and visibility, and bounds the progress cadence', () => {
-    expect(readRunnerConfig({}).staleAfterSeconds).toBe(60);
-    expect(readRunnerConfig({ IBS_HEARTBEAT_SECONDS: '1', IBS_VISIBILITY_SECONDS: '3' }).staleAfterSeconds).toBe(2);
+    expect(readRunnerConfig({})).toMatchObject({ staleAfterSeconds: 90, selfStopAfterSeconds: 78 });
+    expect(readRunnerConfig({ IBS_HEARTBEAT_SECONDS: '1', IBS_VISIBILITY_SECONDS: '3', IBS_KILL_GRACE_SECONDS: '2' })).toMatchObject({
+      staleAfterSeconds: 3,
+      selfStopAfterSeconds: 1.5,
+    });
     // An owner that heartbeats every 30 s must never look stale; a dead one must show before its message returns.
-    expect(() => readRunnerConfig({ IBS_STALE_AFTER_SECONDS: '30' })).toThrow(/IBS_STALE_AFTER_SECONDS \(30\) must exceed IBS_HEARTBEAT_SECONDS \(30\)/);
-    expect(() => readRunnerConfig({ IBS_STALE_AFTER_SECONDS: '121' })).toThrow(/not exceed IBS_VISIBILITY_SECONDS \(120\)/);
+    expect(() => readRunnerConfig({ IBS_RUNNER_STALE_AFTER_SECONDS: '30' })).toThrow(/IBS_RUNNER_STALE_AFTER_SECONDS \(30\) must exceed IBS_HEARTBEAT_SECONDS \(30\)/);
+    expect(() => readRunnerConfig({ IBS_RUNNER_STALE_AFTER_SECONDS: '121' })).toThrow(/not exceed IBS_VISIBILITY_SECONDS \(120\)/);
     expect(readRunnerConfig({ IBS_PROGRESS_INTERVAL_MS: '0' }).progressIntervalMs).toBe(200);
     expect(readRunnerConfig({ IBS_PROGRESS_INTERVAL_MS: '60000' }).progressIntervalMs).toBe(2000);
   });

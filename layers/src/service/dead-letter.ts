@@ -5,14 +5,22 @@ import type { ServiceDeps } from './deps.ts';
 export interface DeadLetterOptions {
   /**
    * A build whose runner heartbeated more recently than this is alive (a duplicate delivery burned the job's receives
-   * while it built): it is left alone, and the reaper takes over should that runner stop. Matches the runner's
-   * IBS_STALE_AFTER_SECONDS default (half of the 120 s visibility timeout).
+   * while it built): it is left alone, and the reaper takes over should that runner stop. The runners' takeover age
+   * (IBS_RUNNER_STALE_AFTER_SECONDS; default 90 s, three 30 s heartbeats).
    */
   runnerStaleAfterSeconds: number;
   now?: () => Date;
 }
 
-export const DEFAULT_DEAD_LETTER_OPTIONS: DeadLetterOptions = { runnerStaleAfterSeconds: 60 };
+export const DEFAULT_DEAD_LETTER_OPTIONS: DeadLetterOptions = { runnerStaleAfterSeconds: 90 };
+
+/** IBS_RUNNER_STALE_AFTER_SECONDS, the same setting the runners read. */
+export function deadLetterOptionsFromEnv(env: NodeJS.ProcessEnv): DeadLetterOptions {
+  const raw = env.IBS_RUNNER_STALE_AFTER_SECONDS;
+  const seconds = raw === undefined || raw === '' ? DEFAULT_DEAD_LETTER_OPTIONS.runnerStaleAfterSeconds : Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`IBS_RUNNER_STALE_AFTER_SECONDS must be a positive number, got "${raw}"`);
+  return { runnerStaleAfterSeconds: seconds };
+}
 
 /**
  * A job that landed in a dead-letter queue was received too often without finishing: the compose fails with the

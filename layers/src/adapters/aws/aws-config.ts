@@ -56,5 +56,8 @@ export function clientOptions(config: AwsAdaptersConfig, endpoint: string | unde
     ...(endpoint ? { endpoint } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
+    // The SDK's defaults wait forever: a partition must turn into an error (and a retry), not a call that never
+    // returns. Idle 60 s is well above SQS's 20 s long poll.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: 60_000 },
   };
 }
