@@ -1,8 +1,8 @@
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../layers/src/log/logger.ts';
 
-/** Who works in a build directory: the agent process and, once started, osbuild (the leader of its process group). */
+/** Who works in a build directory: the agent process and, once started, osbuild (for the record; the sweep finds it by its command line). */
 interface BuildDirOwner {
   agentPid: number;
   osbuildPid?: number;
@@ -13,7 +13,9 @@ const UNMARKED_GRACE_MS = 60_000;
 
 export async function markBuildDir(dir: string, osbuildPid?: number): Promise<void> {
   const owner: BuildDirOwner = { agentPid: process.pid, ...(osbuildPid ? { osbuildPid } : {}) };
-  await writeFile(join(dir, OWNER_FILE), JSON.stringify(owner));
+  // Temp file + rename: a reader never sees a half-written file.
+  await writeFile(join(dir, `${OWNER_FILE}.tmp`), JSON.stringify(owner));
+  await rename(join(dir, `${OWNER_FILE}.tmp`), join(dir, OWNER_FILE));
 }
 
 const isAlive = (pid: number): boolean => {
@@ -26,16 +28,34 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
-/** Whether `pid` is still the osbuild that worked in `dir` (its command line names the directory), not a reused pid. */
-async function isOsbuildOf(pid: number, dir: string): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-  return cmdline !== undefined && cmdline.split('\0').some((arg) => arg.startsWith(`${dir}/`));
+/** The process groups of processes whose command line names a path inside `dir` (osbuild's --output-directory). */
+async function processGroupsWorkingIn(dir: string): Promise<number[]> {
+  const groups = new Set<number>();
+  const ownGroup = await processGroupOf(process.pid);
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.split('\0').some((arg) => arg.startsWith(`${dir}/`))) continue;
+    const group = await processGroupOf(Number(entry));
+    // Never our own group (a process we started without a group of its own): then only that process.
+    groups.add(group !== undefined && group !== ownGroup ? -group : Number(entry));
+  }
+  return [...groups];
+}
+
+async function processGroupOf(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses, so parse after the last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const group = fields ? Number(fields[2]) : NaN;
+  return Number.isInteger(group) && group > 0 ? group : undefined;
 }
 
 /**
- * Cleans up after agents that died without cleaning up (kill -9, OOM, a crash before systemd restarts us): their
- * osbuild process groups are killed – so an orphan never builds beside the runner that took the compose over – and
- * their build directories (exported images included) are removed. Directories of live agents are left alone.
+ * Cleans up after agents that died without cleaning up (kill -9, OOM, a crash before systemd restarts us): the
+ * process groups of everything still working in their build directories (osbuild, which runs in its own group, and
+ * what it started) are killed – so an orphan never builds beside the runner that took the compose over – and the
+ * directories (exported images included) are removed. Directories of live agents are left alone.
  */
 export async function sweepAbandonedBuilds(workDir: string, log: Logger): Promise<{ removed: string[]; killed: number[] }> {
   const buildsDir = join(workDir, 'builds');
@@ -49,28 +69,24 @@ export async function sweepAbandonedBuilds(workDir: string, log: Logger): Promis
     if (owner && owner.agentPid !== process.pid && isAlive(owner.agentPid)) continue;
     // Not marked yet: a live agent may have just created it.
     if (!owner && Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? 0) < UNMARKED_GRACE_MS) continue;
-    if (owner?.osbuildPid && isAlive(owner.osbuildPid)) {
-      if (!(await isOsbuildOf(owner.osbuildPid, dir))) {
-        log.warn('abandoned build directory has a live process that is not its osbuild; left alone', { dir, pid: owner.osbuildPid });
-        continue;
-      }
-      try {
-        process.kill(-owner.osbuildPid, 'SIGKILL');
-        killed.push(owner.osbuildPid);
-        await waitForExit(owner.osbuildPid);
-      } catch (error) {
-        log.warn('could not stop the osbuild of an abandoned build', { dir, pid: owner.osbuildPid, error });
-        continue;
-      }
+    const targets = await processGroupsWorkingIn(dir);
+    try {
+      for (const target of targets) process.kill(target, 'SIGKILL');
+      await Promise.all(targets.map((target) => waitForExit(target)));
+    } catch (error) {
+      log.warn('could not stop the processes of an abandoned build', { dir, targets, error });
+      continue;
     }
+    killed.push(...targets.map(Math.abs));
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);
   }
-  if (removed.length > 0) log.info('removed abandoned builds', { removed, killedOsbuild: killed });
+  if (removed.length > 0) log.info('removed abandoned builds', { removed, killedProcessGroups: killed });
   return { removed, killed };
 }
 
-async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> {
+/** Until nothing answers `target` (a pid, or a process group as -pgid) any more, for at most `timeoutMs`. */
+async function waitForExit(target: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (isAlive(target) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }

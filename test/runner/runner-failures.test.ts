@@ -93,7 +93,14 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
 
     await runner(world, { IBS_RUNNER_ID: 'rescuer' });
     // The rescuer's start-up sweep kills the orphan and removes its directory before building.
-    await waitFor('orphaned osbuild gone', async () => (processesMentioning(doomedDir).length === 0 && !existsSync(doomedDir) ? true : undefined));
+    await waitFor('orphaned osbuild gone', async () => (processesMentioning(doomedDir).length === 0 && !existsSync(doomedDir) ? true : undefined)).catch(
+      (error: Error) => {
+        // What was left, for a failure that only shows on a loaded machine.
+        const left = processesMentioning(doomedDir).map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/stat`, 'utf8').trim()}`);
+        const owner = existsSync(`${doomedDir}/owner.json`) ? readFileSync(`${doomedDir}/owner.json`, 'utf8') : '(none)';
+        throw new Error(`${error.message}; processes: ${left.join(' | ') || 'none'}; dir exists: ${existsSync(doomedDir)}; owner.json: ${owner}`, { cause: error });
+      },
+    );
     const done = await composeIn(world, compose.id, 'success', 'failure');
     expect(done).toMatchObject({ state: 'success', runnerId: 'rescuer', attempt: 2 });
     expect(done.artifacts).toHaveLength(1);

@@ -197,7 +197,7 @@ describe('osbuild command line', () => {
 });
 
 describe('sweepAbandonedBuilds', () => {
-  it('kills the osbuild of a dead agent and removes its directory; leaves live agents and reused pids alone', async () => {
+  it('kills what still works in a dead agent\'s build directory and removes it; leaves live agents and unrelated processes alone', async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'ibs-sweep-'));
     const children: ChildProcess[] = [];
     cleanups.push(() => {
@@ -230,10 +230,12 @@ describe('sweepAbandonedBuilds', () => {
     const reused = dir('reused-1', { agentPid: dead, osbuildPid: stranger });
 
     const swept = await sweepAbandonedBuilds(workDir, silentLogger());
+    // The orphan's whole process group (sh and its sleep) is gone; a recorded pid that is now somebody else is not.
     expect(swept.killed).toEqual([orphan]);
-    expect(swept.removed.sort()).toEqual([crashed, orphanDir].sort());
-    expect(existsSync(live) && existsSync(reused)).toBe(true);
+    expect(swept.removed.sort()).toEqual([crashed, orphanDir, reused].sort());
+    expect(existsSync(live)).toBe(true);
     expect(() => process.kill(orphan, 0)).toThrow();
+    expect(() => process.kill(-orphan, 0)).toThrow();
     expect(process.kill(stranger, 0)).toBe(true);
   });
 });
