@@ -124,7 +124,8 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     const saved = { delay: process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS, log: process.env.OSBUILD_DOUBLE_LOG };
     process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS = '1000';
     process.env.OSBUILD_DOUBLE_LOG = world.invocationLog;
-    const { agent, config } = await startAgent(world, { store });
+    // A takeover window wide enough to measure on a loaded machine: self-stop after 2 s, takeover allowed after 6 s.
+    const { agent, config } = await startAgent(world, { store, env: { IBS_VISIBILITY_SECONDS: '6', IBS_RUNNER_STALE_AFTER_SECONDS: '6' } });
     try {
       const building = await midBuild(world, compose.id);
       store.down = true;
