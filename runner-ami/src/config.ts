@@ -99,7 +99,7 @@ export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerCo
     heartbeatSeconds,
     visibilitySeconds,
     staleAfterSeconds,
-    selfStopAfterSeconds: Math.max(1.5 * heartbeatSeconds, staleAfterSeconds - killGraceSeconds - 2),
+    selfStopAfterSeconds: Math.max(2 * heartbeatSeconds, staleAfterSeconds - killGraceSeconds - 2),
     receiveWaitSeconds: number(env, 'IBS_RECEIVE_WAIT_SECONDS', 20),
     cacheMaxSize: env.IBS_CACHE_MAX_SIZE ?? '20GiB',
     minFreeBytes: number(env, 'IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),

@@ -292,7 +292,7 @@ describe('readRunnerConfig', () => {
     expect(readRunnerConfig({})).toMatchObject({ staleAfterSeconds: 90, selfStopAfterSeconds: 78 });
     expect(readRunnerConfig({ IBS_HEARTBEAT_SECONDS: '1', IBS_VISIBILITY_SECONDS: '3', IBS_KILL_GRACE_SECONDS: '2' })).toMatchObject({
       staleAfterSeconds: 3,
-      selfStopAfterSeconds: 1.5,
+      selfStopAfterSeconds: 2,
     });
     // An owner that heartbeats every 30 s must never look stale; a dead one must show before its message returns.
     expect(() => readRunnerConfig({ IBS_RUNNER_STALE_AFTER_SECONDS: '30' })).toThrow(/IBS_RUNNER_STALE_AFTER_SECONDS \(30\) must exceed IBS_HEARTBEAT_SECONDS \(30\)/);
