@@ -2,17 +2,16 @@ import { readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { Logger } from '../../layers/src/log/logger.ts';
 
-/** Who works in a build directory: the agent process and, once started, osbuild (for the record; the sweep finds it by its command line). */
+/** Who works in a build directory: the agent process (osbuild is found by its command line). */
 interface BuildDirOwner {
   agentPid: number;
-  osbuildPid?: number;
 }
 
 const OWNER_FILE = 'owner.json';
 const UNMARKED_GRACE_MS = 60_000;
 
-export async function markBuildDir(dir: string, osbuildPid?: number): Promise<void> {
-  const owner: BuildDirOwner = { agentPid: process.pid, ...(osbuildPid ? { osbuildPid } : {}) };
+export async function markBuildDir(dir: string): Promise<void> {
+  const owner: BuildDirOwner = { agentPid: process.pid };
   // Temp file + rename: a reader never sees a half-written file.
   await writeFile(join(dir, `${OWNER_FILE}.tmp`), JSON.stringify(owner));
   await rename(join(dir, `${OWNER_FILE}.tmp`), join(dir, OWNER_FILE));

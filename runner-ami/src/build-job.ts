@@ -207,9 +207,6 @@ export class BuildJobRun {
       killGraceSeconds: config.killGraceSeconds,
     });
     this.deps.hooks?.osbuildStarted?.(compose.id);
-    if (this.osbuild.pid) {
-      await markBuildDir(this.buildDir, this.osbuild.pid).catch((error: unknown) => this.log.warn('could not record the osbuild pid', { error }));
-    }
     // A stop that arrived while osbuild was starting must still reach it.
     if (this.stopRequest) void this.osbuild.stop();
     const exit = await this.osbuild.exited;

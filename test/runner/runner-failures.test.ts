@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startMetadata } from '../support/fake-imds.ts';
 import { artifactPrefix, logPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import type { BlobInfo, BlobStore, PutOptions } from '../../layers/src/ports/blob-store.ts';
@@ -318,7 +318,7 @@ if [ "$1" != --version ] && [ ! -e "${marker}" ]; then cat >/dev/null; touch "${
   it('spot interruption notice → build stopped and handed back (queued, visible), not failed', async () => {
     world = createWorld();
     const compose = await queueCompose(world.deps);
-    const imds = await startFakeImds();
+    const imds = await startMetadata({});
     servers.push(imds.server);
     const first = await runner(world, {
       IBS_IMDS_ENDPOINT: imds.url,
@@ -327,7 +327,7 @@ if [ "$1" != --version ] && [ ! -e "${marker}" ]; then cat >/dev/null; touch "${
     });
     expect(first.ready.spotWatch).toBe(true);
     await midBuild(world, compose.id);
-    imds.notice = { action: 'terminate', time: new Date(Date.now() + 120_000).toISOString() };
+    imds.paths['meta-data/spot/instance-action'] = JSON.stringify({ action: 'terminate', time: new Date(Date.now() + 120_000).toISOString() });
     const queued = await composeIn(world, compose.id, 'queued', 'failure', 'success', 'cancelled');
     expect(queued.state).toBe('queued');
     expect(queued.requeueReason).toMatch(/spot interruption notice: terminate/);
@@ -338,7 +338,7 @@ if [ "$1" != --version ] && [ ! -e "${marker}" ]; then cat >/dev/null; touch "${
     // IMDSv2: every metadata read carried the session token.
     expect(imds.tokenRequests).toBeGreaterThan(0);
     expect(imds.reads.length).toBeGreaterThan(0);
-    expect(imds.reads.every((token) => token === imds.token)).toBe(true);
+    expect(imds.reads.every((read) => read.token === imds.token)).toBe(true);
 
     // Another runner picks the handed-back job up.
     await runner(world, { IBS_RUNNER_ID: 'next' });
@@ -406,46 +406,6 @@ class FlakyBlobStore implements BlobStore {
   downloadUrl: BlobStore['downloadUrl'] = (key, options) => this.inner.downloadUrl(key, options);
 }
 
-/** IMDSv2 on 127.0.0.1: PUT /latest/api/token, then GET spot/instance-action with the token (404 until a notice). */
-async function startFakeImds() {
-  const state = {
-    token: 'fake-imds-token',
-    tokenRequests: 0,
-    reads: [] as (string | undefined)[],
-    notice: undefined as { action: string; time: string } | undefined,
-    server: undefined as unknown as Server,
-    url: '',
-  };
-  state.server = createServer((req, res) => {
-    if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
-      state.tokenRequests++;
-      res.end(state.token);
-      return;
-    }
-    if (req.method === 'GET' && req.url === '/latest/meta-data/spot/instance-action') {
-      const token = req.headers['x-aws-ec2-metadata-token'] as string | undefined;
-      state.reads.push(token);
-      if (token !== state.token) {
-        res.statusCode = 401;
-        res.end();
-        return;
-      }
-      if (!state.notice) {
-        res.statusCode = 404;
-        res.end('Not Found');
-        return;
-      }
-      res.setHeader('content-type', 'text/plain');
-      res.end(JSON.stringify(state.notice));
-      return;
-    }
-    res.statusCode = 400;
-    res.end();
-  });
-  await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', r));
-  state.url = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}`;
-  return state;
-}
 
 /**
  * A ComposeStore behind a network partition while `down`: calls hang until it heals (then go through, as TCP would),

@@ -225,9 +225,9 @@ describe('sweepAbandonedBuilds', () => {
     const crashed = dir('crashed-1', { agentPid: dead });
     const orphanDir = join(workDir, 'builds', 'orphan-1');
     const orphan = sleeper(`${orphanDir}/out`);
-    dir('orphan-1', { agentPid: dead, osbuildPid: orphan });
+    dir('orphan-1', { agentPid: dead });
     const stranger = sleeper('not-osbuild');
-    const reused = dir('reused-1', { agentPid: dead, osbuildPid: stranger });
+    const reused = dir('reused-1', { agentPid: dead });
 
     const swept = await sweepAbandonedBuilds(workDir, silentLogger());
     // The orphan's whole process group (sh and its sleep) is gone; a recorded pid that is now somebody else is not.

@@ -24,8 +24,10 @@ export function runCommand(command: string, args: string[], env?: Record<string,
 export async function startMetadata(paths: Record<string, string>) {
   const token = 'boot-token';
   const reads: { path: string; token: string | undefined }[] = [];
+  const state = { tokenRequests: 0 };
   const server: Server = createServer((req, res) => {
     if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) {
+      state.tokenRequests++;
       res.end(token);
       return;
     }
@@ -42,7 +44,17 @@ export async function startMetadata(paths: Record<string, string>) {
     res.end(body ?? 'Not Found');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, reads, token, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return {
+    server,
+    reads,
+    token,
+    /** Answered paths; change them while it runs (a spot notice appearing). */
+    paths,
+    get tokenRequests() {
+      return state.tokenRequests;
+    },
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  };
 }
 
 /** A systemd EnvironmentFile's assignments as the unit sees them: the last assignment of a key wins. */
