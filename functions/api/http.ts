@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { HttpError, ValidationError } from '../../layers/src/errors.ts';
+import { ValidationError } from '../../layers/src/errors.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { HttpRefusal, respondToError } from './error-responses.ts';
 
 export const API_BASE = '/api/image-builder/v1';
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -38,8 +39,6 @@ export interface ApiOptions {
 
 const ORG_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-const errorBody = (title: string, detail: string) => ({ errors: [{ title, detail }] });
-
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResultV2 => ({
   statusCode: status,
   headers: { 'content-type': 'application/json', ...headers },
@@ -59,21 +58,30 @@ function organizationOf(event: APIGatewayProxyEventV2, options: ApiOptions): str
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer?.jwt?.claims;
   const org = options.orgFromHeader ? (headers['x-org-id'] ?? 'local') : String(claims?.org_id ?? '');
-  if (!org) throw new HttpError(401, 'Unauthorized', 'the token carries no org_id claim');
+  if (!org) throw new HttpRefusal(401, 'Unauthorized', 'the token carries no org_id claim');
   if (!ORG_ID.test(org)) throw new ValidationError('X-Org-Id', 'must be 1-64 letters, digits, ".", "_" or "-"');
   return org;
+}
+
+/** A malformed %-escape is the client's mistake, not a crash. */
+function decodePathParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    throw new ValidationError(name, `path parameter "${raw}" has a malformed %-escape`, { cause: error });
+  }
 }
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'Payload too large', `request body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
+    throw new HttpRefusal(413, 'Payload too large', `request body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
   }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (error) {
-    throw new HttpError(400, 'Bad request', `request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new HttpRefusal(400, 'Bad request', `request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -83,26 +91,22 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
     .use({
       onError: async (request) => {
-        const error = request.error;
-        if (error instanceof HttpError) {
-          request.response = json(error.status, errorBody(error.title, error.message));
-        } else {
-          deps.log.error('request failed', { error, path: request.event.rawPath });
-          request.response = json(500, errorBody('Internal server error', 'the request could not be completed; it has been logged'));
-        }
+        const requestId = request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? 'unknown';
+        const { status, body } = respondToError(request.error, { requestId, log: deps.log, path: request.event.rawPath });
+        request.response = json(status, body, { 'x-request-id': requestId });
       },
     })
     .handler(async (event) => {
       const method = event.requestContext.http.method.toUpperCase();
       const path = event.rawPath;
       const candidates = compiled.filter((c) => c.regex.test(path));
-      if (candidates.length === 0) throw new HttpError(404, 'Not found', `no route for ${path}`);
+      if (candidates.length === 0) throw new HttpRefusal(404, 'Not found', `no route for ${path}`);
       const match = candidates.find((c) => c.route.method === method);
       if (!match) {
-        throw new HttpError(405, 'Method not allowed', `${method} is not allowed on ${path} (allowed: ${candidates.map((c) => c.route.method).join(', ')})`);
+        throw new HttpRefusal(405, 'Method not allowed', `${method} is not allowed on ${path} (allowed: ${candidates.map((c) => c.route.method).join(', ')})`);
       }
       const values = path.match(match.regex)?.slice(1) ?? [];
-      const params = Object.fromEntries(match.names.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]));
+      const params = Object.fromEntries(match.names.map((name, i) => [name, decodePathParam(name, values[i] ?? '')]));
       const ctx: RequestContext = {
         deps,
         orgId: match.route.public ? '' : organizationOf(event, options),

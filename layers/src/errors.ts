@@ -1,38 +1,73 @@
-/** Errors that carry their HTTP status; the API turns them into Image Builder error bodies. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'HttpError';
-  }
+/**
+ * Domain errors: what went wrong in the domain's own terms, with no HTTP in them. Each edge (the HTTP API, the CLI,
+ * the queue consumers) maps the `kind` to its own answer in one table (functions/api/error-responses.ts for HTTP).
+ */
+export type DomainErrorKind =
+  /** The caller's input is wrong: names the field, what was wrong and what is allowed. */
+  | 'invalid'
+  | 'not-found'
+  /** The request is valid but the resource's state does not allow it (e.g. cancelling a finished compose). */
+  | 'conflict'
+  /** The packages asked for cannot be installed together (dnf's problem text). */
+  | 'unsatisfiable'
+  /** A repository or another service we depend on did not answer usefully. */
+  | 'dependency-failed'
+  /** This deployment is not set up for the operation (e.g. no depsolver). */
+  | 'not-configured';
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind;
 }
 
+export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
 /** A client mistake in a request: names the field, what was wrong and what is allowed. */
-export class ValidationError extends HttpError {
+export class ValidationError extends DomainError {
+  readonly kind = 'invalid';
   constructor(
     readonly field: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(400, 'Bad request', `${field}: ${message}`, options);
+    super(`${field}: ${message}`, options);
     this.name = 'ValidationError';
   }
 }
 
-export class NotFoundError extends HttpError {
+export class NotFoundError extends DomainError {
+  readonly kind = 'not-found';
   constructor(message: string) {
-    super(404, 'Not found', message);
+    super(message);
     this.name = 'NotFoundError';
   }
 }
 
-export class ConflictError extends HttpError {
-  constructor(message: string) {
-    super(409, 'Conflict', message);
+export class ConflictError extends DomainError {
+  readonly kind = 'conflict';
+  constructor(
+    message: string,
+    /** What the caller may want to know about the current state (e.g. the final state of a compose). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
     this.name = 'ConflictError';
   }
+}
+
+export class NotConfiguredError extends DomainError {
+  readonly kind = 'not-configured';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotConfiguredError';
+  }
+}
+
+/** Base of the depsolver's refusal (DepsolveError): the request cannot be satisfied. */
+export class UnsatisfiableError extends DomainError {
+  readonly kind = 'unsatisfiable';
+}
+
+/** Base of failures of what we depend on (RepositoryError: a repository that cannot be read). */
+export class DependencyFailedError extends DomainError {
+  readonly kind = 'dependency-failed';
 }

@@ -30,7 +30,7 @@ function rejects(customizations: BlueprintCustomizations, field: string, opts: P
   } catch (err) {
     expect(err).toBeInstanceOf(ValidationError);
     const e = err as ValidationError;
-    expect(e.status).toBe(400);
+    expect(e.kind).toBe('invalid');
     expect(e.field).toBe(field);
     expect(e.message).toContain(field);
     return e;

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RepoDepsolver } from '../../../layers/src/depsolve/index.ts';
 import type { Distribution, ManifestRequest } from '../../../layers/src/distro/distribution.ts';
-import { HttpError } from '../../../layers/src/errors.ts';
+import { DomainError } from '../../../layers/src/errors.ts';
 import { nevra, type RepositoryConfig } from '../../../layers/src/packages/package-set.ts';
 import { commandName, optionList, optionString, type CommandContext, type CommandSpec, type OptionSpec } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
@@ -73,7 +73,7 @@ export function repositoriesFromFlags(spec: CommandSpec, values: string[]): Repo
 
 /** Library validation errors carry the field; shown like the service shows them. */
 function asCliError(error: unknown): never {
-  if (error instanceof HttpError) throw new CliError(error.message, EXIT.failed, { cause: error });
+  if (error instanceof DomainError) throw new CliError(error.message, EXIT.failed, { cause: error });
   const name = (error as Error)?.name;
   if (name === 'DepsolveError' || name === 'RepositoryError') throw new CliError((error as Error).message, EXIT.failed, { cause: error });
   throw error;

@@ -8,7 +8,7 @@ import { findArchitecture, findDistribution, findImageType } from '../distro/reg
 import type { ManifestRequest } from '../distro/distribution.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { serializeManifest } from '../manifest/manifest.ts';
-import { HttpError } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export type ManifestJobOutcome = 'queued' | 'skipped' | 'failed';
@@ -106,7 +106,7 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
 
 /** Errors worth a retry (storage, network) rather than a failed compose. */
 const isInfrastructureError = (error: unknown): boolean => {
-  if (error instanceof HttpError) return false;
+  if (error instanceof DomainError) return false;
   const name = (error as { name?: string })?.name ?? '';
   return name === 'TimeoutError' || name === 'ServiceUnavailable' || (error as { $retryable?: unknown })?.$retryable !== undefined;
 };

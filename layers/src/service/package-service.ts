@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import type { ResolvedPackage, RepositoryConfig } from '../packages/package-set.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { computeManifestIds } from '../manifest/ids.ts';
-import { HttpError } from '../errors.ts';
+import { DependencyFailedError, NotConfiguredError, UnsatisfiableError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type AcceptedComposeRequest, resolveImageRequest } from './compose-service.ts';
 import { manifestRequestOf } from './generate-compose-manifest.ts';
 
-/** The depsolver, or a 503 that says why package operations are unavailable. */
+/** The depsolver, or an error that says why package operations are unavailable. */
 function depsolverOf(deps: ServiceDeps) {
-  if (!deps.depsolver) throw new HttpError(503, 'Service unavailable', 'no depsolver is configured in this deployment');
+  if (!deps.depsolver) throw new NotConfiguredError('no depsolver is configured in this deployment');
   return deps.depsolver;
 }
 
@@ -19,8 +19,8 @@ async function asClientError<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     const name = (error as { name?: string }).name;
-    if (name === 'DepsolveError') throw new HttpError(422, 'Depsolve failed', (error as Error).message, { cause: error });
-    if (name === 'RepositoryError') throw new HttpError(502, 'Repository unavailable', (error as Error).message, { cause: error });
+    if (name === 'DepsolveError') throw new UnsatisfiableError((error as Error).message, { cause: error });
+    if (name === 'RepositoryError') throw new DependencyFailedError((error as Error).message, { cause: error });
     throw error;
   }
 }

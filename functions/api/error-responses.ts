@@ -1,0 +1,51 @@
+/**
+ * The one table that turns errors into HTTP answers (Image Builder error bodies). The domain throws DomainErrors
+ * with a kind; the edge's own refusals (no route, bad JSON, too large, no organization) are HttpRefusals. Anything
+ * else is a 500 whose body hides the internals and names the request id that the log line carries too.
+ */
+import { DomainError, type DomainErrorKind } from '../../layers/src/errors.ts';
+import type { Logger } from '../../layers/src/log/logger.ts';
+
+/** A refusal decided at the HTTP edge itself (routing, body parsing, authentication): it has a status of its own. */
+export class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'HttpRefusal';
+  }
+}
+
+const STATUS_OF_KIND: Readonly<Record<DomainErrorKind, { status: number; title: string }>> = {
+  invalid: { status: 400, title: 'Bad request' },
+  'not-found': { status: 404, title: 'Not found' },
+  conflict: { status: 409, title: 'Conflict' },
+  unsatisfiable: { status: 422, title: 'Depsolve failed' },
+  'dependency-failed': { status: 502, title: 'Repository unavailable' },
+  'not-configured': { status: 503, title: 'Service unavailable' },
+};
+
+export interface ErrorResponse {
+  status: number;
+  body: { errors: { title: string; detail: string }[] };
+}
+
+export const errorBody = (title: string, detail: string): ErrorResponse['body'] => ({ errors: [{ title, detail }] });
+
+/** The answer for `error`; logs what the client does not see (5xx) with the request id. */
+export function respondToError(error: unknown, context: { requestId: string; log: Logger; path: string }): ErrorResponse {
+  if (error instanceof HttpRefusal) return { status: error.status, body: errorBody(error.title, error.message) };
+  if (error instanceof DomainError) {
+    const { status, title } = STATUS_OF_KIND[error.kind];
+    if (status >= 500) context.log.warn('request failed on a dependency', { requestId: context.requestId, path: context.path, error });
+    return { status, body: errorBody(title, error.message) };
+  }
+  context.log.error('request failed', { requestId: context.requestId, path: context.path, error });
+  return {
+    status: 500,
+    body: errorBody('Internal server error', `the request could not be completed; it has been logged with request id ${context.requestId}`),
+  };
+}

@@ -1,0 +1,67 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createApiHandler, type Route } from '../../functions/api/http.ts';
+import { ConflictError, NotConfiguredError, NotFoundError, UnsatisfiableError, ValidationError } from '../../layers/src/errors.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+
+function handlerThrowing(error: unknown, lines: string[]) {
+  const route: Route = {
+    method: 'GET',
+    path: '/boom/{thing}',
+    operationId: 'boom',
+    handle: async () => {
+      throw error;
+    },
+  };
+  const deps = { log: createLogger({}, { write: (line) => lines.push(line) }) } as unknown as ServiceDeps;
+  return createApiHandler(deps, [route], { orgFromHeader: true });
+}
+
+async function call(error: unknown, path = '/api/image-builder/v1/boom/x') {
+  const lines: string[] = [];
+  const event = {
+    rawPath: path,
+    headers: {},
+    requestContext: { http: { method: 'GET' }, requestId: 'req-1234' },
+  } as unknown as APIGatewayProxyEventV2;
+  const result = (await handlerThrowing(error, lines)(event, { awsRequestId: 'req-1234' } as Context)) as APIGatewayProxyStructuredResultV2;
+  return { status: result.statusCode, body: JSON.parse(String(result.body)), headers: result.headers ?? {}, lines };
+}
+
+describe('one table maps domain errors to HTTP', () => {
+  it.each([
+    [new ValidationError('image_requests[0].size', 'must be at least 1 GiB'), 400, /image_requests\[0\]\.size: must be/],
+    [new NotFoundError('compose 1 not found'), 404, /compose 1 not found/],
+    [new ConflictError('compose 1 already finished (success)'), 409, /already finished/],
+    [new UnsatisfiableError('nothing provides foo'), 422, /nothing provides foo/],
+    [new NotConfiguredError('no depsolver is configured'), 503, /no depsolver/],
+  ])('%s → its status with the message as detail', async (error, status, detail) => {
+    const { status: got, body } = await call(error);
+    expect(got).toBe(status);
+    expect(body.errors[0].detail).toMatch(detail);
+  });
+
+  it('hides internals of unexpected errors and names the request id in the body and the log line', async () => {
+    const { status, body, headers, lines } = await call(new Error('SQLITE_CORRUPT at /var/lib/ibs/secret-path'));
+    expect(status).toBe(500);
+    expect(JSON.stringify(body)).not.toContain('SQLITE');
+    expect(JSON.stringify(body)).not.toContain('secret-path');
+    expect(body.errors[0].detail).toContain('req-1234');
+    expect(headers['x-request-id']).toBe('req-1234');
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.level === 'error');
+    expect(logged?.requestId).toBe('req-1234');
+    expect(JSON.stringify(logged)).toContain('SQLITE_CORRUPT');
+  });
+
+  it('a malformed %-escape in a path parameter is a 400, not a 500', async () => {
+    const { status, body } = await call(new Error('unreached'), '/api/image-builder/v1/boom/%E0%A4%A');
+    expect(status).toBe(400);
+    expect(body.errors[0].detail).toMatch(/thing: .*malformed %-escape/);
+  });
+
+  it('an error matched only by its name string is not trusted: a plain Error named like a domain error is a 500', async () => {
+    const impostor = Object.assign(new Error('x'), { name: 'ValidationError' });
+    expect((await call(impostor)).status).toBe(500);
+  });
+});
