@@ -20,7 +20,7 @@ import { createAwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
 import { createLogger } from '../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { createEmbeddedAdapters } from '../local/embedded-deps.ts';
-import { dynamoDbLocalMissing, startAwsStandIns } from '../local/aws-local.ts';
+import { dynamoDbLocalMissing, startAwsStandIns } from '../local/aws-stand-ins.ts';
 import { percentiles } from './stats.ts';
 
 const MB = 1024 * 1024;

@@ -24,7 +24,7 @@ import { createAwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
 import type { AwsAdaptersConfig } from '../layers/src/adapters/aws/aws-config.ts';
 import { createBucket } from '../layers/src/adapters/aws/provision.ts';
 import { build } from 'esbuild';
-import { STAND_IN_CREDENTIALS, STAND_IN_REGION, startFauxqs } from '../local/aws-local.ts';
+import { STAND_IN_CREDENTIALS, STAND_IN_REGION, startFauxqs } from '../local/aws-stand-ins.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = join(SELF, '../..');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
 import { MAX_BODY_BYTES } from '../functions/api/http.ts';
+import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -36,12 +37,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
  * API Gateway HTTP API (payload v2) in front of the same Lambda handler, plus signed downloads from the FsBlobStore
  * when there is one (with S3, download URLs are presigned S3 URLs and `/_blobs/` does not exist).
  */
-export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore): Server {
+export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, log: Logger = createLogger({ service: 'ibs-local-gateway' })): Server {
   return createServer(async (req, res) => {
+    const requestId = randomUUID();
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (blobs && url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
-        await serveBlob(blobs, url, res, req.method === 'HEAD');
+        await serveBlob(blobs, url, res, req.method === 'HEAD', (error) => log.warn('download failed', { requestId, key: url.pathname, error }));
         return;
       }
       const body = await readBody(req);
@@ -50,7 +52,6 @@ export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore): 
         req.resume();
         return;
       }
-      const requestId = randomUUID();
       const headers: Record<string, string> = {};
       for (const [key, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -88,13 +89,22 @@ export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore): 
       res.writeHead(response.statusCode ?? 200, (response.headers ?? {}) as Record<string, string>);
       res.end(response.isBase64Encoded && response.body ? Buffer.from(response.body, 'base64') : (response.body ?? ''));
     } catch (error) {
-      sendJson(res, 500, 'Internal server error', (error as Error).message);
+      // Internals go to the log, not to the client; the request id links the two.
+      log.error('gateway failed', { requestId, path: req.url, error });
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, 'Internal server error', `the request could not be completed; it has been logged with request id ${requestId}`);
     }
   });
 }
 
-async function serveBlob(blobs: FsBlobStore, url: URL, res: ServerResponse, headOnly: boolean): Promise<void> {
-  const key = url.pathname.slice('/_blobs/'.length).split('/').map(decodeURIComponent).join('/');
+async function serveBlob(blobs: FsBlobStore, url: URL, res: ServerResponse, headOnly: boolean, onStreamError: (error: unknown) => void): Promise<void> {
+  let key: string;
+  try {
+    key = url.pathname.slice('/_blobs/'.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    sendJson(res, 400, 'Bad request', 'the download path has a malformed %-escape');
+    return;
+  }
   const expires = Number(url.searchParams.get('expires'));
   const filename = url.searchParams.get('filename') ?? undefined;
   if (!blobs.verifyDownload(key, expires, filename, url.searchParams.get('signature') ?? '')) {
@@ -116,6 +126,12 @@ async function serveBlob(blobs: FsBlobStore, url: URL, res: ServerResponse, head
     res.end();
     return;
   }
+  // A file removed or unreadable mid-download ends this response only, never the process.
+  stream.on('error', (error) => {
+    onStreamError(error);
+    res.destroy();
+  });
+  res.on('close', () => stream.destroy());
   stream.pipe(res);
 }
 

@@ -1,75 +1,81 @@
+/**
+ * The one local stack assembly: the API behind an API-Gateway-compatible HTTP server, the manifest worker and the
+ * dead-letter handlers in this process, runners as child processes — over the backend IBS_BACKEND chooses.
+ */
+import type { ChildProcess } from 'node:child_process';
 import { createApiHandler } from '../functions/api/http.ts';
 import { ROUTES } from '../functions/api/routes.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
+import type { Depsolver } from '../layers/src/packages/package-set.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
-import type { Depsolver } from '../layers/src/packages/package-set.ts';
-import { RepoDepsolver } from '../layers/src/depsolve/index.ts';
-import { createEmbeddedAdapters, defaultDataDir } from './embedded-deps.ts';
+import { openLocalBackend, type LocalBackend } from './backends.ts';
+import { readLocalConfig, type LocalConfig } from './config.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
 import { spawnRunners, startQueueWorkers, stopRunners } from './workers.ts';
-import type { ChildProcess } from 'node:child_process';
 
-export interface LocalStackOptions {
-  dataDir?: string;
-  port?: number;
-  /** Runner child processes to start (default 1). */
-  runners?: number;
-  /** Environment for the runners (IBS_OSBUILD, ...). */
+export interface LocalStackOptions extends Partial<LocalConfig> {
+  /** Environment added to the runners' (IBS_OSBUILD, ...). */
   runnerEnv?: NodeJS.ProcessEnv;
   log?: Logger;
-  /** Default: the real depsolver, caching repository indexes in the data directory's blob store. */
+  /** Default: the real depsolver, caching repository indexes in the backend's blob store. */
   depsolver?: Depsolver;
 }
 
 export interface LocalStack {
   url: string;
   deps: ServiceDeps;
+  backend: LocalBackend;
   runners: ChildProcess[];
   stop(): Promise<void>;
 }
 
-
-/** Local mode: the API, the manifest worker and dead-letter handlers in this process, runners as child processes. */
+/** Starts the stack; options override what IBS_* settings say (tests pass port 0 and their own data directory). */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = options.dataDir ?? defaultDataDir();
-  const log = options.log ?? createLogger({ service: 'ibs-local' });
-  const port = options.port ?? Number(process.env.IBS_PORT ?? 8080);
+  const { runnerEnv, log: givenLog, depsolver, ...overrides } = options;
+  const config: LocalConfig = { ...readLocalConfig(), ...overrides };
+  const log = givenLog ?? createLogger({ service: `ibs-local-${config.backend}` }, { level: config.logLevel });
+  const backend = await openLocalBackend(config.backend, config);
+  try {
+    // Imported lazily: large, and only the real distributions need it.
+    const { RepoDepsolver } = await import('../layers/src/depsolve/index.ts');
+    const deps: ServiceDeps = {
+      store: backend.store,
+      blobs: backend.blobs,
+      queue: backend.queue,
+      depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs }),
+      log,
+      config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION },
+    };
+    const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), backend.downloads, log);
+    const url = `http://127.0.0.1:${await listen(server, config.port)}`;
+    backend.setPublicUrl(url);
 
-  // The public URL is known only after listening (port 0 in tests), so the blob store gets it through a holder.
-  const endpoint = { url: `http://127.0.0.1:${port}` };
-  const adapters = createEmbeddedAdapters({ dataDir, publicBaseUrl: endpoint.url });
-  const deps: ServiceDeps = {
-    store: adapters.store,
-    blobs: adapters.blobs,
-    queue: adapters.queue,
-    depsolver: options.depsolver ?? new RepoDepsolver({ blobStore: adapters.blobs }),
-    log,
-    config: { downloadUrlTtlSeconds: Number(process.env.IBS_DOWNLOAD_URL_TTL ?? 3600), version: SERVICE_VERSION },
-  };
-  const api = createApiHandler(deps, ROUTES, { orgFromHeader: true });
-  const server = createHttpGateway(api, adapters.blobs);
-  const boundPort = await listen(server, port);
-  endpoint.url = `http://127.0.0.1:${boundPort}`;
-  adapters.blobs.setPublicBaseUrl(endpoint.url);
-
-  const workers = startQueueWorkers(deps, log);
-  const runners = spawnRunners(options.runners ?? 1, 'local-runner', {
-    IBS_DATA_DIR: dataDir,
-    IBS_PUBLIC_URL: endpoint.url,
-    ...options.runnerEnv,
-  });
-
-  return {
-    url: endpoint.url,
-    deps,
-    runners,
-    stop: async () => {
-      await stopRunners(runners);
-      await workers.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      adapters.db.close();
-    },
-  };
+    const workers = startQueueWorkers(deps, log);
+    const runners = spawnRunners(config.runners, `${config.backend === 'aws' ? 'aws-' : ''}local-runner`, {
+      ...backend.runnerEnv(url),
+      ...runnerEnv,
+    });
+    runners.forEach((child, i) =>
+      child.on('exit', (code, signal) => {
+        if (code !== 0 && signal === null) log.error('runner exited', { runner: i + 1, code });
+      }),
+    );
+    return {
+      url,
+      deps,
+      backend,
+      runners,
+      stop: async () => {
+        await stopRunners(runners);
+        await workers.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await backend.close();
+      },
+    };
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
 }

@@ -1,20 +1,47 @@
 /** `npm start`: the whole service on this machine (API on 127.0.0.1:8080, manifest worker, one runner). */
+import { ConfigError } from '../layers/src/config/env.ts';
+import { readLocalConfig } from './config.ts';
 import { startLocalStack } from './stack.ts';
-import { defaultDataDir } from './embedded-deps.ts';
 
-const stack = await startLocalStack({ runners: Number(process.env.IBS_RUNNERS ?? 1) });
-const base = `${stack.url}/api/image-builder/v1`;
-process.stdout.write(`ibs local stack: API ${base} (data in ${defaultDataDir()}, osbuild: ${process.env.IBS_OSBUILD ?? 'osbuild'})\n`);
-process.stdout.write(`ready: ${base}\n`);
+/** What a new user needs to read instead of a stack trace. */
+function explainStartFailure(error: unknown, port: number): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is already in use: stop what uses it or set IBS_PORT to a free port (e.g. IBS_PORT=8081 npm start)`;
+  if (code === 'EACCES') return `not allowed to listen on port ${port}: set IBS_PORT to a port above 1023`;
+  if (error instanceof ConfigError) return `bad setting: ${error.message}`;
+  return `could not start: ${(error as Error).message ?? String(error)}`;
+}
 
-let stopping = false;
-const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write(`${signal}: stopping (runners hand back their jobs)...\n`);
-  await stack.stop();
-  process.stdout.write('stopped\n');
-  process.exit(0);
-};
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readLocalConfig();
+  } catch (error) {
+    process.stderr.write(`ibs: ${explainStartFailure(error, 0)}\n`);
+    process.exit(2);
+  }
+  let stack;
+  try {
+    stack = await startLocalStack(config);
+  } catch (error) {
+    process.stderr.write(`ibs: ${explainStartFailure(error, config.port)}\n`);
+    process.exit(1);
+  }
+  const base = `${stack.url}/api/image-builder/v1`;
+  process.stdout.write(`ibs local stack: API ${base} (${stack.backend.describe()}; osbuild: ${config.osbuild})\n`);
+  process.stdout.write(`ready: ${base}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping (runners hand back their jobs)...\n`);
+    await stack.stop();
+    process.stdout.write('stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+await main();

@@ -19,7 +19,7 @@ import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { createDeadLetterRouter } from '../../functions/aws/dead-letter-router.ts';
 import { createManifestWorkerHandler } from '../../functions/manifest-worker.ts';
 import { createStatusEventsHandler, statusChangeOf } from '../../functions/aws/status-events-handler.ts';
-import { dynamoDbLocalMissing, standInEnvironment, startAwsStandIns, type AwsStandIns } from '../../local/aws-local.ts';
+import { dynamoDbLocalMissing, standInEnvironment, startAwsStandIns, type AwsStandIns } from '../../local/aws-stand-ins.ts';
 import { newCompose } from '../contract/compose-store.contract.ts';
 
 const missing = dynamoDbLocalMissing();

@@ -4,15 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../layers/src/log/logger.ts';
-import { dynamoDbLocalMissing, startAwsLocalStack, type AwsLocalStack } from '../../local/aws-local.ts';
+import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 
 const missing = dynamoDbLocalMissing();
 
 describe.skipIf(Boolean(missing))(`local stack on the AWS adapters${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let stack: AwsLocalStack;
+  let stack: LocalStack;
   let api: string;
   beforeAll(async () => {
-    stack = await startAwsLocalStack({ port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+    stack = await startLocalStack({ backend: 'aws', port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
     api = `${stack.url}/api/image-builder/v1`;
   });
   afterAll(() => stack?.stop());

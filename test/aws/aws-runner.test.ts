@@ -21,7 +21,8 @@ import { uploadFile } from '../../runner-ami/src/upload.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
-import { dynamoDbLocalMissing, standInEnvironment, startAwsLocalStack, type AwsLocalStack } from '../../local/aws-local.ts';
+import { dynamoDbLocalMissing, standInEnvironment } from '../../local/aws-stand-ins.ts';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { DOUBLE, FAST_ENV, REPO, killProcessesMentioning, processesMentioning, tarMembers, waitFor } from '../runner/helpers.ts';
 
 const missing = dynamoDbLocalMissing();
@@ -75,12 +76,12 @@ interface Runner {
 }
 
 describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? ` (skipped: ${missing})` : ''}`, { timeout: 120_000 }, () => {
-  let stack: AwsLocalStack;
+  let stack: LocalStack;
   let api: string;
   let runner: Runner | undefined;
 
   beforeAll(async () => {
-    stack = await startAwsLocalStack({ port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+    stack = await startLocalStack({ backend: 'aws', port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
     api = `${stack.url}/api/image-builder/v1`;
   }, 120_000);
   afterAll(() => stack?.stop());
@@ -97,7 +98,7 @@ describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? `
       env: {
         ...process.env,
         ...FAST_ENV,
-        ...standInEnvironment(stack.standIns.config),
+        ...standInEnvironment(stack.backend.awsConfig!),
         IBS_BACKEND: 'aws',
         IBS_DATA_DIR: dataDir,
         IBS_OSBUILD: DOUBLE,
@@ -262,9 +263,9 @@ describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? `
   });
 
   it('streams an exported file to S3 in parts (buffers reused across parts): sha256 and size of what S3 kept, retry after a failed part', async () => {
-    const client = createS3Client({ ...stack.standIns.config, maxAttempts: 1 });
+    const client = createS3Client({ ...stack.backend.awsConfig!, maxAttempts: 1 });
     const commands = recordCommands(client);
-    const blobs = new S3BlobStore(client, { bucket: stack.standIns.config.bucketName, partSize: 5 * MiB, queueSize: 2 });
+    const blobs = new S3BlobStore(client, { bucket: stack.backend.awsConfig!.bucketName, partSize: 5 * MiB, queueSize: 2 });
     const dir = mkdtempSync(join(tmpdir(), 'ibs-aws-upload-'));
     try {
       const bytes = Buffer.alloc(23 * MiB + 123);
@@ -282,7 +283,7 @@ describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? `
       expect(commands.sent.filter((c) => c === 'CompleteMultipartUploadCommand')).toHaveLength(1);
       // 4 × 5 MiB + 3 MiB: five parts through three buffers (S3's multipart ETag says how many), and the bytes S3 kept
       // are the file's.
-      const head = await client.send(new HeadObjectCommand({ Bucket: stack.standIns.config.bucketName, Key: artifact.key }));
+      const head = await client.send(new HeadObjectCommand({ Bucket: stack.backend.awsConfig!.bucketName, Key: artifact.key }));
       expect(head.ETag).toMatch(/-5"$/);
       expect(head.ContentLength).toBe(bytes.length);
       expect(createHash('sha256').update(await buffer((await blobs.get(artifact.key))!)).digest('hex')).toBe(artifact.sha256);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { createAwsAdapters, type AwsAdapters } from '../../layers/src/adapters/aws/aws-adapters.ts';
 import { createQueueWithDeadLetter } from '../../layers/src/adapters/aws/provision.ts';
 import { SqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
-import { dynamoDbLocalMissing, startAwsStandIns, type AwsStandIns } from '../../local/aws-local.ts';
+import { dynamoDbLocalMissing, startAwsStandIns, type AwsStandIns } from '../../local/aws-stand-ins.ts';
 import { describeBlobStoreContract } from '../contract/blob-store.contract.ts';
 import { describeComposeStoreContract } from '../contract/compose-store.contract.ts';
 import { describeJobQueueContract } from '../contract/job-queue.contract.ts';

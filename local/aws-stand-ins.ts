@@ -1,7 +1,7 @@
 /**
- * `npm run start:aws-local`: the local stack on the AWS adapters (DynamoDB, S3, SQS) against stand-ins on 127.0.0.1:
- * fauxqs (S3 + SQS, in this process) and DynamoDB Local (a java child process), so the production code path runs without
- * an AWS account. Also exports the stand-in launcher the AWS tests and the AWS bench use.
+ * Local stand-ins for the AWS services on 127.0.0.1: fauxqs (S3 + SQS, in this process) and DynamoDB Local (a java
+ * child process), provisioned as serverless.yml would. The local stack's `aws` backend, the AWS tests and the AWS bench
+ * use them, so the production adapters run without an AWS account.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,19 +9,12 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsAdaptersConfig } from '../layers/src/adapters/aws/aws-config.ts';
-import { createAwsAdapters, type AwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
+import { createAwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
 import { createBucket, createComposeTable, createQueueWithDeadLetter } from '../layers/src/adapters/aws/provision.ts';
-import { createApiHandler } from '../functions/api/http.ts';
-import { ROUTES } from '../functions/api/routes.ts';
-import { createLogger, type Logger } from '../layers/src/log/logger.ts';
-import type { ServiceDeps } from '../layers/src/service/deps.ts';
-import { SERVICE_VERSION } from '../layers/src/version.ts';
-import { createHttpGateway, listen } from './http-gateway.ts';
-import { ARCHITECTURES, spawnRunners, startQueueWorkers, stopRunners } from './workers.ts';
+import { ARCHITECTURES } from './workers.ts';
 
 export const STAND_IN_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const STAND_IN_REGION = 'us-east-1';
@@ -169,98 +162,3 @@ export function standInEnvironment(config: AwsAdaptersConfig): Record<string, st
     IBS_QUEUE_URL_PREFIX: config.queueUrlPrefix,
   };
 }
-
-export interface AwsLocalStackOptions {
-  port?: number;
-  /** Runner child processes (IBS_BACKEND=aws) to start (default 1). */
-  runners?: number;
-  runnerEnv?: NodeJS.ProcessEnv;
-  log?: Logger;
-}
-
-export interface AwsLocalStack {
-  url: string;
-  deps: ServiceDeps;
-  standIns: AwsStandIns;
-  runners: ChildProcess[];
-  stop(): Promise<void>;
-}
-
-
-/**
- * The local stack of `npm start`, on the production adapters: the same API handler (organization from `X-Org-Id`, as
- * in local mode), manifest worker and dead-letter handlers, fed by SQS (fauxqs) instead of SQLite; composes in DynamoDB
- * Local; manifests, logs and artifacts in S3 (fauxqs); runners started with IBS_BACKEND=aws.
- */
-export async function startAwsLocalStack(options: AwsLocalStackOptions = {}): Promise<AwsLocalStack> {
-  const log = options.log ?? createLogger({ service: 'ibs-aws-local' });
-  const standIns = await startAwsStandIns();
-  const adapters: AwsAdapters = createAwsAdapters(standIns.config);
-  // Imported lazily: only the real distributions need it, and it is large.
-  const { RepoDepsolver } = await import('../layers/src/depsolve/index.ts');
-  const deps: ServiceDeps = {
-    store: adapters.store,
-    blobs: adapters.blobs,
-    queue: adapters.queue,
-    depsolver: new RepoDepsolver({ blobStore: adapters.blobs }),
-    log,
-    config: { downloadUrlTtlSeconds: Number(process.env.IBS_DOWNLOAD_URL_TTL ?? 3600), version: SERVICE_VERSION },
-  };
-  const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }));
-  const port = await listen(server, options.port ?? Number(process.env.IBS_PORT ?? 8080));
-  const url = `http://127.0.0.1:${port}`;
-
-  const workers = startQueueWorkers(deps, log);
-  const runners = spawnRunners(options.runners ?? 1, 'aws-local-runner', {
-    ...standInEnvironment(standIns.config),
-    IBS_BACKEND: 'aws',
-    // No EC2 here: no instance metadata to poll, no Auto Scaling group to protect the instance in.
-    IBS_IMDS_ENDPOINT: 'off',
-    ...options.runnerEnv,
-  });
-  runners.forEach((child, i) =>
-    child.on('exit', (code, signal) => {
-      if (code !== 0 && signal === null) log.error('runner exited', { runner: i + 1, code });
-    }),
-  );
-
-  return {
-    url,
-    deps,
-    standIns,
-    runners,
-    stop: async () => {
-      await stopRunners(runners);
-      await workers.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await adapters.close();
-      await standIns.stop();
-    },
-  };
-}
-
-async function main(): Promise<void> {
-  const stack = await startAwsLocalStack({ runners: Number(process.env.IBS_RUNNERS ?? 1) });
-  const base = `${stack.url}/api/image-builder/v1`;
-  const env = standInEnvironment(stack.standIns.config);
-  process.stdout.write(
-    `ibs local stack on the AWS adapters: API ${base}\n` +
-      `  DynamoDB Local ${env.AWS_ENDPOINT_URL_DYNAMODB} (table ${env.IBS_TABLE}), fauxqs S3+SQS ${env.AWS_ENDPOINT_URL_S3} (bucket ${env.IBS_BUCKET})\n` +
-      `  in memory: nothing is kept after it stops\n`,
-  );
-  process.stdout.write(`ready: ${base}\n`);
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping...\n`);
-    await stack.stop();
-    process.stdout.write('stopped\n');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,0 +1,33 @@
+/** Local mode's one config reader: every IBS_* setting `npm start` uses, read once at start-up. */
+import { resolve } from 'node:path';
+import { envChoice, envNumber, envString, type Env } from '../layers/src/config/env.ts';
+import type { LogLevel } from '../layers/src/log/logger.ts';
+
+export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
+export type LocalBackendKind = (typeof LOCAL_BACKENDS)[number];
+
+export interface LocalConfig {
+  /** `embedded`: SQLite + filesystem; `aws`: the AWS adapters against local stand-ins (fauxqs, DynamoDB Local). */
+  backend: LocalBackendKind;
+  port: number;
+  dataDir: string;
+  runners: number;
+  /** Shown at start; the runners read IBS_OSBUILD themselves. */
+  osbuild: string;
+  maxReceives: number;
+  downloadUrlTtlSeconds: number;
+  logLevel: LogLevel;
+}
+
+export function readLocalConfig(env: Env = process.env): LocalConfig {
+  return {
+    backend: envChoice(env, 'IBS_BACKEND', LOCAL_BACKENDS, 'embedded'),
+    port: envNumber(env, 'IBS_PORT', 8080, { max: 65535, integer: true }),
+    dataDir: resolve(envString(env, 'IBS_DATA_DIR', './.ibs-data')),
+    runners: envNumber(env, 'IBS_RUNNERS', 1, { max: 64, integer: true }),
+    osbuild: envString(env, 'IBS_OSBUILD', 'osbuild'),
+    maxReceives: envNumber(env, 'IBS_MAX_RECEIVES', 3, { min: 1, max: 1000, integer: true }),
+    downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
+    logLevel: envChoice(env, 'IBS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+  };
+}
