@@ -1,14 +1,15 @@
 /**
- * `npx osls package` must work offline with no credentials; the generated CloudFormation template must keep the
- * deployment's invariants: every queue has a dead-letter queue, the bucket is private and encrypted with lifecycle
- * rules, every function has its own role, no IAM statement allows a wildcard action, every non-public route has the
- * JWT authorizer, the table has the adapter's keys, indexes and a stream, and each architecture has its runner group.
+ * `npx osls package`, exactly as docs/aws.md says, with no arguments, must work offline with no credentials; the
+ * generated CloudFormation template must keep the deployment's invariants: every queue has a dead-letter queue, both
+ * buckets are private and encrypted, every function has its own role, no IAM statement allows a wildcard action, every
+ * non-public route has the JWT authorizer, the table has the adapter's keys, indexes and a stream, and each
+ * architecture has its runner group, in the default VPC unless the documented `--param` set names one.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';
 import { API_BASE } from '../../functions/api/http.ts';
@@ -19,41 +20,128 @@ import { readAwsConfig } from '../../layers/src/adapters/aws/aws-config.ts';
 import { readRunnerConfig } from '../../runner-ami/src/config.ts';
 import { parseEnvironmentFile, runCommand, startMetadata } from '../support/fake-imds.ts';
 import { noteSkip } from '../support/skip-notice.ts';
+import { REPO_ROOT as root, canRunOffline, copyCheckout, removeCopy, runOsls, type CheckoutCopy, type OslsRun } from './osls-package.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
-type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+type Template = { Resources: Record<string, Resource>; Outputs: Record<string, unknown>; Conditions?: Record<string, unknown> };
 
-const root = resolve(import.meta.dirname, '../..');
-const out = mkdtempSync(join(tmpdir(), 'ibs-sls-'));
+// The runner network of docs/aws.md's `--param` example.
+const VPC_PARAMS = ['--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210'];
+const { findParamProblems } = createRequire(import.meta.url)('../../scripts/osls-check-params.cjs') as {
+  findParamProblems(custom: { jwt: Record<string, string>; runnerNetwork: Record<string, string> }, commands: string[]): string[];
+};
+
+const copies: CheckoutCopy[] = [];
+let plain: OslsRun;
+/** `npx osls package`: stage dev, us-east-1, every default. */
 let template: Template;
+/** The same with VPC_PARAMS. */
+let withVpc: Template;
 const ARCHITECTURES = { x86_64: 'X8664', aarch64: 'Aarch64' };
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const refOf = (value: any): string | undefined => value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+const readTemplate = (copy: CheckoutCopy): Template =>
+  JSON.parse(readFileSync(join(copy.service, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
+
+/** What CloudFormation makes of a value: conditions over literals evaluated, `Fn::If` chosen, `AWS::NoValue` dropped. */
+function evaluate(t: Template, value: any): any {
+  if (Array.isArray(value)) return value.map((v) => evaluate(t, v));
+  if (value === null || typeof value !== 'object') return value;
+  if (value.Ref === 'AWS::NoValue') return undefined;
+  if ('Fn::Equals' in value) return evaluate(t, value['Fn::Equals'][0]) === evaluate(t, value['Fn::Equals'][1]);
+  if ('Fn::Not' in value) return !evaluate(t, value['Fn::Not'][0]);
+  if ('Condition' in value && Object.keys(value).length === 1) return evaluate(t, t.Conditions?.[value.Condition]);
+  if ('Fn::If' in value) {
+    const [condition, yes, no] = value['Fn::If'];
+    return evaluate(t, evaluate(t, t.Conditions?.[condition]) ? yes : no);
+  }
+  if ('Fn::Split' in value && typeof value['Fn::Split'][1] === 'string') return value['Fn::Split'][1].split(value['Fn::Split'][0]);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, evaluate(t, v)]).filter(([, v]) => v !== undefined));
+}
 
 beforeAll(async () => {
-  await promisify(execFile)(
-    'npx',
-    [
-      'osls', 'package', '--stage', 'ci', '--region', 'eu-west-1', '--package', out,
-      '--param=jwtIssuerUrl=https://issuer.example.test/', '--param=jwtAudience=ibs',
-      '--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210',
-    ],
-    // Offline and without credentials: the packaging must not need an AWS account.
-    { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, timeout: 170_000 },
-  );
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-}, 180_000);
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const [bare, vpc] = [copyCheckout(), copyCheckout()];
+  copies.push(bare, vpc);
+  // Exactly what a new user types: no stage, no region, no parameters.
+  const [bareRun, vpcRun] = await Promise.all([runOsls(bare, ['package']), runOsls(vpc, ['package', ...VPC_PARAMS])]);
+  plain = bareRun;
+  expect(bareRun.code, bareRun.output).toBe(0);
+  expect(vpcRun.code, vpcRun.output).toBe(0);
+  template = readTemplate(bare);
+  withVpc = readTemplate(vpc);
+}, 300_000);
+afterAll(() => copies.forEach(removeCopy));
 
 describe('serverless.yml → CloudFormation', () => {
+  it(`packages with no arguments${canRunOffline() ? ', without network' : ' (network not cut off: unshare cannot make a namespace here)'}, on the documented defaults`, () => {
+    expect(plain.output).toContain('Packaging ibs for stage dev (us-east-1)');
+    expect(template.Resources.ApiLambdaFunction.Properties.FunctionName).toBe('ibs-dev-api');
+    // The JWT placeholders: names under the reserved .invalid domain (never resolvable), refused by `osls deploy`.
+    const [[, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer.Properties.JwtConfiguration).toEqual({ Issuer: 'https://jwt-issuer.invalid/', Audience: ['jwt-audience.invalid'] });
+  });
+
+  it('keeps the deployment bucket private like the artifact bucket: public access blocked, owner enforced, encrypted, TLS only', () => {
+    const bucket = template.Resources.ServerlessDeploymentBucket!;
+    expect(bucket.Type).toBe('AWS::S3::Bucket');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual(template.Resources.ArtifactBucket!.Properties.PublicAccessBlockConfiguration);
+    expect(Object.values(bucket.Properties.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
+    expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    const [policy] = ofType('AWS::S3::BucketPolicy').filter(([, p]) => refOf(p.Properties.Bucket) === 'ServerlessDeploymentBucket');
+    expect(policy?.[1].Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': false } } }),
+    ]);
+  });
+
+  it('puts the runners in the default VPC without network parameters, and in the named VPC and subnets with them', () => {
+    for (const id of Object.values(ARCHITECTURES)) {
+      expect(evaluate(template, template.Resources[`RunnerGroup${id}`]!.Properties)).toMatchObject({ AvailabilityZones: { 'Fn::GetAZs': '' } });
+      expect(evaluate(template, template.Resources[`RunnerGroup${id}`]!.Properties).VPCZoneIdentifier).toBeUndefined();
+      const named = evaluate(withVpc, withVpc.Resources[`RunnerGroup${id}`]!.Properties);
+      expect(named.VPCZoneIdentifier).toEqual(['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']);
+      expect(named.AvailabilityZones).toBeUndefined();
+    }
+    expect(evaluate(template, template.Resources.RunnerSecurityGroup!.Properties).VpcId).toBeUndefined();
+    expect(evaluate(withVpc, withVpc.Resources.RunnerSecurityGroup!.Properties).VpcId).toBe('vpc-0123456789abcdef0');
+  });
+
+  it('refuses to deploy the JWT placeholders, and half a runner network for any command', () => {
+    const placeholders = { issuerUrl: 'https://jwt-issuer.invalid/', audience: 'jwt-audience.invalid' };
+    const real = { issuerUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', audience: 'client-id' };
+    const noVpc = { vpcId: '', subnets: '' };
+    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['package'])).toEqual([]);
+    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['deploy']).join('\n')).toMatch(/jwtIssuerUrl is the placeholder[^]*jwtAudience is the placeholder/);
+    expect(findParamProblems({ jwt: real, runnerNetwork: noVpc }, ['deploy'])).toEqual([]);
+    // `deploy function` replaces a function's code only: the stack's parameters are not in play.
+    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['deploy', 'function'])).toEqual([]);
+    for (const half of [{ vpcId: 'vpc-1', subnets: '' }, { vpcId: '', subnets: 'subnet-1' }]) {
+      expect(findParamProblems({ jwt: real, runnerNetwork: half }, ['package'])).toEqual([expect.stringContaining('runnerVpcId and runnerSubnets go together')]);
+    }
+    expect(findParamProblems({ jwt: real, runnerNetwork: { vpcId: 'vpc-1', subnets: 'subnet-1,subnet-2' } }, ['deploy'])).toEqual([]);
+  });
+
+  it.skipIf(noteSkip(!canRunOffline(), '`npx osls deploy` with the placeholders (run only without network)', 'unshare cannot create a network namespace'))(
+    '`npx osls deploy` with no parameters stops at the placeholders, before building or calling AWS',
+    async () => {
+      const copy = copyCheckout();
+      copies.push(copy);
+      const run = await runOsls(copy, ['deploy'], { requireOffline: true });
+      expect(run.code).not.toBe(0);
+      expect(run.output).toContain('jwtIssuerUrl is the placeholder "https://jwt-issuer.invalid/"');
+      expect(run.output).not.toMatch(/Packaging|Uploading|credentials/i);
+    },
+    120_000,
+  );
+
   it('gives every queue a dead-letter queue, and every dead-letter queue a consumer', () => {
     const queues = ofType('AWS::SQS::Queue');
     const deadLetters = queues.filter(([, q]) => String(q.Properties.QueueName).endsWith('-dlq'));
     const work = queues.filter(([, q]) => !String(q.Properties.QueueName).endsWith('-dlq'));
-    expect(work.map(([, q]) => String(q.Properties.QueueName).replace('ibs-ci-', '')).sort()).toEqual(['build-aarch64', 'build-x86_64', 'manifest']);
+    expect(work.map(([, q]) => String(q.Properties.QueueName).replace('ibs-dev-', '')).sort()).toEqual(['build-aarch64', 'build-x86_64', 'manifest']);
     for (const [id, queue] of work) {
       const target = queue.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
       expect(target, `${id} has no dead-letter queue`).toBeDefined();
@@ -162,13 +250,13 @@ describe('serverless.yml → CloudFormation', () => {
       const group = template.Resources[`RunnerGroup${id}`];
       const launch = template.Resources[`RunnerLaunchTemplate${id}`];
       expect(group.Type).toBe('AWS::AutoScaling::AutoScalingGroup');
-      expect(group.Properties.AutoScalingGroupName).toBe(`ibs-ci-runners-${arch}`);
+      expect(group.Properties.AutoScalingGroupName).toBe(`ibs-dev-runners-${arch}`);
       expect(group.Properties.DesiredCapacity).toBeUndefined();
       expect(refOf(group.Properties.LaunchTemplate.LaunchTemplateId)).toBe(`RunnerLaunchTemplate${id}`);
       expect(launch.Properties.LaunchTemplateData.MetadataOptions.HttpTokens).toBe('required');
       expect(JSON.stringify(launch.Properties.LaunchTemplateData.UserData)).toContain(`IBS_ARCHITECTURES=${arch}`);
     }
-    expect(template.Resources.FleetScalerLambdaFunction.Properties.Environment.Variables.IBS_RUNNER_GROUP_PREFIX).toBe('ibs-ci-runners-');
+    expect(template.Resources.FleetScalerLambdaFunction.Properties.Environment.Variables.IBS_RUNNER_GROUP_PREFIX).toBe('ibs-dev-runners-');
   });
 
   it('finds the runner AMI where the packer template publishes it, and sizes the AMI\'s root device', () => {
@@ -180,7 +268,7 @@ describe('serverless.yml → CloudFormation', () => {
     for (const [arch, id] of Object.entries(ARCHITECTURES)) {
       const data = template.Resources[`RunnerLaunchTemplate${id}`]!.Properties.LaunchTemplateData;
       // publish-ami.sh writes PARAMETER=<ssm_prefix>/<stage>/runner-ami/<source.name>.
-      expect(data.ImageId).toBe(`resolve:ssm:${ssmPrefix}/ci/runner-ami/${arch}`);
+      expect(data.ImageId).toBe(`resolve:ssm:${ssmPrefix}/dev/runner-ami/${arch}`);
       expect(data.BlockDeviceMappings[0].DeviceName).toBe(rootDevice);
     }
   });
@@ -192,8 +280,8 @@ describe('serverless.yml → CloudFormation', () => {
       const values: Record<string, string> = {
         'AWS::Region': 'eu-west-1',
         'AWS::AccountId': '123456789012',
-        ComposeTable: 'ibs-ci-composes',
-        ArtifactBucket: 'ibs-ci-artifacts-123456789012',
+        ComposeTable: 'ibs-dev-composes',
+        ArtifactBucket: 'ibs-dev-artifacts-123456789012',
       };
       const rendered = userData.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
         expect(values[name], `user data refers to \${${name}}`).toBeDefined();
@@ -231,11 +319,11 @@ describe('serverless.yml → CloudFormation', () => {
         });
         expect(readAwsConfig(env)).toMatchObject({
           region: 'eu-west-1',
-          tableName: 'ibs-ci-composes',
-          bucketName: 'ibs-ci-artifacts-123456789012',
-          queueUrlPrefix: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ibs-ci-',
+          tableName: 'ibs-dev-composes',
+          bucketName: 'ibs-dev-artifacts-123456789012',
+          queueUrlPrefix: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ibs-dev-',
         });
-        expect(env.IBS_RUNNER_GROUP).toBe(`ibs-ci-runners-${arch}`);
+        expect(env.IBS_RUNNER_GROUP).toBe(`ibs-dev-runners-${arch}`);
         // The dead-letter handler judges "runner gone" by the same heartbeat age the runners take over at.
         const deadLetterEnv = template.Resources.DeadLetterLambdaFunction!.Properties.Environment.Variables;
         expect(Number(deadLetterEnv.IBS_RUNNER_STALE_AFTER_SECONDS)).toBe(runner.staleAfterSeconds);
