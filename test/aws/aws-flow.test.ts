@@ -103,7 +103,7 @@ describe.skipIf(Boolean(missing))(`AWS functions on stand-ins${missing ? ` (skip
     expect(compose).toMatchObject({ state: 'queued', manifestKey: `manifests/${org}/${id}/manifest.json` });
     expect(await adapters.blobs.head(compose!.manifestKey!)).toMatchObject({ contentType: 'application/json' });
     const [build] = await adapters.queue.receive('build-x86_64', { waitSeconds: 2, visibilitySeconds: 30 });
-    expect(build.body).toEqual({ kind: 'build', orgId: org, composeId: id });
+    expect(build.body).toEqual({ schema: 1, kind: 'build', orgId: org, composeId: id });
     await adapters.queue.delete('build-x86_64', build.receiptHandle);
   });
 
@@ -143,7 +143,7 @@ describe.skipIf(Boolean(missing))(`AWS functions on stand-ins${missing ? ` (skip
     expect(await adapters.store.get(org, last.id)).toMatchObject({ state: 'failure', result: { error: { id: 8 } } });
     expect(await adapters.store.get(org, alive.id)).toMatchObject({ state: 'building' });
     const jobs = await adapters.queue.receive('build-x86_64', { maxMessages: 10, waitSeconds: 2 });
-    expect(jobs.map((j) => j.body)).toContainEqual({ kind: 'build', orgId: org, composeId: retry.id });
+    expect(jobs.map((j) => j.body)).toContainEqual({ schema: 1, kind: 'build', orgId: org, composeId: retry.id });
     // A second run finds nothing more to do for these composes.
     const again = await reapStaleComposes(deps, { staleAfterSeconds: 900, maxAttempts: 3, maxRequeues: 5, queuedTimeoutSeconds: 3600, limit: 100 });
     expect([...again.requeued, ...again.failed]).not.toEqual(expect.arrayContaining([retry.id]));

@@ -4,7 +4,7 @@ import type { Compose, ImageRequestSpec } from '../compose/compose.ts';
 import { isFinalState } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import { logPrefix, packagesKey } from '../compose/blob-keys.ts';
-import type { ManifestJob } from '../compose/jobs.ts';
+import { manifestJobFor } from '../compose/jobs.ts';
 import { manifestRequestOf } from './generate-compose-manifest.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -62,7 +62,7 @@ export async function createCompose(deps: ServiceDeps, orgId: string, request: A
     seed: randomBytes(16).toString('hex'),
   };
   await deps.store.create(compose);
-  const job: ManifestJob = { kind: 'manifest', orgId, composeId: compose.id };
+  const job = manifestJobFor(orgId, compose.id);
   try {
     await deps.queue.send('manifest', job);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
-import { isComposeJob } from '../compose/jobs.ts';
+import { isComposeJob, readComposeJob } from '../compose/jobs.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export interface DeadLetterOptions {
@@ -38,10 +38,12 @@ export async function failDeadLetteredJob(
   }
   const building = sourceQueue.startsWith('build-');
   const now = options.now?.() ?? new Date();
-  const reason = building
-    ? 'runner stopped heartbeating: the build job was delivered too many times without finishing'
-    : 'manifest generation did not finish after repeated attempts';
-  const error = composeError(building ? ComposeErrorId.RunnerLost : ComposeErrorId.ManifestGeneration, reason);
+  const reading = readComposeJob(body, building ? 'build' : 'manifest');
+  const error = !reading.ok
+    ? composeError(ComposeErrorId.Internal, `the ${building ? 'build' : 'manifest'} job could not be read: ${reading.reason}`)
+    : building
+      ? composeError(ComposeErrorId.RunnerLost, 'runner stopped heartbeating: the build job was delivered too many times without finishing')
+      : composeError(ComposeErrorId.ManifestGeneration, 'manifest generation did not finish after repeated attempts');
   const set = { finishedAt: now.toISOString(), result: { success: false, error } };
   const waiting = await deps.store.transition(body.orgId, body.composeId, { from: ['pending', 'queued'], to: 'failure', set });
   const failed =

@@ -1,7 +1,7 @@
 import type { Compose } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import { manifestKey, packagesKey } from '../compose/blob-keys.ts';
-import type { BuildJob, ManifestJob } from '../compose/jobs.ts';
+import { buildJobFor, type ManifestJob } from '../compose/jobs.ts';
 import { buildQueueFor } from '../ports/job-queue.ts';
 import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
@@ -50,7 +50,7 @@ export async function resolvePackages(deps: Pick<ServiceDeps, 'depsolver'>, requ
 export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJob): Promise<ManifestJobOutcome> {
   const log = deps.log.child({ orgId: job.orgId, composeId: job.composeId });
   const compose = await deps.store.get(job.orgId, job.composeId);
-  const build: BuildJob = { kind: 'build', orgId: job.orgId, composeId: job.composeId };
+  const build = buildJobFor(job.orgId, job.composeId);
   if (compose?.state === 'queued' && compose.manifestKey) {
     // A redelivered job whose build job may not have been sent (a crash between the two writes): send it again; a
     // runner drops the duplicate if both arrive.

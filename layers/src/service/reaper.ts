@@ -1,6 +1,6 @@
 import type { Compose, ComposeState } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
-import type { BuildJob } from '../compose/jobs.ts';
+import { buildJobFor } from '../compose/jobs.ts';
 import { buildQueueFor } from '../ports/job-queue.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -94,7 +94,7 @@ async function requeueLost(deps: Pick<ServiceDeps, 'store' | 'queue'>, compose: 
     set: { heartbeatAt: now.toISOString(), requeueReason: `runner ${compose.runnerId ?? '(unknown)'} stopped heartbeating`, progress: undefined },
   });
   if (!requeued) return 'raced';
-  const job: BuildJob = { kind: 'build', orgId: compose.orgId, composeId: compose.id };
+  const job = buildJobFor(compose.orgId, compose.id);
   await deps.queue.send(buildQueueFor(compose.spec.architecture), job);
   return 'requeued';
 }
