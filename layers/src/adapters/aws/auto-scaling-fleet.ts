@@ -1,5 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
-import type { RunnerFleet, RunnerGroup } from '../../service/fleet-scaler.ts';
+import type { RunnerFleet, RunnerGroup } from '../../ports/runner-fleet.ts';
 
 /**
  * The runner fleet on EC2 Auto Scaling: one group per architecture named `<groupPrefix><arch>` (serverless.yml names them
