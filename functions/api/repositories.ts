@@ -1,18 +1,8 @@
 import { ValidationError } from '../../layers/src/errors.ts';
 import type { RepositoryConfig } from '../../layers/src/packages/package-set.ts';
+import type { components } from '../../layers/src/api/generated/openapi-types.ts';
 
-interface ApiCustomRepository {
-  id: string;
-  name?: string;
-  baseurl?: string[];
-  mirrorlist?: string;
-  metalink?: string;
-  gpgkey?: string[];
-  check_gpg?: boolean;
-  check_repo_gpg?: boolean;
-  priority?: number;
-  ssl_verify?: boolean;
-}
+type ApiCustomRepository = components['schemas']['CustomRepository'];
 
 /** A schema-validated API CustomRepository → the depsolver's RepositoryConfig. */
 export function repositoryFromApi(value: unknown, field: string): RepositoryConfig {

@@ -18,7 +18,7 @@ import { ValidationError } from '../../layers/src/errors.ts';
 import { type DepsolveRequest, depsolvePackages, previewManifest, searchPackages } from '../../layers/src/service/package-service.ts';
 import { presentPackage } from '../../layers/src/api/present-package.ts';
 import { repositoryFromApi } from './repositories.ts';
-import { API_BASE, type Reply, type Route } from './http.ts';
+import { API_BASE, type Reply, type RequestContext, type Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
@@ -37,6 +37,14 @@ async function downloadUrls(deps: ServiceDeps, compose: Compose): Promise<Record
   );
   return Object.fromEntries(entries);
 }
+
+/** A GET on one compose of the caller's organization (404 for another organization's). */
+const composeRoute = (path: string, operationId: string, respond: (compose: Compose, ctx: RequestContext) => Promise<Reply>): Route => ({
+  method: 'GET',
+  path,
+  operationId,
+  handle: async (ctx) => respond(await getCompose(ctx.deps, ctx.orgId, composeIdParam(ctx.params)), ctx),
+});
 
 export const ROUTES: readonly Route[] = [
   {
@@ -124,56 +132,32 @@ export const ROUTES: readonly Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    path: '/composes/{composeId}',
-    operationId: 'getComposeStatus',
-    handle: async ({ deps, orgId, params }) => {
-      const compose = await getCompose(deps, orgId, composeIdParam(params));
-      return ok(presentComposeStatus(compose, { urls: await downloadUrls(deps, compose) }));
-    },
-  },
-  {
-    method: 'GET',
-    path: '/composes/{composeId}/metadata',
-    operationId: 'getComposeMetadata',
-    handle: async ({ deps, orgId, params }) => {
-      const compose = await getCompose(deps, orgId, composeIdParam(params));
-      const sets = await readPackageSets(deps, compose);
-      // The image's packages: the os set when the image type has one (the build root is not in the image).
-      const packages = sets.os ?? Object.values(sets).flat();
-      return ok({
-        packages: packages.map((p) => ({
-          type: 'rpm',
-          name: p.name,
-          version: p.version,
-          release: p.release,
-          ...(p.epoch ? { epoch: String(p.epoch) } : {}),
-          arch: p.arch,
-          // The header MD5 is only known once the rpm stage ran; until then the package checksum identifies the file.
-          sigmd5: p.checksum,
-        })),
-      });
-    },
-  },
-  {
-    method: 'GET',
-    path: '/composes/{composeId}/manifests',
-    operationId: 'getComposeManifests',
-    handle: async ({ deps, orgId, params }) => {
-      const compose = await getCompose(deps, orgId, composeIdParam(params));
-      return ok({ manifests: await readManifests(deps, compose) });
-    },
-  },
-  {
-    method: 'GET',
-    path: '/composes/{composeId}/sboms',
-    operationId: 'getComposeSboms',
-    handle: async ({ deps, orgId, params }) => {
-      const compose = await getCompose(deps, orgId, composeIdParam(params));
-      return ok({ id: compose.id, kind: 'ComposeSBOMs', items: [await readSboms(deps, compose)] });
-    },
-  },
+  composeRoute('/composes/{composeId}', 'getComposeStatus', async (compose, { deps }) => {
+    return ok(presentComposeStatus(compose, { urls: await downloadUrls(deps, compose) }));
+  }),
+  composeRoute('/composes/{composeId}/metadata', 'getComposeMetadata', async (compose, { deps }) => {
+    const sets = await readPackageSets(deps, compose);
+    // The image's packages: the os set when the image type has one (the build root is not in the image).
+    const packages = sets.os ?? Object.values(sets).flat();
+    return ok({
+      packages: packages.map((p) => ({
+        type: 'rpm',
+        name: p.name,
+        version: p.version,
+        release: p.release,
+        ...(p.epoch ? { epoch: String(p.epoch) } : {}),
+        arch: p.arch,
+        // The header MD5 is only known once the rpm stage ran; until then the package checksum identifies the file.
+        sigmd5: p.checksum,
+      })),
+    });
+  }),
+  composeRoute('/composes/{composeId}/manifests', 'getComposeManifests', async (compose, { deps }) => {
+    return ok({ manifests: await readManifests(deps, compose) });
+  }),
+  composeRoute('/composes/{composeId}/sboms', 'getComposeSboms', async (compose, { deps }) => {
+    return ok({ id: compose.id, kind: 'ComposeSBOMs', items: [await readSboms(deps, compose)] });
+  }),
   {
     method: 'GET',
     path: '/composes/{composeId}/logs',

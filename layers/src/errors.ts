@@ -17,6 +17,10 @@ export type DomainErrorKind =
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
 }
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
@@ -30,16 +34,11 @@ export class ValidationError extends DomainError {
     options?: { cause?: unknown },
   ) {
     super(`${field}: ${message}`, options);
-    this.name = 'ValidationError';
   }
 }
 
 export class NotFoundError extends DomainError {
   readonly kind = 'not-found';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
 }
 
 export class ConflictError extends DomainError {
@@ -50,16 +49,11 @@ export class ConflictError extends DomainError {
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
-    this.name = 'ConflictError';
   }
 }
 
 export class NotConfiguredError extends DomainError {
   readonly kind = 'not-configured';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotConfiguredError';
-  }
 }
 
 /** Base of the depsolver's refusal (DepsolveError): the request cannot be satisfied. */
