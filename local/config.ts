@@ -1,6 +1,6 @@
 /** Local mode's one config reader: every IBS_* setting `npm start` uses, read once at start-up. */
 import { resolve } from 'node:path';
-import { envChoice, envNumber, envString, type Env } from '../layers/src/config/env.ts';
+import { envChoice, envList, envNumber, envString, type Env } from '../layers/src/config/env.ts';
 import type { LogLevel } from '../layers/src/log/logger.ts';
 
 export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
@@ -17,6 +17,8 @@ export interface LocalConfig {
   maxReceives: number;
   downloadUrlTtlSeconds: number;
   logLevel: LogLevel;
+  /** Extra host names the API answers to (besides loopback), e.g. a name in /etc/hosts or a reverse proxy's. */
+  allowedHosts: string[];
 }
 
 export function readLocalConfig(env: Env = process.env): LocalConfig {
@@ -29,5 +31,6 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     maxReceives: envNumber(env, 'IBS_MAX_RECEIVES', 3, { min: 1, max: 1000, integer: true }),
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
     logLevel: envChoice(env, 'IBS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+    allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
   };
 }

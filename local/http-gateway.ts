@@ -37,10 +37,54 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
  * API Gateway HTTP API (payload v2) in front of the same Lambda handler, plus signed downloads from the FsBlobStore
  * when there is one (with S3, download URLs are presigned S3 URLs and `/_blobs/` does not exist).
  */
-export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, log: Logger = createLogger({ service: 'ibs-local-gateway' })): Server {
+export interface GatewayOptions {
+  log?: Logger;
+  /** Host names (besides 127.0.0.1, localhost and ::1) that requests may address and pages may come from. */
+  allowedHosts?: readonly string[];
+}
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Why a request from a browser must not reach the API, or undefined. A web page can make the user's browser talk to
+ * 127.0.0.1: a cross-site Origin is refused, and so is a Host that is not ours (DNS rebinding points a foreign name at
+ * 127.0.0.1, so the browser sends that name).
+ */
+function refuseForeign(req: IncomingMessage, allowed: readonly string[]): string | undefined {
+  const hostName = (value: string) => {
+    try {
+      return new URL(`http://${value}`).hostname;
+    } catch {
+      return undefined;
+    }
+  };
+  const host = hostName(req.headers.host ?? '');
+  if (!host || !allowed.includes(host)) return `Host "${req.headers.host ?? ''}" is not this service (allowed: ${allowed.join(', ')}; add names with IBS_ALLOWED_HOSTS)`;
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let originHost: string | undefined;
+  try {
+    const parsed = new URL(origin);
+    originHost = parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.hostname : undefined;
+  } catch {
+    originHost = undefined;
+  }
+  if (!originHost || !allowed.includes(originHost)) return `requests from pages of origin "${origin}" are not allowed`;
+  return undefined;
+}
+
+export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, options: GatewayOptions = {}): Server {
+  const log = options.log ?? createLogger({ service: 'ibs-local-gateway' });
+  const allowedHosts = [...LOOPBACK_NAMES, ...(options.allowedHosts ?? [])];
   return createServer(async (req, res) => {
     const requestId = randomUUID();
     try {
+      const foreign = refuseForeign(req, allowedHosts);
+      if (foreign) {
+        sendJson(res, 403, 'Forbidden', foreign);
+        req.resume();
+        return;
+      }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (blobs && url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
         await serveBlob(blobs, url, res, req.method === 'HEAD', (error) => log.warn('download failed', { requestId, key: url.pathname, error }));

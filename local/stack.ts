@@ -47,7 +47,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION },
     };
-    const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), backend.downloads, log);
+    const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), backend.downloads, { log, allowedHosts: config.allowedHosts });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
 

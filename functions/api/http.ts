@@ -6,6 +6,8 @@ import { HttpRefusal, respondToError } from './error-responses.ts';
 
 export const API_BASE = '/api/image-builder/v1';
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Deepest JSON nesting a request may have: every body is stored, and DynamoDB refuses items nested deeper than 32. */
+export const MAX_JSON_DEPTH = 24;
 
 export interface RequestContext {
   deps: ServiceDeps;
@@ -78,12 +80,39 @@ function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (raw.length > MAX_BODY_BYTES) {
     throw new HttpRefusal(413, 'Payload too large', `request body is ${raw.length} bytes; the limit is ${MAX_BODY_BYTES} bytes (1 MiB)`);
   }
+  const type = (headerOf(event, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    // Also what keeps a web page's "simple" cross-site form POST (text/plain, form-encoded) from reaching a handler.
+    throw new HttpRefusal(415, 'Unsupported media type', `request bodies must be JSON with content-type application/json, got "${type || '(none)'}"`);
+  }
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new HttpRefusal(400, 'Bad request', `request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
+  const depth = jsonDepth(value, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) throw new HttpRefusal(400, 'Bad request', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
+
+/** Nesting depth of a parsed JSON value, counting no further than `limit + 1` (iterative: no stack to overflow). */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (level > limit) return level;
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') stack.push([child, level]);
+  }
+  return deepest;
+}
+
+const headerOf = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
+  Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
 
 /** One Lambda handler (API Gateway HTTP API, payload v2) serving `routes`; the same handler runs in local mode. */
 export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], options: ApiOptions) {

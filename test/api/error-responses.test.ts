@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler, type Route } from '../../functions/api/http.ts';
+import { MAX_JSON_DEPTH, createApiHandler, jsonDepth, type Route } from '../../functions/api/http.ts';
 import { ConflictError, NotConfiguredError, NotFoundError, UnsatisfiableError, ValidationError } from '../../layers/src/errors.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
@@ -63,5 +63,41 @@ describe('one table maps domain errors to HTTP', () => {
   it('an error matched only by its name string is not trusted: a plain Error named like a domain error is a 500', async () => {
     const impostor = Object.assign(new Error('x'), { name: 'ValidationError' });
     expect((await call(impostor)).status).toBe(500);
+  });
+});
+
+describe('request bodies', () => {
+  const echo: Route = { method: 'POST', path: '/echo', operationId: 'echo', handle: async ({ body }) => ({ status: 200, body }) };
+  const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [echo], { orgFromHeader: true });
+  const post = async (body: string, contentType?: string) => {
+    const event = {
+      rawPath: '/api/image-builder/v1/echo',
+      headers: contentType ? { 'Content-Type': contentType } : {},
+      requestContext: { http: { method: 'POST' }, requestId: 'r' },
+      body,
+    } as unknown as APIGatewayProxyEventV2;
+    const result = (await handler(event, { awsRequestId: 'r' } as Context)) as APIGatewayProxyStructuredResultV2;
+    return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+  };
+
+  it('must be JSON by content type: a cross-site "simple" POST (text/plain, form) is refused with 415', async () => {
+    expect((await post('{"a":1}', 'application/json; charset=utf-8')).status).toBe(200);
+    expect((await post('{"a":1}', 'application/merge-patch+json')).status).toBe(200);
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const { status, body } = await post('{"a":1}', type);
+      expect(status).toBe(415);
+      expect(body.errors[0].detail).toMatch(/content-type application\/json/);
+    }
+  });
+
+  it('nesting deeper than the limit is a 400 naming it, never a 500 (also 5,000 levels)', async () => {
+    const nested = (levels: number) => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
+    expect((await post(nested(MAX_JSON_DEPTH), 'application/json')).status).toBe(200);
+    for (const levels of [MAX_JSON_DEPTH + 1, 5000]) {
+      const { status, body } = await post(nested(levels), 'application/json');
+      expect(status).toBe(400);
+      expect(body.errors[0].detail).toBe(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    expect(jsonDepth([[[1]], { a: [{}] }], 10)).toBe(4);
   });
 });

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ describe('local download gateway', () => {
     } as unknown as FsBlobStore;
     const logged: string[] = [];
     const handler = async () => ({ statusCode: 200, body: '{"ok":true}' });
-    const server = createHttpGateway(handler, failing, createLogger({}, { write: (l) => logged.push(l) }));
+    const server = createHttpGateway(handler, failing, { log: createLogger({}, { write: (l) => logged.push(l) }) });
     servers.push(server);
     const port = await listen(server, 0);
     const base = `http://127.0.0.1:${port}`;
@@ -71,9 +71,42 @@ describe('local download gateway', () => {
   });
 
   it('a malformed %-escape in a download path is a 400', async () => {
-    const server = createHttpGateway(async () => ({ statusCode: 200 }), {} as FsBlobStore, createLogger({}, { write: () => {} }));
+    const server = createHttpGateway(async () => ({ statusCode: 200 }), {} as FsBlobStore, { log: createLogger({}, { write: () => {} }) });
     servers.push(server);
     const port = await listen(server, 0);
     expect((await fetch(`http://127.0.0.1:${port}/_blobs/%E0%A4%A?expires=1`)).status).toBe(400);
+  });
+});
+
+describe('local API exposure to web pages', () => {
+  async function gateway() {
+    const server = createHttpGateway(async () => ({ statusCode: 200, body: '{"ok":true}' }), undefined, { log: createLogger({}, { write: () => {} }), allowedHosts: ['ibs.internal'] });
+    servers.push(server);
+    return listen(server, 0);
+  }
+  // node's fetch does not let a caller set Host or Origin freely, so these requests are raw HTTP.
+  const raw = (port: number, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/image-builder/v1/version', headers, setHost: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('answers loopback hosts and configured names, same-origin pages and clients without an Origin', async () => {
+    const port = await gateway();
+    expect(await raw(port, { host: `127.0.0.1:${port}` })).toBe(200);
+    expect(await raw(port, { host: `localhost:${port}`, origin: `http://localhost:${port}` })).toBe(200);
+    expect(await raw(port, { host: `ibs.internal:${port}` })).toBe(200);
+  });
+
+  it('refuses a cross-site page and a rebinding host with 403', async () => {
+    const port = await gateway();
+    expect(await raw(port, { host: `127.0.0.1:${port}`, origin: 'https://evil.example' })).toBe(403);
+    expect(await raw(port, { host: `127.0.0.1:${port}`, origin: 'null' })).toBe(403);
+    expect(await raw(port, { host: `evil.example:${port}` })).toBe(403);
+    expect([400, 403]).toContain(await raw(port, {})); // node itself refuses HTTP/1.1 without Host
   });
 });
