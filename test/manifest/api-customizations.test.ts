@@ -56,12 +56,22 @@ describe('API customizations → blueprint', () => {
 
   it('rejects unknown and malformed fields naming them', () => {
     expect(fieldOf(() => blueprintFromApiCustomizations({ colour: 'red' }))).toBe('customizations.colour');
-    expect(fieldOf(() => blueprintFromApiCustomizations({ users: [{ name: 'a' }] }))).toBe('customizations.users[0]');
     expect(fieldOf(() => blueprintFromApiCustomizations({ users: [{ name: 3, ssh_key: 'k' }] }))).toBe('customizations.users[0].name');
     expect(fieldOf(() => blueprintFromApiCustomizations({ files: [{ path: '/x', data: '%%%', data_encoding: 'base64' }] }))).toBe('customizations.files[0].data');
     expect(fieldOf(() => blueprintFromApiCustomizations({ payload_repositories: [{ rhsm: false }] }))).toBe('customizations.payload_repositories[0]');
     expect(fieldOf(() => blueprintFromApiCustomizations({ subscription: {} }))).toBe('customizations.subscription');
     expect(fieldOf(() => blueprintFromApiCustomizations({ fips: { enabled: 'yes' } }))).toBe('customizations.fips.enabled');
+  });
+});
+
+describe('users', () => {
+  it('accepts a user without password and ssh_key (a locked account, as osbuild-composer and the hosted service do)', () => {
+    const bp = blueprintFromApiCustomizations({ users: [{ name: 'svc', groups: ['wheel'] }, { name: 'locked', password: '' }] });
+    expect(bp.customizations.user).toEqual([{ name: 'svc', groups: ['wheel'] }, { name: 'locked' }]);
+  });
+
+  it('drops a trailing "/" of home as osbuild/blueprint does', () => {
+    expect(blueprintFromApiCustomizations({ users: [{ name: 'w', home: '/srv/widget/' }] }).customizations.user).toEqual([{ name: 'w', home: '/srv/widget' }]);
   });
 });
 

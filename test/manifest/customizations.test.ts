@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { emptyBlueprint, type Blueprint, type BlueprintCustomizations } from '../../layers/src/blueprint/blueprint.ts';
+import { parseBlueprint } from '../../layers/src/blueprint/parse-blueprint.ts';
 import type { Manifest, Stage } from '../../layers/src/manifest/manifest.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
 import { generateWithFakePackages, TEST_CA, TEST_GPG_KEY } from './fixtures.ts';
@@ -189,7 +190,55 @@ describe('customizations map onto stages', () => {
   });
 });
 
+/** Values osbuild-composer and osbuild/images accept, which real blueprints use (each was refused here once). */
+describe('accepted as upstream accepts them', () => {
+  const users = (c: BlueprintCustomizations) => stage(build(c).generated.manifest, 'org.osbuild.users').options!.users as Record<string, Record<string, unknown>>;
+
+  it('a user without password and key (a locked account, often only uid/gid/groups)', () => {
+    expect(users({ user: [{ name: 'user3', uid: 1060, gid: 1060 }], group: [{ name: 'user3', gid: 1060 }] }).user3).toEqual({ uid: 1060, gid: 1060 });
+  });
+  it('a home directory with a trailing "/" (dropped, as osbuild/blueprint does), and an empty password (none)', () => {
+    const { blueprint } = parseBlueprint('[[customizations.user]]\nname = "widget"\nhome = "/srv/widget/"\npassword = ""\nshell = "/usr/bin/false"\n');
+    expect(users(blueprint.customizations).widget).toEqual({ home: '/srv/widget', shell: '/usr/bin/false' });
+  });
+  it('user names up to 256 characters and group names with "." (the osbuild stages\' patterns)', () => {
+    const long = `u${'x'.repeat(40)}`;
+    const u = users({ user: [{ name: long, groups: ['my.group'] }], group: [{ name: 'my.group' }] });
+    expect(u[long]).toEqual({ groups: ['my.group'] });
+  });
+  it('a plain-text password with ":" (it is hashed)', () => {
+    expect(users({ user: [{ name: 'a', password: 'pass:word' }] }).a.password).toMatch(/^\$6\$/);
+  });
+  it('firewall ports by service name with "_" (the osbuild firewall stage pattern)', () => {
+    expect(stage(build({ firewall: { ports: ['snmp_trap:udp', '42-48:tcp'] } }).generated.manifest, 'org.osbuild.firewall').options!.ports).toEqual(['snmp_trap:udp', '42-48:tcp']);
+  });
+  it('an empty partitioning_mode (the default) and empty lists of options the image type does not support', () => {
+    expect(() => build({ partitioning_mode: '' as never })).not.toThrow();
+    expect(() => build({ filesystem: [] }, { type: 'container' })).not.toThrow();
+  });
+  it('a repository filename without ".repo" (appended) and a GPG key at an ftp:// URL', () => {
+    const { blueprint } = parseBlueprint('[[customizations.repositories]]\nid = "extra"\nfilename = "extra"\nbaseurls = ["https://repo.example.com/"]\ngpgkeys = ["ftp://repo.example.com/KEY"]\ngpgcheck = true\n');
+    const repos = stage(build(blueprint.customizations).generated.manifest, 'org.osbuild.yum.repos').options!;
+    expect(repos.filename).toBe('extra.repo');
+    expect((repos.repos as { gpgkey: string[] }[])[0].gpgkey).toEqual(['ftp://repo.example.com/KEY']);
+  });
+  it('sizes with a decimal part ("1.5 GiB", as osbuild/images datasizes reads them)', () => {
+    const lvs = stage(build({ filesystem: [{ mountpoint: '/var/log', minsize: '1.5 GiB' }] }).generated.manifest, 'org.osbuild.lvm2.create', 'image').options!.volumes;
+    expect(lvs).toContainEqual({ name: 'var_loglv', size: `${1.5 * 1024 ** 3}B` });
+  });
+  it('the filesystem `size` key, the older name of `minsize`', () => {
+    const { blueprint } = parseBlueprint('[[customizations.filesystem]]\nmountpoint = "/var/log"\nsize = "2 GiB"\n');
+    expect(blueprint.customizations.filesystem).toEqual([{ mountpoint: '/var/log', minsize: '2 GiB' }]);
+    expect(() => parseBlueprint('[[customizations.filesystem]]\nmountpoint = "/a"\nsize = 1\nminsize = 1\n')).toThrow(/size and minsize cannot both be set/);
+  });
+});
+
 describe('bad values are rejected with a 400 naming the field', () => {
+  it('as upstream does: two groups with one gid, a crypted password with ":", a repository id unfit for a file name', () => {
+    rejects({ group: [{ name: 'a', gid: 1050 }, { name: 'b', gid: 1050 }] }, 'customizations.group[1].gid');
+    rejects({ user: [{ name: 'a', password: '$6$salt$ha:sh' }] }, 'customizations.user[0].password');
+    rejects({ repositories: [{ id: 'a:b', baseurls: ['https://x/'] }] }, 'customizations.repositories[0].id');
+  });
   it('user names with spaces or ":"', () => {
     rejects({ user: [{ name: 'bad name', key: 'ssh-rsa A' }] }, 'customizations.user[0].name');
     rejects({ user: [{ name: 'ok' }, { name: 'x:y' }] }, 'customizations.user[1].name');

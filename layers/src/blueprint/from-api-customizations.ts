@@ -5,6 +5,7 @@
  */
 import { ValidationError } from '../errors.ts';
 import type { Blueprint, BlueprintCustomizations, BlueprintDirectory, BlueprintFile, BlueprintRepository } from './blueprint.ts';
+import { normalizeBlueprint } from './normalize-blueprint.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -186,9 +187,10 @@ export function blueprintFromApiCustomizations(customizations: unknown, field = 
     out.user = arr(c.users, `${field}.users`).map((v, i) => {
       const f = `${field}.users[${i}]`;
       const u = obj(v, f);
-      // uid, gid, home, shell and description are this service's extensions (documented in openapi.yaml).
+      // uid, gid, home, shell and description are this service's extensions (documented in openapi.yaml). A user
+      // without password and ssh_key is a locked account, as osbuild-composer and the hosted service accept.
       onlyKeys(u, ['name', 'groups', 'ssh_key', 'password', 'hasPassword', 'uid', 'gid', 'home', 'shell', 'description'], f);
-      const user = omitUndefined({
+      return omitUndefined({
         name: str(u.name, `${f}.name`),
         groups: optStrs(u.groups, `${f}.groups`),
         key: optStr(u.ssh_key, `${f}.ssh_key`),
@@ -199,8 +201,6 @@ export function blueprintFromApiCustomizations(customizations: unknown, field = 
         shell: optStr(u.shell, `${f}.shell`),
         description: optStr(u.description, `${f}.description`),
       });
-      if (!user.key && !user.password) throw new ValidationError(f, 'at least one of password and ssh_key is required');
-      return user;
     });
   }
   if (c.groups !== undefined) {
@@ -297,5 +297,5 @@ export function blueprintFromApiCustomizations(customizations: unknown, field = 
   if (c.aap_registration !== undefined) {
     throw new ValidationError(`${field}.aap_registration`, 'Ansible Automation Platform registration is not supported by this service');
   }
-  return blueprint;
+  return normalizeBlueprint(blueprint, field);
 }

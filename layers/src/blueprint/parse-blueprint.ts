@@ -1,6 +1,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { ValidationError } from '../errors.ts';
 import type { Blueprint } from './blueprint.ts';
+import { normalizeBlueprint } from './normalize-blueprint.ts';
 import { BLUEPRINT_SHAPE, checkShape, type ShapeIssue } from './shape.ts';
 
 export interface ParsedBlueprint {
@@ -29,7 +30,7 @@ export function parseBlueprint(text: string, format: BlueprintFormat = detectBlu
   return blueprintFromObject(raw, field);
 }
 
-/** Type-checks an already decoded blueprint object and fills in the empty defaults. */
+/** Type-checks an already decoded blueprint object, fills in the empty defaults and applies upstream's normalizations. */
 export function blueprintFromObject(raw: unknown, field = 'blueprint'): ParsedBlueprint {
   const unknownKeys: string[] = [];
   const errors: ShapeIssue[] = [];
@@ -39,11 +40,9 @@ export function blueprintFromObject(raw: unknown, field = 'blueprint'): ParsedBl
     throw new ValidationError(first.field ? `${field}.${first.field}` : field, first.message);
   }
   const bp = raw as Partial<Blueprint>;
-  const blueprint: Blueprint = {
-    ...bp,
-    packages: bp.packages ?? [],
-    groups: bp.groups ?? [],
-    customizations: bp.customizations ?? {},
-  };
+  const blueprint = normalizeBlueprint(
+    { ...bp, packages: bp.packages ?? [], groups: bp.groups ?? [], customizations: bp.customizations ?? {} },
+    field,
+  );
   return { blueprint, unknownKeys };
 }

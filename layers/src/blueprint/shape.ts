@@ -53,7 +53,8 @@ export const CUSTOMIZATIONS_SHAPE: Shape = {
       },
     },
     services: { object: { enabled: strs, disabled: strs, masked: strs } },
-    filesystem: { array: { object: { mountpoint: str, minsize: 'size' } } },
+    // `size` is composer's older name for `minsize` (still read by osbuild/blueprint).
+    filesystem: { array: { object: { mountpoint: str, minsize: 'size', size: 'size' } } },
     disk: { object: { type: str, minsize: 'size', partitions: { array: diskPartition } } },
     partitioning_mode: str,
     installation_device: str,
@@ -70,6 +71,8 @@ export const CUSTOMIZATIONS_SHAPE: Shape = {
     cacerts: { object: { pem_certs: strs } },
     sshd: { object: { PasswordAuthentication: 'boolean', KbdInteractiveAuthentication: 'boolean', ClientAliveInterval: 'integer', PermitRootLogin: str } },
     dnf: { object: {}, open: true },
+    // upstream spells it `containers-storage` / `destination-path`; the underscore form is kept for older files.
+    'containers-storage': { object: { 'destination-path': str } },
     containers_storage: { object: { destination_path: str } },
   },
 };
@@ -80,6 +83,8 @@ export const BLUEPRINT_SHAPE: Shape = {
     description: str,
     version: str,
     distro: str,
+    // osbuild/blueprint's key is `architecture`; `arch` is this project's older spelling.
+    architecture: str,
     arch: str,
     packages: { array: { object: { name: str, version: str } } },
     modules: { array: { object: { name: str, version: str, stream: str } } },

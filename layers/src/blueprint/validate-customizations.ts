@@ -18,12 +18,20 @@ export interface ValidationContext {
   apiFieldNames?: boolean;
 }
 
-const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
-const GROUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/;
+// User and group names as the osbuild users/groups stages accept them; file owners as the chown stage and
+// osbuild/images fsnode accept them (stricter: no "." in group names).
+const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,255}$/;
+const GROUP_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
+const OWNER_USER = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/;
+const OWNER_GROUP = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,31}$/;
+/** Crypted passwords as osbuild/images recognises them (crypt.PasswordIsCrypted); others are hashed by us. */
+const CRYPTED = /^\$(2b|5|6)\$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const SERVICE = /^[A-Za-z0-9:_.@\\-]+$/;
 const MODE = /^0?[0-7]{3,4}$/;
-const PORT = /^([0-9]{1,5}(-[0-9]{1,5})?|[a-z][a-z0-9-]*):(tcp|udp|sctp|dccp)$/;
+// The osbuild firewall stage's pattern, without whitespace or a second ":" in the port part.
+const PORT = /^[^\s:]+:(tcp|udp|sctp|dccp)$/;
+const REPO_FILENAME = /^[A-Za-z0-9_.-]{1,250}\.repo$/;
 const MAX_ID = 2 ** 32 - 2;
 
 function fieldNamer(api: boolean): (f: string) => string {
@@ -44,10 +52,12 @@ function usedOptions(bp: Blueprint): string[] {
   if (bp.modules?.length) used.push('modules');
   if (bp.enabled_modules?.length) used.push('enabled_modules');
   if (bp.containers?.length) used.push('containers');
+  // Like upstream's validateSupportedConfig: empty lists and empty plain strings are not set.
   for (const [key, value] of Object.entries(bp.customizations)) {
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) continue;
+    if ((key === 'partitioning_mode' || key === 'installation_device') && value === '') continue;
     if (key === 'kernel' && typeof value === 'object') {
-      for (const sub of Object.keys(value)) used.push(`customizations.kernel.${sub}`);
+      for (const [sub, v] of Object.entries(value)) if (v !== undefined && v !== '') used.push(`customizations.kernel.${sub}`);
       continue;
     }
     used.push(`customizations.${key}`);
@@ -87,31 +97,36 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
   }
 
   const groupNames = new Set<string>();
+  const gids = new Set<number>();
   c.group?.forEach((g, i) => {
-    if (!GROUP_NAME.test(g.name)) fail(`customizations.group[${i}].name`, `"${g.name}" is not a valid group name (letters, digits, "_" and "-", at most 32 characters, not starting with "-")`);
-    if (groupNames.has(g.name)) fail(`customizations.group[${i}].name`, `group "${g.name}" is defined twice`);
+    if (!GROUP_NAME.test(g.name)) fail(`customizations.group[${i}].name`, `"${g.name}" is not a valid group name (letters, digits, "_", "." and "-", at most 32 characters, not starting with "-")`);
+    if (groupNames.has(g.name)) fail(`customizations.group[${i}].name`, `duplicate group name: group "${g.name}" is defined twice`);
     groupNames.add(g.name);
     if (g.gid !== undefined && (!Number.isSafeInteger(g.gid) || g.gid < 0 || g.gid > MAX_ID)) fail(`customizations.group[${i}].gid`, `must be an integer between 0 and ${MAX_ID}`);
+    if (g.gid !== undefined && gids.has(g.gid)) fail(`customizations.group[${i}].gid`, `duplicate group ID: ${g.gid} is used by two groups`);
+    if (g.gid !== undefined) gids.add(g.gid);
   });
 
   const userNames = new Set<string>();
   c.user?.forEach((u, i) => {
     const f = `customizations.user[${i}]`;
-    if (!USER_NAME.test(u.name)) fail(`${f}.name`, `"${u.name}" is not a valid user name (letters, digits, "_", "." and "-", at most 32 characters; no spaces or ":")`);
+    if (!USER_NAME.test(u.name)) fail(`${f}.name`, `"${u.name}" is not a valid user name (letters, digits, "_", "." and "-", at most 256 characters, not starting with "-"; no spaces or ":")`);
     if (userNames.has(u.name)) fail(`${f}.name`, `user "${u.name}" is defined twice`);
     userNames.add(u.name);
     for (const id of ['uid', 'gid'] as const) {
       const v = u[id];
       if (v !== undefined && (!Number.isSafeInteger(v) || v < 0 || v > MAX_ID)) fail(`${f}.${id}`, `must be an integer between 0 and ${MAX_ID}`);
     }
+    // useradd's own rules: an absolute path without ":" or newlines (a trailing "/" of home was dropped on input).
     for (const p of ['home', 'shell'] as const) {
       const v = u[p];
       if (v === undefined) continue;
-      const why = checkCanonicalPath(v) ?? (v.includes(':') ? 'must not contain ":"' : undefined);
+      const why = !v.startsWith('/') ? 'must be an absolute path' : /[:\n\r\0]/.test(v) ? 'must not contain ":" or newlines' : undefined;
       if (why) fail(`${f}.${p}`, `"${v}" ${why}`);
     }
     if (u.description !== undefined && /[:\n]/.test(u.description)) fail(`${f}.description`, 'must not contain ":" or newlines');
-    if (u.password !== undefined && /[\n:]/.test(u.password)) fail(`${f}.password`, 'must not contain ":" or newlines');
+    // A plain-text password is hashed (any character is fine); a crypted one is written to /etc/shadow as it is.
+    if (u.password !== undefined && CRYPTED.test(u.password) && /[\n:]/.test(u.password)) fail(`${f}.password`, 'a crypted password must not contain ":" or newlines');
     if (u.key !== undefined && /[\0]/.test(u.key)) fail(`${f}.key`, 'must be text');
     u.groups?.forEach((g, j) => {
       if (!GROUP_NAME.test(g)) fail(`${f}.groups[${j}]`, `"${g}" is not a valid group name`);
@@ -158,7 +173,7 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
     mountpoints.add(fs.mountpoint);
     parseSize(fs.minsize, name(`${f}.minsize`));
   });
-  if (c.partitioning_mode !== undefined) {
+  if (c.partitioning_mode !== undefined && (c.partitioning_mode as string) !== '') {
     const modes = ctx.partitioningModes ?? ['', 'raw', 'lvm', 'auto-lvm'];
     if (!['raw', 'lvm', 'auto-lvm'].includes(c.partitioning_mode) || !modes.includes(c.partitioning_mode)) {
       fail('customizations.partitioning_mode', `"${c.partitioning_mode}" is not supported by image type ${ctx.imageType} (allowed: ${modes.filter(Boolean).join(', ')})`);
@@ -174,8 +189,8 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
     if (dirPaths.has(d.path)) fail(`${f}.path`, `"${d.path}" is listed twice`);
     dirPaths.add(d.path);
     if (d.mode !== undefined && !MODE.test(d.mode)) fail(`${f}.mode`, `"${d.mode}" is not an octal mode like "0755"`);
-    checkOwner(d.user, `${f}.user`, USER_NAME, fail);
-    checkOwner(d.group, `${f}.group`, GROUP_NAME, fail);
+    checkOwner(d.user, `${f}.user`, OWNER_USER, fail);
+    checkOwner(d.group, `${f}.group`, OWNER_GROUP, fail);
   });
   const filePaths = new Set<string>();
   c.files?.forEach((file, i) => {
@@ -185,8 +200,8 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
     if (filePaths.has(file.path) || dirPaths.has(file.path)) fail(`${f}.path`, `"${file.path}" is listed twice`);
     filePaths.add(file.path);
     if (file.mode !== undefined && !MODE.test(file.mode)) fail(`${f}.mode`, `"${file.mode}" is not an octal mode like "0644"`);
-    checkOwner(file.user, `${f}.user`, USER_NAME, fail);
-    checkOwner(file.group, `${f}.group`, GROUP_NAME, fail);
+    checkOwner(file.user, `${f}.user`, OWNER_USER, fail);
+    checkOwner(file.group, `${f}.group`, OWNER_GROUP, fail);
   });
   // A file must not be a parent of another customized path.
   for (const p of [...filePaths, ...dirPaths]) {
@@ -205,10 +220,13 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
     for (const [j, u] of (r.baseurls ?? []).entries()) {
       if (!/^(https?|ftp|file):\/\/\S+$/.test(u)) fail(`${f}.baseurls[${j}]`, `"${u}" is not a URL`);
     }
-    if (r.filename !== undefined && !/^[A-Za-z0-9_.-]+\.repo$/.test(r.filename)) fail(`${f}.filename`, `"${r.filename}" must be a file name ending in .repo`);
+    // upstream's getFilename: the id names the file when no filename is given (".repo" was appended on input).
+    const filename = r.filename ?? `${r.id}.repo`;
+    if (!REPO_FILENAME.test(filename)) fail(`${f}.${r.filename === undefined ? 'id' : 'filename'}`, `repository filename "${filename}" is invalid (letters, digits, "_", "." and "-", ending in .repo)`);
     if (r.gpgcheck && !r.gpgkeys?.length) fail(`${f}.gpgkeys`, 'gpgcheck is on but no GPG key is given');
     r.gpgkeys?.forEach((k, j) => {
-      if (!k.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') && !/^(https?|file):\/\//.test(k)) fail(`${f}.gpgkeys[${j}]`, 'must be an armored public key or a URL');
+      // upstream: an armored key, or anything url.ParseRequestURI accepts (an absolute URI or an absolute path)
+      if (!k.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----') && !/^([A-Za-z][A-Za-z0-9+.-]*:|\/)\S*$/.test(k.trim())) fail(`${f}.gpgkeys[${j}]`, 'must be an armored public key or a URL');
     });
   });
   c.cacerts?.pem_certs.forEach((pem, i) => {

@@ -1744,6 +1744,7 @@ export const openapiDocument = {
         "required": [
           "name"
         ],
+        "description": "A user without password and ssh_key is a locked account (often only uid/gid/groups), as osbuild-composer\nand the hosted service (since \"v1: allow users without pass/key\") accept; the \"at least one of password,\nssh_key\" sentence of the hosted spec describes its blueprint update merge, which this service does not have.\nAn empty password means none.\n",
         "properties": {
           "name": {
             "type": "string"

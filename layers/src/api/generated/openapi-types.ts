@@ -559,6 +559,12 @@ export interface components {
             /** @description bytes, or a string with a unit (e.g. "2 GiB") */
             min_size: number | string;
         };
+        /**
+         * @description A user without password and ssh_key is a locked account (often only uid/gid/groups), as osbuild-composer
+         *     and the hosted service (since "v1: allow users without pass/key") accept; the "at least one of password,
+         *     ssh_key" sentence of the hosted spec describes its blueprint update merge, which this service does not have.
+         *     An empty password means none.
+         */
         User: {
             name: string;
             groups?: string[];
