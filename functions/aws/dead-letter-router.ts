@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import type { DeadLetterOptions } from '../../layers/src/service/dead-letter.ts';
 import { createDeadLetterHandler } from '../dead-letter.ts';
 
 const DLQ_SUFFIX = '-dlq';
@@ -15,7 +16,7 @@ export function sourceQueueOf(record: Pick<SQSRecord, 'eventSourceARN'>, queueNa
  * One function consumes every dead-letter queue (manifest and each build queue): records are grouped by the queue they
  * died in and handed to that queue's dead-letter handler, so each compose fails with the right reason.
  */
-export function createDeadLetterRouter(deps: ServiceDeps, queueNamePrefix: string) {
+export function createDeadLetterRouter(deps: ServiceDeps, queueNamePrefix: string, options?: DeadLetterOptions) {
   const handlers = new Map<string, ReturnType<typeof createDeadLetterHandler>>();
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const groups = new Map<string, SQSRecord[]>();
@@ -31,7 +32,7 @@ export function createDeadLetterRouter(deps: ServiceDeps, queueNamePrefix: strin
     }
     for (const [source, records] of groups) {
       let handler = handlers.get(source);
-      if (!handler) handlers.set(source, (handler = createDeadLetterHandler(deps, source)));
+      if (!handler) handlers.set(source, (handler = createDeadLetterHandler(deps, source, options)));
       const result = await handler({ Records: records }, context);
       batchItemFailures.push(...(result?.batchItemFailures ?? []));
     }

@@ -1,64 +1,44 @@
 /**
- * The AWS composition root: every Lambda entry in this directory gets its ServiceDeps here, built once per execution
- * environment (module scope survives warm invocations). Only the AWS adapters are imported, so no bundle contains the
- * embedded SQLite adapters.
+ * The AWS composition root of the Lambda functions: each entry in this directory names the ports it uses and passes
+ * their factories, so its bundle carries only those SDK clients (esbuild drops the factories nobody imports). Built
+ * once per execution environment: module scope survives warm invocations. Only AWS adapters are imported here, so no
+ * bundle contains the embedded SQLite adapters.
  */
-import { createAwsAdapters, createS3Client, type AwsAdapters } from '../../layers/src/adapters/aws/aws-adapters.ts';
-import { S3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
-import { readAwsConfig } from '../../layers/src/adapters/aws/aws-config.ts';
+import { readAwsConfig, type AwsAdaptersConfig, type AwsResource } from '../../layers/src/adapters/aws/aws-config.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
-import { SERVICE_VERSION } from '../../layers/src/version.ts';
-import { envNumber } from './env.ts';
+import { readFunctionName, readServiceConfig } from './config.ts';
 
-export type AwsServiceDeps = ServiceDeps & { adapters: AwsAdapters };
+type PortName = 'store' | 'blobs' | 'queue';
 
-let cached: AwsServiceDeps | undefined;
+/** The factories of the ports a function uses (from the adapters' modules); the others stay unwired. */
+export type PortFactories = { [P in PortName]?: (config: AwsAdaptersConfig) => ServiceDeps[P] };
 
-export function createAwsServiceDeps(env: NodeJS.ProcessEnv = process.env): AwsServiceDeps {
-  const adapters = createAwsAdapters(readAwsConfig(env));
-  return {
-    store: adapters.store,
-    blobs: adapters.blobs,
-    queue: adapters.queue,
-    adapters,
-    log: createLogger({ service: env.AWS_LAMBDA_FUNCTION_NAME ?? 'ibs-aws' }),
-    config: {
-      downloadUrlTtlSeconds: envNumber('IBS_DOWNLOAD_URL_TTL', 3600, env),
-      version: SERVICE_VERSION,
-      ...(env.IBS_BUILD_COMMIT ? { buildCommit: env.IBS_BUILD_COMMIT } : {}),
-    },
-  };
-}
+const PORT_LABELS: Record<PortName, string> = { store: 'compose store', blobs: 'blob store', queue: 'job queue' };
+const PORT_RESOURCES: Record<PortName, AwsResource> = { store: 'table', blobs: 'bucket', queue: 'queues' };
 
-/** Stands in for a port a function has no permission to use: any call is a bug, and says which. */
-function unavailable<T extends object>(port: string, functionName: string): T {
+/** Stands in for a port a function does not use (and has no permission for): any call is a bug, and says which. */
+function unavailable<T extends object>(port: PortName, functionName: string): T {
   return new Proxy({} as T, {
-    get: (_target, method) => () => Promise.reject(new Error(`${functionName} has no ${port}: ${String(method)} is not available here`)),
+    get: (_target, method) => () =>
+      Promise.reject(new Error(`${functionName} has no ${PORT_LABELS[port]}: ${String(method)} is not available here`)),
   });
 }
 
 /**
- * Deps of the package API function: only the bucket (repository index cache). Its routes never touch composes or
- * queues, its role has no such permissions, and leaving the DynamoDB and SQS clients out keeps its bundle small.
+ * ServiceDeps with the given ports wired to AWS, from AWS_REGION and, for the ports wired, IBS_TABLE, IBS_BUCKET and
+ * IBS_QUEUE_URL_PREFIX.
  */
-export function createAwsPackageDeps(env: NodeJS.ProcessEnv = process.env): ServiceDeps {
-  const config = readAwsConfig(env);
-  const name = env.AWS_LAMBDA_FUNCTION_NAME ?? 'ibs-api-packages';
+export function createLambdaDeps(factories: PortFactories, env: NodeJS.ProcessEnv = process.env): ServiceDeps {
+  const ports = (Object.keys(PORT_RESOURCES) as PortName[]).filter((port) => factories[port]);
+  const config = readAwsConfig(env, ports.map((port) => PORT_RESOURCES[port]));
+  const name = readFunctionName(env, 'ibs-aws');
+  const wire = <P extends PortName>(port: P): ServiceDeps[P] => factories[port]?.(config) ?? unavailable<ServiceDeps[P]>(port, name);
   return {
-    store: unavailable<ServiceDeps['store']>('compose store', name),
-    queue: unavailable<ServiceDeps['queue']>('job queue', name),
-    blobs: new S3BlobStore(createS3Client(config), { bucket: config.bucketName }),
+    store: wire('store'),
+    blobs: wire('blobs'),
+    queue: wire('queue'),
     log: createLogger({ service: name }),
-    config: { downloadUrlTtlSeconds: envNumber('IBS_DOWNLOAD_URL_TTL', 3600, env), version: SERVICE_VERSION },
+    config: readServiceConfig(env),
   };
 }
-
-/** The deps of this execution environment (created on first use). */
-export function awsServiceDeps(): AwsServiceDeps {
-  cached ??= createAwsServiceDeps();
-  return cached;
-}
-
-/** The queue name prefix (`ibs-<stage>-`), the last path segment of IBS_QUEUE_URL_PREFIX. */
-export const queueNamePrefix = (queueUrlPrefix: string): string => queueUrlPrefix.slice(queueUrlPrefix.lastIndexOf('/') + 1);

@@ -1,8 +1,11 @@
 /** Lambda entry: the manifest worker on the SQS manifest queue (partial batch failures), with the repository depsolver. */
+import { createDynamoDbComposeStore } from '../../layers/src/adapters/aws/dynamodb-compose-store-factory.ts';
+import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
+import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { createManifestWorkerHandler } from '../manifest-worker.ts';
-import { awsServiceDeps } from './deps.ts';
+import { createLambdaDeps } from './deps.ts';
 
-const deps = awsServiceDeps();
+const deps = createLambdaDeps({ store: createDynamoDbComposeStore, blobs: createS3BlobStore, queue: createSqsJobQueue });
 // Repository indexes are cached in the bucket (built by the refresher) and in memory across warm invocations.
 export const handler = createManifestWorkerHandler({ ...deps, depsolver: new RepoDepsolver({ blobStore: deps.blobs }) });

@@ -1,15 +1,14 @@
-/** Lambda entry (schedule): fails or requeues builds whose runner stopped heartbeating, fails composes that waited too long. */
-import { DEFAULT_REAPER_OPTIONS, reapStaleComposes, type ReaperOptions } from '../../layers/src/service/reaper.ts';
-import { awsServiceDeps } from './deps.ts';
-import { envNumber } from './env.ts';
+/**
+ * Lambda entry (schedule): fails or requeues builds whose runner stopped heartbeating, fails composes that waited too
+ * long. The compose store and the build queues only.
+ */
+import { createDynamoDbComposeStore } from '../../layers/src/adapters/aws/dynamodb-compose-store-factory.ts';
+import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
+import { reapStaleComposes } from '../../layers/src/service/reaper.ts';
+import { readReaperOptions } from './config.ts';
+import { createLambdaDeps } from './deps.ts';
 
-const deps = awsServiceDeps();
-const options: ReaperOptions = {
-  staleAfterSeconds: envNumber('IBS_STALE_AFTER_SECONDS', DEFAULT_REAPER_OPTIONS.staleAfterSeconds),
-  maxAttempts: envNumber('IBS_MAX_RECEIVES', DEFAULT_REAPER_OPTIONS.maxAttempts),
-  maxRequeues: envNumber('IBS_MAX_REQUEUES', DEFAULT_REAPER_OPTIONS.maxRequeues),
-  queuedTimeoutSeconds: envNumber('IBS_QUEUED_TIMEOUT_SECONDS', DEFAULT_REAPER_OPTIONS.queuedTimeoutSeconds),
-  limit: envNumber('IBS_REAPER_LIMIT', DEFAULT_REAPER_OPTIONS.limit),
-};
+const deps = createLambdaDeps({ store: createDynamoDbComposeStore, queue: createSqsJobQueue });
+const options = readReaperOptions(process.env);
 
 export const handler = async () => reapStaleComposes(deps, options);

@@ -1,9 +1,10 @@
-/** Lambda entry (schedule): rebuilds the repository indexes of every distribution whose metadata changed. */
+/** Lambda entry (schedule): rebuilds the repository indexes of every distribution whose metadata changed. Only the bucket. */
+import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
 import { IndexStore } from '../../layers/src/depsolve/index.ts';
 import { refreshRepositoryIndexes } from './repo-refresh-handler.ts';
-import { awsServiceDeps } from './deps.ts';
+import { createLambdaDeps } from './deps.ts';
 
-const deps = awsServiceDeps();
+const deps = createLambdaDeps({ blobs: createS3BlobStore });
 const store = new IndexStore({ blobStore: deps.blobs });
 
 export const handler = async () => refreshRepositoryIndexes(store, deps.log);

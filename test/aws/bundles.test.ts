@@ -1,14 +1,16 @@
 /**
- * Every Lambda bundle (esbuild, the settings serverless.yml uses) must be free of the embedded adapters and SQLite,
- * carry only the AWS clients it needs, and load in Node as an ES module exporting `handler`.
+ * Every Lambda bundle of serverless.yml (esbuild, the settings serverless.yml uses) must be free of the embedded adapters
+ * and SQLite, carry exactly the AWS SDK clients its function calls, and load in Node as an ES module exporting `handler`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
 
+const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ibs-bundles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -16,6 +18,28 @@ let all: ReturnType<typeof bundleAllLambdas> | undefined;
 const bundleOf = async (name: LambdaName): Promise<BundleResult> => (await (all ??= bundleAllLambdas())).get(name)!;
 
 const uses = (bundle: BundleResult, pkg: string) => bundle.inputs.some((input) => input.includes(`node_modules/${pkg}/`));
+
+/**
+ * The AWS SDK clients each function calls (`@aws-sdk/client-<name>`), matching its role in serverless.yml. The SDK's
+ * credential providers bring their own internal clients (`@aws-sdk/nested-clients`: SSO, STS), which are not counted.
+ */
+const SDK_CLIENTS = {
+  api: ['dynamodb', 's3', 'sqs'],
+  // The package API touches only the repository index cache in the bucket.
+  apiPackages: ['s3'],
+  manifestWorker: ['dynamodb', 's3', 'sqs'],
+  // The event source mapping receives and deletes the dead letters: the function itself only fails composes.
+  deadLetter: ['dynamodb'],
+  reaper: ['dynamodb', 'sqs'],
+  fleetScaler: ['auto-scaling', 'sqs'],
+  repoRefresh: ['s3'],
+  // Stream records arrive in the event (util-dynamodb unmarshalls them): no DynamoDB client.
+  statusEvents: ['eventbridge'],
+} as const satisfies Record<LambdaName, readonly string[]>;
+
+/** Every `@aws-sdk/client-*` package with code in the bundle. */
+const sdkClientsIn = (bundle: BundleResult): string[] =>
+  [...new Set(bundle.inputs.map((input) => /node_modules\/@aws-sdk\/client-([^/]+)\//.exec(input)?.[1]).filter((c): c is string => c !== undefined))].sort();
 
 // Fake resources: loading a bundle must not call AWS (clients connect lazily).
 const LAMBDA_ENV = {
@@ -47,22 +71,29 @@ describe('Lambda bundles', () => {
     });
   }
 
-  it('carries only the AWS clients each function needs', async () => {
-    const clients = ['client-dynamodb', 'client-s3', 'client-sqs', 'client-auto-scaling', 'client-eventbridge'];
-    const used = async (name: LambdaName) => {
+  it('bundles exactly the functions serverless.yml deploys, from the same entry files', () => {
+    const config = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { functions: Record<string, { handler: string }> };
+    const deployed = Object.fromEntries(Object.entries(config.functions).map(([name, fn]) => [name, fn.handler.replace(/\.handler$/, '.ts')]));
+    expect(deployed).toEqual(Object.fromEntries(Object.entries(LAMBDA_ENTRIES).map(([name, file]) => [name, `functions/aws/${file}`])));
+    expect(Object.keys(deployed)).toHaveLength(8);
+  });
+
+  for (const [name, allowed] of Object.entries(SDK_CLIENTS) as [LambdaName, readonly string[]][]) {
+    it(`${name}: carries the AWS SDK clients ${allowed.join(', ')} and no other`, async () => {
       const bundle = await bundleOf(name);
-      return clients.filter((c) => uses(bundle, `@aws-sdk/${c}`));
-    };
-    expect(await used('fleetScaler')).toEqual(['client-sqs', 'client-auto-scaling']);
-    expect(await used('statusEvents')).toEqual(['client-eventbridge']);
-    expect(await used('api')).toEqual(['client-dynamodb', 'client-s3', 'client-sqs']);
-    // The package API touches only the repository index cache in the bucket.
-    expect(await used('apiPackages')).toEqual(['client-s3']);
-    const manifest = await bundleOf('manifestWorker');
-    expect(manifest.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(true);
-    const api = await bundleOf('api');
-    expect(api.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(false);
-    const packages = await bundleOf('apiPackages');
-    expect(packages.inputs.some((i) => i.includes('layers/src/depsolve/'))).toBe(true);
+      expect(sdkClientsIn(bundle), `${name} bundles an SDK client it never calls (or misses one it calls)`).toEqual([...allowed].sort());
+      // The S3 helpers come with the S3 client only.
+      for (const helper of ['lib-storage', 's3-request-presigner']) expect(uses(bundle, `@aws-sdk/${helper}`)).toBe(allowed.includes('s3'));
+    });
+  }
+
+  it('puts the depsolver only where repositories are read', async () => {
+    const depsolver = async (name: LambdaName) => (await bundleOf(name)).inputs.some((i) => i.includes('layers/src/depsolve/'));
+    expect(await depsolver('manifestWorker')).toBe(true);
+    expect(await depsolver('apiPackages')).toBe(true);
+    expect(await depsolver('repoRefresh')).toBe(true);
+    expect(await depsolver('api')).toBe(false);
+    expect(await depsolver('deadLetter')).toBe(false);
+    expect(await depsolver('reaper')).toBe(false);
   });
 });

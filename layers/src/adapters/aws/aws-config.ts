@@ -27,12 +27,17 @@ const required = (env: NodeJS.ProcessEnv, name: string): string => {
   return value;
 };
 
+/** The resources a composition root uses: the compose table, the artifact bucket, the job queues. */
+export type AwsResource = 'table' | 'bucket' | 'queues';
+const RESOURCE_VARIABLES = { table: 'IBS_TABLE', bucket: 'IBS_BUCKET', queues: 'IBS_QUEUE_URL_PREFIX' } as const;
+
 /**
  * Reads the adapters' configuration from the environment:
  * IBS_TABLE, IBS_BUCKET, IBS_QUEUE_URL_PREFIX, AWS_REGION (or AWS_DEFAULT_REGION), and for stand-ins the SDK's own
- * AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_SQS.
+ * AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_SQS. Only the variables of the resources `uses`
+ * names are required (a function that never touches the bucket needs no IBS_BUCKET); the others may be blank.
  */
-export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsAdaptersConfig {
+export function readAwsConfig(env: NodeJS.ProcessEnv = process.env, uses: readonly AwsResource[] = ['table', 'bucket', 'queues']): AwsAdaptersConfig {
   const endpoints = {
     dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB,
     s3: env.AWS_ENDPOINT_URL_S3,
@@ -40,11 +45,12 @@ export function readAwsConfig(env: NodeJS.ProcessEnv = process.env): AwsAdapters
     autoScaling: env.AWS_ENDPOINT_URL_AUTO_SCALING,
     eventBridge: env.AWS_ENDPOINT_URL_EVENTBRIDGE,
   };
+  const resource = (name: AwsResource): string => (uses.includes(name) ? required(env, RESOURCE_VARIABLES[name]) : (env[RESOURCE_VARIABLES[name]] ?? ''));
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? required(env, 'AWS_REGION'),
-    tableName: required(env, 'IBS_TABLE'),
-    bucketName: required(env, 'IBS_BUCKET'),
-    queueUrlPrefix: required(env, 'IBS_QUEUE_URL_PREFIX'),
+    tableName: resource('table'),
+    bucketName: resource('bucket'),
+    queueUrlPrefix: resource('queues'),
     endpoints: Object.values(endpoints).some(Boolean) ? endpoints : undefined,
   };
 }

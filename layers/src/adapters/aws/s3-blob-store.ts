@@ -19,6 +19,25 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, DownloadUrlOptions, GetOptions, PutOptions } from '../../ports/blob-store.ts';
+import { clientOptions, type AwsAdaptersConfig } from './aws-config.ts';
+
+// A stand-in endpoint means path-style addressing (`*.localhost` virtual hosts do not resolve).
+export const createS3Client = (config: AwsAdaptersConfig, options: { checksums?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED' } = {}) =>
+  new S3Client({
+    ...clientOptions(config, config.endpoints?.s3),
+    ...(config.endpoints?.s3 ? { forcePathStyle: true } : {}),
+    ...(options.checksums ? { requestChecksumCalculation: options.checksums } : {}),
+  });
+
+/** The clients of an S3BlobStore: artifacts carry our own sha256, so streams go without per-part CRC32 (see streamClient). */
+export const createS3Clients = (config: AwsAdaptersConfig) => ({
+  s3: createS3Client(config),
+  s3Stream: createS3Client(config, { checksums: 'WHEN_REQUIRED' }),
+});
+
+/** The BlobStore on the configured bucket (IBS_BUCKET); a composition root that wires only this pulls in only S3. */
+export const createS3BlobStore = (config: AwsAdaptersConfig, clients = createS3Clients(config)): S3BlobStore =>
+  new S3BlobStore(clients.s3, { bucket: config.bucketName, streamClient: clients.s3Stream });
 
 export interface S3BlobStoreOptions {
   bucket: string;

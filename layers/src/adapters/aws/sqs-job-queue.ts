@@ -8,6 +8,15 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { JobQueue, QueueMessage, ReceiveOptions } from '../../ports/job-queue.ts';
+import { clientOptions, type AwsAdaptersConfig } from './aws-config.ts';
+
+// Stand-ins answer on their own endpoint whatever host their queue URLs name.
+export const createSqsClient = (config: AwsAdaptersConfig) =>
+  new SQSClient({ ...clientOptions(config, config.endpoints?.sqs), ...(config.endpoints?.sqs ? { useQueueUrlAsEndpoint: false } : {}) });
+
+/** The JobQueue of the configured queue prefix (IBS_QUEUE_URL_PREFIX); wiring only this pulls in only SQS. */
+export const createSqsJobQueue = (config: AwsAdaptersConfig, client = createSqsClient(config)): SqsJobQueue =>
+  new SqsJobQueue(client, config.queueUrlPrefix);
 
 // SQS limits: at most 10 messages per receive, 20 s long poll, 12 h visibility.
 const MAX_BATCH = 10;

@@ -1,0 +1,13 @@
+/**
+ * The DynamoDB ComposeStore's factories, beside its adapter (dynamodb-compose-store.ts): a composition root that wires
+ * only the compose store pulls in only the DynamoDB client.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { clientOptions, type AwsAdaptersConfig } from './aws-config.ts';
+import { DynamoDbComposeStore } from './dynamodb-compose-store.ts';
+
+export const createDynamoDbClient = (config: AwsAdaptersConfig) => new DynamoDBClient(clientOptions(config, config.endpoints?.dynamodb));
+
+/** The ComposeStore on the configured table (IBS_TABLE). */
+export const createDynamoDbComposeStore = (config: AwsAdaptersConfig, client = createDynamoDbClient(config)): DynamoDbComposeStore =>
+  new DynamoDbComposeStore(client, config.tableName);
