@@ -8,9 +8,9 @@ import * as zlib from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RepoDepsolver, DepsolveError } from '../../layers/src/depsolve/index.ts';
-import { nevra } from '../../layers/src/packages/package-set.ts';
-import { hasDnf, runDnfOracle, serveDirectory, type OracleResult, type OracleTask, type StaticServer } from './helpers.ts';
+import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
+import { compareOutcomes, craftedTasks, diffAgainstDnf, resolveOurs } from './compare.ts';
+import { dnfTitle, hasDnf, runDnfOracle, serveDirectory, type OracleTask, type StaticServer } from './helpers.ts';
 import { randomRepo, writeRepo } from './repo-generator.ts';
 import { craftedMain, craftedMainExtra, craftedRequests, craftedUpdates } from './scenarios.ts';
 
@@ -24,47 +24,7 @@ const RANDOM_REPOS = Number(process.env.DEPSOLVE_RANDOM_REPOS ?? 200);
  */
 const KNOWN_DIVERGENT = new Set<string>([]);
 
-interface Outcome {
-  ok: boolean;
-  packages?: string[];
-  error?: string;
-}
-
-async function resolveOurs(solver: RepoDepsolver, task: OracleTask): Promise<Outcome> {
-  try {
-    const pkgs = await solver.resolveSet(
-      {
-        include: task.include,
-        exclude: task.exclude ?? [],
-        installWeakDeps: task.weak,
-        repositories: task.repos.map((r) => ({ id: r.id, baseurl: [r.baseurl], priority: r.priority, cost: r.cost })),
-      },
-      { architecture: task.arch, releasever: task.releasever },
-    );
-    return { ok: true, packages: pkgs.map(nevra).sort() };
-  } catch (e) {
-    if (e instanceof DepsolveError) return { ok: false, error: e.message };
-    throw e;
-  }
-}
-
-function compare(task: OracleTask, ours: Outcome, theirs: OracleResult): string | undefined {
-  if (ours.ok !== theirs.ok) {
-    return `${task.id}: dnf ${theirs.ok ? 'resolved' : 'failed'} (${theirs.ok ? theirs.packages?.join(' ') : theirs.error}) but we ${ours.ok ? `resolved ${ours.packages?.join(' ')}` : `failed: ${ours.error}`}`;
-  }
-  if (ours.ok && JSON.stringify(ours.packages) !== JSON.stringify(theirs.packages)) {
-    const a = new Set(ours.packages);
-    const b = new Set(theirs.packages);
-    return `${task.id} [${task.include.join(' ')}]: only ours: ${[...a].filter((x) => !b.has(x)).join(' ')}; only dnf: ${[...b].filter((x) => !a.has(x)).join(' ')}`;
-  }
-  return undefined;
-}
-
-const title = dnfPresent
-  ? 'depsolver matches dnf'
-  : 'depsolver matches dnf (skipped: /usr/bin/python3 -c "import dnf" failed; apt-get install dnf python3-dnf)';
-
-describe.skipIf(!dnfPresent)(title, () => {
+describe.skipIf(!dnfPresent)(dnfTitle('depsolver matches dnf'), () => {
   let dir: string;
   let server: StaticServer;
 
@@ -82,34 +42,7 @@ describe.skipIf(!dnfPresent)(title, () => {
     mkdirSync(join(dir, 'updates'));
     writeRepo(join(dir, 'main'), { ...craftedMain, packages: [...craftedMain.packages, ...craftedMainExtra] });
     writeRepo(join(dir, 'updates'), craftedUpdates, { compression: zstdOk ? 'zst' : 'gz' });
-    const tasks: OracleTask[] = craftedRequests.map((r) => ({
-      id: r.name,
-      repos: (r.repos ?? [{ repo: 'main' as const }]).map((x) => ({
-        id: x.repo,
-        baseurl: `${server.url}/${x.repo}`,
-        ...(x.priority !== undefined ? { priority: x.priority } : {}),
-        ...(x.cost !== undefined ? { cost: x.cost } : {}),
-      })),
-      arch: 'x86_64',
-      releasever: '40',
-      include: r.include,
-      exclude: r.exclude,
-      weak: r.weak ?? true,
-    }));
-    const dnf = await runDnfOracle(tasks);
-    const solver = new RepoDepsolver();
-    const diffs: string[] = [];
-    for (const t of tasks) {
-      const ours = await resolveOurs(solver, t);
-      const theirs = dnf.get(t.id)!;
-      const d = compare(t, ours, theirs);
-      if (d) diffs.push(d);
-      // Problem texts must be dnf's, word for word.
-      if (!ours.ok && !theirs.ok) {
-        const want = theirs.error!.replace(/^marking: /, '').trim();
-        if (ours.error!.trim() !== want) diffs.push(`${t.id}: dnf says ${JSON.stringify(want)}, we said ${JSON.stringify(ours.error)}`);
-      }
-    }
+    const diffs = await diffAgainstDnf(craftedTasks(craftedRequests, server.url));
     expect(diffs).toEqual([]);
   }, 120_000);
 
@@ -141,7 +74,7 @@ describe.skipIf(!dnfPresent)(title, () => {
     for (const t of tasks) {
       const ours = await resolveOurs(solver, t);
       if (ours.ok) solved++;
-      const d = compare(t, ours, dnf.get(t.id)!);
+      const d = compareOutcomes(t, ours, dnf.get(t.id)!);
       if (KNOWN_DIVERGENT.has(t.id)) {
         if (!d) nowMatching.push(t.id);
       } else if (d) diffs.push(d);

@@ -93,6 +93,11 @@ export function hasDnf(): boolean {
   return r.status === 0;
 }
 
+/** A describe title that, when dnf is missing, says the block is skipped and why. */
+export function dnfTitle(title: string): string {
+  return hasDnf() ? title : `${title} (skipped: /usr/bin/python3 -c "import dnf" failed; apt-get install dnf python3-dnf)`;
+}
+
 export interface OracleTask {
   id: string;
   repos: { id: string; baseurl: string; priority?: number; cost?: number }[];

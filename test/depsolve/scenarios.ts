@@ -119,7 +119,7 @@ export interface CraftedRequest {
   exclude?: string[];
   weak?: boolean;
   /** Which repositories (by index into the crafted set) and their options. */
-  repos?: { repo: 'main' | 'updates'; priority?: number; cost?: number }[];
+  repos?: { repo: string; priority?: number; cost?: number }[];
 }
 
 export const craftedRequests: CraftedRequest[] = [

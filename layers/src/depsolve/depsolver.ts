@@ -1,22 +1,16 @@
 /** The Depsolver port implementation: package sets resolved from repository indexes, dnf 4's way. */
 import type { Depsolver, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
-import { parseDep } from './dependency.ts';
+import { basearchOf } from './arch.ts';
+import { mergeComps } from './comps-spec.ts';
+import { globToRegExp } from './glob.ts';
 import { IndexStore, type LoadedRepository } from './index-store.ts';
-import { NeedFilelists, Pool, globToRegExp, type PoolRepo } from './pool.ts';
-import type { Comps, CompsGroup } from './repo-index.ts';
+import { solveSpecs } from './install-specs.ts';
+import { NeedFilelists, Pool, type PoolRepo } from './pool.ts';
 import type { FetchFn, Substitutions } from './repo-metadata.ts';
 import { compareEvr } from './rpm-version.ts';
-import { Solver, UnsolvableError, type Job } from './solver.ts';
-import { basearchOf } from './arch.ts';
 
-/** A request that cannot be satisfied; `message` is dnf's problem text. */
-export class DepsolveError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DepsolveError';
-  }
-}
+export { DepsolveError } from './depsolve-error.ts';
 
 export interface RepoDepsolverOptions {
   /** Shared index store (keeps indexes in memory across warm invocations). */
@@ -171,176 +165,6 @@ export function makePool(
     checkGpg: l.config.checkGpg,
   }));
   return new Pool(repos, arch, exclude);
-}
-
-export function mergeComps(loaded: LoadedRepository[]): Comps {
-  const groups = new Map<string, CompsGroup>();
-  const envs = new Map<string, Comps['environments'][number]>();
-  for (const l of loaded) {
-    const c = l.index.comps();
-    if (!c) continue;
-    for (const g of c.groups) {
-      const prev = groups.get(g.id);
-      if (!prev) groups.set(g.id, { ...g, packages: [...g.packages] });
-      else for (const p of g.packages) if (!prev.packages.some((q) => q.name === p.name)) prev.packages.push(p);
-    }
-    for (const e of c.environments) if (!envs.has(e.id)) envs.set(e.id, e);
-  }
-  return { groups: [...groups.values()], environments: [...envs.values()] };
-}
-
-/** Turn dnf install specs into solver jobs, then solve. Returns package ids. */
-export function solveSpecs(pool: Pool, comps: Comps, include: string[], weakDeps: boolean, basearch: string): number[] {
-  const jobs: Job[] = [];
-  const missing: string[] = [];
-  const groupJobs: Job[] = [];
-  for (const spec of include) {
-    if (spec.startsWith('@')) {
-      const g = groupJobsFor(pool, comps, spec, basearch);
-      if (!g) missing.push(spec);
-      else groupJobs.push(...g);
-      continue;
-    }
-    const cands = candidatesForSpec(pool, spec);
-    if (!cands.length) missing.push(spec);
-    else jobs.push({ kind: 'install', spec, candidates: cands });
-  }
-  if (missing.length) {
-    // dnf's MarkingErrors text.
-    const pk = missing.filter((m) => !m.startsWith('@'));
-    const gr = missing.filter((m) => m.startsWith('@'));
-    const lines = ['Problems in request:'];
-    if (pk.length) lines.push(`missing packages: ${pk.join(', ')}`);
-    if (gr.length) lines.push(`missing groups or modules: ${gr.join(', ')}`);
-    throw new DepsolveError(lines.join('\n'));
-  }
-  // dnf adds group members after the plain package specs (_finalize_comps_trans runs at resolve time).
-  jobs.push(...groupJobs);
-  try {
-    return new Solver(pool, { weakDeps }).solve(jobs);
-  } catch (e) {
-    if (e instanceof UnsolvableError) throw new DepsolveError(e.message, { cause: e });
-    throw e;
-  }
-}
-
-/** Packages a spec names: NEVRA forms first, then provides / file paths, as dnf's install_specs. */
-export function candidatesForSpec(pool: Pool, spec: string): number[] {
-  const byName = (name: string): number[] => {
-    if (/[*?[]/.test(name)) {
-      const re = globToRegExp(name);
-      const out: number[] = [];
-      for (let p = 1; p < pool.size; p++) if (pool.installable(p) && re.test(pool.name(p))) out.push(p);
-      return out;
-    }
-    return pool.byName(name);
-  };
-  // Plain name: its packages plus the packages that obsolete them (dnf's obsoletes=True).
-  let found = byName(spec);
-  if (found.length) return withObsoleters(pool, found);
-  // name.arch
-  const dot = spec.lastIndexOf('.');
-  if (dot > 0) {
-    const arch = spec.slice(dot + 1);
-    found = byName(spec.slice(0, dot)).filter((p) => pool.arch(p) === arch);
-    if (found.length) return found;
-  }
-  // name-[epoch:]version[-release][.arch]
-  const forms = nevraForms(spec);
-  for (const f of forms) {
-    found = byName(f.name).filter((p) => {
-      const e = pool.evr(p);
-      if (f.epoch !== undefined && e.epoch !== f.epoch) return false;
-      if (e.version !== f.version) return false;
-      if (f.release !== undefined && e.release !== f.release) return false;
-      if (f.arch !== undefined && pool.arch(p) !== f.arch) return false;
-      return true;
-    });
-    if (found.length) return found;
-  }
-  // Provides (including file paths).
-  try {
-    const d = parseDep(spec);
-    if (d.kind === 'simple') return Array.from(pool.whatProvides(d));
-  } catch {
-    // not a dependency expression
-  }
-  return [];
-}
-
-function nevraForms(spec: string): { name: string; epoch?: number; version: string; release?: string; arch?: string }[] {
-  const out: { name: string; epoch?: number; version: string; release?: string; arch?: string }[] = [];
-  const parseEV = (s: string): { epoch?: number; version: string } => {
-    const c = s.indexOf(':');
-    return c > 0 ? { epoch: Number(s.slice(0, c)), version: s.slice(c + 1) } : { version: s };
-  };
-  const parts = spec.split('-');
-  // name-version-release(.arch)
-  if (parts.length >= 3) {
-    let rel = parts[parts.length - 1];
-    let arch: string | undefined;
-    const d = rel.lastIndexOf('.');
-    const relNoArch = d > 0 ? rel.slice(0, d) : undefined;
-    if (d > 0) arch = rel.slice(d + 1);
-    const name = parts.slice(0, -2).join('-');
-    const ev = parseEV(parts[parts.length - 2]);
-    if (arch && relNoArch) out.push({ name, ...ev, release: relNoArch, arch });
-    rel = parts[parts.length - 1];
-    out.push({ name, ...ev, release: rel });
-  }
-  if (parts.length >= 2) out.push({ name: parts.slice(0, -1).join('-'), ...parseEV(parts[parts.length - 1]) });
-  return out;
-}
-
-function withObsoleters(pool: Pool, pkgs: number[]): number[] {
-  const set = new Set(pkgs);
-  const names = new Set(pkgs.map((p) => pool.name(p)));
-  for (const name of names) {
-    for (const q of pool.reverse('obsoletes', name)) {
-      if (set.has(q)) continue;
-      for (const d of pool.deps(q, 'obsoletes')) {
-        if (d.kind === 'simple' && d.name === name && pool.whatNamed(d).some((p) => set.has(p))) {
-          set.add(q);
-          break;
-        }
-      }
-    }
-  }
-  return [...set].sort((a, b) => a - b);
-}
-
-function groupJobsFor(pool: Pool, comps: Comps, spec: string, basearch: string): Job[] | undefined {
-  const id = spec.replace(/^@\^?/, '');
-  const env = comps.environments.find((e) => e.id === id);
-  const group = comps.groups.find((g) => g.id === id);
-  let groups: CompsGroup[];
-  if (spec.startsWith('@^') || (!group && env)) {
-    if (!env) return undefined;
-    groups = env.groups.map((g) => comps.groups.find((x) => x.id === g)).filter((g): g is CompsGroup => !!g);
-  } else if (group) groups = [group];
-  else return undefined;
-  const jobs: Job[] = [];
-  const seen = new Set<string>();
-  for (const g of groups) {
-    for (const pkg of g.packages) {
-      // install_specs uses group_package_types: mandatory, default and conditional.
-      // A name listed both plainly and as conditional gives two jobs, as in dnf.
-      const key = `${pkg.name}\0${pkg.requires ?? ''}`;
-      if (pkg.type === 'optional' || seen.has(key)) continue;
-      seen.add(key);
-      let q = pool.byName(pkg.name);
-      if (pkg.basearchonly) q = q.filter((p) => pool.arch(p) === basearch);
-      if (!q.length) continue; // dnf warns 'No match for group package' and goes on
-      if (pkg.requires) {
-        const triggers = Array.from(pool.whatProvides({ kind: 'simple', name: pkg.requires, flags: 0 }));
-        const providers = Array.from(pool.whatProvides({ kind: 'simple', name: pkg.name, flags: 0 }));
-        jobs.push({ kind: 'conditional', spec: `(${pkg.name} if ${pkg.requires})`, providers, triggers });
-      } else {
-        jobs.push({ kind: 'install', spec: pkg.name, candidates: withObsoleters(pool, q) });
-      }
-    }
-  }
-  return jobs;
 }
 
 function toResolved(pool: Pool, p: number): ResolvedPackage {

@@ -22,6 +22,7 @@ import {
 } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
+import { globToRegExp } from './glob.ts';
 
 export interface PoolRepo {
   id: string;
@@ -53,6 +54,8 @@ export class Pool {
   readonly size: number; // number of packages + 1
   /** 0 = not installable (wrong arch or excluded), 1 = noarch, 2 = base arch. */
   readonly score: Uint8Array;
+  /** 1 = hidden by an exclude (dnf never sees it; an arch-incompatible package it sees, but cannot install). */
+  private readonly excluded: Uint8Array;
   private readonly nameCache: (string | undefined)[];
   private readonly evrCache: (Evr | undefined)[];
   private readonly depCache = new Map<number, Dep[]>();
@@ -70,9 +73,10 @@ export class Pool {
     }
     this.size = n;
     this.score = new Uint8Array(n);
+    this.excluded = new Uint8Array(n);
     this.nameCache = new Array(n);
     this.evrCache = new Array(n);
-    const excludeRes = excludes.map(globToRegExp);
+    const excludeRes = excludes.map((x) => globToRegExp(x));
     repos.forEach((r, ri) => {
       const idx = r.index;
       const archIds = new Map<number, number>();
@@ -84,9 +88,12 @@ export class Pool {
           s = archScore(idx.str(a), arch);
           archIds.set(a, s);
         }
-        if (s && excludeRes.length) {
+        if (excludeRes.length) {
           const name = idx.fieldStr(i, P_NAME);
-          if (excludeRes.some((re) => re.test(name))) s = 0;
+          if (excludeRes.some((re) => re.test(name))) {
+            this.excluded[off + i] = 1;
+            s = 0;
+          }
         }
         this.score[off + i] = s;
         if (s && idx.hasDeps(i, KIND.supplements)) this.supplementing.push(off + i);
@@ -133,6 +140,26 @@ export class Pool {
 
   installable(p: number): boolean {
     return this.score[p] !== 0;
+  }
+
+  /** Not excluded: dnf's queries see it (and report it when its architecture is incompatible). */
+  visible(p: number): boolean {
+    return this.excluded[p] === 0;
+  }
+
+  /** Visible packages named exactly `name`, installable or not, ascending ids. */
+  namedVisible(name: string): number[] {
+    const out: number[] = [];
+    this.repos.forEach((r, ri) => {
+      const id = r.index.lookup(name);
+      if (id < 0) return;
+      const provs = r.index.providersOf(id);
+      for (let j = 0; j < provs.length; j++) {
+        const p = this.offsets[ri] + provs[j];
+        if (this.visible(p) && this.name(p) === name) out.push(p);
+      }
+    });
+    return out;
   }
 
   /** `name-[epoch:]version-release.arch`, as libsolv prints a solvable. */
@@ -229,6 +256,21 @@ export class Pool {
     }
   }
 
+  /** Installable packages with a Provides (or a file in primary or loaded filelists) whose name matches, ascending. */
+  providersMatching(re: RegExp): number[] {
+    const out = new Set<number>();
+    this.repos.forEach((r, ri) => {
+      for (const x of r.files ? [r.index, r.files] : [r.index]) {
+        for (let id = 1; id < x.stringCount; id++) {
+          const provs = x.providersOf(id);
+          if (!provs.length || !re.test(x.str(id))) continue;
+          for (let j = 0; j < provs.length; j++) if (this.score[this.offsets[ri] + provs[j]]) out.add(this.offsets[ri] + provs[j]);
+        }
+      }
+    });
+    return [...out].sort((a, b) => a - b);
+  }
+
   /** Installable packages named `name` whose EVR is in the range (obsoletes semantics). */
   whatNamed(dep: SimpleDep): number[] {
     const out: number[] = [];
@@ -285,9 +327,4 @@ function parseEvrCached(s: string): Evr {
     evrParseCache.set(s, e);
   }
   return e;
-}
-
-export function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re.replace(/\\\[/g, '[').replace(/\\\]/g, ']')}$`);
 }

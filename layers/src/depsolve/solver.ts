@@ -10,7 +10,8 @@ import { compareEvr } from './rpm-version.ts';
 import type { Pool } from './pool.ts';
 
 export type Job =
-  | { kind: 'install'; spec: string; candidates: number[] }
+  /** `incompatible`: packages the spec matched whose architecture cannot be installed (for the problem text). */
+  | { kind: 'install'; spec: string; candidates: number[]; incompatible?: number[] }
   /** comps conditional package: install `name` when `trigger` is installed. */
   | { kind: 'conditional'; spec: string; providers: number[]; triggers: number[] };
 
@@ -916,6 +917,9 @@ export function explainProblems(pool: Pool, jobs: Job[]): string[] {
     if (job.kind !== 'install') continue;
     const lines: string[] = [];
     let failing = true;
+    if (!job.candidates.length) {
+      lines.push('conflicting requests', ...(job.incompatible ?? []).map((p) => `package ${pool.nevra(p)} does not have a compatible architecture`));
+    }
     for (const c of job.candidates) {
       const why = whyNot(c, new Set());
       const conf = conflictWith(c);
