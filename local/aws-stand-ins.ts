@@ -14,7 +14,7 @@ import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsAdaptersConfig } from '../layers/src/adapters/aws/aws-config.ts';
 import { createAwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
 import { createBucket, createComposeTable, createQueueWithDeadLetter } from '../layers/src/adapters/aws/provision.ts';
-import { ARCHITECTURES } from './workers.ts';
+import { ARCHITECTURES } from '../layers/src/distro/generic/distributions.ts';
 
 export const STAND_IN_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const STAND_IN_REGION = 'us-east-1';

@@ -17,6 +17,11 @@ export interface LocalConfig {
   maxReceives: number;
   downloadUrlTtlSeconds: number;
   logLevel: LogLevel;
+  /** Runner takeover age (IBS_RUNNER_STALE_AFTER_SECONDS, which the runners read too); the dead-letter handler's too. */
+  runnerStaleAfterSeconds: number;
+  /** The reaper: how often it runs, and after how long without a heartbeat a build counts as lost. */
+  reaperIntervalSeconds: number;
+  reaperStaleAfterSeconds: number;
   /** Extra host names the API answers to (besides loopback), e.g. a name in /etc/hosts or a reverse proxy's. */
   allowedHosts: string[];
 }
@@ -32,5 +37,8 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
     logLevel: envChoice(env, 'IBS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
+    runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
+    reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),
+    reaperStaleAfterSeconds: envNumber(env, 'IBS_STALE_AFTER_SECONDS', 300, { min: 1 }),
   };
 }

@@ -2,7 +2,6 @@
  * The one local stack assembly: the API behind an API-Gateway-compatible HTTP server, the manifest worker and the
  * dead-letter handlers in this process, runners as child processes — over the backend IBS_BACKEND chooses.
  */
-import type { ChildProcess } from 'node:child_process';
 import { createApiHandler } from '../functions/api/http.ts';
 import { ROUTES } from '../functions/api/routes.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
@@ -12,7 +11,9 @@ import { SERVICE_VERSION } from '../layers/src/version.ts';
 import { openLocalBackend, type LocalBackend } from './backends.ts';
 import { readLocalConfig, type LocalConfig } from './config.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
-import { spawnRunners, startQueueWorkers, stopRunners } from './workers.ts';
+import { superviseRunners, type RunnerSupervisor } from './runner-supervisor.ts';
+import { startQueueWorkers } from './workers.ts';
+import { DEFAULT_REAPER_OPTIONS } from '../layers/src/service/reaper.ts';
 
 export interface LocalStackOptions extends Partial<LocalConfig> {
   /** Environment added to the runners' (IBS_OSBUILD, ...). */
@@ -26,7 +27,8 @@ export interface LocalStack {
   url: string;
   deps: ServiceDeps;
   backend: LocalBackend;
-  runners: ChildProcess[];
+  /** The runner processes (restarted when one dies); `runners.runners` are the live ones. */
+  runners: RunnerSupervisor;
   stop(): Promise<void>;
 }
 
@@ -51,23 +53,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
 
-    const workers = startQueueWorkers(deps, log);
-    const runners = spawnRunners(config.runners, `${config.backend === 'aws' ? 'aws-' : ''}local-runner`, {
-      ...backend.runnerEnv(url),
-      ...runnerEnv,
+    const workers = startQueueWorkers(deps, log, {
+      reaperIntervalMs: config.reaperIntervalSeconds * 1000,
+      reaper: { ...DEFAULT_REAPER_OPTIONS, staleAfterSeconds: config.reaperStaleAfterSeconds, maxAttempts: config.maxReceives },
+      runnerStaleAfterSeconds: config.runnerStaleAfterSeconds,
     });
-    runners.forEach((child, i) =>
-      child.on('exit', (code, signal) => {
-        if (code !== 0 && signal === null) log.error('runner exited', { runner: i + 1, code });
-      }),
-    );
+    const runners = superviseRunners({
+      count: config.runners,
+      prefix: `${config.backend === 'aws' ? 'aws-' : ''}local-runner`,
+      env: { ...backend.runnerEnv(url), ...runnerEnv },
+      log,
+    });
     return {
       url,
       deps,
       backend,
       runners,
       stop: async () => {
-        await stopRunners(runners);
+        await runners.stop();
         await workers.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

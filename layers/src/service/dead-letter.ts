@@ -14,14 +14,6 @@ export interface DeadLetterOptions {
 
 export const DEFAULT_DEAD_LETTER_OPTIONS: DeadLetterOptions = { runnerStaleAfterSeconds: 90 };
 
-/** IBS_RUNNER_STALE_AFTER_SECONDS, the same setting the runners read. */
-export function deadLetterOptionsFromEnv(env: NodeJS.ProcessEnv): DeadLetterOptions {
-  const raw = env.IBS_RUNNER_STALE_AFTER_SECONDS;
-  const seconds = raw === undefined || raw === '' ? DEFAULT_DEAD_LETTER_OPTIONS.runnerStaleAfterSeconds : Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`IBS_RUNNER_STALE_AFTER_SECONDS must be a positive number, got "${raw}"`);
-  return { runnerStaleAfterSeconds: seconds };
-}
-
 /**
  * A job that landed in a dead-letter queue was received too often without finishing: the compose fails with the
  * reason, so no compose waits forever – unless a runner is still building it (then it is not lost).
