@@ -1,0 +1,118 @@
+/** The compose routes: create, list, status, metadata, manifests, SBOMs, logs, cancel. */
+import type { Compose } from '../../layers/src/compose/compose.ts';
+import { presentComposeStatus } from '../../layers/src/api/present-compose.ts';
+import { validateSchema } from '../../layers/src/api/validate.ts';
+import {
+  type AcceptedComposeRequest,
+  cancelCompose,
+  createCompose,
+  getCompose,
+  readComposeLogs,
+  readManifests,
+  readPackageSets,
+  readSboms,
+} from '../../layers/src/service/compose-service.ts';
+import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { ValidationError } from '../../layers/src/errors.ts';
+import { API_BASE, type Reply, type RequestContext, type Route } from './http.ts';
+import { composeIdParam, integerParam } from './params.ts';
+import { ok } from './replies.ts';
+
+/** Download URLs are only handed out for finished, successful composes. */
+async function downloadUrls(deps: ServiceDeps, compose: Compose): Promise<Record<string, string>> {
+  if (compose.state !== 'success') return {};
+  const entries = await Promise.all(
+    compose.artifacts.map(async (a) => [a.name, await deps.blobs.downloadUrl(a.key, { expiresIn: deps.config.downloadUrlTtlSeconds, filename: a.name })]),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** A GET on one compose of the caller's organization (404 for another organization's). */
+const composeRoute = (path: string, operationId: string, respond: (compose: Compose, ctx: RequestContext) => Promise<Reply>): Route => ({
+  method: 'GET',
+  path,
+  operationId,
+  handle: async (ctx) => respond(await getCompose(ctx.deps, ctx.orgId, composeIdParam(ctx.params)), ctx),
+});
+
+export const COMPOSE_ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/compose',
+    operationId: 'composeImage',
+    handle: async ({ deps, orgId, body }) => {
+      if (body === undefined) throw new ValidationError('(body)', 'a ComposeRequest JSON body is required');
+      const request = validateSchema<AcceptedComposeRequest>('ComposeRequest', body);
+      const compose = await createCompose(deps, orgId, request);
+      return { status: 201, body: { id: compose.id } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/composes',
+    operationId: 'getComposes',
+    handle: async ({ deps, orgId, query }) => {
+      const limit = integerParam(query, 'limit', 100, 1, 100);
+      const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+      const page = await deps.store.list(orgId, { limit, offset });
+      const lastOffset = Math.max(0, Math.floor((page.total - 1) / limit) * limit);
+      return ok({
+        meta: { count: page.total },
+        links: {
+          first: `${API_BASE}/composes?offset=0&limit=${limit}`,
+          last: `${API_BASE}/composes?offset=${lastOffset}&limit=${limit}`,
+        },
+        data: page.items.map((c) => ({
+          id: c.id,
+          request: c.request,
+          created_at: c.createdAt,
+          ...(c.imageName ? { image_name: c.imageName } : {}),
+          client_id: c.clientId ?? 'api',
+          status: c.state,
+        })),
+      });
+    },
+  },
+  composeRoute('/composes/{composeId}', 'getComposeStatus', async (compose, { deps }) => {
+    return ok(presentComposeStatus(compose, { urls: await downloadUrls(deps, compose) }));
+  }),
+  composeRoute('/composes/{composeId}/metadata', 'getComposeMetadata', async (compose, { deps }) => {
+    const sets = await readPackageSets(deps, compose);
+    // The image's packages: the os set when the image type has one (the build root is not in the image).
+    const packages = sets.os ?? Object.values(sets).flat();
+    return ok({
+      packages: packages.map((p) => ({
+        type: 'rpm',
+        name: p.name,
+        version: p.version,
+        release: p.release,
+        ...(p.epoch ? { epoch: String(p.epoch) } : {}),
+        arch: p.arch,
+        // The header MD5 is only known once the rpm stage ran; until then the package checksum identifies the file.
+        sigmd5: p.checksum,
+      })),
+    });
+  }),
+  composeRoute('/composes/{composeId}/manifests', 'getComposeManifests', async (compose, { deps }) => {
+    return ok({ manifests: await readManifests(deps, compose) });
+  }),
+  composeRoute('/composes/{composeId}/sboms', 'getComposeSboms', async (compose, { deps }) => {
+    return ok({ id: compose.id, kind: 'ComposeSBOMs', items: [await readSboms(deps, compose)] });
+  }),
+  {
+    method: 'GET',
+    path: '/composes/{composeId}/logs',
+    operationId: 'getComposeLogs',
+    handle: async ({ deps, orgId, params, query }) => {
+      const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+      const slice = await readComposeLogs(deps, orgId, composeIdParam(params), offset);
+      return ok({ offset: slice.offset, next_offset: slice.nextOffset, complete: slice.complete, logs: slice.text });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/composes/{composeId}/cancel',
+    operationId: 'cancelCompose',
+    handle: async ({ deps, orgId, params }) => ok(presentComposeStatus(await cancelCompose(deps, orgId, composeIdParam(params)))),
+  },
+];

@@ -1,0 +1,56 @@
+/** Service meta and catalogue routes: version, readiness, the OpenAPI document, distributions and architectures. */
+import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
+import { listDistributions, findDistribution } from '../../layers/src/distro/registry.ts';
+import { ok } from './replies.ts';
+import type { Route } from './http.ts';
+
+export const META_ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/version',
+    operationId: 'getVersion',
+    public: true,
+    handle: async ({ deps }) => ok({ version: deps.config.version, ...(deps.config.buildCommit ? { build_commit: deps.config.buildCommit } : {}) }),
+  },
+  {
+    method: 'GET',
+    path: '/ready',
+    operationId: 'getReadiness',
+    public: true,
+    handle: async ({ deps }) => {
+      // Ready means the stores answer: a cheap read of each.
+      await deps.store.get('ready-check', '00000000-0000-0000-0000-000000000000');
+      await deps.blobs.head('ready-check');
+      return ok({ readiness: 'ready' });
+    },
+  },
+  { method: 'GET', path: '/openapi.json', operationId: 'getOpenapiJson', public: true, handle: async () => ok(openapiDocument) },
+  {
+    method: 'GET',
+    path: '/distributions',
+    operationId: 'getDistributions',
+    handle: async () => ok(listDistributions().map((d) => ({ name: d.name, description: d.description }))),
+  },
+  {
+    method: 'GET',
+    path: '/architectures/{distribution}',
+    operationId: 'getArchitectures',
+    handle: async ({ params }) => {
+      const distro = findDistribution(params.distribution ?? '');
+      return ok(
+        distro.architectures.map((a) => ({
+          arch: a.name,
+          image_types: a.imageTypes.map((t) => t.name),
+          repositories: a.repositories.map((r) => ({
+            rhsm: false,
+            ...(r.baseurl?.[0] ? { baseurl: r.baseurl[0] } : {}),
+            ...(r.metalink ? { metalink: r.metalink } : {}),
+            ...(r.mirrorlist ? { mirrorlist: r.mirrorlist } : {}),
+            ...(r.gpgkeys?.[0] ? { gpgkey: r.gpgkeys[0] } : {}),
+            check_gpg: r.checkGpg ?? false,
+          })),
+        })),
+      );
+    },
+  },
+];
