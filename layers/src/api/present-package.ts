@@ -1,16 +1,8 @@
 import type { ResolvedPackage } from '../packages/package-set.ts';
+import type { components } from './generated/openapi-types.ts';
 
 /** A resolved package as the API presents it (`ResolvedPackage` in openapi.yaml). */
-export interface PresentedPackage {
-  name: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
-  checksum: string;
-  url: string;
-  repository: string;
-}
+export type PresentedPackage = components['schemas']['ResolvedPackage'];
 
 export const presentPackage = (p: ResolvedPackage): PresentedPackage => ({
   name: p.name,

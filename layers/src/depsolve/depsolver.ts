@@ -1,5 +1,5 @@
 /** The Depsolver port implementation: package sets resolved from repository indexes, dnf 4's way. */
-import type { Depsolver, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
+import type { Depsolver, PackageSearchQuery, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { basearchOf } from './arch.ts';
 import { mergeComps } from './comps-spec.ts';
@@ -102,14 +102,7 @@ export class RepoDepsolver implements Depsolver {
   }
 
   /** Package search for the packages endpoint: newest package of each matching name. */
-  async searchPackages(query: {
-    repositories: RepositoryConfig[];
-    architecture: string;
-    releasever: string;
-    search: string;
-    limit?: number;
-    offset?: number;
-  }): Promise<{ total: number; packages: SearchResult[] }> {
+  async searchPackages(query: PackageSearchQuery): Promise<{ total: number; packages: SearchResult[] }> {
     const loaded = await this.loadRepositories(query.repositories, query);
     return searchLoaded(loaded, query);
   }

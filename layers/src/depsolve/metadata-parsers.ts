@@ -7,8 +7,6 @@ import {
   REL_EQ,
   REL_GT,
   REL_LT,
-  RepoIndexBuilder,
-  type BuilderPackage,
   type Comps,
   type CompsEnvironment,
   type CompsGroup,
@@ -16,6 +14,7 @@ import {
   type IndexMeta,
   type RepoIndex,
 } from './repo-index.ts';
+import { RepoIndexBuilder, type BuilderPackage } from './repo-index-builder.ts';
 import { XmlScanner, type XmlHandler } from './xml-scanner.ts';
 
 const FLAG_BITS: Record<string, number> = { EQ: REL_EQ, LT: REL_LT, GT: REL_GT, LE: REL_LT | REL_EQ, GE: REL_GT | REL_EQ };

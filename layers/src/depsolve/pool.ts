@@ -3,23 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import {
-  DEP_KINDS,
-  KIND,
-  P_ARCH,
-  P_BASE,
-  P_CHECKSUM,
-  P_EPOCH,
-  P_LICENSE,
-  P_LOCATION,
-  P_NAME,
-  P_RELEASE,
-  P_SOURCERPM,
-  P_SUMMARY,
-  P_VERSION,
-  type DepKind,
-  type RepoIndex,
-} from './repo-index.ts';
+import { DEP_KINDS, KIND, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -82,14 +66,14 @@ export class Pool {
       const archIds = new Map<number, number>();
       const off = this.offsets[ri];
       for (let i = 0; i < idx.packageCount; i++) {
-        const a = idx.field(i, P_ARCH);
+        const a = idx.archId(i);
         let s = archIds.get(a);
         if (s === undefined) {
           s = archScore(idx.str(a), arch);
           archIds.set(a, s);
         }
         if (excludeRes.length) {
-          const name = idx.fieldStr(i, P_NAME);
+          const name = idx.name(i);
           if (excludeRes.some((re) => re.test(name))) {
             this.excluded[off + i] = 1;
             s = 0;
@@ -117,7 +101,7 @@ export class Pool {
     let s = this.nameCache[p];
     if (s === undefined) {
       const [r, i] = this.loc(p);
-      s = r.index.fieldStr(i, P_NAME);
+      s = r.index.name(i);
       this.nameCache[p] = s;
     }
     return s;
@@ -127,7 +111,7 @@ export class Pool {
     let e = this.evrCache[p];
     if (e === undefined) {
       const [r, i] = this.loc(p);
-      e = { epoch: r.index.field(i, P_EPOCH), version: r.index.fieldStr(i, P_VERSION), release: r.index.fieldStr(i, P_RELEASE) };
+      e = r.index.evr(i);
       this.evrCache[p] = e;
     }
     return e;
@@ -135,7 +119,7 @@ export class Pool {
 
   arch(p: number): string {
     const [r, i] = this.loc(p);
-    return r.index.fieldStr(i, P_ARCH);
+    return r.index.arch(i);
   }
 
   installable(p: number): boolean {
@@ -168,24 +152,9 @@ export class Pool {
     return `${this.name(p)}-${e.epoch ? `${e.epoch}:` : ''}${e.version}-${e.release}.${this.arch(p)}`;
   }
 
-  info(p: number): {
-    checksum: string;
-    location: string;
-    base: string;
-    summary: string;
-    license: string;
-    sourcerpm: string;
-  } {
+  info(p: number): PackageInfo {
     const [r, i] = this.loc(p);
-    const x = r.index;
-    return {
-      checksum: x.fieldStr(i, P_CHECKSUM),
-      location: x.fieldStr(i, P_LOCATION),
-      base: x.fieldStr(i, P_BASE),
-      summary: x.fieldStr(i, P_SUMMARY),
-      license: x.fieldStr(i, P_LICENSE),
-      sourcerpm: x.fieldStr(i, P_SOURCERPM),
-    };
+    return r.index.info(i);
   }
 
   deps(p: number, kind: DepKind): Dep[] {

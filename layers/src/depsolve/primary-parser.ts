@@ -25,10 +25,10 @@ import {
   REL_EQ,
   REL_GT,
   REL_LT,
-  RepoIndexBuilder,
   type IndexMeta,
   type RepoIndex,
 } from './repo-index.ts';
+import { RepoIndexBuilder } from './repo-index-builder.ts';
 
 const B = (s: string) => Buffer.from(s, 'latin1');
 const PKG_START = B('<package');

@@ -1,10 +1,14 @@
-/** A package chosen by the depsolver, with everything osbuild needs to fetch and verify it. */
-export interface ResolvedPackage {
+/** Name, epoch, version, release and architecture: what identifies an RPM, shared by every package shape. */
+export interface PackageNevra {
   name: string;
   epoch: number;
   version: string;
   release: string;
   arch: string;
+}
+
+/** A package chosen by the depsolver, with everything osbuild needs to fetch and verify it. */
+export interface ResolvedPackage extends PackageNevra {
   /** `<algo>:<hex>` as in the repository metadata (osbuild source key). */
   checksum: string;
   /** Absolute URL of the RPM. */
@@ -45,14 +49,19 @@ export interface PackageSetRequest {
 }
 
 /** A package found by search: the newest of each matching name. */
-export interface PackageSearchResult {
-  name: string;
+export interface PackageSearchResult extends PackageNevra {
   summary: string;
-  epoch: number;
-  version: string;
-  release: string;
-  arch: string;
   repoId: string;
+}
+
+/** A package search over repository indexes (name substring, or a glob). */
+export interface PackageSearchQuery {
+  repositories: RepositoryConfig[];
+  architecture: string;
+  releasever: string;
+  search: string;
+  limit?: number;
+  offset?: number;
 }
 
 /** The depsolver port used by manifest generation. Sets are resolved independently (build root, os, ...). */
@@ -61,15 +70,8 @@ export interface Depsolver {
     request: { architecture: string; releasever: string; sets: Record<string, PackageSetRequest> },
   ): Promise<Record<string, ResolvedPackage[]>>;
   /** Package search over the same repository indexes. */
-  searchPackages(query: {
-    repositories: RepositoryConfig[];
-    architecture: string;
-    releasever: string;
-    search: string;
-    limit?: number;
-    offset?: number;
-  }): Promise<{ total: number; packages: PackageSearchResult[] }>;
+  searchPackages(query: PackageSearchQuery): Promise<{ total: number; packages: PackageSearchResult[] }>;
 }
 
-export const nevra = (p: Pick<ResolvedPackage, 'name' | 'epoch' | 'version' | 'release' | 'arch'>): string =>
+export const nevra = (p: PackageNevra): string =>
   `${p.name}-${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}.${p.arch}`;

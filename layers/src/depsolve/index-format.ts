@@ -1,0 +1,55 @@
+/** The binary layout of a stored index: a header (magic, format version, JSON) and 8-aligned typed-array sections. */
+const MAGIC = 'IBSDEPIX';
+const FORMAT_VERSION = 2;
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+/** Layout: MAGIC(8) | u32 version | u32 headerLen | header JSON | pad to 8 | sections (each 8-aligned). */
+export function packSections(sections: Record<string, Uint8Array | Uint32Array>, meta: unknown): Uint8Array {
+  const entries = Object.entries(sections);
+  const table: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[] = [];
+  let offset = 0;
+  for (const [name, arr] of entries) {
+    table.push({ name, type: arr instanceof Uint32Array ? 'u32' : 'u8', offset, length: arr.length });
+    offset += align8(arr.byteLength);
+  }
+  const header = textEncoder.encode(JSON.stringify({ meta, sections: table }));
+  const headStart = 16;
+  const dataStart = align8(headStart + header.length);
+  const out = new Uint8Array(dataStart + offset);
+  out.set(textEncoder.encode(MAGIC), 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, FORMAT_VERSION, true);
+  dv.setUint32(12, header.length, true);
+  out.set(header, headStart);
+  entries.forEach(([, arr], i) => {
+    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), dataStart + table[i].offset);
+  });
+  return out;
+}
+
+export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint32Array>; meta: unknown } {
+  // Typed array views need 4-byte alignment of the underlying offset.
+  const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
+  if (buf.length < 16 || textDecoder.decode(buf.subarray(0, 8)) !== MAGIC) throw new Error('not a depsolve index blob');
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== FORMAT_VERSION) throw new Error(`unsupported depsolve index format ${version}`);
+  const headerLen = dv.getUint32(12, true);
+  const header = JSON.parse(textDecoder.decode(buf.subarray(16, 16 + headerLen))) as {
+    meta: unknown;
+    sections: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[];
+  };
+  const dataStart = align8(16 + headerLen);
+  const sections: Record<string, Uint8Array | Uint32Array> = {};
+  for (const s of header.sections) {
+    const at = buf.byteOffset + dataStart + s.offset;
+    if (dataStart + s.offset + s.length * (s.type === 'u32' ? 4 : 1) > buf.length) throw new Error('truncated depsolve index blob');
+    sections[s.name] = s.type === 'u32' ? new Uint32Array(buf.buffer, at, s.length) : new Uint8Array(buf.buffer, at, s.length);
+  }
+  return { sections, meta: header.meta };
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
