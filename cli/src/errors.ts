@@ -27,8 +27,9 @@ export class UsageError extends CliError {
   constructor(
     message: string,
     readonly command?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message, EXIT.usage);
+    super(message, EXIT.usage, options);
     this.name = 'UsageError';
   }
 }

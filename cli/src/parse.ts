@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { GLOBAL_OPTIONS, GLOBAL_VALUE_OPTIONS, commandName, type CommandSpec, type OptionSpec, type OptionValues } from './command.ts';
 import { UsageError } from './errors.ts';
+import { parseCliSize } from '../../layers/src/blueprint/sizes.ts';
+import { ValidationError } from '../../layers/src/errors.ts';
 
 export interface Routed {
   /** The command, when the words name one. */
@@ -97,4 +99,19 @@ export function integerOption(spec: CommandSpec, options: OptionValues, name: st
     throw new UsageError(`${commandName(spec)}: --${name} must be a number ≥ ${min}, got "${String(value)}"`, commandName(spec));
   }
   return n;
+}
+
+/** Help text of every `--size` option: one place, so the commands and docs/cli.md say the same. */
+export const SIZE_HELP = 'image size: MiB as a bare number (as composer-cli), or with a unit: 4GiB, 4096MiB, 10G, 512M, 1TB, 4294967296B';
+
+/** `--size` in bytes: a bare number is MiB as in composer-cli, else a size with a unit; a UsageError otherwise. */
+export function sizeOption(spec: CommandSpec, options: OptionValues, name = 'size'): number | undefined {
+  const value = options[name];
+  if (typeof value !== 'string') return undefined;
+  try {
+    return parseCliSize(value, `--${name}`);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new UsageError(`${commandName(spec)}: ${error.message}`, commandName(spec), { cause: error });
+  }
 }

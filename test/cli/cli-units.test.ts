@@ -9,7 +9,9 @@ import { UnsupportedBlueprintError, apiCustomizationsFromBlueprint, composeReque
 import { normalizeApiUrl, resolveServiceConfig } from '../../cli/src/config.ts';
 import { COMMANDS } from '../../cli/src/main.ts';
 import { formatBytes, formatKeyValues, formatTable } from '../../cli/src/output.ts';
-import { routeCommand } from '../../cli/src/parse.ts';
+import { routeCommand, sizeOption } from '../../cli/src/parse.ts';
+import { UsageError } from '../../cli/src/errors.ts';
+import { parseCliSize } from '../../layers/src/blueprint/sizes.ts';
 import { StatusLine, composeProgressText, describeStep, progressFraction } from '../../cli/src/progress.ts';
 
 const SHARED_BLUEPRINTS = resolve(import.meta.dirname, '../../../shared/reference/blueprints');
@@ -143,6 +145,8 @@ install_from = true
         return;
       }
       expect(() => validateSchema('ComposeRequest', body)).not.toThrow();
+      // ... and the service's own conversion accepts it (locked users without password or key included)
+      expect(() => blueprintFromApiCustomizations(body.customizations)).not.toThrow();
     });
   });
 });
@@ -183,6 +187,31 @@ describe('progress', () => {
     file.draw('x');
     file.clear();
     expect(plain).toEqual([]);
+  });
+});
+
+describe('--size', () => {
+  const MiB = 1024 ** 2;
+  it('reads a bare number as MiB, as composer-cli does, and units as written', () => {
+    expect(parseCliSize('4096', '--size')).toBe(4096 * MiB);
+    expect(parseCliSize('4GiB', '--size')).toBe(4 * 1024 * MiB);
+    expect(parseCliSize('4096MiB', '--size')).toBe(4096 * MiB);
+    expect(parseCliSize('4 GiB', '--size')).toBe(4 * 1024 * MiB);
+    expect(parseCliSize('10G', '--size')).toBe(10 * 1024 * MiB);
+    expect(parseCliSize('512M', '--size')).toBe(512 * MiB);
+    expect(parseCliSize('1TB', '--size')).toBe(1e12);
+    expect(parseCliSize('10GB', '--size')).toBe(10e9);
+    expect(parseCliSize('1.5G', '--size')).toBe(1.5 * 1024 * MiB);
+    expect(parseCliSize('4294967296B', '--size')).toBe(4294967296);
+  });
+  it('is a usage error (exit 2) naming the option for anything else', () => {
+    const spec = COMMANDS.find((c) => c.path.join(' ') === 'compose start')!;
+    expect(sizeOption(spec, { size: '2GiB' })).toBe(2 * 1024 * MiB);
+    expect(sizeOption(spec, {})).toBeUndefined();
+    for (const bad of ['12 parsecs', '-1', 'G', '1e9', '99999999999TiB']) {
+      expect(() => sizeOption(spec, { size: bad })).toThrow(UsageError);
+    }
+    expect(() => sizeOption(spec, { size: 'big' })).toThrow(/ibs compose start: --size: "big" is not a size \(a number of MiB/);
   });
 });
 

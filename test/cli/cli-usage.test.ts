@@ -62,6 +62,7 @@ describe('ibs help and usage', () => {
     [['compose', 'status', '0b5e0f53-64b2-4c53-8e0f-6b4b25d3b2a1', 'extra'], /unexpected argument "extra"/],
     [['compose', 'start', '--distro', 'x'], /--type is required/],
     [['compose', 'wait', '0b5e0f53-64b2-4c53-8e0f-6b4b25d3b2a1', '--timeout', 'soon'], /--timeout must be a number/],
+    [['compose', 'start', '--distro', 'x', '--type', 'tar', '--size', '4 parsecs'], /--size: "4 parsecs" is not a size \(a number of MiB/],
     [['completion', 'zsh'], /unsupported shell "zsh"/],
     [['--url', 'ftp://x', 'distros'], /must be an http:\/\/ or https:\/\/ URL/],
   ])('usage error %j exits 2', async (args, message) => {

@@ -14,7 +14,7 @@ import { nevra, type RepositoryConfig } from '../../../layers/src/packages/packa
 import { commandName, optionList, optionString, type CommandContext, type CommandSpec, type OptionSpec } from '../command.ts';
 import { CliError, EXIT, UsageError } from '../errors.ts';
 import { formatJson, formatTable, type Io } from '../output.ts';
-import { requireOption } from '../parse.ts';
+import { requireOption, SIZE_HELP, sizeOption } from '../parse.ts';
 import { defaultArchitecture } from './compose.ts';
 
 const REPO_OPTION: OptionSpec = {
@@ -98,7 +98,7 @@ of the request, so the same inputs give the same manifest; --json adds the packa
     { name: 'type', short: 't', type: 'string', metavar: 'TYPE', description: 'image type (required)', complete: 'type' },
     { name: 'arch', short: 'a', type: 'string', metavar: 'ARCH', description: 'architecture (default: the blueprint\'s, else this machine\'s)', complete: 'arch' },
     { name: 'blueprint', short: 'b', type: 'string', metavar: 'FILE', description: 'blueprint file (.toml or .json)', complete: 'file' },
-    { name: 'size', type: 'string', metavar: 'SIZE', description: 'image size, bytes or with a unit ("10 GiB")' },
+    { name: 'size', type: 'string', metavar: 'SIZE', description: SIZE_HELP },
     { name: 'seed', type: 'string', metavar: 'SEED', description: 'seed for UUIDs and salts (default: derived from the request)' },
     REPO_OPTION,
     { name: 'output', short: 'o', type: 'string', metavar: 'FILE', description: 'write the manifest to FILE instead of stdout', complete: 'file' },
@@ -115,11 +115,10 @@ of the request, so the same inputs give the same manifest; --json adds the packa
     const { io, json, options } = ctx;
     if (options.remote) return previewRemotely(ctx);
     // The generator and depsolver load only when used, keeping every other command quick to start.
-    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, { parseSize }, registry, { pipelineIdsByName }, { resolvePackages }] =
+    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, registry, { pipelineIdsByName }, { resolvePackages }] =
       await Promise.all([
         import('../blueprint-request.ts'),
         import('../../../layers/src/blueprint/from-api-customizations.ts'),
-        import('../../../layers/src/blueprint/sizes.ts'),
         import('../../../layers/src/distro/registry.ts'),
         import('../../../layers/src/manifest/ids.ts'),
         import('../../../layers/src/service/generate-compose-manifest.ts'),
@@ -131,10 +130,9 @@ of the request, so the same inputs give the same manifest; --json adds the packa
     const distroName = requireOption(manifest, options, 'distro', parsed?.blueprint.distro);
     const imageTypeName = requireOption(manifest, options, 'type');
     const archName = optionString(options, 'arch') ?? parsed?.blueprint.arch ?? defaultArchitecture();
-    const sizeText = optionString(options, 'size');
+    const size = sizeOption(manifest, options) ?? 0;
     const repos = repositoriesFromFlags(manifest, optionList(options, 'repo'));
     try {
-      const size = sizeText === undefined ? 0 : parseSize(/^\d+$/.test(sizeText) ? Number(sizeText) : sizeText, '--size');
       const distro = findDistribution(distroName, '--distro');
       const arch = findArchitecture(distro, archName, '--arch');
       const imageType = findImageType(distro, arch, imageTypeName, '--type');
@@ -178,20 +176,11 @@ async function previewRemotely(ctx: CommandContext): Promise<number> {
   for (const flag of ['repo', 'seed', 'cache-dir']) {
     if (options[flag] !== undefined) throw new UsageError(`${commandName(manifest)}: --${flag} works offline only, not with --remote`, commandName(manifest));
   }
-  const [{ readBlueprintFile, composeRequestFrom }, { parseSize }] = await Promise.all([
-    import('../blueprint-request.ts'),
-    import('../../../layers/src/blueprint/sizes.ts'),
-  ]);
+  const { readBlueprintFile, composeRequestFrom } = await import('../blueprint-request.ts');
   const file = optionString(options, 'blueprint');
   const parsed = file ? readBlueprintFile(file) : undefined;
   if (parsed) warnUnknownKeys(io, parsed, Boolean(options.strict));
-  const sizeText = optionString(options, 'size');
-  let size: number | undefined;
-  try {
-    size = sizeText === undefined ? undefined : parseSize(/^\d+$/.test(sizeText) ? Number(sizeText) : sizeText, '--size');
-  } catch (error) {
-    asCliError(error);
-  }
+  const size = sizeOption(manifest, options);
   const body = composeRequestFrom({
     distribution: requireOption(manifest, options, 'distro', parsed?.blueprint.distro),
     architecture: optionString(options, 'arch') ?? parsed?.blueprint.arch ?? defaultArchitecture(),
