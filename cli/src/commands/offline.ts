@@ -74,8 +74,6 @@ export function repositoriesFromFlags(spec: CommandSpec, values: string[]): Repo
 /** Library validation errors carry the field; shown like the service shows them. */
 function asCliError(error: unknown): never {
   if (error instanceof DomainError) throw new CliError(error.message, EXIT.failed, { cause: error });
-  const name = (error as Error)?.name;
-  if (name === 'DepsolveError' || name === 'RepositoryError') throw new CliError((error as Error).message, EXIT.failed, { cause: error });
   throw error;
 }
 

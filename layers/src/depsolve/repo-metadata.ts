@@ -5,16 +5,17 @@
 import { createHash } from 'node:crypto';
 import type { RepositoryConfig } from '../packages/package-set.ts';
 import { compressionOf, decompress } from './decompress.ts';
+import { DependencyFailedError } from '../errors.ts';
 import { parseMetalink, parseRepomd, type Repomd, type RepomdRecord } from './metadata-parsers.ts';
 
-export class RepositoryError extends Error {
+/** A repository that cannot be read (network, checksums, metadata): names the repository and what failed. */
+export class RepositoryError extends DependencyFailedError {
   constructor(
     readonly repoId: string,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(`repository "${repoId}": ${message}`, options);
-    this.name = 'RepositoryError';
   }
 }
 

@@ -8,7 +8,7 @@ import { findArchitecture, findDistribution, findImageType } from '../distro/reg
 import type { ManifestRequest } from '../distro/distribution.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { serializeManifest } from '../manifest/manifest.ts';
-import { DomainError } from '../errors.ts';
+import { DependencyFailedError, DomainError, UnsatisfiableError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export type ManifestJobOutcome = 'queued' | 'skipped' | 'failed';
@@ -72,8 +72,7 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    const name = (error as { name?: string }).name;
-    const id = name === 'DepsolveError' || name === 'RepositoryError' ? ComposeErrorId.Depsolve : ComposeErrorId.ManifestGeneration;
+    const id = error instanceof UnsatisfiableError || error instanceof DependencyFailedError ? ComposeErrorId.Depsolve : ComposeErrorId.ManifestGeneration;
     await deps.store.transition(job.orgId, job.composeId, {
       from: ['pending'],
       to: 'failure',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ResolvedPackage, RepositoryConfig } from '../packages/package-set.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { computeManifestIds } from '../manifest/ids.ts';
-import { DependencyFailedError, NotConfiguredError, UnsatisfiableError } from '../errors.ts';
+import { NotConfiguredError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type AcceptedComposeRequest, resolveImageRequest } from './compose-service.ts';
 import { manifestRequestOf } from './generate-compose-manifest.ts';
@@ -13,34 +13,20 @@ function depsolverOf(deps: ServiceDeps) {
   return deps.depsolver;
 }
 
-/** Turns a depsolver refusal into a client error with dnf's problem text; other errors pass through. */
-async function asClientError<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const name = (error as { name?: string }).name;
-    if (name === 'DepsolveError') throw new UnsatisfiableError((error as Error).message, { cause: error });
-    if (name === 'RepositoryError') throw new DependencyFailedError((error as Error).message, { cause: error });
-    throw error;
-  }
-}
-
 export async function searchPackages(
   deps: ServiceDeps,
   query: { distribution: string; architecture: string; search: string; limit: number; offset: number },
 ) {
   const distro = findDistribution(query.distribution);
   const arch = findArchitecture(distro, query.architecture);
-  return asClientError(() =>
-    depsolverOf(deps).searchPackages({
-      repositories: [...arch.repositories],
-      architecture: arch.name,
-      releasever: distro.releasever,
-      search: query.search,
-      limit: query.limit,
-      offset: query.offset,
-    }),
-  );
+  return depsolverOf(deps).searchPackages({
+    repositories: [...arch.repositories],
+    architecture: arch.name,
+    releasever: distro.releasever,
+    search: query.search,
+    limit: query.limit,
+    offset: query.offset,
+  });
 }
 
 export interface DepsolveRequest {
@@ -59,13 +45,11 @@ export async function depsolvePackages(deps: ServiceDeps, request: DepsolveReque
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, request.architecture);
   const repositories = request.repositories?.length ? request.repositories : [...arch.repositories];
-  const resolved = await asClientError(() =>
-    depsolverOf(deps).resolve({
-      architecture: arch.name,
-      releasever: distro.releasever,
-      sets: { packages: { include: request.packages, exclude: request.exclude ?? [], repositories, installWeakDeps: request.install_weak_deps ?? true } },
-    }),
-  );
+  const resolved = await depsolverOf(deps).resolve({
+    architecture: arch.name,
+    releasever: distro.releasever,
+    sets: { packages: { include: request.packages, exclude: request.exclude ?? [], repositories, installWeakDeps: request.install_weak_deps ?? true } },
+  });
   return resolved.packages ?? [];
 }
 
@@ -83,7 +67,7 @@ export async function previewManifest(deps: ServiceDeps, request: AcceptedCompos
   const packages =
     Object.keys(sets).length === 0
       ? {}
-      : await asClientError(() => depsolverOf(deps).resolve({ architecture: spec.architecture, releasever: distro.releasever, sets }));
+      : await depsolverOf(deps).resolve({ architecture: spec.architecture, releasever: distro.releasever, sets });
   const generated = imageType.generate(manifestRequest, packages);
   const ids = computeManifestIds(generated.manifest);
   return { generated, packages, ids };

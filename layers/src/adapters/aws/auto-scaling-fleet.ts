@@ -1,4 +1,4 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, ScalingActivityInProgressFault, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import type { RunnerFleet, RunnerGroup } from '../../ports/runner-fleet.ts';
 
 /**
@@ -45,7 +45,7 @@ export class AutoScalingRunnerFleet implements RunnerFleet {
       await this.client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: group.name, DesiredCapacity: desired, HonorCooldown: scaleIn }));
     } catch (error) {
       // Shrinking during a cooldown or a running activity waits for the next pass; growing must not be refused quietly.
-      if (scaleIn && (error as { name?: string }).name === 'ScalingActivityInProgressFault') return;
+      if (scaleIn && error instanceof ScalingActivityInProgressFault) return;
       throw new Error(`could not set the desired capacity of ${group.name} to ${desired}`, { cause: error });
     }
   }
