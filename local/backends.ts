@@ -24,6 +24,8 @@ export interface LocalBackend {
   runnerEnv(publicUrl: string): Record<string, string>;
   /** The stand-ins' configuration (aws only): tests and tools build their own clients from it. */
   awsConfig?: AwsAdaptersConfig;
+  /** Where this backend keeps data on this machine's disk (embedded only). */
+  dataDir?: string;
   /** One line for the start banner. */
   describe(): string;
   close(): Promise<void>;
@@ -41,6 +43,7 @@ function openEmbeddedBackend(dataDir: string, maxReceives: number): LocalBackend
     blobs: adapters.blobs,
     queue: adapters.queue,
     downloads: adapters.blobs,
+    dataDir,
     setPublicUrl: (url) => adapters.blobs.setPublicBaseUrl(url),
     runnerEnv: (publicUrl) => ({ IBS_BACKEND: 'embedded', IBS_DATA_DIR: dataDir, IBS_PUBLIC_URL: publicUrl, IBS_MAX_RECEIVES: String(maxReceives) }),
     describe: () => `data in ${dataDir}`,

@@ -22,6 +22,8 @@ export interface LocalConfig {
   /** The reaper: how often it runs, and after how long without a heartbeat a build counts as lost. */
   reaperIntervalSeconds: number;
   reaperStaleAfterSeconds: number;
+  /** Free space the data directory must keep: below it new composes get 507 and /ready says not ready. */
+  minFreeBytes: number;
   /** Extra host names the API answers to (besides loopback), e.g. a name in /etc/hosts or a reverse proxy's. */
   allowedHosts: string[];
 }
@@ -37,6 +39,7 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
     logLevel: envChoice(env, 'IBS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
+    minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
     reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),
     reaperStaleAfterSeconds: envNumber(env, 'IBS_STALE_AFTER_SECONDS', 300, { min: 1 }),

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { Depsolver } from '../layers/src/packages/package-set.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
+import type { StorageHealth } from '../layers/src/service/deps.ts';
+import { statfs } from 'node:fs/promises';
 import { openLocalBackend, type LocalBackend } from './backends.ts';
 import { readLocalConfig, type LocalConfig } from './config.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
@@ -48,6 +50,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs }),
       log,
       config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION },
+      ...(backend.dataDir ? { storage: watchDisk(backend.dataDir, config.minFreeBytes) } : {}),
     };
     const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), backend.downloads, { log, allowedHosts: config.allowedHosts });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
@@ -82,3 +85,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   }
 }
+
+/** Free space of the file system holding the data directory. */
+const watchDisk = (dir: string, minFreeBytes: number) => async (): Promise<StorageHealth> => {
+  const fs = await statfs(dir);
+  return { freeBytes: fs.bavail * fs.bsize, minFreeBytes };
+};

@@ -17,6 +17,7 @@ import { ValidationError } from '../../layers/src/errors.ts';
 import { API_BASE, type Reply, type RequestContext, type Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
 import { ok } from './replies.ts';
+import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 
 /** Download URLs are only handed out for finished, successful composes. */
 async function downloadUrls(deps: ServiceDeps, compose: Compose): Promise<Record<string, string>> {
@@ -43,6 +44,7 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     handle: async ({ deps, orgId, body }) => {
       if (body === undefined) throw new ValidationError('(body)', 'a ComposeRequest JSON body is required');
       const request = validateSchema<AcceptedComposeRequest>('ComposeRequest', body);
+      await ensureStorageRoom(deps);
       const compose = await createCompose(deps, orgId, request);
       return { status: 201, body: { id: compose.id } };
     },

@@ -3,7 +3,7 @@
  * with a kind; the edge's own refusals (no route, bad JSON, too large, no organization) are HttpRefusals. Anything
  * else is a 500 whose body hides the internals and names the request id that the log line carries too.
  */
-import { DomainError, type DomainErrorKind } from '../../layers/src/errors.ts';
+import { DomainError, StorageFullError, isOutOfSpace, type DomainErrorKind } from '../../layers/src/errors.ts';
 import type { Logger } from '../../layers/src/log/logger.ts';
 
 /** A refusal decided at the HTTP edge itself (routing, body parsing, authentication): it has a status of its own. */
@@ -26,6 +26,7 @@ const STATUS_OF_KIND: Readonly<Record<DomainErrorKind, { status: number; title: 
   unsatisfiable: { status: 422, title: 'Depsolve failed' },
   'dependency-failed': { status: 502, title: 'Repository unavailable' },
   'not-configured': { status: 503, title: 'Service unavailable' },
+  'storage-full': { status: 507, title: 'Insufficient storage' },
 };
 
 export interface ErrorResponse {
@@ -38,6 +39,11 @@ export const errorBody = (title: string, detail: string): ErrorResponse['body'] 
 /** The answer for `error`; logs what the client does not see (5xx) with the request id. */
 export function respondToError(error: unknown, context: { requestId: string; log: Logger; path: string }): ErrorResponse {
   if (error instanceof HttpRefusal) return { status: error.status, body: errorBody(error.title, error.message) };
+  // A store that hit a full disk mid-request: the client can retry later, so it is told so, not given a 500.
+  if (!(error instanceof DomainError) && isOutOfSpace(error)) {
+    context.log.error('storage full', { requestId: context.requestId, path: context.path, error });
+    return respondToError(new StorageFullError('the service is out of storage space; nothing was saved, try again later'), context);
+  }
   if (error instanceof DomainError) {
     const { status, title } = STATUS_OF_KIND[error.kind];
     if (status >= 500) context.log.warn('request failed on a dependency', { requestId: context.requestId, path: context.path, error });

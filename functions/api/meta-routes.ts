@@ -2,6 +2,7 @@
 import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
 import { listDistributions, findDistribution } from '../../layers/src/distro/registry.ts';
 import { ok } from './replies.ts';
+import { readStorageHealth } from '../../layers/src/service/storage.ts';
 import type { Route } from './http.ts';
 
 export const META_ROUTES: readonly Route[] = [
@@ -21,7 +22,11 @@ export const META_ROUTES: readonly Route[] = [
       // Ready means the stores answer: a cheap read of each.
       await deps.store.get('ready-check', '00000000-0000-0000-0000-000000000000');
       await deps.blobs.head('ready-check');
-      return ok({ readiness: 'ready' });
+      const disk = await readStorageHealth(deps);
+      if (disk && disk.freeBytes < disk.minFreeBytes) {
+        return { status: 503, body: { readiness: 'not ready: storage is low', disk: { free_bytes: disk.freeBytes, min_free_bytes: disk.minFreeBytes } } };
+      }
+      return ok({ readiness: 'ready', ...(disk ? { disk: { free_bytes: disk.freeBytes, min_free_bytes: disk.minFreeBytes } } : {}) });
     },
   },
   { method: 'GET', path: '/openapi.json', operationId: 'getOpenapiJson', public: true, handle: async () => ok(openapiDocument) },

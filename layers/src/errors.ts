@@ -13,7 +13,9 @@ export type DomainErrorKind =
   /** A repository or another service we depend on did not answer usefully. */
   | 'dependency-failed'
   /** This deployment is not set up for the operation (e.g. no depsolver). */
-  | 'not-configured';
+  | 'not-configured'
+  /** The service's own storage is full: nothing was written; try again once space is freed. */
+  | 'storage-full';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -64,4 +66,19 @@ export class UnsatisfiableError extends DomainError {
 /** Base of failures of what we depend on (RepositoryError: a repository that cannot be read). */
 export class DependencyFailedError extends DomainError {
   readonly kind = 'dependency-failed';
+}
+
+export class StorageFullError extends DomainError {
+  readonly kind = 'storage-full';
+}
+
+// errno and SQLite codes a full disk or quota produces, anywhere in a chain of causes.
+const OUT_OF_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** Whether `error` (or one of its causes) is a full disk or an exhausted quota. */
+export function isOutOfSpace(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (OUT_OF_SPACE_CODES.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
 }

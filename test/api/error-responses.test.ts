@@ -60,6 +60,14 @@ describe('one table maps domain errors to HTTP', () => {
     expect(body.errors[0].detail).toMatch(/thing: .*malformed %-escape/);
   });
 
+  it('a store that hits a full disk (ENOSPC / SQLITE_FULL anywhere in the causes) is a 507, not a 500', async () => {
+    const full = new Error('could not store blob x', { cause: Object.assign(new Error('write failed'), { code: 'ENOSPC' }) });
+    const { status, body } = await call(full);
+    expect(status).toBe(507);
+    expect(body.errors[0].detail).toMatch(/out of storage space; nothing was saved/);
+    expect((await call(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))).status).toBe(507);
+  });
+
   it('an error matched only by its name string is not trusted: a plain Error named like a domain error is a 500', async () => {
     const impostor = Object.assign(new Error('x'), { name: 'ValidationError' });
     expect((await call(impostor)).status).toBe(500);

@@ -13,6 +13,14 @@ export interface ServiceDeps {
   depsolver?: Depsolver;
   log: Logger;
   config: ServiceConfig;
+  /** Free space where this deployment stores data, when it has a disk of its own (local mode); absent on S3/DynamoDB. */
+  storage?: () => Promise<StorageHealth>;
+}
+
+export interface StorageHealth {
+  freeBytes: number;
+  /** Below this, new composes are refused and the service reports itself not ready. */
+  minFreeBytes: number;
 }
 
 export interface ServiceConfig {
