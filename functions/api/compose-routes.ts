@@ -57,6 +57,7 @@ export const COMPOSE_ROUTES: readonly Route[] = [
       const limit = integerParam(query, 'limit', 100, 1, 100);
       const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
       const page = await deps.store.list(orgId, { limit, offset });
+      if (page.unreadable) deps.log.error('damaged compose records left out of a list page', { orgId, unreadable: page.unreadable });
       const lastOffset = Math.max(0, Math.floor((page.total - 1) / limit) * limit);
       return ok({
         meta: { count: page.total },

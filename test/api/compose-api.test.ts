@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,5 +207,26 @@ describe('low storage', () => {
     } finally {
       stack.deps.storage = original;
     }
+  });
+});
+
+describe('a damaged record', () => {
+  it('fails only itself: the list page shows the others, GET of it is a 500 with a request id', async () => {
+    const org = 'org-damaged';
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await post('/compose', tarRequest(), { 'x-org-id': org })).json()) as { id: string }).id);
+    // Damage one stored document the way a bad disk or a half-applied manual edit would.
+    const db = new Database(join(stack.backend.dataDir!, 'ibs.sqlite'));
+    db.prepare('UPDATE composes SET doc = ? WHERE org_id = ? AND id = ?').run('{"id": "trunc', org, ids[1]);
+    db.close();
+
+    const list = await fetch(`${api}/composes`, { headers: { 'x-org-id': org } });
+    expect(list.status).toBe(200);
+    const page = (await list.json()) as { data: { id: string }[] };
+    expect(page.data.map((c) => c.id).sort()).toEqual([ids[0], ids[2]].sort());
+    const one = await fetch(`${api}/composes/${ids[1]}`, { headers: { 'x-org-id': org } });
+    expect(one.status).toBe(500);
+    expect(((await one.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/request id/);
+    expect((await fetch(`${api}/composes/${ids[0]}`, { headers: { 'x-org-id': org } })).status).toBe(200);
   });
 });

@@ -9,6 +9,8 @@ export interface ComposePage {
   items: Compose[];
   /** Total number of composes of the organization. */
   total: number;
+  /** Records of this page that could not be read (damaged): left out of `items`, so one bad record fails only itself. */
+  unreadable?: { id: string; reason: string }[];
 }
 
 export interface TransitionRequest {

@@ -5,7 +5,43 @@ import { ComposeExistsError } from '../../ports/compose-store.ts';
 import type { SqliteDatabase } from './sqlite.ts';
 
 interface Row {
+  id: string;
   doc: string;
+}
+
+/** A stored document that does not parse: the compose it belongs to is damaged, not the whole store. */
+export class DamagedRecordError extends Error {
+  constructor(
+    readonly composeId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the stored record of compose ${composeId} is damaged`, options);
+    this.name = 'DamagedRecordError';
+  }
+}
+
+function parseRow(row: Row): Compose {
+  try {
+    const doc = JSON.parse(row.doc) as unknown;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
+    return doc as Compose;
+  } catch (error) {
+    throw new DamagedRecordError(row.id, { cause: error });
+  }
+}
+
+/** The readable documents of `rows`, and which ones were not. */
+function parseRows(rows: Row[]): { items: Compose[]; unreadable: { id: string; reason: string }[] } {
+  const items: Compose[] = [];
+  const unreadable: { id: string; reason: string }[] = [];
+  for (const row of rows) {
+    try {
+      items.push(parseRow(row));
+    } catch (error) {
+      unreadable.push({ id: row.id, reason: String((error as Error).cause ?? error) });
+    }
+  }
+  return { items, unreadable };
 }
 
 /** ComposeStore on SQLite: one row per compose, the document as JSON, indexed columns for listing and reaping. */
@@ -44,10 +80,11 @@ export class SqliteComposeStore implements ComposeStore {
 
   async list(orgId: string, { limit, offset }: ListOptions): Promise<ComposePage> {
     const rows = this.db
-      .prepare('SELECT doc FROM composes WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
+      .prepare('SELECT id, doc FROM composes WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
       .all(orgId, limit, offset) as Row[];
     const { total } = this.db.prepare('SELECT count(*) AS total FROM composes WHERE org_id = ?').get(orgId) as { total: number };
-    return { items: rows.map((r) => JSON.parse(r.doc) as Compose), total };
+    const { items, unreadable } = parseRows(rows);
+    return { items, total, ...(unreadable.length ? { unreadable } : {}) };
   }
 
   async transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined> {
@@ -77,15 +114,16 @@ export class SqliteComposeStore implements ComposeStore {
     const marks = states.map(() => '?').join(', ');
     const rows = this.db
       .prepare(
-        `SELECT doc FROM composes WHERE state IN (${marks}) AND coalesce(heartbeat_at, created_at) < ? ORDER BY heartbeat_at LIMIT ?`,
+        `SELECT id, doc FROM composes WHERE state IN (${marks}) AND coalesce(heartbeat_at, created_at) < ? ORDER BY heartbeat_at LIMIT ?`,
       )
       .all(...states, before, limit) as Row[];
-    return rows.map((r) => JSON.parse(r.doc) as Compose);
+    // The reaper skips a damaged record rather than stopping at it.
+    return parseRows(rows).items;
   }
 
   private read(orgId: string, id: string): Compose | undefined {
-    const row = this.db.prepare('SELECT doc FROM composes WHERE org_id = ? AND id = ?').get(orgId, id) as Row | undefined;
-    return row ? (JSON.parse(row.doc) as Compose) : undefined;
+    const row = this.db.prepare('SELECT id, doc FROM composes WHERE org_id = ? AND id = ?').get(orgId, id) as Row | undefined;
+    return row ? parseRow(row) : undefined;
   }
 
   /** Read-check-write inside one IMMEDIATE transaction, so concurrent processes cannot interleave. */
