@@ -19,7 +19,7 @@ import { bundleAllLambdas } from '../functions/aws/bundles.ts';
 import { createAwsAdapters } from '../layers/src/adapters/aws/aws-adapters.ts';
 import { createLogger } from '../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
-import { createEmbeddedAdapters } from '../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../layers/src/adapters/embedded/embedded-adapters.ts';
 import { dynamoDbLocalMissing, startAwsStandIns } from '../local/aws-stand-ins.ts';
 import { percentiles } from './stats.ts';
 

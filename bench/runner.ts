@@ -14,7 +14,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEmbeddedAdapters } from '../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../layers/src/adapters/embedded/embedded-adapters.ts';
 import { createLogger } from '../layers/src/log/logger.ts';
 import { createCompose } from '../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';

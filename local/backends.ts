@@ -9,7 +9,7 @@ import type { BlobStore } from '../layers/src/ports/blob-store.ts';
 import type { ComposeStore } from '../layers/src/ports/compose-store.ts';
 import type { JobQueue } from '../layers/src/ports/job-queue.ts';
 import type { LocalBackendKind } from './config.ts';
-import { createEmbeddedAdapters } from './embedded-deps.ts';
+import { createEmbeddedAdapters } from '../layers/src/adapters/embedded/embedded-adapters.ts';
 
 export interface LocalBackend {
   kind: LocalBackendKind;

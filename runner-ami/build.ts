@@ -15,7 +15,7 @@ const outfile = resolve(process.argv[2] ?? resolve(here, 'dist/runner-agent.mjs'
 const withoutEmbeddedBackend: Plugin = {
   name: 'without-embedded-backend',
   setup(b) {
-    b.onResolve({ filter: /\/local\/embedded-deps\.ts$/ }, (args) => ({ path: args.path, namespace: 'no-embedded' }));
+    b.onResolve({ filter: /\/adapters\/embedded\/embedded-adapters\.ts$/ }, (args) => ({ path: args.path, namespace: 'no-embedded' }));
     b.onLoad({ filter: /.*/, namespace: 'no-embedded' }, () => ({
       contents:
         'export function createEmbeddedAdapters() { throw new Error("this runner bundle has no embedded backend: set IBS_BACKEND=aws, or run runner-ami/src/main.ts with tsx for local mode"); }',

@@ -14,14 +14,15 @@ export interface RunnerAdapters {
 }
 
 /**
- * `embedded`: the local-mode SQLite/filesystem adapters under IBS_DATA_DIR (shared with the API process).
+ * `embedded`: the SQLite/filesystem adapters under IBS_DATA_DIR (shared with the API process of local mode).
  * `aws`: DynamoDB/S3/SQS and Auto Scaling instance protection (imported lazily, so local mode loads no AWS SDK and the
  * embedded adapters' native SQLite never has to exist on an AMI that does not use it).
  */
 export async function createRunnerAdapters(config: RunnerConfig): Promise<RunnerAdapters> {
   if (config.backend === 'embedded') {
-    const { createEmbeddedAdapters } = await import('../../local/embedded-deps.ts');
-    const adapters = createEmbeddedAdapters({ dataDir: config.dataDir, publicBaseUrl: config.publicBaseUrl });
+    const { createEmbeddedAdapters } = await import('../../layers/src/adapters/embedded/embedded-adapters.ts');
+    // The queue dead-letters after the same receive count the runner retries up to (IBS_MAX_RECEIVES).
+    const adapters = createEmbeddedAdapters({ dataDir: config.dataDir, publicBaseUrl: config.publicBaseUrl, maxReceives: config.maxAttempts });
     return {
       store: adapters.store,
       blobs: adapters.blobs,

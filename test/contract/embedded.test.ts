@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { createEmbeddedAdapters } from '../../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embedded-adapters.ts';
 import { SqliteJobQueue } from '../../layers/src/adapters/embedded/sqlite-job-queue.ts';
 import { createHttpGateway, listen } from '../../local/http-gateway.ts';
 import { describeComposeStoreContract } from './compose-store.contract.ts';

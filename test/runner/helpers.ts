@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buffer } from 'node:stream/consumers';
-import { createEmbeddedAdapters } from '../../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embedded-adapters.ts';
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { createLogger, type Logger } from '../../layers/src/log/logger.ts';
 import { createCompose } from '../../layers/src/service/compose-service.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createEmbeddedAdapters } from '../../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embedded-adapters.ts';
 import { createManifestWorkerHandler } from '../../functions/manifest-worker.ts';
 import { JOB_SCHEMA_VERSION, readComposeJob } from '../../layers/src/compose/jobs.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEmbeddedAdapters } from '../../local/embedded-deps.ts';
+import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embedded-adapters.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { createCompose } from '../../layers/src/service/compose-service.ts';
 import { generateComposeManifest } from '../../layers/src/service/generate-compose-manifest.ts';
