@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, DownloadUrlOptions, GetOptions, PutOptions } from '../../ports/blob-store.ts';
@@ -83,15 +83,31 @@ export class FsBlobStore implements BlobStore {
     await rm(join(this.meta, `${key}.json`), { force: true });
   }
 
+  /**
+   * Reads only the directory the prefix ends in (entries whose names start with the rest of it, and every directory
+   * under those): one compose's logs never cost a walk over every organization's objects.
+   */
   async list(prefix: string): Promise<BlobInfo[]> {
-    const files = await readdir(this.objects, { recursive: true, withFileTypes: true }).catch(() => []);
-    const keys = files
-      .filter((entry) => entry.isFile())
-      .map((entry) => relative(this.objects, join(entry.parentPath, entry.name)).split(sep).join('/'))
-      .filter((key) => key.startsWith(prefix))
-      .sort();
+    const directory = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    if (directory) checkBlobKey(directory.slice(0, -1));
+    const keys = (await this.listKeys(directory, prefix.slice(directory.length))).sort();
     const infos = await Promise.all(keys.map((key) => this.head(key)));
     return infos.filter((info): info is BlobInfo => info !== undefined);
+  }
+
+  /** Keys in `<objects>/<directory>` whose names start with `namePrefix`, descending into matching directories. */
+  private async listKeys(directory: string, namePrefix: string): Promise<string[]> {
+    const entries = await readdir(join(this.objects, directory), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+      throw new Error(`could not list blobs under ${directory || '/'}`, { cause: error });
+    });
+    const keys: string[] = [];
+    for (const entry of entries) {
+      if (!entry.name.startsWith(namePrefix)) continue;
+      if (entry.isDirectory()) keys.push(...(await this.listKeys(`${directory}${entry.name}/`, '')));
+      else if (entry.isFile()) keys.push(`${directory}${entry.name}`);
+    }
+    return keys;
   }
 
   async downloadUrl(key: string, { expiresIn, filename }: DownloadUrlOptions): Promise<string> {
