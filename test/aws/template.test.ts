@@ -3,7 +3,9 @@
  * generated CloudFormation template must keep the deployment's invariants: every queue has a dead-letter queue, both
  * buckets are private and encrypted, every function has its own role, no IAM statement allows a wildcard action, every
  * non-public route has the JWT authorizer, the table has the adapter's keys, indexes and a stream, and each
- * architecture has its runner group, in the default VPC unless the documented `--param` set names one.
+ * architecture has its runner group, in the default VPC unless the documented `--param` set names one; users' data
+ * outlives the stack (retained, recoverable), dead-letter queues and function errors raise alarms, logs expire, tracing
+ * is available, and the runner role reaches only the prefixes it works on (docs/security.md).
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -158,7 +160,7 @@ describe('serverless.yml → CloudFormation', () => {
     expect(manifest?.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
-  it('keeps the bucket private and encrypted, with lifecycle rules for logs and manifests', () => {
+  it('keeps the bucket private and encrypted, with lifecycle rules for every prefix the services write (user repositories\' depsolve indexes too)', () => {
     const [[, bucket]] = ofType('AWS::S3::Bucket').filter(([id]) => id === 'ArtifactBucket');
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
@@ -169,7 +171,7 @@ describe('serverless.yml → CloudFormation', () => {
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/AES256|aws:kms/);
     expect(bucket.Properties.AccessControl ?? 'Private').toBe('Private');
     const rules = bucket.Properties.LifecycleConfiguration.Rules as { Prefix?: string; ExpirationInDays?: unknown; Status: string }[];
-    for (const prefix of ['logs/', 'manifests/']) {
+    for (const prefix of ['logs/', 'manifests/', 'artifacts/', 'depsolve-index/']) {
       const rule = rules.find((r) => r.Prefix === prefix);
       expect(rule?.Status).toBe('Enabled');
       expect(Number(rule?.ExpirationInDays)).toBeGreaterThan(0);
@@ -202,6 +204,7 @@ describe('serverless.yml → CloudFormation', () => {
     const statements = [
       ...ofType('AWS::IAM::Role').flatMap(([id, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ id, s })))),
       ...ofType('AWS::IAM::Policy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
+      ...ofType('AWS::IAM::ManagedPolicy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
       ...ofType('AWS::S3::BucketPolicy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
     ];
     expect(statements.length).toBeGreaterThan(20);
@@ -210,7 +213,7 @@ describe('serverless.yml → CloudFormation', () => {
       for (const action of asArray<string>(s.Action)) expect(action, `${id}: ${action}`).not.toContain('*');
       expect(s.NotAction, id).toBeUndefined();
       expect(s.NotResource, id).toBeUndefined();
-      if (asArray(s.Resource).includes('*')) expect(asArray(s.Action), id).toEqual(['autoscaling:DescribeAutoScalingGroups']);
+      if (asArray(s.Resource).includes('*')) expect([['autoscaling:DescribeAutoScalingGroups'], ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']], id).toContainEqual(asArray(s.Action));
     }
   });
 
@@ -332,6 +335,69 @@ describe('serverless.yml → CloudFormation', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+
+  it('keeps users\' data when the stack is removed or replaces a resource: table and bucket retained, point-in-time recovery, versions', () => {
+    for (const id of ['ComposeTable', 'ArtifactBucket']) {
+      const resource = template.Resources[id] as Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string };
+      expect([resource.DeletionPolicy, resource.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
+    }
+    expect(template.Resources.ComposeTable!.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    const bucket = template.Resources.ArtifactBucket!.Properties;
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    // Old versions and the delete markers expirations leave do not pile up.
+    const oldVersions = bucket.LifecycleConfiguration.Rules.find((r: any) => r.NoncurrentVersionExpiration);
+    expect(oldVersions).toMatchObject({ Status: 'Enabled', Prefix: '', ExpiredObjectDeleteMarker: true });
+    expect(Number(oldVersions.NoncurrentVersionExpiration.NoncurrentDays)).toBeGreaterThan(0);
+  });
+
+  it('alarms to one SNS topic on every dead-letter queue holding a message and on every function\'s errors; email optional', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const dimension = (alarm: any) => alarm.Dimensions[0].Value;
+    for (const [id, queue] of ofType('AWS::SQS::Queue').filter(([, q]) => String(q.Properties.QueueName).endsWith('-dlq'))) {
+      const alarm = alarms.find((a) => a.Namespace === 'AWS/SQS' && dimension(a)['Fn::GetAtt']?.join('.') === `${id}.QueueName`);
+      expect(alarm, `${queue.Properties.QueueName} has no alarm`).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    }
+    for (const [id] of ofType('AWS::Lambda::Function')) {
+      const alarm = alarms.find((a) => a.Namespace === 'AWS/Lambda' && refOf(dimension(a)) === id);
+      expect(alarm, `${id} has no errors alarm`).toMatchObject({ MetricName: 'Errors', Statistic: 'Sum', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    }
+    expect(alarms).toHaveLength(ofType('AWS::Lambda::Function').length + 3);
+    for (const alarm of alarms) expect(alarm.AlarmActions.map(refOf), alarm.AlarmName).toEqual(['AlarmTopic']);
+    expect(template.Resources.AlarmTopic!.Type).toBe('AWS::SNS::Topic');
+    expect(template.Outputs.AlarmTopicArn).toBeDefined();
+    // Subscribed only when an address is given (`--param="alarmEmail=..."`).
+    const [[, subscription]] = ofType('AWS::SNS::Subscription');
+    expect(evaluate(template, template.Conditions?.[subscription.Condition!])).toBe(false);
+    expect(refOf(subscription.Properties.TopicArn)).toBe('AlarmTopic');
+  });
+
+  it('keeps every function\'s logs for a set time and can trace every function with X-Ray (PassThrough unless lambdaTracing=Active)', () => {
+    const groups = ofType('AWS::Logs::LogGroup').map(([, g]) => g.Properties);
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const group = groups.find((g) => g.LogGroupName === `/aws/lambda/${fn.Properties.FunctionName}`);
+      expect(group?.RetentionInDays, `${id} log retention`).toBe(30);
+      expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'PassThrough' });
+      expect(template.Resources[refOf(fn.Properties.Role)!]!.Properties.ManagedPolicyArns.map(refOf), id).toEqual(['TracingPolicy']);
+    }
+  });
+
+  it('scopes the runner role: compose items only, manifests read, logs and artifacts written (artifacts removed), nothing else', () => {
+    const statements = template.Resources.RunnerRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const objectPrefixes = (s: any) => asArray<any>(s.Resource).map((r) => /^\$\{ArtifactBucket\.Arn\}\/(.*)$/.exec(r['Fn::Sub'] ?? '')?.[1] ?? refOf(r));
+    const grants = (prefix: string) =>
+      statements.filter((s: any) => objectPrefixes(s).includes(prefix)).flatMap((s: any) => asArray<string>(s.Action)).sort();
+    expect(grants('manifests/*')).toEqual(['s3:GetObject']);
+    expect(grants('logs/*')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(grants('artifacts/*')).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject']);
+    const s3 = statements.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    for (const s of s3) expect(objectPrefixes(s).every((p: string) => ['manifests/*', 'logs/*', 'artifacts/*', 'ArtifactBucket'].includes(p)), s.Sid).toBe(true);
+    expect(s3.filter((s: any) => objectPrefixes(s).includes('ArtifactBucket')).flatMap((s: any) => s.Action)).toEqual(['s3:ListBucket']);
+    const dynamodb = statements.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamodb).toEqual([
+      expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*'] } } }),
+    ]);
+    expect(refOf(dynamodb[0].Resource)).toBe('ComposeTable');
   });
 
   it('outputs the API URL, bucket, table and queue URLs', () => {
