@@ -1,6 +1,6 @@
 /** The compose routes: create, list, status, metadata, manifests, SBOMs, logs, cancel. */
 import type { Compose } from '../../layers/src/compose/compose.ts';
-import { presentComposeStatus } from '../../layers/src/api/present-compose.ts';
+import { presentComposeRequest, presentComposeStatus } from '../../layers/src/api/present-compose.ts';
 import { validateSchema } from '../../layers/src/api/validate.ts';
 import {
   type AcceptedComposeRequest,
@@ -67,7 +67,7 @@ export const COMPOSE_ROUTES: readonly Route[] = [
         },
         data: page.items.map((c) => ({
           id: c.id,
-          request: c.request,
+          request: presentComposeRequest(c.request),
           created_at: c.createdAt,
           ...(c.imageName ? { image_name: c.imageName } : {}),
           client_id: c.clientId ?? 'api',

@@ -1,6 +1,7 @@
 import type { Compose } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import type { components } from './generated/openapi-types.ts';
+import { redactRequestPasswords } from '../blueprint/password-intake.ts';
 
 type ImageStatus = components['schemas']['ImageStatus'];
 type ComposeStatus = components['schemas']['ComposeStatus'];
@@ -28,6 +29,10 @@ export interface PresentOptions {
   urls?: Record<string, string>;
 }
 
+/** The stored request as responses echo it: without user passwords or their hashes (`hasPassword` instead). */
+export const presentComposeRequest = (request: Record<string, unknown>): ComposeStatus['request'] =>
+  redactRequestPasswords(request) as ComposeStatus['request'];
+
 export function presentComposeStatus(compose: Compose, options: PresentOptions = {}): ComposeStatus {
   const status = imageStatusOf(compose);
   const image: ImageStatus = { status };
@@ -46,7 +51,7 @@ export function presentComposeStatus(compose: Compose, options: PresentOptions =
   }
   return {
     image_status: image,
-    request: compose.request as ComposeStatus['request'],
+    request: presentComposeRequest(compose.request),
     state: compose.state,
     created_at: compose.createdAt,
     ...(compose.startedAt ? { started_at: compose.startedAt } : {}),

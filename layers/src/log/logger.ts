@@ -14,7 +14,9 @@ export interface Logger {
 const SECRET_KEYS = /^(password|authorization|token|secret|access_?key|secret_?key|activation-key|signature)$/i;
 
 const redact = (value: unknown, depth = 0): unknown => {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than this is not walked, so it is not written either (a secret could hide down there).
+  if (depth > 6) return '[nested too deep]';
   if (value instanceof Error) return { name: value.name, message: value.message, cause: redact(value.cause, depth + 1) };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   return Object.fromEntries(

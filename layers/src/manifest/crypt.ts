@@ -62,5 +62,8 @@ export function sha512Crypt(password: string, salt: string): string {
   return `$6$${S.toString('utf8')}$${hash}`;
 }
 
+/** Already crypted (MD5, bcrypt, SHA-256/512, yescrypt, gost-yescrypt, scrypt): passed through, never hashed again. */
+export const isCryptedPassword = (password: string): boolean => /^\$(1|2[abxy]?|5|6|y|gy|7)\$/.test(password);
+
 /** A 16-character crypt salt from random bytes. */
 export const cryptSalt = (bytes: Buffer): string => [...bytes.subarray(0, 16)].map((b) => ITOA64[b & 0x3f]).join('');

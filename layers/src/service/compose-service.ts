@@ -10,6 +10,7 @@ import { findArchitecture, findDistribution, findImageType } from '../distro/reg
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { imageSboms } from '../sbom/spdx.ts';
+import { hashRequestPasswords } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
@@ -43,14 +44,17 @@ export function resolveImageRequest(request: AcceptedComposeRequest): ImageReque
   };
 }
 
-/** Validates, stores the compose as `pending` and sends its manifest job. Nothing is written for a rejected request. */
+/**
+ * Validates, stores the compose as `pending` and sends its manifest job. Nothing is written for a rejected request;
+ * user passwords are stored only as crypt hashes (hashed here, after validation, as the hosted service does).
+ */
 export async function createCompose(deps: ServiceDeps, orgId: string, request: AcceptedComposeRequest): Promise<Compose> {
   const spec = resolveImageRequest(request);
   const now = new Date().toISOString();
   const compose: Compose = {
     id: randomUUID(),
     orgId,
-    request: request as unknown as Record<string, unknown>,
+    request: hashRequestPasswords(request) as unknown as Record<string, unknown>,
     spec,
     imageName: request.image_name,
     clientId: request.client_id ?? 'api',

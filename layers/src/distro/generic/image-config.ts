@@ -9,6 +9,7 @@ import type { ImageConfigDef, ImageTypeDef } from '../defs/types.ts';
 import { evalWhen, type ConditionTarget } from '../defs/conditions.ts';
 import type { DistroDef } from './distros.ts';
 import { emptyOSCustomizations, type OSCustomizations } from '../../manifest/pipelines/os.ts';
+import { isCryptedPassword } from '../../manifest/crypt.ts';
 import type { OciArchiveConfig, YumRepo } from '../../manifest/stages/index.ts';
 
 export type ImageConfig = Record<string, unknown>;
@@ -123,7 +124,6 @@ const parseMode = (mode: string | undefined): number | undefined => (mode === un
 
 /** Plain-text passwords are hashed (SHA-512 crypt, salt from the seed) like composer does; hashes pass through. */
 export type PasswordHasher = (password: string) => string;
-const isHashed = (p: string): boolean => /^\$(1|2[abxy]?|5|6|y|gy|7)\$/.test(p);
 
 export interface OSCustomizationContext {
   def: ImageTypeDef;
@@ -162,7 +162,7 @@ export function osCustomizations(ctx: OSCustomizationContext): OSCustomizations 
       description: u.description,
       home: u.home,
       shell: u.shell,
-      password: u.password === undefined ? undefined : isHashed(u.password) ? u.password : ctx.hashPassword(u.password),
+      password: u.password === undefined ? undefined : isCryptedPassword(u.password) ? u.password : ctx.hashPassword(u.password),
       key: u.key ?? keys.get(u.name),
       expiredate: u.expiredate,
       force_password_reset: u.force_password_reset,
