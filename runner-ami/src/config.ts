@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { envChoice, envList, envNumber, envString, type Env } from '../../layers/src/config/env.ts';
 
 /** Everything the runner agent is told from outside; read once at start from the environment (user data / SSM on EC2). */
 export interface RunnerConfig {
@@ -53,63 +54,53 @@ export interface RunnerConfig {
 
 const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
-const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
-  return value;
-};
-
 /** Reads the runner configuration; throws with the variable's name on bad values. */
-export function readRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
-  const backend = (env.IBS_BACKEND ?? 'embedded') as RunnerConfig['backend'];
-  if (backend !== 'embedded' && backend !== 'aws') throw new Error(`IBS_BACKEND must be embedded or aws, got "${backend}"`);
-  const dataDir = resolve(env.IBS_DATA_DIR ?? './.ibs-data');
-  const hostArch = HOST_ARCH[process.arch] ?? process.arch;
-  const architectures = (env.IBS_ARCHITECTURES ?? hostArch)
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
+export function readRunnerConfig(env: Env = process.env): RunnerConfig {
+  const backend = envChoice(env, 'IBS_BACKEND', ['embedded', 'aws'] as const, 'embedded');
+  const dataDir = resolve(envString(env, 'IBS_DATA_DIR', './.ibs-data'));
+  const architectures = envList(env, 'IBS_ARCHITECTURES', [HOST_ARCH[process.arch] ?? process.arch]);
   if (architectures.length === 0) throw new Error('IBS_ARCHITECTURES names no architecture');
-  const heartbeatSeconds = number(env, 'IBS_HEARTBEAT_SECONDS', 30);
-  const visibilitySeconds = number(env, 'IBS_VISIBILITY_SECONDS', Math.max(120, heartbeatSeconds * 4));
+  const number = (name: string, fallback: number): number => envNumber(env, name, fallback);
+  /** Counts: at least one, whole (a fraction is rounded down, as before). */
+  const count = (name: string, fallback: number): number => Math.max(1, Math.floor(number(name, fallback)));
+  const heartbeatSeconds = number('IBS_HEARTBEAT_SECONDS', 30);
+  const visibilitySeconds = number('IBS_VISIBILITY_SECONDS', Math.max(120, heartbeatSeconds * 4));
   if (visibilitySeconds <= heartbeatSeconds) {
     throw new Error(`IBS_VISIBILITY_SECONDS (${visibilitySeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds})`);
   }
   // Three missed heartbeats by default (90 s of the 120 s visibility): one failed store write must not stop a build.
-  const staleAfterSeconds = number(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', Math.min(visibilitySeconds, Math.max(3 * heartbeatSeconds, (visibilitySeconds * 3) / 4)));
+  const staleAfterSeconds = number('IBS_RUNNER_STALE_AFTER_SECONDS', Math.min(visibilitySeconds, Math.max(3 * heartbeatSeconds, (visibilitySeconds * 3) / 4)));
   if (!(staleAfterSeconds > heartbeatSeconds && staleAfterSeconds <= visibilitySeconds)) {
     throw new Error(
       `IBS_RUNNER_STALE_AFTER_SECONDS (${staleAfterSeconds}) must exceed IBS_HEARTBEAT_SECONDS (${heartbeatSeconds}) and not exceed IBS_VISIBILITY_SECONDS (${visibilitySeconds})`,
     );
   }
-  const killGraceSeconds = number(env, 'IBS_KILL_GRACE_SECONDS', 10);
+  const killGraceSeconds = number('IBS_KILL_GRACE_SECONDS', 10);
   // Only poll the metadata service where it exists: on EC2 (aws backend) or when a test names a fake one.
   const imdsEndpoint = env.IBS_IMDS_ENDPOINT ?? (backend === 'aws' ? 'http://169.254.169.254' : undefined);
   return {
     backend,
     dataDir,
-    publicBaseUrl: env.IBS_PUBLIC_URL ?? `http://127.0.0.1:${env.IBS_PORT ?? '8080'}`,
-    runnerId: env.IBS_RUNNER_ID || `${hostname()}-${process.pid}`,
+    publicBaseUrl: envString(env, 'IBS_PUBLIC_URL', `http://127.0.0.1:${envString(env, 'IBS_PORT', '8080')}`),
+    runnerId: envString(env, 'IBS_RUNNER_ID', `${hostname()}-${process.pid}`),
     architectures,
-    osbuildCommand: env.IBS_OSBUILD?.trim() || 'osbuild',
-    workDir: resolve(env.IBS_RUNNER_WORKDIR ?? join(dataDir, 'runner')),
-    concurrency: Math.max(1, Math.floor(number(env, 'IBS_RUNNER_CONCURRENCY', 1))),
+    osbuildCommand: envString(env, 'IBS_OSBUILD', 'osbuild'),
+    workDir: resolve(envString(env, 'IBS_RUNNER_WORKDIR', join(dataDir, 'runner'))),
+    concurrency: count('IBS_RUNNER_CONCURRENCY', 1),
     heartbeatSeconds,
     visibilitySeconds,
     staleAfterSeconds,
     selfStopAfterSeconds: Math.max(2 * heartbeatSeconds, staleAfterSeconds - killGraceSeconds - 2),
-    receiveWaitSeconds: number(env, 'IBS_RECEIVE_WAIT_SECONDS', 20),
-    cacheMaxSize: env.IBS_CACHE_MAX_SIZE ?? '20GiB',
-    minFreeBytes: number(env, 'IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
+    receiveWaitSeconds: number('IBS_RECEIVE_WAIT_SECONDS', 20),
+    cacheMaxSize: envString(env, 'IBS_CACHE_MAX_SIZE', '20GiB'),
+    minFreeBytes: number('IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
     killGraceSeconds,
     // Progress, log flushes and cancel polls: at most every 2 s (the API promise), at least 200 ms apart.
-    progressIntervalMs: Math.min(2000, Math.max(200, number(env, 'IBS_PROGRESS_INTERVAL_MS', 2000))),
-    maxAttempts: Math.max(1, Math.floor(number(env, 'IBS_MAX_RECEIVES', 3))),
-    retryDelaySeconds: number(env, 'IBS_RETRY_DELAY_SECONDS', 10),
-    uploadAttempts: Math.max(1, Math.floor(number(env, 'IBS_UPLOAD_ATTEMPTS', 5))),
+    progressIntervalMs: Math.min(2000, Math.max(200, number('IBS_PROGRESS_INTERVAL_MS', 2000))),
+    maxAttempts: count('IBS_MAX_RECEIVES', 3),
+    retryDelaySeconds: number('IBS_RETRY_DELAY_SECONDS', 10),
+    uploadAttempts: count('IBS_UPLOAD_ATTEMPTS', 5),
     imdsEndpoint: imdsEndpoint === '' || imdsEndpoint === 'off' ? undefined : imdsEndpoint,
-    imdsPollSeconds: number(env, 'IBS_IMDS_POLL_SECONDS', 5),
+    imdsPollSeconds: number('IBS_IMDS_POLL_SECONDS', 5),
   };
 }

@@ -1,5 +1,7 @@
 import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ComposeError } from '../../layers/src/compose/compose.ts';
+import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
 
 export interface DiskSpace {
   free: number;
@@ -84,4 +86,32 @@ async function treeSize(dir: string): Promise<number> {
     if (e.isFile()) total += (await stat(join(e.parentPath, e.name)).catch(() => ({ size: 0 }))).size;
   }
   return total;
+}
+
+export interface DiskSpaceCheck {
+  workDir: string;
+  minFreeBytes: number;
+  /** The largest image the build writes (requested or the manifest's own). */
+  imageSize: number;
+  /** No other build uses the store now, so evicting its cached trees cannot break another osbuild. */
+  soleBuild: boolean;
+  /** A line for the build log. */
+  note: (line: string) => void;
+}
+
+/** Makes room for one build (evicting cached trees when it may) or says why there is not enough: `DiskSpace`. */
+export async function ensureDiskSpace(check: DiskSpaceCheck): Promise<ComposeError | undefined> {
+  const { workDir } = check;
+  const required = requiredFreeBytes(check.minFreeBytes, check.imageSize);
+  let { free } = await diskSpaceOf(workDir);
+  if (free >= required) return undefined;
+  if (check.soleBuild) {
+    const freed = await evictStoreObjects(join(workDir, 'store'), required - free);
+    if (freed > 0) check.note(`==> evicted ${formatBytes(freed)} from the build cache`);
+    ({ free } = await diskSpaceOf(workDir));
+    if (free >= required) return undefined;
+  }
+  const reason = `not enough disk space on the runner: ${formatBytes(free)} free in ${workDir}, ${formatBytes(required)} needed`;
+  check.note(`==> ${reason}`);
+  return composeError(ComposeErrorId.DiskSpace, reason, { free, required });
 }

@@ -91,6 +91,29 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect(claims.filter(Boolean)).toHaveLength(1);
     });
 
+    it('lets a cancel and a runner\'s success race: exactly one wins, and after the cancel no owned write lands', async () => {
+      const store = await makeStore();
+      const owner = { runnerId: 'r1', jobMessageId: 'm1', attemptBelow: 2 };
+      for (let i = 0; i < 10; i++) {
+        const compose = newCompose(`org-${randomUUID()}`, { state: 'uploading', runnerId: 'r1', attempt: 1, jobMessageId: 'm1' });
+        await store.create(compose);
+        const key = [compose.orgId, compose.id] as const;
+        // The API's cancel: conditional on the state it read, not on an owner.
+        const cancel = () => store.transition(...key, { from: ['uploading'], to: 'cancelled', set: { cancelRequestedAt: new Date().toISOString() } });
+        const succeed = () => store.transition(...key, { from: ['uploading'], to: 'success', set: { artifacts: [] }, ...owner });
+        // Either write first, alternately.
+        const [cancelled, succeeded] = i % 2 ? await Promise.all([cancel(), succeed()]) : (await Promise.all([succeed(), cancel()])).reverse();
+        expect(Boolean(cancelled) !== Boolean(succeeded)).toBe(true);
+        const final = await store.get(...key);
+        expect(final?.state).toBe(cancelled ? 'cancelled' : 'success');
+        if (!cancelled) continue;
+        expect(await store.transition(...key, { from: ['building', 'uploading'], to: 'failure', ...owner })).toBeUndefined();
+        expect(await store.transition(...key, { from: ['building', 'uploading'], to: 'queued', ...owner })).toBeUndefined();
+        expect(await store.patch(...key, { heartbeatAt: new Date().toISOString() }, { state: ['building', 'uploading'], runnerId: 'r1' })).toBeUndefined();
+        expect((await store.get(...key))?.state).toBe('cancelled');
+      }
+    });
+
     it('checks runner, job message and attempt conditions', async () => {
       const store = await makeStore();
       const compose = newCompose(`org-${randomUUID()}`, { state: 'building', runnerId: 'r1', attempt: 2, jobMessageId: 'm1' });

@@ -12,6 +12,7 @@ import { createCompose } from '../../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { generateComposeManifest } from '../../layers/src/service/generate-compose-manifest.ts';
 import { RunnerAgent } from '../../runner-ami/src/agent.ts';
+import type { RunnerDeps } from '../../runner-ami/src/run-context.ts';
 import { readRunnerConfig, type RunnerConfig } from '../../runner-ami/src/config.ts';
 import { BuildProtection, noInstanceProtection, type InstanceProtection } from '../../runner-ami/src/instance-protection.ts';
 import { parseOsbuildCommand, probeOsbuild } from '../../runner-ami/src/osbuild-command.ts';
@@ -202,6 +203,23 @@ export async function startAgent(
   });
   agent.start();
   return { agent, config };
+}
+
+/** The deps of one BuildJobRun driven directly by a test (no agent loop): the world's ports, this config and log. */
+export async function createRunnerDeps(world: World, env: Record<string, string>, log: Logger = silentLogger()): Promise<RunnerDeps> {
+  const config = readRunnerConfig({ ...FAST_ENV, IBS_DATA_DIR: world.dataDir, IBS_OSBUILD: OSBUILD, ...env });
+  const command = parseOsbuildCommand(config.osbuildCommand);
+  return {
+    store: world.deps.store,
+    blobs: world.deps.blobs,
+    queue: world.deps.queue,
+    config,
+    log,
+    osbuild: { command, probe: await probeOsbuild(command) },
+    protection: new BuildProtection(noInstanceProtection, () => {}),
+    activeBuilds: () => 1,
+    uploadBackoffMs: 1,
+  };
 }
 
 /** osbuild build invocations recorded by the test double (`OSBUILD_DOUBLE_LOG`), without the `--version` probes. */

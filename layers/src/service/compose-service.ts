@@ -89,26 +89,24 @@ export async function getCompose(deps: ServiceDeps, orgId: string, id: string): 
 }
 
 /**
- * Cancels at once while no runner owns the compose; otherwise records the request, and the runner stops osbuild and
- * records `cancelled` itself (it is the only one who can clean up).
+ * Cancel wins or loses atomically: one conditional write moves any unfinished compose straight to `cancelled`, so a
+ * runner's later success write (conditional on `uploading` and its ownership) cannot land; the runner notices, stops
+ * osbuild and removes what it uploaded. A compose that already finished is a conflict naming its final state.
  */
 export async function cancelCompose(deps: ServiceDeps, orgId: string, id: string): Promise<Compose> {
   const now = new Date().toISOString();
   for (;;) {
     const compose = await getCompose(deps, orgId, id);
-    if (isFinalState(compose.state)) throw new ConflictError(`compose ${id} already finished (${compose.state})`);
-    if (compose.state === 'pending' || compose.state === 'queued') {
-      const cancelled = await deps.store.transition(orgId, id, {
-        from: [compose.state],
-        to: 'cancelled',
-        set: { finishedAt: now, cancelRequestedAt: now, result: { success: false, error: composeError(ComposeErrorId.Cancelled, 'compose was cancelled') } },
-      });
-      if (cancelled) return cancelled;
-    } else {
-      const marked = await deps.store.patch(orgId, id, { cancelRequestedAt: compose.cancelRequestedAt ?? now }, { state: [compose.state] });
-      if (marked) return marked;
+    if (isFinalState(compose.state)) {
+      throw new ConflictError(`compose ${id} already finished (${compose.state})`, { state: compose.state });
     }
-    // The state moved under us (a runner claimed it): look again.
+    const cancelled = await deps.store.transition(orgId, id, {
+      from: [compose.state],
+      to: 'cancelled',
+      set: { finishedAt: now, cancelRequestedAt: now, result: { success: false, error: composeError(ComposeErrorId.Cancelled, 'compose was cancelled') } },
+    });
+    if (cancelled) return cancelled;
+    // The state moved under us (a runner claimed, uploaded or finished it): look again.
   }
 }
 
