@@ -391,7 +391,7 @@ describe('serverless.yml → CloudFormation', () => {
     expect(grants('logs/*')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
     expect(grants('artifacts/*')).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject']);
     const s3 = statements.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
-    for (const s of s3) expect(objectPrefixes(s).every((p: string) => ['manifests/*', 'logs/*', 'artifacts/*', 'ArtifactBucket'].includes(p)), s.Sid).toBe(true);
+    for (const s of s3) expect(objectPrefixes(s).every((p) => p !== undefined && ['manifests/*', 'logs/*', 'artifacts/*', 'ArtifactBucket'].includes(p)), s.Sid).toBe(true);
     expect(s3.filter((s: any) => objectPrefixes(s).includes('ArtifactBucket')).flatMap((s: any) => s.Action)).toEqual(['s3:ListBucket']);
     const dynamodb = statements.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(dynamodb).toEqual([
