@@ -2,6 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import formats from 'ajv-formats';
 import { openapiDocument } from './generated/openapi-document.ts';
 import { ValidationError } from '../errors.ts';
+import { overLimitMessage } from '../blueprint/limits.ts';
 
 // OpenAPI annotations (example, x-*) are not JSON Schema keywords: strict mode would reject them.
 // validateSchema: false – checking our own document against the meta-schema costs ~145 ms of Lambda cold start; the
@@ -43,6 +44,10 @@ export function describeSchemaError(error: ErrorObject): ValidationError {
       return new ValidationError(field, `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
     case 'type':
       return new ValidationError(field, `must be of type ${String(p.type)}`);
+    case 'maxItems':
+      return new ValidationError(field, overLimitMessage(Number(p.limit)));
+    case 'maxLength':
+      return new ValidationError(field, `is longer than the limit of ${String(p.limit)} characters`);
     default:
       return new ValidationError(field, error.message ?? 'is invalid');
   }
@@ -53,8 +58,8 @@ export function validateSchema<T>(schemaName: string, value: unknown): T {
   const validate = validatorFor(schemaName);
   if (!validate(value)) {
     const errors = validate.errors ?? [];
-    // oneOf/anyOf errors are noisy: prefer the concrete ones (unknown field, missing field, wrong enum).
-    const rank = (e: ErrorObject) => ['additionalProperties', 'required', 'enum', 'type'].indexOf(e.keyword);
+    // oneOf/anyOf errors are noisy: prefer the concrete ones (a request limit, unknown field, missing field, wrong enum).
+    const rank = (e: ErrorObject) => ['maxItems', 'additionalProperties', 'required', 'enum', 'type'].indexOf(e.keyword);
     const best = [...errors].sort((a, b) => (rank(a) < 0 ? 99 : rank(a)) - (rank(b) < 0 ? 99 : rank(b)))[0];
     throw best ? describeSchemaError(best) : new ValidationError('(body)', 'is invalid');
   }

@@ -265,8 +265,10 @@ export function blueprintFromApiCustomizations(customizations: unknown, field = 
   if (c.files !== undefined) {
     const files = arr(c.files, `${field}.files`).map((v, i) => convertFile(v, `${field}.files[${i}]`));
     out.files = files.map((f) => f.file);
-    const parents = files.flatMap((f) => (f.parent ? [f.parent] : []));
-    if (parents.length) out.directories = [...(out.directories ?? []), ...parents.filter((p) => !out.directories?.some((d) => d.path === p.path))];
+    // One parent directory per distinct path not listed already (a Set: comparing every pair was quadratic).
+    const listed = new Set((out.directories ?? []).map((d) => d.path));
+    const parents = files.flatMap((f) => (f.parent && !listed.has(f.parent.path) && listed.add(f.parent.path) ? [f.parent] : []));
+    if (parents.length) out.directories = [...(out.directories ?? []), ...parents];
   }
   const repositories: BlueprintRepository[] = [];
   if (c.custom_repositories !== undefined) {

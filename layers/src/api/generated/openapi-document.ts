@@ -728,6 +728,7 @@ export const openapiDocument = {
           },
           "exclude": {
             "type": "array",
+            "maxItems": 10000,
             "items": {
               "type": "string",
               "minLength": 1
@@ -740,6 +741,7 @@ export const openapiDocument = {
           "repositories": {
             "type": "array",
             "description": "replace the distribution repositories",
+            "maxItems": 100,
             "items": {
               "$ref": "#/components/schemas/CustomRepository"
             }
@@ -1510,6 +1512,7 @@ export const openapiDocument = {
       },
       "Customizations": {
         "type": "object",
+        "description": "Lists are capped by request limits far above real use (e.g. 10,000 packages, 1,000 files or directories, 100 users); over a limit is a 400 naming it.",
         "additionalProperties": false,
         "properties": {
           "packages": {
@@ -1522,6 +1525,7 @@ export const openapiDocument = {
           },
           "enabled_modules": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "type": "object",
               "additionalProperties": false,
@@ -1541,12 +1545,14 @@ export const openapiDocument = {
           },
           "payload_repositories": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "$ref": "#/components/schemas/Repository"
             }
           },
           "custom_repositories": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "$ref": "#/components/schemas/CustomRepository"
             }
@@ -1563,12 +1569,14 @@ export const openapiDocument = {
           },
           "users": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "$ref": "#/components/schemas/User"
             }
           },
           "groups": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "$ref": "#/components/schemas/Group"
             }
@@ -1600,6 +1608,7 @@ export const openapiDocument = {
               },
               "ntpservers": {
                 "type": "array",
+                "maxItems": 100,
                 "items": {
                   "type": "string"
                 }
@@ -1612,6 +1621,7 @@ export const openapiDocument = {
             "properties": {
               "languages": {
                 "type": "array",
+                "maxItems": 100,
                 "items": {
                   "type": "string"
                 }
@@ -1627,6 +1637,7 @@ export const openapiDocument = {
             "properties": {
               "ports": {
                 "type": "array",
+                "maxItems": 1000,
                 "items": {
                   "type": "string"
                 }
@@ -1637,12 +1648,14 @@ export const openapiDocument = {
                 "properties": {
                   "enabled": {
                     "type": "array",
+                    "maxItems": 1000,
                     "items": {
                       "type": "string"
                     }
                   },
                   "disabled": {
                     "type": "array",
+                    "maxItems": 1000,
                     "items": {
                       "type": "string"
                     }
@@ -1653,12 +1666,14 @@ export const openapiDocument = {
           },
           "files": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "$ref": "#/components/schemas/File"
             }
           },
           "directories": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "$ref": "#/components/schemas/Directory"
             }
@@ -1683,6 +1698,7 @@ export const openapiDocument = {
           },
           "containers": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "type": "object"
             }
@@ -1722,7 +1738,8 @@ export const openapiDocument = {
         ],
         "properties": {
           "mountpoint": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 4095
           },
           "min_size": {
             "description": "bytes, or a string with a unit (e.g. \"2 GiB\")",
@@ -1751,6 +1768,7 @@ export const openapiDocument = {
           },
           "groups": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "type": "string"
             }
@@ -1810,18 +1828,21 @@ export const openapiDocument = {
         "properties": {
           "enabled": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "type": "string"
             }
           },
           "disabled": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "type": "string"
             }
           },
           "masked": {
             "type": "array",
+            "maxItems": 1000,
             "items": {
               "type": "string"
             }
@@ -1836,7 +1857,8 @@ export const openapiDocument = {
         ],
         "properties": {
           "path": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 4095
           },
           "mode": {
             "type": "string"
@@ -1886,7 +1908,8 @@ export const openapiDocument = {
         ],
         "properties": {
           "path": {
-            "type": "string"
+            "type": "string",
+            "maxLength": 4095
           },
           "mode": {
             "type": "string"
@@ -1976,6 +1999,7 @@ export const openapiDocument = {
           },
           "baseurl": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "type": "string",
               "format": "uri"
@@ -1991,6 +2015,7 @@ export const openapiDocument = {
           },
           "gpgkey": {
             "type": "array",
+            "maxItems": 100,
             "items": {
               "type": "string"
             }

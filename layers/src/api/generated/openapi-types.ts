@@ -503,6 +503,7 @@ export interface components {
             complete: boolean;
             logs: string;
         };
+        /** @description Lists are capped by request limits far above real use (e.g. 10,000 packages, 1,000 files or directories, 100 users); over a limit is a 400 naming it. */
         Customizations: {
             packages?: string[];
             enabled_modules?: {
