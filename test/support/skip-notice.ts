@@ -6,3 +6,11 @@ export function noteSkip(when: boolean, what: string, missing: string): boolean 
   if (when) process.stderr.write(`SKIPPED ${what}: ${missing}\n`);
   return when;
 }
+
+/**
+ * The title of a test or suite that may be skipped, naming the missing tool when it is: the skip list at the end of
+ * the run (test/support/skip-reporter.ts) prints titles, not what `noteSkip` wrote to stderr.
+ */
+export function skipTitle(skipped: boolean, title: string, missing: string): string {
+  return skipped ? `${title} (skipped: ${missing})` : title;
+}

@@ -2,10 +2,8 @@
  * The default reporter, plus the list of skipped tests at the end of the run with their full names: a skip's title says
  * which tool is missing, and the default output would show skipped tests only as a count.
  */
-import type { TestModule } from 'vitest/node';
-import { DefaultReporter } from 'vitest/reporters';
 import type { SerializedError } from 'vitest';
-import type { TestRunEndReason } from 'vitest/node';
+import { DefaultReporter, type TestModule, type TestRunEndReason } from 'vitest/node';
 
 export default class SkipListingReporter extends DefaultReporter {
   override onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
