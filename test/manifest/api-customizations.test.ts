@@ -40,7 +40,7 @@ describe('API customizations → blueprint', () => {
     expect(c.group).toEqual([{ name: 'devs', gid: 1300 }]);
     expect(c.filesystem).toEqual([{ mountpoint: '/var', minsize: 2147483648 }]);
     expect(c.fips).toBe(true);
-    expect(c.files).toEqual([{ path: '/etc/a/b.conf', mode: '0644', data: 'hello' }]);
+    expect(c.files).toEqual([{ path: '/etc/a/b.conf', mode: '0644', data: new Uint8Array(Buffer.from('hello')) }]); // base64 data stays bytes
     expect(c.directories).toEqual([{ path: '/etc/d', user: 'root', group: 0 }, { path: '/etc/a', ensure_parents: true }]);
     expect(c.repositories).toEqual([
       { id: 'c', filename: 'c.repo', baseurls: ['https://c/'], gpgkeys: ['k'], gpgcheck: true },

@@ -26,7 +26,8 @@ export interface BlueprintFile {
   mode?: string;
   user?: string | number;
   group?: string | number;
-  data?: string;
+  /** Text, or the exact bytes when the API request sent them base64-encoded (binary content must not pass through UTF-8). */
+  data?: string | Uint8Array;
 }
 
 export interface BlueprintDirectory {

@@ -72,12 +72,14 @@ function convertFile(v: unknown, field: string): { file: BlueprintFile; parent?:
   const f = obj(v, field);
   onlyKeys(f, ['path', 'mode', 'user', 'group', 'data', 'data_encoding', 'ensure_parents'], field);
   const path = str(f.path, `${field}.path`);
-  let data = optStr(f.data, `${field}.data`);
+  const text = optStr(f.data, `${field}.data`);
+  let data: string | Uint8Array | undefined = text;
   const encoding = optStr(f.data_encoding, `${field}.data_encoding`) ?? 'plain';
   if (encoding !== 'plain' && encoding !== 'base64') throw new ValidationError(`${field}.data_encoding`, 'must be "plain" or "base64"');
-  if (data !== undefined && encoding === 'base64') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data.replace(/\s+/g, ''))) throw new ValidationError(`${field}.data`, 'not valid base64');
-    data = Buffer.from(data, 'base64').toString('utf8');
+  if (text !== undefined && encoding === 'base64') {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text.replace(/\s+/g, ''))) throw new ValidationError(`${field}.data`, 'not valid base64');
+    // The bytes themselves: decoding them as UTF-8 text turned every invalid sequence into U+FFFD.
+    data = new Uint8Array(Buffer.from(text, 'base64'));
   }
   const file: BlueprintFile = omitUndefined({
     path,

@@ -52,8 +52,8 @@ function validate(request: ManifestRequest): void {
 function generate(request: ManifestRequest): GeneratedManifest {
   const { hostname, files = [], directories = [] } = request.blueprint.customizations;
   const inline: Record<string, { encoding: 'base64'; data: string }> = {};
-  const addInline = (content: string): string => {
-    const data = Buffer.from(content, 'utf8');
+  const addInline = (content: string | Uint8Array): string => {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     const checksum = sha256(data);
     inline[checksum] = { encoding: 'base64', data: data.toString('base64') };
     return checksum;

@@ -17,9 +17,9 @@ export class SourceCollector {
     }
   }
 
-  /** Stores content inline and returns its `sha256:` checksum (the osbuild source key). */
-  addInline(data: Buffer | string): string {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  /** Stores content inline (text as UTF-8, bytes as they are) and returns its `sha256:` checksum (the osbuild source key). */
+  addInline(data: Uint8Array | string): string {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const checksum = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
     this.inline.set(checksum, buf.toString('base64'));
     return checksum;

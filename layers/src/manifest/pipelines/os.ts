@@ -12,7 +12,8 @@ import * as S from '../stages/index.ts';
 
 export interface FileNode {
   path: string;
-  data: string;
+  /** Text (written as UTF-8) or exact bytes. */
+  data: string | Uint8Array;
   mode?: number;
   user?: string | number;
   group?: string | number;
