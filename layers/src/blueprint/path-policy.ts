@@ -55,6 +55,10 @@ export function checkPathPolicy(path: string, policies: PathPolicies): string | 
   return undefined;
 }
 
+/** Why a blueprint path is refused (canonical form, then the policy), or undefined: for every distribution alike. */
+export const checkBlueprintPath = (path: string, policies: PathPolicies): string | undefined =>
+  checkCanonicalPath(path) ?? checkPathPolicy(path, policies);
+
 /** Absolute, normalized (no "." / ".." segments, no "//", no trailing "/"), printable. */
 export function checkCanonicalPath(path: string): string | undefined {
   if (!path.startsWith('/')) return 'must be an absolute path';

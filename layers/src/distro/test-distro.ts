@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Distribution, GeneratedManifest, ImageType, ManifestRequest } from './distribution.ts';
 import type { Manifest, Pipeline, Stage } from '../manifest/manifest.ts';
 import { ValidationError } from '../errors.ts';
+import { checkBlueprintPath, DIRECTORY_POLICIES, FILE_POLICIES, type PathPolicies } from '../blueprint/path-policy.ts';
 
 /**
  * `test-distro-1`, like osbuild/images' test distro: a `tar` image whose pipelines use inline sources only,
@@ -17,10 +18,10 @@ const parseMode = (mode: string | undefined, fallback: number, field: string): n
   return parseInt(mode, 8);
 };
 
-const checkPath = (path: string, field: string): void => {
-  if (!path.startsWith('/') || path.split('/').includes('..') || /[\0\n]/.test(path)) {
-    throw new ValidationError(field, `path "${path}" must be absolute, without ".." segments or control characters`);
-  }
+// The same path policy as every other distribution (no /etc/shadow, nothing under /proc, canonical paths only).
+const checkPath = (path: string, policies: PathPolicies, field: string): void => {
+  const why = checkBlueprintPath(path, policies);
+  if (why) throw new ValidationError(field, `"${path}" ${why}`);
 };
 
 function validate(request: ManifestRequest): void {
@@ -40,11 +41,11 @@ function validate(request: ManifestRequest): void {
     throw new ValidationError('customizations.hostname', `"${hostname}" is not an RFC 1123 host name`);
   }
   files.forEach((f, i) => {
-    checkPath(f.path, `customizations.files[${i}].path`);
+    checkPath(f.path, FILE_POLICIES, `customizations.files[${i}].path`);
     parseMode(f.mode, 0o644, `customizations.files[${i}].mode`);
   });
   directories.forEach((d, i) => {
-    checkPath(d.path, `customizations.directories[${i}].path`);
+    checkPath(d.path, DIRECTORY_POLICIES, `customizations.directories[${i}].path`);
     parseMode(d.mode, 0o755, `customizations.directories[${i}].mode`);
   });
 }
