@@ -10,6 +10,8 @@ import { SqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { dynamoDbLocalMissing, startAwsStandIns, type AwsStandIns } from '../../local/aws-stand-ins.ts';
 import { describeBlobStoreContract } from '../contract/blob-store.contract.ts';
 import { describeComposeStoreContract } from '../contract/compose-store.contract.ts';
+import { describeBlueprintStoreContract } from '../contract/blueprint-store.contract.ts';
+import { DynamoDbBlueprintStore } from '../../layers/src/adapters/aws/dynamodb-blueprint-store.ts';
 import { describeJobQueueContract } from '../contract/job-queue.contract.ts';
 
 const missing = dynamoDbLocalMissing();
@@ -28,6 +30,7 @@ describe.skipIf(Boolean(missing))(`AWS adapters on stand-ins${missing ? ` (skipp
   });
 
   describeComposeStoreContract('DynamoDB (DynamoDB Local)', async () => adapters.store);
+  describeBlueprintStoreContract('DynamoDB (DynamoDB Local)', async () => new DynamoDbBlueprintStore(adapters.clients.dynamodb, standIns.config.tableName));
   describeBlobStoreContract('S3 (fauxqs)', async () => adapters.blobs);
   describeJobQueueContract('SQS (fauxqs)', async (maxReceives) => {
     // A fresh queue per case, with its own redrive policy, as serverless.yml creates them.

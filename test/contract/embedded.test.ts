@@ -9,6 +9,8 @@ import { createHttpGateway, listen } from '../../local/http-gateway.ts';
 import { describeComposeStoreContract } from './compose-store.contract.ts';
 import { describeBlobStoreContract } from './blob-store.contract.ts';
 import { describeJobQueueContract } from './job-queue.contract.ts';
+import { describeBlueprintStoreContract } from './blueprint-store.contract.ts';
+import { SqliteBlueprintStore } from '../../layers/src/adapters/embedded/sqlite-blueprint-store.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ibs-contract-'));
 const adapters = createEmbeddedAdapters({ dataDir, publicBaseUrl: 'http://127.0.0.1:1' });
@@ -26,3 +28,5 @@ describeJobQueueContract('SQLite', async (maxReceives) => ({
   queue: new SqliteJobQueue(adapters.db, { maxReceives }),
   name: `q-${randomUUID()}`,
 }));
+
+describeBlueprintStoreContract('SQLite', async () => new SqliteBlueprintStore(adapters.db));
