@@ -29,6 +29,8 @@ type Template = { Resources: Record<string, Resource>; Outputs: Record<string, u
 
 // The runner network of docs/aws.md's `--param` example.
 const VPC_PARAMS = ['--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210'];
+// The optional switches of docs/aws.md: X-Ray on, alarms mailed.
+const OPTION_PARAMS = ['--param=lambdaTracing=Active', '--param=alarmEmail=ops@example.com'];
 const { findParamProblems } = createRequire(import.meta.url)('../../scripts/osls-check-params.cjs') as {
   findParamProblems(custom: { jwt: Record<string, string>; runnerNetwork: Record<string, string> }, commands: string[]): string[];
 };
@@ -37,8 +39,8 @@ const copies: CheckoutCopy[] = [];
 let plain: OslsRun;
 /** `npx osls package`: stage dev, us-east-1, every default. */
 let template: Template;
-/** The same with VPC_PARAMS. */
-let withVpc: Template;
+/** The same with VPC_PARAMS and OPTION_PARAMS. */
+let withParams: Template;
 const ARCHITECTURES = { x86_64: 'X8664', aarch64: 'Aarch64' };
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
@@ -68,12 +70,12 @@ beforeAll(async () => {
   const [bare, vpc] = [copyCheckout(), copyCheckout()];
   copies.push(bare, vpc);
   // Exactly what a new user types: no stage, no region, no parameters.
-  const [bareRun, vpcRun] = await Promise.all([runOsls(bare, ['package']), runOsls(vpc, ['package', ...VPC_PARAMS])]);
+  const [bareRun, vpcRun] = await Promise.all([runOsls(bare, ['package']), runOsls(vpc, ['package', ...VPC_PARAMS, ...OPTION_PARAMS])]);
   plain = bareRun;
   expect(bareRun.code, bareRun.output).toBe(0);
   expect(vpcRun.code, vpcRun.output).toBe(0);
   template = readTemplate(bare);
-  withVpc = readTemplate(vpc);
+  withParams = readTemplate(vpc);
 }, 300_000);
 afterAll(() => copies.forEach(removeCopy));
 
@@ -103,12 +105,12 @@ describe('serverless.yml → CloudFormation', () => {
     for (const id of Object.values(ARCHITECTURES)) {
       expect(evaluate(template, template.Resources[`RunnerGroup${id}`]!.Properties)).toMatchObject({ AvailabilityZones: { 'Fn::GetAZs': '' } });
       expect(evaluate(template, template.Resources[`RunnerGroup${id}`]!.Properties).VPCZoneIdentifier).toBeUndefined();
-      const named = evaluate(withVpc, withVpc.Resources[`RunnerGroup${id}`]!.Properties);
+      const named = evaluate(withParams, withParams.Resources[`RunnerGroup${id}`]!.Properties);
       expect(named.VPCZoneIdentifier).toEqual(['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210']);
       expect(named.AvailabilityZones).toBeUndefined();
     }
     expect(evaluate(template, template.Resources.RunnerSecurityGroup!.Properties).VpcId).toBeUndefined();
-    expect(evaluate(withVpc, withVpc.Resources.RunnerSecurityGroup!.Properties).VpcId).toBe('vpc-0123456789abcdef0');
+    expect(evaluate(withParams, withParams.Resources.RunnerSecurityGroup!.Properties).VpcId).toBe('vpc-0123456789abcdef0');
   });
 
   it('refuses to deploy the JWT placeholders, and half a runner network for any command', () => {
@@ -343,6 +345,7 @@ describe('serverless.yml → CloudFormation', () => {
       expect([resource.DeletionPolicy, resource.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
     }
     expect(template.Resources.ComposeTable!.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(template.Resources.ComposeTable!.Properties.DeletionProtectionEnabled).toBe(true);
     const bucket = template.Resources.ArtifactBucket!.Properties;
     expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     // Old versions and the delete markers expirations leave do not pile up.
@@ -353,10 +356,19 @@ describe('serverless.yml → CloudFormation', () => {
 
   it('alarms to one SNS topic on every dead-letter queue holding a message and on every function\'s errors; email optional', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const dimension = (alarm: any) => alarm.Dimensions[0].Value;
+    const dimension = (alarm: any) => alarm.Dimensions?.[0].Value;
+    const queueOf = (query: any) => query.MetricStat?.Metric.Dimensions[0].Value['Fn::GetAtt']?.join('.');
     for (const [id, queue] of ofType('AWS::SQS::Queue').filter(([, q]) => String(q.Properties.QueueName).endsWith('-dlq'))) {
-      const alarm = alarms.find((a) => a.Namespace === 'AWS/SQS' && dimension(a)['Fn::GetAtt']?.join('.') === `${id}.QueueName`);
-      expect(alarm, `${queue.Properties.QueueName} has no alarm`).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+      const alarm = alarms.find((a) => a.Metrics?.some((m: any) => queueOf(m) === `${id}.QueueName`));
+      expect(alarm, `${queue.Properties.QueueName} has no alarm`).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+      // Depth > 0, plus every message received from it: the deadLetter function drains a queue faster than SQS samples
+      // its depth (once a minute), and keeps a message it fails on in flight.
+      const stats = Object.fromEntries(alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => [m.Id, [m.MetricStat.Metric.MetricName, m.MetricStat.Stat, queueOf(m)]]));
+      expect(stats).toEqual({
+        visible: ['ApproximateNumberOfMessagesVisible', 'Maximum', `${id}.QueueName`],
+        received: ['NumberOfMessagesReceived', 'Sum', `${id}.QueueName`],
+      });
+      expect(alarm.Metrics.filter((m: any) => m.ReturnData)).toEqual([expect.objectContaining({ Expression: 'visible + received' })]);
     }
     for (const [id] of ofType('AWS::Lambda::Function')) {
       const alarm = alarms.find((a) => a.Namespace === 'AWS/Lambda' && refOf(dimension(a)) === id);
@@ -370,6 +382,8 @@ describe('serverless.yml → CloudFormation', () => {
     const [[, subscription]] = ofType('AWS::SNS::Subscription');
     expect(evaluate(template, template.Conditions?.[subscription.Condition!])).toBe(false);
     expect(refOf(subscription.Properties.TopicArn)).toBe('AlarmTopic');
+    expect(evaluate(withParams, withParams.Conditions?.[subscription.Condition!])).toBe(true);
+    expect(withParams.Resources.AlarmEmailSubscription!.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
   it('keeps every function\'s logs for a set time and can trace every function with X-Ray (PassThrough unless lambdaTracing=Active)', () => {
@@ -378,11 +392,12 @@ describe('serverless.yml → CloudFormation', () => {
       const group = groups.find((g) => g.LogGroupName === `/aws/lambda/${fn.Properties.FunctionName}`);
       expect(group?.RetentionInDays, `${id} log retention`).toBe(30);
       expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'PassThrough' });
+      expect(withParams.Resources[id]!.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
       expect(template.Resources[refOf(fn.Properties.Role)!]!.Properties.ManagedPolicyArns.map(refOf), id).toEqual(['TracingPolicy']);
     }
   });
 
-  it('scopes the runner role: compose items only, manifests read, logs and artifacts written (artifacts removed), nothing else', () => {
+  it('scopes the runner role: organization partitions by key only, manifests read, logs and artifacts written (artifacts removed), nothing else', () => {
     const statements = template.Resources.RunnerRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
     const objectPrefixes = (s: any) => asArray<any>(s.Resource).map((r) => /^\$\{ArtifactBucket\.Arn\}\/(.*)$/.exec(r['Fn::Sub'] ?? '')?.[1] ?? refOf(r));
     const grants = (prefix: string) =>
