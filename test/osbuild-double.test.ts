@@ -1,98 +1,12 @@
-// The osbuild test double against the real osbuild 191 runs in ../shared/reference/osbuild-runs.
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+// The osbuild test double against the real osbuild 191 runs in ../shared/reference/osbuild-runs (its curl source:
+// osbuild-double-sources.test.ts; running it and reading its output: osbuild-double/harness.ts).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMonitorStream } from '../runner-ami/src/osbuild-monitor.ts';
 import { classifyOsbuildResult } from '../runner-ami/src/osbuild-result.ts';
-
-const DOUBLE = path.resolve(import.meta.dirname, 'osbuild-double/osbuild');
-const shared = path.resolve(import.meta.dirname, '../../shared/reference');
-const runs = path.join(shared, 'osbuild-runs');
-const refManifests = path.join(shared, 'reference-manifests');
-const read = (f: string) => readFileSync(path.join(runs, f), 'utf8');
-const rcOf = (f: string) => Number(/rc=(\d+)/.exec(read(f))![1]);
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  monitor: Buffer;
-}
-
-function runDouble(
-  args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; stdin?: string; onMonitor?: (chunk: Buffer, kill: () => void) => void } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(DOUBLE, args, {
-      cwd: opts.cwd,
-      env: { ...process.env, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const errs: Buffer[] = [];
-    const mon: Buffer[] = [];
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => errs.push(c));
-    const fd3 = child.stdio[3] as NodeJS.ReadableStream;
-    fd3.on('data', (c: Buffer) => {
-      mon.push(c);
-      opts.onMonitor?.(c, () => child.kill('SIGTERM'));
-    });
-    child.on('error', reject);
-    // The double may exit before reading stdin or fd 3 (e.g. usage errors): EPIPE there is not a test failure.
-    child.stdin!.on('error', () => {});
-    fd3.on('error', () => {});
-    child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString(), monitor: Buffer.concat(mon) }),
-    );
-    child.stdin!.end(opts.stdin ?? '');
-  });
-}
-
-// Structural view of a monitor stream: the status/result records with progress and (full-context) ids.
-function monitorStructure(buf: Buffer) {
-  return buf
-    .toString('utf8')
-    .split('\x1e')
-    .filter(Boolean)
-    .map((r) => JSON.parse(r))
-    .filter((r) => typeof r.message === 'string' && /^(Starting|Finished|starting|manifest)/.test(r.message))
-    .map((r) => ({
-      message: r.message.replace(/ \S*\/tiny\.json| \S*\/fail-stage\.json| \S*\/m\.json/, ' MANIFEST'),
-      progress: r.progress,
-      context: 'origin' in r.context ? r.context : { id: r.context.id },
-      result: r.result && { ...r.result, output: undefined },
-      options: r.options,
-      keys: Object.keys(r).filter((k) => k !== 'duration'),
-    }));
-}
-
-// Minimal ustar/gnu reader for checking the exported archive.
-function readTar(buf: Buffer) {
-  const entries: { name: string; mode: number; type: string; data: Buffer }[] = [];
-  let off = 0;
-  while (off + 512 <= buf.length) {
-    const h = buf.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) break;
-    const str = (a: number, n: number) => h.subarray(a, a + n).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(str(124, 12).trim() || '0', 8);
-    const prefix = str(345, 155);
-    const name = (prefix ? `${prefix}/` : '') + str(0, 100);
-    entries.push({ name, mode: parseInt(str(100, 8).trim(), 8), type: str(156, 1) || '0', data: buf.subarray(off + 512, off + 512 + size) });
-    off += 512 + Math.ceil(size / 512) * 512;
-  }
-  return entries;
-}
-
-const modeString = (type: string, mode: number) =>
-  (type === '5' ? 'd' : '-') + [6, 3, 0].map((s) => ['r', 'w', 'x'].map((c, i) => ((mode >> s) & (4 >> i) ? c : '-')).join('')).join('');
+import { modeString, monitorStructure, rcOf, read, readTar, refManifests, runDouble, runs } from './osbuild-double/harness.ts';
 
 describe.skipIf(!existsSync(runs))('osbuild double vs real osbuild 191 (skipped: ../shared/reference/osbuild-runs not found)', () => {
   let work: string;
@@ -354,78 +268,6 @@ describe.skipIf(!existsSync(runs))('osbuild double vs real osbuild 191 (skipped:
     const bad = await runDouble(['--json', f], { env });
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/'extra' was unexpected/);
-  });
-
-  describe('curl source over 127.0.0.1', () => {
-    let server: http.Server;
-    let base: string;
-    const body = Buffer.from('package payload\n');
-    const sha = 'sha256:' + createHash('sha256').update(body).digest('hex');
-    beforeAll(async () => {
-      server = http.createServer((req, res) => {
-        if (req.url === '/pkg.rpm') res.end(body);
-        else {
-          res.statusCode = 404;
-          res.end('nope');
-        }
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
-
-    const manifest = (checksum: string, url: string) => ({
-      version: '2',
-      pipelines: [
-        {
-          name: 'tree',
-          stages: [
-            { type: 'org.osbuild.mkdir', options: { paths: [{ path: '/pkgs', mode: 493 }] } },
-            {
-              type: 'org.osbuild.copy',
-              inputs: { pkg: { type: 'org.osbuild.files', origin: 'org.osbuild.source', references: { [checksum]: {} } } },
-              options: { paths: [{ from: `input://pkg/${checksum}`, to: 'tree:///pkgs/pkg.rpm' }] },
-            },
-          ],
-        },
-      ],
-      sources: { 'org.osbuild.curl': { items: { [checksum]: { url } } } },
-    });
-
-    it('downloads, verifies, caches and copies', async () => {
-      const f = path.join(work, 'curl.json');
-      writeFileSync(f, JSON.stringify(manifest(sha, `${base}/pkg.rpm`)));
-      const store = path.join(work, 'store-curl');
-      const args = ['--store', store, '--export', 'tree', '--output-directory', path.join(work, 'out-curl'), '--json', '--monitor', 'JSONSeqMonitor', '--monitor-fd', '3', f];
-      const r = await runDouble(args);
-      expect(r.code).toBe(0);
-      expect(readFileSync(path.join(work, 'out-curl/tree/pkgs/pkg.rpm'))).toEqual(body);
-      expect(readFileSync(path.join(store, 'sources/org.osbuild.files', sha))).toEqual(body);
-      expect(JSON.parse(r.stdout).sources['org.osbuild.curl']).toEqual([{ cached: false, checksum: sha }]);
-      const dl = parseMonitorStream(r.monitor).state.logLines.find((l) => l.text.includes('Downloaded'));
-      expect(dl).toMatchObject({ origin: 'org.osbuild', pipeline: 'source org.osbuild.curl', text: `source/org.osbuild.curl (org.osbuild.curl): Downloaded ${base}/pkg.rpm` });
-      const again = await runDouble(args);
-      expect(JSON.parse(again.stdout).sources['org.osbuild.curl']).toEqual([{ cached: true, checksum: sha }]);
-    });
-
-    it('checksum mismatch and HTTP 404 are source failures with the URL', async () => {
-      const wrong = 'sha256:' + 'ab'.repeat(32);
-      for (const [checksum, url, re] of [
-        [wrong, `${base}/pkg.rpm`, new RegExp(`^failed to move to target directory: checksum mismatch: ${wrong} ${base}/pkg.rpm$`)],
-        [sha, `${base}/missing.rpm`, new RegExp(`^curl: error downloading ${base}/missing.rpm: exit code 22$`)],
-      ] as const) {
-        const f = path.join(work, 'curl-bad.json');
-        writeFileSync(f, JSON.stringify(manifest(checksum, url)));
-        const r = await runDouble(['--store', path.join(work, 'store-curl-bad'), '--export', 'tree', '--output-directory', path.join(work, 'o'), '--json', f]);
-        expect(r.code).toBe(1);
-        const res = JSON.parse(r.stdout);
-        expect(res.error.details.source.output).toMatch(re);
-        expect(res.sources['org.osbuild.curl'].at(-1).error).toMatch(/^curl: finished with return_code \d+ but \[\('sha256:[0-9a-f]+', \{'url': 'http:\/\/127\.0\.0\.1:\d+\/\w+\.rpm'\}\)\] left to download$/);
-        expect(res.log).toEqual({});
-        const c = classifyOsbuildResult({ exitCode: r.code, stdout: r.stdout });
-        expect(c).toMatchObject({ kind: 'source-failure', sourceType: 'org.osbuild.curl', url, checksum });
-      }
-    });
   });
 });
 
