@@ -3,30 +3,20 @@
  * (before: 20,000 files blocked the event loop for ~34 s and were accepted); a request with every list at its limit
  * is accepted while a concurrent GET /version keeps answering.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { createLogger } from '../../layers/src/log/logger.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { CUSTOMIZATION_LIMITS, MAX_PATH_LENGTH } from '../../layers/src/blueprint/limits.ts';
 import { findPathBelowFile } from '../../layers/src/blueprint/validate-customizations.ts';
-import { createStubDepsolver, WORST_CASE_TARGET, worstCaseComposeRequest } from './hostile-requests.ts';
+import { startStubbedStack, WORST_CASE_TARGET, worstCaseComposeRequest } from './hostile-requests.ts';
 
 let stack: LocalStack;
 let api: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-hostile-')),
-    port: 0,
-    runners: 0,
-    log: createLogger({}, { write: () => {} }),
-    depsolver: createStubDepsolver(),
-  });
-  api = `${stack.url}/api/image-builder/v1`;
+  ({ stack, api } = await startStubbedStack('hostile'));
 });
 afterAll(() => stack.stop());
 

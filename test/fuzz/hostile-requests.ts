@@ -3,6 +3,11 @@
  * worst-case compose request, every list at its request limit, that still fits the 1 MiB body limit.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
 import { CUSTOMIZATION_LIMITS } from '../../layers/src/blueprint/limits.ts';
 import type { Depsolver, ResolvedPackage } from '../../layers/src/packages/package-set.ts';
 
@@ -68,3 +73,15 @@ export function worstCaseComposeRequest(scale = 1): Record<string, unknown> {
 
 /** The same request shape with one entry per list: the small request a hostile one is compared with. */
 export const smallComposeRequest = (): Record<string, unknown> => worstCaseComposeRequest(0);
+
+/** The local stack on 127.0.0.1 (port 0) without runners, with the stub depsolver and a quiet log. */
+export async function startStubbedStack(name: string): Promise<{ stack: LocalStack; api: string }> {
+  const stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), `ibs-${name}-`)),
+    port: 0,
+    runners: 0,
+    log: createLogger({}, { write: () => {} }),
+    depsolver: createStubDepsolver(),
+  });
+  return { stack, api: `${stack.url}/api/image-builder/v1` };
+}

@@ -44,8 +44,11 @@ export function describeSchemaError(error: ErrorObject): ValidationError {
       return new ValidationError(field, `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
     case 'type':
       return new ValidationError(field, `must be of type ${String(p.type)}`);
-    case 'maxItems':
-      return new ValidationError(field, overLimitMessage(Number(p.limit)));
+    case 'maxItems': {
+      // Small maxima are the API's shape (one image request); large ones are request limits.
+      const limit = Number(p.limit);
+      return new ValidationError(field, limit >= 100 ? overLimitMessage(limit) : `must have at most ${limit} ${limit === 1 ? 'entry' : 'entries'}`);
+    }
     case 'maxLength':
       return new ValidationError(field, `is longer than the limit of ${String(p.limit)} characters`);
     default:
