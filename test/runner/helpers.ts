@@ -222,6 +222,16 @@ export async function createRunnerDeps(world: World, env: Record<string, string>
   };
 }
 
+/** Until osbuild runs and has reported progress for this compose. */
+export const midBuild = (w: World, id: string) =>
+  waitFor('osbuild mid-build', async () => {
+    const c = await w.deps.store.get(ORG, id);
+    return c?.state === 'building' && c.progress?.stage ? c : undefined;
+  });
+
+/** osbuild processes of this world's builds (found by the build directory in their command line). */
+export const osbuildProcesses = (w: World) => processesMentioning(`${w.dataDir}/runner/builds`);
+
 /** osbuild build invocations recorded by the test double (`OSBUILD_DOUBLE_LOG`), without the `--version` probes. */
 export function invocations(world: World): { argv: string[] }[] {
   try {

@@ -1,16 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMetadata } from '../support/fake-imds.ts';
 import { artifactPrefix, logPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
-import type { BlobInfo, BlobStore, PutOptions } from '../../layers/src/ports/blob-store.ts';
-import type { Compose } from '../../layers/src/compose/compose.ts';
 import type { BuildJob } from '../../layers/src/compose/jobs.ts';
-import type { ComposeStore } from '../../layers/src/ports/compose-store.ts';
-import type { JobQueue } from '../../layers/src/ports/job-queue.ts';
 import { cancelCompose, readComposeLogs } from '../../layers/src/service/compose-service.ts';
 import {
   BUILD_QUEUE,
@@ -20,6 +15,8 @@ import {
   composeIn,
   createWorld,
   invocations,
+  midBuild,
+  osbuildProcesses,
   processesMentioning,
   queueCompose,
   startAgent,
@@ -29,6 +26,7 @@ import {
   type RunnerProcess,
   type World,
 } from './helpers.ts';
+import { FlakyBlobStore, StaleReceiptQueue } from './fault-ports.ts';
 
 // Failure injection needs the test double's knobs; against a real osbuild only the generic paths make sense.
 const DOUBLE_ONLY = Boolean(REAL_OSBUILD);
@@ -51,15 +49,6 @@ const runner = async (w: World, env: Record<string, string> = {}) => {
   runners.push(r);
   return r;
 };
-
-/** Until osbuild runs and has reported progress for this compose. */
-const midBuild = (w: World, id: string) =>
-  waitFor('osbuild mid-build', async () => {
-    const c = await w.deps.store.get(ORG, id);
-    return c?.state === 'building' && c.progress?.stage ? c : undefined;
-  });
-
-const osbuildProcesses = (w: World) => processesMentioning(`${w.dataDir}/runner/builds`);
 
 describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skipped when IBS_TEST_OSBUILD names a real osbuild: faults are injected through the double)', { timeout: 120_000 }, () => {
   it('duplicate build jobs for one compose → exactly one build', async () => {
@@ -114,75 +103,6 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     expect(log.text).toContain('attempt 1 on runner doomed');
     expect(log.text).toContain('attempt 2 on runner rescuer');
     expect(await world.deps.queue.depth(BUILD_QUEUE)).toEqual({ visible: 0, inFlight: 0 });
-  });
-
-  it('compose store unreachable mid-build (calls hang) → the runner stops its osbuild before a takeover is allowed; the build is redone', async () => {
-    world = createWorld();
-    const compose = await queueCompose(world.deps);
-    const store = new UnreachableStore(world.deps.store);
-    // The in-process agent's osbuild inherits this process's environment.
-    const saved = { delay: process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS, log: process.env.OSBUILD_DOUBLE_LOG };
-    process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS = '1000';
-    process.env.OSBUILD_DOUBLE_LOG = world.invocationLog;
-    // A takeover window wide enough to measure on a loaded machine: self-stop after 2 s, takeover allowed after 6 s.
-    const { agent, config } = await startAgent(world, { store, env: { IBS_VISIBILITY_SECONDS: '6', IBS_RUNNER_STALE_AFTER_SECONDS: '6' } });
-    try {
-      const building = await midBuild(world, compose.id);
-      store.down = true;
-      const cut = Date.now();
-      // Past staleAfterSeconds another runner may take over: by then ours must be gone.
-      await waitFor('osbuild stopped', async () => (osbuildProcesses(world!).length === 0 ? true : undefined));
-      expect(Date.now() - cut).toBeLessThan(config.staleAfterSeconds * 1000);
-      expect(await world.deps.store.get(ORG, compose.id)).toMatchObject({ state: 'building', attempt: 1, runnerId: building.runnerId });
-      store.down = false;
-      // The job comes back after its visibility timeout; the stale owner is taken over as attempt 2.
-      const done = await composeIn(world, compose.id, 'success', 'failure');
-      expect(done).toMatchObject({ state: 'success', attempt: 2, delivery: 2 });
-      expect(invocations(world)).toHaveLength(2);
-      expect(store.refused).toBeGreaterThan(0);
-    } finally {
-      await agent.shutdown('test over');
-      for (const [name, value] of [['OSBUILD_DOUBLE_STAGE_DELAY_MS', saved.delay], ['OSBUILD_DOUBLE_LOG', saved.log]] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-    }
-  });
-
-  it('a run that loses the compose after uploading leaves no artifacts behind', async () => {
-    world = createWorld();
-    const compose = await queueCompose(world.deps);
-    const store = new UnreachableStore(world.deps.store);
-    // Another runner takes the compose over between the upload and the success record.
-    store.beforeTransition = async (orgId, id, request) => {
-      if (request.to === 'success') await world!.deps.store.patch(orgId, id, { runnerId: 'thief', attempt: 2 });
-    };
-    const { agent } = await startAgent(world, { store });
-    try {
-      await waitFor('run lost the compose', async () => (agent.outcomes.lost ? true : undefined));
-      expect(await world.deps.store.get(ORG, compose.id)).toMatchObject({ state: 'uploading', runnerId: 'thief', attempt: 2, artifacts: [] });
-      expect(await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`)).toEqual([]);
-    } finally {
-      await agent.shutdown('test over');
-    }
-  });
-
-  it('a success record whose answer was lost keeps its artifacts', async () => {
-    world = createWorld();
-    const compose = await queueCompose(world.deps);
-    const store = new UnreachableStore(world.deps.store);
-    // The write lands, the answer does not (DynamoDB retried it and the retry's condition failed).
-    store.afterTransition = (request, result) => (request.to === 'success' ? undefined : result);
-    const { agent } = await startAgent(world, { store });
-    try {
-      await waitFor('run finished', async () => (agent.outcomes.lost ? true : undefined));
-      const done = await world.deps.store.get(ORG, compose.id);
-      expect(done?.state).toBe('success');
-      expect(done?.artifacts).toHaveLength(1);
-      expect((await world.deps.blobs.list(`artifacts/${ORG}/${compose.id}/`)).map((b) => b.key)).toEqual([done!.artifacts[0].key]);
-    } finally {
-      await agent.shutdown('test over');
-    }
   });
 
   it('cancel mid-build → cancelled within 5 s, osbuild gone, job deleted', async () => {
@@ -375,95 +295,4 @@ async function readComposeBlob(w: World, key: string): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const chunk of stream!) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
-}
-
-/** A BlobStore whose first `failTimes` puts of matching keys fail after reading part of the body (a dropped connection). */
-class FlakyBlobStore implements BlobStore {
-  failures = 0;
-  readonly puts: string[] = [];
-  constructor(
-    private readonly inner: BlobStore,
-    private readonly matches: (key: string) => boolean,
-    private readonly failTimes: number,
-  ) {}
-
-  async put(key: string, body: Readable | Uint8Array | string, options?: PutOptions): Promise<BlobInfo> {
-    this.puts.push(key);
-    if (this.matches(key) && this.failures < this.failTimes) {
-      this.failures++;
-      if (body instanceof Readable) {
-        for await (const _ of body) break;
-        body.destroy();
-      }
-      throw Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' });
-    }
-    return this.inner.put(key, body, options);
-  }
-  get: BlobStore['get'] = (key, options) => this.inner.get(key, options);
-  head: BlobStore['head'] = (key) => this.inner.head(key);
-  delete: BlobStore['delete'] = (key) => this.inner.delete(key);
-  list: BlobStore['list'] = (prefix) => this.inner.list(prefix);
-  downloadUrl: BlobStore['downloadUrl'] = (key, options) => this.inner.downloadUrl(key, options);
-}
-
-
-/**
- * A ComposeStore behind a network partition while `down`: calls hang until it heals (then go through, as TCP would),
- * and something can happen just before a transition (another runner's write).
- */
-class UnreachableStore implements ComposeStore {
-  private healed?: { promise: Promise<void>; resolve: () => void };
-  refused = 0;
-  beforeTransition?: (...args: Parameters<ComposeStore['transition']>) => Promise<void>;
-  afterTransition?: (request: Parameters<ComposeStore['transition']>[2], result: Compose | undefined) => Compose | undefined;
-  constructor(private readonly inner: ComposeStore) {}
-  set down(down: boolean) {
-    if (down && !this.healed) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.healed = { promise, resolve };
-    } else if (!down && this.healed) {
-      this.healed.resolve();
-      this.healed = undefined;
-    }
-  }
-  private async reach<T>(call: () => Promise<T>): Promise<T> {
-    if (this.healed) {
-      this.refused++;
-      await this.healed.promise;
-    }
-    return call();
-  }
-  create: ComposeStore['create'] = (compose) => this.reach(() => this.inner.create(compose));
-  get: ComposeStore['get'] = (orgId, id) => this.reach(() => this.inner.get(orgId, id));
-  list: ComposeStore['list'] = (orgId, options) => this.reach(() => this.inner.list(orgId, options));
-  transition: ComposeStore['transition'] = (orgId, id, request) =>
-    this.reach(async () => {
-      await this.beforeTransition?.(orgId, id, request);
-      const result = await this.inner.transition(orgId, id, request);
-      return this.afterTransition ? this.afterTransition(request, result) : result;
-    });
-  patch: ComposeStore['patch'] = (orgId, id, set, conditions) => this.reach(() => this.inner.patch(orgId, id, set, conditions));
-  listStale: ComposeStore['listStale'] = (states, before, limit) => this.reach(() => this.inner.listStale(states, before, limit));
-}
-
-/** A JobQueue on which delaying a message (a visibility change to 0) fails as with a receipt the queue no longer honours. */
-class StaleReceiptQueue implements JobQueue {
-  refusedDelays = 0;
-  sent = 0;
-  constructor(private readonly inner: JobQueue) {}
-  send: JobQueue['send'] = (queue, body, options) => {
-    this.sent++;
-    return this.inner.send(queue, body, options);
-  };
-  receive: JobQueue['receive'] = (queue, options) => this.inner.receive(queue, options);
-  changeVisibility: JobQueue['changeVisibility'] = async (queue, receiptHandle, seconds) => {
-    if (seconds === 0) {
-      this.refusedDelays++;
-      throw new Error('ReceiptHandleIsInvalid: the receipt handle has expired');
-    }
-    return this.inner.changeVisibility(queue, receiptHandle, seconds);
-  };
-  delete: JobQueue['delete'] = (queue, receiptHandle) => this.inner.delete(queue, receiptHandle);
-  depth: JobQueue['depth'] = (queue) => this.inner.depth(queue);
 }
