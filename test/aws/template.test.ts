@@ -359,7 +359,7 @@ describe('serverless.yml → CloudFormation', () => {
     const dimension = (alarm: any) => alarm.Dimensions?.[0].Value;
     const queueOf = (query: any) => query.MetricStat?.Metric.Dimensions[0].Value['Fn::GetAtt']?.join('.');
     for (const [id, queue] of ofType('AWS::SQS::Queue').filter(([, q]) => String(q.Properties.QueueName).endsWith('-dlq'))) {
-      const alarm = alarms.find((a) => a.Metrics?.some((m: any) => queueOf(m) === `${id}.QueueName`));
+      const alarm = alarms.find((a) => a.Metrics?.some((m: any) => queueOf(m) === `${id}.QueueName`))!;
       expect(alarm, `${queue.Properties.QueueName} has no alarm`).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
       // Depth > 0, plus every message received from it: the deadLetter function drains a queue faster than SQS samples
       // its depth (once a minute), and keeps a message it fails on in flight.
