@@ -340,7 +340,8 @@ describe('serverless.yml → CloudFormation', () => {
   });
 
   it('keeps users\' data when the stack is removed or replaces a resource: table and bucket retained, point-in-time recovery, versions', () => {
-    for (const id of ['ComposeTable', 'ArtifactBucket']) {
+    // The bucket's policy too: a retained bucket keeps refusing plain HTTP.
+    for (const id of ['ComposeTable', 'ArtifactBucket', 'ArtifactBucketPolicy']) {
       const resource = template.Resources[id] as Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string };
       expect([resource.DeletionPolicy, resource.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
     }
