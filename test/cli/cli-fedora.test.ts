@@ -31,7 +31,7 @@ function writeFedoraLikeRepository(): Buffer {
   const type = findImageType(distro, arch, 'guest-image');
   const blueprint = emptyBlueprint();
   blueprint.packages.push({ name: 'tmux' });
-  const sets = type.packageSets({ distribution: distro.name, architecture: 'x86_64', imageType: type.name, size: 0, blueprint, seed: 's' });
+  const sets = type.packageSets(type.prepare({ distribution: distro.name, architecture: 'x86_64', imageType: type.name, size: 0, blueprint, seed: 's' }));
   const names = new Set<string>(['tmux', 'tmux-plugins']);
   const groups = new Map<string, GenGroup>();
   for (const spec of Object.values(sets).flatMap((s) => s.include)) {

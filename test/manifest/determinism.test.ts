@@ -4,7 +4,7 @@ import { findArchitecture, findDistribution, findImageType } from '../../layers/
 import { serializeManifest } from '../../layers/src/manifest/manifest.ts';
 import { pipelineIdsByName } from '../../layers/src/manifest/ids.ts';
 import type { ManifestRequest } from '../../layers/src/distro/distribution.ts';
-import { fakeResolve, fullBlueprint, restrictBlueprint } from './fixtures.ts';
+import { fullBlueprint, generateWithFakePackages, restrictBlueprint } from './fixtures.ts';
 import type { GenericImageType } from '../../layers/src/distro/generic/image-type.ts';
 
 function generate(seed: string, distro = 'fedora-43', typeName = 'guest-image') {
@@ -19,9 +19,8 @@ function generate(seed: string, distro = 'fedora-43', typeName = 'guest-image') 
     blueprint: restrictBlueprint(fullBlueprint(), type.spec.def.supported_options),
     seed,
   };
-  const sets = type.packageSets(request);
-  const packages = { build: fakeResolve(sets.build, 'x86_64'), os: fakeResolve(sets.os, 'x86_64') };
-  return { request, type, packages, text: serializeManifest(type.generate(request, packages).manifest) };
+  const { prepared, packages, generated } = generateWithFakePackages(type, request);
+  return { prepared, type, packages, text: serializeManifest(generated.manifest) };
 }
 
 describe('determinism', () => {
@@ -49,7 +48,7 @@ describe('determinism', () => {
     expect(pipelineIdsByName(JSON.parse(generate('seed-1').text))).toEqual(ids1);
     for (const id of ids1.values()) expect(id).toMatch(/^[0-9a-f]{64}$/);
     // a different package set changes the build root id; the seed changes the image ids
-    const other = one.type.generate(one.request, { ...one.packages, build: one.packages.build.slice(1) });
+    const other = one.type.generate(one.prepared, { ...one.packages, build: one.packages.build.slice(1) });
     const ids2 = pipelineIdsByName(JSON.parse(serializeManifest(other.manifest)));
     expect(ids2.get('build')).not.toBe(ids1.get('build'));
     expect(ids2.get('os')).not.toBe(ids1.get('os')); // os is built in the build root

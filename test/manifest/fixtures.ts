@@ -21,10 +21,12 @@ export function fakeResolve(set: PackageSetRequest, arch: string): ResolvedPacka
     }));
 }
 
+/** The two phases with a fake depsolve: prepare once → package sets → fake resolve → generate. */
 export function generateWithFakePackages(type: ImageType, request: ManifestRequest) {
-  const sets = type.packageSets(request);
+  const prepared = type.prepare(request);
+  const sets = type.packageSets(prepared);
   const packages = Object.fromEntries(Object.entries(sets).map(([k, v]) => [k, fakeResolve(v, request.architecture)]));
-  return { sets, packages, generated: type.generate(request, packages) };
+  return { prepared, sets, packages, generated: type.generate(prepared, packages) };
 }
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJOn5Y test@example.com';

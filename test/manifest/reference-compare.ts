@@ -53,7 +53,7 @@ export function generateForReference(file: string, blueprint?: Blueprint): Gener
   const type = findImageType(d, arch, ref.imageType.replace('_', '-'));
   const bp = blueprint ?? (ref.blueprint ? blueprintFromObject(ref.blueprint).blueprint : emptyBlueprint());
   const ours = type.generate(
-    { distribution: distro, architecture: ref.arch, imageType: type.name, size: 0, blueprint: bp, seed: `reference:${file}`, repositories: referenceRepositories(ref.manifest) },
+    type.prepare({ distribution: distro, architecture: ref.arch, imageType: type.name, size: 0, blueprint: bp, seed: `reference:${file}`, repositories: referenceRepositories(ref.manifest) }),
     { build: packagesOf(ref.manifest, 'build'), os: packagesOf(ref.manifest, 'os') },
   );
   return { ref, distro, ours };

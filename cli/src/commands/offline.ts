@@ -113,7 +113,7 @@ of the request, so the same inputs give the same manifest; --json adds the packa
     const { io, json, options } = ctx;
     if (options.remote) return previewRemotely(ctx);
     // The generator and depsolver load only when used, keeping every other command quick to start.
-    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, registry, { pipelineIdsByName }, { resolvePackages }] =
+    const [{ apiCustomizationsFromBlueprint, readBlueprintFile }, { blueprintFromApiCustomizations }, registry, { pipelineIdsByName }, { generateManifest }] =
       await Promise.all([
         import('../blueprint-request.ts'),
         import('../../../layers/src/blueprint/from-api-customizations.ts'),
@@ -149,9 +149,7 @@ of the request, so the same inputs give the same manifest; --json adds the packa
         seed,
         ...(repos.length ? { repositories: repos } : {}),
       };
-      imageType.validate(request);
-      const { packages } = await resolvePackages({ depsolver: await makeDepsolver(cacheDir(options, io.env)) }, request);
-      const generated = imageType.generate(request, packages);
+      const { generated, packages } = await generateManifest({ depsolver: await makeDepsolver(cacheDir(options, io.env)) }, request);
       const ids = pipelineIdsByName(generated.manifest);
       await printPreview(io, json, optionString(options, 'output'), {
         manifest: generated.manifest,

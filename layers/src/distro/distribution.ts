@@ -1,3 +1,4 @@
+/** The distribution port: what an image type offers the services (validate, prepare, package sets, generate). */
 import type { Blueprint } from '../blueprint/blueprint.ts';
 import type { PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
 import type { Manifest } from '../manifest/manifest.ts';
@@ -33,6 +34,20 @@ export interface GeneratedManifest {
   mimeType: string;
 }
 
+/**
+ * A request checked and prepared once (passwords hashed, partitions laid out, UUIDs drawn from the seed): the one
+ * input of packageSets() and generate(), so the costly part of manifest generation runs once per compose.
+ */
+export interface PreparedManifest {
+  readonly request: ManifestRequest;
+  /** The image type that prepared it: only that one can declare its package sets and generate its manifest. */
+  readonly imageType: ImageType;
+}
+
+/**
+ * An image type generates a manifest in two phases, as osbuild/images does: prepare(request) once → packageSets() to
+ * depsolve → generate() with the depsolved packages.
+ */
 export interface ImageType {
   /** Image Builder API name (e.g. guest-image). */
   name: string;
@@ -42,11 +57,13 @@ export interface ImageType {
   mimeType: string;
   defaultSize: number;
   bootMode: BootMode;
-  /** Validates the request against what this image type supports; throws ValidationError naming the field. */
+  /** Checks the request against what this image type supports, cheaply (no password hashing); throws ValidationError naming the field. */
   validate(request: ManifestRequest): void;
+  /** Validates and prepares the request: the costly, seed-determined part, run once per manifest. */
+  prepare(request: ManifestRequest): PreparedManifest;
   /** Package sets to depsolve (e.g. build, os); empty when the image needs no packages. */
-  packageSets(request: ManifestRequest): Record<string, PackageSetRequest>;
-  generate(request: ManifestRequest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest;
+  packageSets(prepared: PreparedManifest): Record<string, PackageSetRequest>;
+  generate(prepared: PreparedManifest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest;
 }
 
 export interface Architecture {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Distribution, GeneratedManifest, ImageType, ManifestRequest } from './distribution.ts';
+import type { Distribution, GeneratedManifest, ImageType, ManifestRequest, PreparedManifest } from './distribution.ts';
 import type { Manifest, Pipeline, Stage } from '../manifest/manifest.ts';
 import { ValidationError } from '../errors.ts';
 import { checkBlueprintPath, DIRECTORY_POLICIES, FILE_POLICIES, type PathPolicies } from '../blueprint/path-policy.ts';
@@ -50,7 +50,7 @@ function validate(request: ManifestRequest): void {
   });
 }
 
-function generate(request: ManifestRequest): GeneratedManifest {
+function generate({ request }: PreparedManifest): GeneratedManifest {
   const { hostname, files = [], directories = [] } = request.blueprint.customizations;
   const inline: Record<string, { encoding: 'base64'; data: string }> = {};
   const addInline = (content: string | Uint8Array): string => {
@@ -125,6 +125,11 @@ const tarImage: ImageType = {
   defaultSize: 0,
   bootMode: 'none',
   validate,
+  // Nothing costly to prepare: the prepared manifest is the validated request.
+  prepare: (request) => {
+    validate(request);
+    return { request, imageType: tarImage };
+  },
   packageSets: () => ({}),
   generate,
 };

@@ -189,18 +189,34 @@ function parseSlow(text) {
   const fail = (msg) => {
     throw new SyntaxError(`${msg} at position ${i}`);
   };
+  // The comma-separated members of an object or array, from its opening bracket to `close`.
+  const items = (close, item) => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      item();
+      ws();
+      if (text[i] === ',') {
+        i++;
+        continue;
+      }
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      fail(`Expected "," or "${close}"`);
+    }
+  };
   const value = () => {
     ws();
     const c = text[i];
     if (c === '{') {
-      i++;
       const obj = {};
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
+      items('}', () => {
         ws();
         if (text[i] !== '"') fail('Expected string key');
         const k = str();
@@ -209,39 +225,13 @@ function parseSlow(text) {
         const v = value();
         if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
         else obj[k] = v;
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail('Expected "," or "}"');
-      }
+      });
+      return obj;
     }
     if (c === '[') {
-      i++;
       const arr = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail('Expected "," or "]"');
-      }
+      items(']', () => arr.push(value()));
+      return arr;
     }
     if (c === '"') return str();
     const m = /^-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));

@@ -5,10 +5,10 @@ import { buildJobFor, type ManifestJob } from '../compose/jobs.ts';
 import { buildQueueFor } from '../ports/job-queue.ts';
 import { blueprintFromApiCustomizations } from '../blueprint/from-api-customizations.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
-import type { ManifestRequest } from '../distro/distribution.ts';
+import type { GeneratedManifest, ManifestRequest } from '../distro/distribution.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { serializeManifest } from '../manifest/manifest.ts';
-import { DependencyFailedError, DomainError, UnsatisfiableError } from '../errors.ts';
+import { DependencyFailedError, DomainError, NotConfiguredError, UnsatisfiableError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export type ManifestJobOutcome = 'queued' | 'skipped' | 'failed';
@@ -27,18 +27,25 @@ export function manifestRequestOf(compose: Pick<Compose, 'spec' | 'request' | 's
   };
 }
 
-/** Resolves the request's package sets through the depsolver (none for images without packages). */
-export async function resolvePackages(deps: Pick<ServiceDeps, 'depsolver'>, request: ManifestRequest) {
+/**
+ * A manifest in two phases, each run once as osbuild/images does: prepare the request (validation, password hashes,
+ * partition table) → declare its package sets → depsolve them (none for images without packages) → generate.
+ */
+export async function generateManifest(
+  deps: Pick<ServiceDeps, 'depsolver'>,
+  request: ManifestRequest,
+): Promise<{ generated: GeneratedManifest; packages: Record<string, ResolvedPackage[]> }> {
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, request.architecture);
   const imageType = findImageType(distro, arch, request.imageType);
-  const sets = imageType.packageSets(request);
+  const prepared = imageType.prepare(request);
+  const sets = imageType.packageSets(prepared);
   let packages: Record<string, ResolvedPackage[]> = {};
   if (Object.keys(sets).length > 0) {
-    if (!deps.depsolver) throw new Error(`no depsolver configured, but ${distro.name} ${imageType.name} needs packages`);
+    if (!deps.depsolver) throw new NotConfiguredError(`no depsolver is configured in this deployment, but ${distro.name} ${imageType.name} needs packages`);
     packages = await deps.depsolver.resolve({ architecture: arch.name, releasever: distro.releasever, sets });
   }
-  return { imageType, packages };
+  return { generated: imageType.generate(prepared, packages), packages };
 }
 
 /**
@@ -63,12 +70,10 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
     return 'skipped';
   }
   const request = manifestRequestOf(compose);
-  let generated;
+  let generated: GeneratedManifest;
   let packages: Record<string, ResolvedPackage[]>;
   try {
-    const resolved = await resolvePackages(deps, request);
-    packages = resolved.packages;
-    generated = resolved.imageType.generate(request, packages);
+    ({ generated, packages } = await generateManifest(deps, request));
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);

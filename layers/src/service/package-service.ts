@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedPackage, RepositoryConfig } from '../packages/package-set.ts';
-import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
+import { findArchitecture, findDistribution } from '../distro/registry.ts';
 import { computeManifestIds } from '../manifest/ids.ts';
 import { NotConfiguredError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type AcceptedComposeRequest, resolveImageRequest } from './compose-service.ts';
-import { manifestRequestOf } from './generate-compose-manifest.ts';
+import { generateManifest, manifestRequestOf } from './generate-compose-manifest.ts';
 
 /** The depsolver, or an error that says why package operations are unavailable. */
 function depsolverOf(deps: ServiceDeps) {
@@ -61,14 +61,7 @@ export async function previewManifest(deps: ServiceDeps, request: AcceptedCompos
   const spec = resolveImageRequest(request);
   const seed = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32);
   const manifestRequest = manifestRequestOf({ spec, request: request as unknown as Record<string, unknown>, seed });
-  const distro = findDistribution(spec.distribution);
-  const imageType = findImageType(distro, findArchitecture(distro, spec.architecture), spec.imageType);
-  const sets = imageType.packageSets(manifestRequest);
-  const packages =
-    Object.keys(sets).length === 0
-      ? {}
-      : await depsolverOf(deps).resolve({ architecture: spec.architecture, releasever: distro.releasever, sets });
-  const generated = imageType.generate(manifestRequest, packages);
+  const { generated, packages } = await generateManifest(deps, manifestRequest);
   const ids = computeManifestIds(generated.manifest);
   return { generated, packages, ids };
 }

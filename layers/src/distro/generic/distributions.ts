@@ -14,6 +14,21 @@ const DEFS: Record<Family, Record<string, ImageTypeDef>> = {
   'rhel-10': RHEL_10_IMAGE_TYPES,
 };
 
+/** The RHEL image types by API name (osbuild/images names them alike for RHEL 9 and 10). */
+const RHEL: readonly [api: string, upstream: string][] = [
+  ['guest-image', 'qcow2'],
+  ['aws', 'ami'],
+  ['azure', 'vhd'],
+  ['vsphere', 'vmdk'],
+  ['vsphere-ova', 'ova'],
+  ['gcp', 'gce'],
+  ['oci', 'oci'],
+  ['minimal-raw', 'minimal-raw'],
+  ['wsl', 'wsl'],
+  ['container', 'container'],
+  ['tar', 'tar'],
+];
+
 /** Image Builder API name → osbuild/images image type, per distribution family. */
 export const CATALOG: Record<Family, readonly [api: string, upstream: string][]> = {
   fedora: [
@@ -27,31 +42,9 @@ export const CATALOG: Record<Family, readonly [api: string, upstream: string][]>
     ['wsl', 'generic-wsl'],
     ['container', 'generic-container'],
   ],
-  'rhel-9': [
-    ['guest-image', 'qcow2'],
-    ['aws', 'ami'],
-    ['azure', 'vhd'],
-    ['vsphere', 'vmdk'],
-    ['vsphere-ova', 'ova'],
-    ['gcp', 'gce'],
-    ['oci', 'oci'],
-    ['minimal-raw', 'minimal-raw'],
-    ['wsl', 'wsl'],
-    ['container', 'container'],
-    ['tar', 'tar'],
-  ],
-  'rhel-10': [
-    ['guest-image', 'qcow2'],
-    ['aws', 'ami'],
-    ['azure', 'vhd'],
-    ['vsphere', 'vmdk'],
-    ['vsphere-ova', 'ova'],
-    ['gcp', 'gce'],
-    ['oci', 'oci'],
-    ['wsl', 'wsl'],
-    ['container', 'container'],
-    ['tar', 'tar'],
-  ],
+  'rhel-9': RHEL,
+  // RHEL 10 has no minimal-raw image type upstream
+  'rhel-10': RHEL.filter(([api]) => api !== 'minimal-raw'),
 };
 
 function architecture(distro: DistroDef, arch: string): Architecture {

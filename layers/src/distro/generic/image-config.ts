@@ -207,7 +207,8 @@ export function osCustomizations(ctx: OSCustomizationContext): OSCustomizations 
   );
   osc.files = (c.files ?? []).map((f) => defined({ path: f.path, data: f.data ?? '', mode: parseMode(f.mode), user: f.user, group: f.group }));
 
-  osc.yumRepos = (cfg.yum_repos as { filename: string; repos: YumRepo[] }[] | undefined) ?? [];
+  // a copy: the blueprint's repositories are appended below, and the image config belongs to the shared definitions
+  osc.yumRepos = [...((cfg.yum_repos as { filename: string; repos: YumRepo[] }[] | undefined) ?? [])];
   const written = (c.repositories ?? []).filter((r) => !r.install_from);
   const byFile = new Map<string, YumRepo[]>();
   for (const r of written) {
