@@ -5,6 +5,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import type { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
 import { MAX_BODY_BYTES } from '../functions/api/http.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
+import { serveBlob } from './blob-downloads.ts';
+import { sendJson } from './json-reply.ts';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -17,9 +19,6 @@ const lambdaContext = (requestId: string): Context =>
     getRemainingTimeInMillis: () => 30_000,
   }) as Context;
 
-const sendJson = (res: ServerResponse, status: number, title: string, detail: string): void => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ title, detail }] }));
-};
 
 /** Reads the body, stopping at the limit so an oversized upload is refused without buffering it. */
 async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -139,44 +138,6 @@ export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, o
       else sendJson(res, 500, 'Internal server error', `the request could not be completed; it has been logged with request id ${requestId}`);
     }
   });
-}
-
-async function serveBlob(blobs: FsBlobStore, url: URL, res: ServerResponse, headOnly: boolean, onStreamError: (error: unknown) => void): Promise<void> {
-  let key: string;
-  try {
-    key = url.pathname.slice('/_blobs/'.length).split('/').map(decodeURIComponent).join('/');
-  } catch {
-    sendJson(res, 400, 'Bad request', 'the download path has a malformed %-escape');
-    return;
-  }
-  const expires = Number(url.searchParams.get('expires'));
-  const filename = url.searchParams.get('filename') ?? undefined;
-  if (!blobs.verifyDownload(key, expires, filename, url.searchParams.get('signature') ?? '')) {
-    sendJson(res, 403, 'Forbidden', 'the download URL is invalid or has expired');
-    return;
-  }
-  const info = await blobs.head(key);
-  const stream = info && !headOnly ? await blobs.get(key) : undefined;
-  if (!info) {
-    sendJson(res, 404, 'Not found', 'no such object');
-    return;
-  }
-  res.writeHead(200, {
-    'content-type': info.contentType ?? 'application/octet-stream',
-    'content-length': String(info.size),
-    ...(filename ? { 'content-disposition': `attachment; filename="${filename.replace(/"/g, '')}"` } : {}),
-  });
-  if (!stream) {
-    res.end();
-    return;
-  }
-  // A file removed or unreadable mid-download ends this response only, never the process.
-  stream.on('error', (error) => {
-    onStreamError(error);
-    res.destroy();
-  });
-  res.on('close', () => stream.destroy());
-  stream.pipe(res);
 }
 
 export const listen = (server: Server, port: number, host = '127.0.0.1'): Promise<number> =>

@@ -23,7 +23,10 @@ import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 async function downloadUrls(deps: ServiceDeps, compose: Compose): Promise<Record<string, string>> {
   if (compose.state !== 'success') return {};
   const entries = await Promise.all(
-    compose.artifacts.map(async (a) => [a.name, await deps.blobs.downloadUrl(a.key, { expiresIn: deps.config.downloadUrlTtlSeconds, filename: a.name })]),
+    compose.artifacts.map(async (a) => {
+      const options = { expiresIn: deps.config.downloadUrlTtlSeconds, filename: a.name, integrity: { size: a.size, sha256: a.sha256 } };
+      return [a.name, await deps.blobs.downloadUrl(a.key, options)];
+    }),
   );
   return Object.fromEntries(entries);
 }

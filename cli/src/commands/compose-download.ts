@@ -78,7 +78,9 @@ async function downloadArtifact(io: Io, artifact: Artifact & { url: string }, di
     await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), meter, createWriteStream(partial));
   } catch (error) {
     await rm(partial, { force: true });
-    throw new UnreachableError(`download of ${name} was interrupted: ${describeNetworkError(error)}`, { cause: error });
+    // The service answered and then cut the transfer off: it does that to a stored file that no longer matches its
+    // recorded checksum, and a dropped connection looks the same. Either way the download failed (exit 1).
+    throw new CliError(`download of ${name} was cut off after ${received} bytes (${describeNetworkError(error)}); nothing was kept`, EXIT.failed, { cause: error });
   } finally {
     line.draw(downloadProgressText(name, received, total, Date.now() - started));
     line.clear();

@@ -21,6 +21,14 @@ export interface DownloadUrlOptions {
   expiresIn: number;
   /** File name offered to the browser (Content-Disposition). */
   filename?: string;
+  /** What the object must be (recorded when it was stored): a download that does not match is an error, never a 200. */
+  integrity?: BlobIntegrity;
+}
+
+export interface BlobIntegrity {
+  size: number;
+  /** Hex SHA-256 of the whole object. */
+  sha256: string;
 }
 
 /** Object storage: artifacts, manifests, logs, repository indexes. Keys are `/`-separated, never absolute. */

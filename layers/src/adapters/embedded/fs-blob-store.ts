@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobInfo, BlobStore, DownloadUrlOptions, GetOptions, PutOptions } from '../../ports/blob-store.ts';
+import type { BlobInfo, BlobIntegrity, BlobStore, DownloadUrlOptions, GetOptions, PutOptions } from '../../ports/blob-store.ts';
 
 /** Rejects keys that could escape the data directory. */
 export function checkBlobKey(key: string): string {
@@ -110,13 +110,17 @@ export class FsBlobStore implements BlobStore {
     return keys;
   }
 
-  async downloadUrl(key: string, { expiresIn, filename }: DownloadUrlOptions): Promise<string> {
+  async downloadUrl(key: string, { expiresIn, filename, integrity }: DownloadUrlOptions): Promise<string> {
     checkBlobKey(key);
     const expires = Math.floor(Date.now() / 1000) + expiresIn;
     const url = new URL(`/_blobs/${key.split('/').map(encodeURIComponent).join('/')}`, this.options.publicBaseUrl);
     url.searchParams.set('expires', String(expires));
     if (filename) url.searchParams.set('filename', filename);
-    url.searchParams.set('signature', this.sign(key, expires, filename));
+    if (integrity) {
+      url.searchParams.set('size', String(integrity.size));
+      url.searchParams.set('sha256', integrity.sha256);
+    }
+    url.searchParams.set('signature', this.sign(key, expires, filename, integrity));
     return url.toString();
   }
 
@@ -126,15 +130,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Checks a download URL's signature and expiry (the local gateway serves `/_blobs/` with it). */
-  verifyDownload(key: string, expires: number, filename: string | undefined, signature: string): boolean {
+  verifyDownload(key: string, expires: number, filename: string | undefined, signature: string, integrity?: BlobIntegrity): boolean {
     if (!Number.isFinite(expires) || expires < Date.now() / 1000) return false;
-    const expected = Buffer.from(this.sign(key, expires, filename));
+    const expected = Buffer.from(this.sign(key, expires, filename, integrity));
     const given = Buffer.from(signature);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  private sign(key: string, expires: number, filename: string | undefined): string {
-    return createHmac('sha256', this.options.signingKey).update(`${key}\n${expires}\n${filename ?? ''}`).digest('hex');
+  private sign(key: string, expires: number, filename: string | undefined, integrity?: BlobIntegrity): string {
+    const signed = `${key}\n${expires}\n${filename ?? ''}${integrity ? `\n${integrity.size}\n${integrity.sha256}` : ''}`;
+    return createHmac('sha256', this.options.signingKey).update(signed).digest('hex');
   }
 }
 
