@@ -39,6 +39,14 @@ const EL10_NO_BOOT = ['os/fix-bls.prefix', 'os/fstab.filesystems', 'os/grub2.boo
 const RHEL_VENDOR = ['os/grub2.uefi.vendor'];
 const FEDORA_2023_LAYOUT = ['image/truncate.size', 'image/sfdisk.partitions', 'image/mkfs.ext4.devices', 'image/copy', 'os/fstab.filesystems'];
 const FEDORA_KOPTS = ['os/kernel-cmdline.kernel_opts', 'os/grub2.kernel_opts'];
+/** What every images-2023 Fedora cloud image (qcow2, ami, vmdk) differs in, besides its disk layout. */
+const FEDORA_2023_CLOUD_STAGES = { os: { onlyOurs: ['org.osbuild.sysconfig', 'org.osbuild.machine-id'] } };
+const FEDORA_2023_CLOUD_OPTIONS = {
+  'D-GPGKEYS-DEDUP': ['build/rpm.gpgkeys', 'os/rpm.gpgkeys'],
+  'D-FEDORA-KOPTS': FEDORA_KOPTS,
+  'D-FEDORA-2023-LOCALE': ['os/locale.language'],
+  'D-FEDORA-CLOUD-INIT-F43': ['os/systemd.enabled_services'],
+};
 
 const EXPECTED: Record<string, Expectation> = {
   'manifest-db/centos_10-x86_64-qcow2-empty.json': {
@@ -123,33 +131,24 @@ const EXPECTED: Record<string, Expectation> = {
     },
   },
   'images-2023/fedora_39-x86_64-qcow2-boot.json': {
-    stages: { os: { onlyOurs: ['org.osbuild.sysconfig', 'org.osbuild.machine-id'] } },
+    stages: FEDORA_2023_CLOUD_STAGES,
     options: {
-      'D-GPGKEYS-DEDUP': ['build/rpm.gpgkeys', 'os/rpm.gpgkeys'],
-      'D-FEDORA-KOPTS': FEDORA_KOPTS,
-      'D-FEDORA-2023-LOCALE': ['os/locale.language'],
-      'D-FEDORA-CLOUD-INIT-F43': ['os/systemd.enabled_services'],
+      ...FEDORA_2023_CLOUD_OPTIONS,
       'D-FEDORA-BOOT-2G': FEDORA_2023_LAYOUT,
       'D-MOUNT-NAMES': [],
     },
   },
   'images-2023/fedora_39-x86_64-ami-boot.json': {
-    stages: { os: { onlyOurs: ['org.osbuild.sysconfig', 'org.osbuild.machine-id'] } },
+    stages: FEDORA_2023_CLOUD_STAGES,
     options: {
-      'D-GPGKEYS-DEDUP': ['build/rpm.gpgkeys', 'os/rpm.gpgkeys'],
-      'D-FEDORA-KOPTS': FEDORA_KOPTS,
-      'D-FEDORA-2023-LOCALE': ['os/locale.language'],
-      'D-FEDORA-CLOUD-INIT-F43': ['os/systemd.enabled_services'],
+      ...FEDORA_2023_CLOUD_OPTIONS,
       'D-FEDORA-BOOT-2G': [...FEDORA_2023_LAYOUT, 'image/truncate.filename', 'image/sfdisk.devices'],
     },
   },
   'images-2023/fedora_39-x86_64-vmdk-boot.json': {
-    stages: { os: { onlyOurs: ['org.osbuild.sysconfig', 'org.osbuild.machine-id'] } },
+    stages: FEDORA_2023_CLOUD_STAGES,
     options: {
-      'D-GPGKEYS-DEDUP': ['build/rpm.gpgkeys', 'os/rpm.gpgkeys'],
-      'D-FEDORA-KOPTS': FEDORA_KOPTS,
-      'D-FEDORA-2023-LOCALE': ['os/locale.language'],
-      'D-FEDORA-CLOUD-INIT-F43': ['os/systemd.enabled_services'],
+      ...FEDORA_2023_CLOUD_OPTIONS,
       'D-FEDORA-BOOT-2G': FEDORA_2023_LAYOUT,
     },
   },
