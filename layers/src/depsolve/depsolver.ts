@@ -4,7 +4,7 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import { basearchOf } from './arch.ts';
 import { mergeComps } from './comps-spec.ts';
 import { globToRegExp } from './glob.ts';
-import { IndexStore, type LoadedRepository } from './index-store.ts';
+import { IndexStore, type IndexStoreOptions, type LoadedRepository } from './index-store.ts';
 import { solveSpecs } from './install-specs.ts';
 import { NeedFilelists, Pool, type PoolRepo } from './pool.ts';
 import type { FetchFn, Substitutions } from './repo-metadata.ts';
@@ -12,7 +12,8 @@ import { compareEvr } from './rpm-version.ts';
 
 export { DepsolveError } from './depsolve-error.ts';
 
-export interface RepoDepsolverOptions {
+/** Without `store`, the index store's options (address guard, metadata caps, memory budget, user-index prefix). */
+export interface RepoDepsolverOptions extends Omit<IndexStoreOptions, 'blobStore' | 'fetch'> {
   /** Shared index store (keeps indexes in memory across warm invocations). */
   store?: IndexStore;
   blobStore?: BlobStore;
@@ -31,7 +32,8 @@ export class RepoDepsolver implements Depsolver {
   readonly store: IndexStore;
 
   constructor(opts: RepoDepsolverOptions = {}) {
-    this.store = opts.store ?? new IndexStore({ blobStore: opts.blobStore, fetch: opts.fetch });
+    const { store, ...storeOptions } = opts;
+    this.store = store ?? new IndexStore(storeOptions);
   }
 
   async resolve(request: {

@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { buildFilesIndex, parseComps, type RepomdRecord } from './metadata-parsers.ts';
+import { createGuardedFetch, type GuardedFetchOptions } from './address-guard.ts';
+import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './metadata-limits.ts';
 import { buildIndexFromPrimaryBytes } from './primary-parser.ts';
 import { RepoIndex, type Comps } from './repo-index.ts';
 import {
@@ -32,11 +34,31 @@ export interface IndexStoreOptions {
   fetch?: FetchFn;
   /** Key prefix in the BlobStore. */
   prefix?: string;
-  /** How many repository indexes stay in memory. */
-  memoryEntries?: number;
+  /** Bytes of repository indexes kept in memory (least recently used go first; default 1 GiB). */
+  memoryBytes?: number;
   /** Seconds a fetched repomd.xml is trusted before it is checked again (dnf's metadata_expire). */
   metadataExpire?: number;
+  /**
+   * Fetch from loopback, private, link-local (instance metadata), CGNAT, multicast and unspecified addresses
+   * (default true: local mirrors; the Lambda wiring sets false). When false, `fetch` cannot be given.
+   */
+  allowPrivateAddresses?: boolean;
+  /** With allowPrivateAddresses false: the resolver (tests) and the address test. */
+  addressGuard?: GuardedFetchOptions;
+  /** Size caps on repository metadata (defaults: DEFAULT_METADATA_LIMITS). */
+  metadataLimits?: Partial<MetadataLimits>;
+  /**
+   * Repositories whose indexes are stored under `<prefix>/` (the distributions'); the indexes of any other repository
+   * go under `<prefix>/user/` so a lifecycle rule can expire them sooner. Absent: every index under `<prefix>/`.
+   */
+  distributionRepositories?: RepositoryConfig[];
 }
+
+/** Default byte budget of the in-memory index cache. */
+export const DEFAULT_INDEX_MEMORY_BYTES = 1024 * 1024 * 1024;
+
+/** What identifies a repository for the distribution/user split: its URLs, before substitution. */
+const repositoryKey = (r: RepositoryConfig): string => JSON.stringify([r.baseurl ?? [], r.metalink ?? '', r.mirrorlist ?? '']);
 
 const INDEX_VERSION = 'v1';
 
@@ -44,18 +66,29 @@ export class IndexStore {
   private readonly blobStore?: BlobStore;
   private readonly fetchFn: FetchFn;
   private readonly prefix: string;
-  private readonly memoryEntries: number;
+  private readonly memoryBytes: number;
   private readonly metadataExpire: number;
-  private readonly memory = new Map<string, RepoIndex>();
+  private readonly limits: MetadataLimits;
+  private readonly distribution?: Set<string>;
+  private readonly memory = new Map<string, { index: RepoIndex; bytes: number }>();
+  private memoryUsed = 0;
   private readonly building = new Map<string, Promise<RepoIndex>>();
   private readonly repomdCache = new Map<string, { at: number; repomd: FetchedRepomd }>();
 
   constructor(opts: IndexStoreOptions = {}) {
     this.blobStore = opts.blobStore;
-    this.fetchFn = opts.fetch ?? fetch;
+    if (opts.allowPrivateAddresses === false && opts.fetch) throw new Error('IndexStore: give either fetch or allowPrivateAddresses: false, not both');
+    this.fetchFn = opts.allowPrivateAddresses === false ? createGuardedFetch(opts.addressGuard) : (opts.fetch ?? fetch);
     this.prefix = opts.prefix ?? 'depsolve-index';
-    this.memoryEntries = opts.memoryEntries ?? 8;
+    this.memoryBytes = opts.memoryBytes ?? DEFAULT_INDEX_MEMORY_BYTES;
     this.metadataExpire = opts.metadataExpire ?? 300;
+    this.limits = { ...DEFAULT_METADATA_LIMITS, ...opts.metadataLimits };
+    if (opts.distributionRepositories) this.distribution = new Set(opts.distributionRepositories.map(repositoryKey));
+  }
+
+  /** Bytes of indexes held in memory now. */
+  get memoryUsage(): { entries: number; bytes: number } {
+    return { entries: this.memory.size, bytes: this.memoryUsed };
   }
 
   /** Resolve mirrors and fetch repomd.xml (cached for metadataExpire seconds). */
@@ -63,15 +96,15 @@ export class IndexStore {
     const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst]);
     const hit = this.repomdCache.get(key);
     if (hit && Date.now() - hit.at < this.metadataExpire * 1000) return hit.repomd;
-    const mirrors = await resolveMirrors(repo, subst, this.fetchFn);
-    const repomd = await fetchRepomd(mirrors, this.fetchFn);
+    const mirrors = await resolveMirrors(repo, subst, this.fetchFn, this.limits);
+    const repomd = await fetchRepomd(mirrors, this.fetchFn, this.limits);
     this.repomdCache.set(key, { at: Date.now(), repomd });
     return repomd;
   }
 
   async load(repo: RepositoryConfig, subst: Substitutions): Promise<LoadedRepository> {
     const repomd = await this.repomd(repo, subst);
-    const index = await this.cached(`${repomd.revision}.idx`, () => this.buildPrimary(repomd));
+    const index = await this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
     return { config: repo, repomd, index };
   }
 
@@ -79,30 +112,47 @@ export class IndexStore {
   async loadFiles(loaded: LoadedRepository): Promise<RepoIndex | undefined> {
     const rec = loaded.repomd.repomd.records.filelists;
     if (!rec) return undefined;
-    return this.cached(`${loaded.repomd.revision}.files.idx`, () => this.buildFiles(loaded.repomd, rec, loaded.index));
+    return this.cached(this.keyOf(loaded.config, `${loaded.repomd.revision}.files.idx`), () => this.buildFiles(loaded.repomd, rec, loaded.index));
   }
 
   /** Build (or rebuild) a repository's index and store it, e.g. from a scheduled refresh. */
   async refresh(repo: RepositoryConfig, subst: Substitutions): Promise<{ revision: string; packages: number; built: boolean }> {
     const repomd = await this.repomd(repo, subst);
-    const key = `${repomd.revision}.idx`;
+    const key = this.keyOf(repo, `${repomd.revision}.idx`);
     const existed = this.memory.has(key) || (this.blobStore ? !!(await this.blobStore.head(this.blobKey(key))) : false);
     const index = await this.cached(key, () => this.buildPrimary(repomd));
     return { revision: repomd.revision, packages: index.packageCount, built: !existed };
   }
 
-  private blobKey(name: string): string {
-    return `${this.prefix}/${INDEX_VERSION}/${name}`;
+  /** `user/v1/<name>` for a repository that is not a distribution's, `v1/<name>` otherwise. */
+  private keyOf(repo: RepositoryConfig, name: string): string {
+    const user = this.distribution && !this.distribution.has(repositoryKey(repo));
+    return `${user ? 'user/' : ''}${INDEX_VERSION}/${name}`;
   }
 
+  private blobKey(key: string): string {
+    return `${this.prefix}/${key}`;
+  }
+
+  /** Keep `idx` as the most recently used; evict the least recently used until the byte budget holds (the newest stays). */
   private remember(key: string, idx: RepoIndex): void {
-    this.memory.delete(key);
-    this.memory.set(key, idx);
-    while (this.memory.size > this.memoryEntries) this.memory.delete(this.memory.keys().next().value as string);
+    const old = this.memory.get(key);
+    if (old) {
+      this.memory.delete(key);
+      this.memoryUsed -= old.bytes;
+    }
+    const bytes = idx.byteSize;
+    this.memory.set(key, { index: idx, bytes });
+    this.memoryUsed += bytes;
+    while (this.memoryUsed > this.memoryBytes && this.memory.size > 1) {
+      const [oldest, entry] = this.memory.entries().next().value as [string, { bytes: number }];
+      this.memory.delete(oldest);
+      this.memoryUsed -= entry.bytes;
+    }
   }
 
   private async cached(key: string, build: () => Promise<RepoIndex>): Promise<RepoIndex> {
-    const mem = this.memory.get(key);
+    const mem = this.memory.get(key)?.index;
     if (mem) {
       this.remember(key, mem);
       return mem;
@@ -150,11 +200,12 @@ export class IndexStore {
           }),
         ),
       this.fetchFn,
+      this.limits,
     );
     const compsRec = records.group_zst ?? records.group_xz ?? records.group_gz ?? records.group;
     if (compsRec) {
       let comps: Comps;
-      const bytes = await readRecord(repomd, compsRec, this.fetchFn);
+      const bytes = await readRecord(repomd, compsRec, this.fetchFn, this.limits);
       try {
         comps = parseComps(bytes);
       } catch (e) {
@@ -171,6 +222,7 @@ export class IndexStore {
       rec,
       (chunks) => parseChunks(chunks, (c) => buildFilesIndex(c, primary, { revision: repomd.revision, files: true })),
       this.fetchFn,
+      this.limits,
     );
   }
 }

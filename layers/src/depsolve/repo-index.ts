@@ -141,6 +141,12 @@ export class RepoIndex {
     this.strCache = new Array(this.stringCount);
   }
 
+  /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
+  get byteSize(): number {
+    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.deps, this.depStart, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
+    return arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
+  }
+
   str(id: number): string {
     let s = this.strCache[id];
     if (s === undefined) {

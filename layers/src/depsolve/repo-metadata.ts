@@ -7,6 +7,7 @@ import type { RepositoryConfig } from '../packages/package-set.ts';
 import { compressionOf, decompress } from './decompress.ts';
 import { DependencyFailedError } from '../errors.ts';
 import { parseMetalink, parseRepomd, type Repomd, type RepomdRecord } from './metadata-parsers.ts';
+import { capBytes, DEFAULT_METADATA_LIMITS, LimitError, limitsOf, readCapped, type MetadataLimits } from './metadata-limits.ts';
 
 /** A repository that cannot be read (network, checksums, metadata): names the repository and what failed. */
 export class RepositoryError extends DependencyFailedError {
@@ -56,6 +57,7 @@ const TIMEOUT_MS = 30_000;
 
 async function get(fetchFn: FetchFn, url: string): Promise<Response> {
   if (url.startsWith('file://')) throw new Error('file:// URLs are not supported, serve the repository over HTTP');
+  if (!/^https?:\/\//i.test(url)) throw new Error(`only http and https URLs are supported (${url})`);
   const res = await fetchFn(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
@@ -64,20 +66,26 @@ async function get(fetchFn: FetchFn, url: string): Promise<Response> {
   return res;
 }
 
-async function getText(fetchFn: FetchFn, url: string): Promise<string> {
-  return (await get(fetchFn, url)).text();
+async function getText(fetchFn: FetchFn, url: string, limits: MetadataLimits): Promise<string> {
+  return new TextDecoder().decode(await readCapped(await get(fetchFn, url), limits.documentBytes, url));
 }
 
 /** Resolve the list of mirrors of a repository (metalink and mirrorlist are downloaded here). */
-export async function resolveMirrors(repo: RepositoryConfig, subst: Substitutions, fetchFn: FetchFn = fetch): Promise<RepoMirrors> {
+export async function resolveMirrors(
+  repo: RepositoryConfig,
+  subst: Substitutions,
+  fetchFn: FetchFn = fetch,
+  limits: MetadataLimits = DEFAULT_METADATA_LIMITS,
+): Promise<RepoMirrors> {
   const mirrors: string[] = (repo.baseurl ?? []).map((u) => substitute(u, subst).replace(/\/+$/, ''));
   let repomdHashes: RepoMirrors['repomdHashes'];
   if (repo.metalink) {
     const url = substitute(repo.metalink, subst);
     let xml: string;
     try {
-      xml = await getText(fetchFn, url);
+      xml = await getText(fetchFn, url, limits);
     } catch (e) {
+      if (e instanceof LimitError) throw new RepositoryError(repo.id, e.message, { cause: e });
       if (!mirrors.length) throw new RepositoryError(repo.id, `cannot download metalink ${url}: ${msg(e)}`, { cause: e });
       xml = '';
     }
@@ -93,12 +101,13 @@ export async function resolveMirrors(repo: RepositoryConfig, subst: Substitution
   } else if (repo.mirrorlist) {
     const url = substitute(repo.mirrorlist, subst);
     try {
-      const text = await getText(fetchFn, url);
+      const text = await getText(fetchFn, url, limits);
       for (const line of text.split('\n')) {
         const l = line.trim();
         if (l && !l.startsWith('#') && /^https?:\/\//.test(l)) mirrors.push(l.replace(/\/+$/, ''));
       }
     } catch (e) {
+      if (e instanceof LimitError) throw new RepositoryError(repo.id, e.message, { cause: e });
       if (!mirrors.length) throw new RepositoryError(repo.id, `cannot download mirrorlist ${url}: ${msg(e)}`, { cause: e });
     }
   }
@@ -113,13 +122,13 @@ function msg(e: unknown): string {
 }
 
 /** Download and check repomd.xml from the first mirror that serves a valid one. */
-export async function fetchRepomd(m: RepoMirrors, fetchFn: FetchFn = fetch): Promise<FetchedRepomd> {
+export async function fetchRepomd(m: RepoMirrors, fetchFn: FetchFn = fetch, limits: MetadataLimits = DEFAULT_METADATA_LIMITS): Promise<FetchedRepomd> {
   const failures: string[] = [];
   for (let i = 0; i < m.mirrors.length; i++) {
     const base = m.mirrors[i];
     const url = `${base}/repodata/repomd.xml`;
     try {
-      const bytes = new Uint8Array(await (await get(fetchFn, url)).arrayBuffer());
+      const bytes = await readCapped(await get(fetchFn, url), limits.documentBytes, url);
       if (m.repomdHashes) {
         const ok = m.repomdHashes.some((h) => hashAlgo(h.type) && createHash(hashAlgo(h.type)!).update(bytes).digest('hex') === h.value);
         if (!ok) throw new Error('repomd.xml does not match the metalink checksum');
@@ -129,6 +138,7 @@ export async function fetchRepomd(m: RepoMirrors, fetchFn: FetchFn = fetch): Pro
       const mirrors = [base, ...m.mirrors.filter((_, j) => j !== i)];
       return { repoId: m.repoId, base, mirrors, repomd, revision };
     } catch (e) {
+      if (e instanceof LimitError) throw new RepositoryError(m.repoId, e.message, { cause: e });
       failures.push(`${url}: ${msg(e)}`);
     }
   }
@@ -152,16 +162,27 @@ export async function consumeRecord<T>(
   record: RepomdRecord,
   consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>,
   fetchFn: FetchFn = fetch,
+  limits: MetadataLimits = DEFAULT_METADATA_LIMITS,
 ): Promise<T> {
   const algo = hashAlgo(record.checksum.type);
   if (!algo) throw new RepositoryError(repo.repoId, `unsupported checksum type "${record.checksum.type}" for ${record.location}`);
+  const cap = limitsOf(limits, record);
+  if (record.size !== undefined && record.size > cap.compressed) {
+    throw new RepositoryError(repo.repoId, new LimitError(`${record.location}`, cap.compressed, 'compressed', record.size).message);
+  }
   const failures: string[] = [];
   for (const base of repo.mirrors) {
     const url = `${base}/${record.location}`;
     let res: Response;
     try {
       res = await get(fetchFn, url);
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (declared > cap.compressed) {
+        await res.body?.cancel().catch(() => {});
+        throw new LimitError(url, cap.compressed, 'compressed', declared);
+      }
     } catch (e) {
+      if (e instanceof LimitError) throw new RepositoryError(repo.repoId, e.message, { cause: e });
       failures.push(`${url}: ${msg(e)}`);
       continue;
     }
@@ -171,6 +192,7 @@ export async function consumeRecord<T>(
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         hash.update(chunk);
         size += chunk.length;
+        if (size > cap.compressed) throw new LimitError(url, cap.compressed, 'compressed');
         yield chunk;
       }
       const digest = hash.digest('hex');
@@ -179,8 +201,10 @@ export async function consumeRecord<T>(
       }
     }
     try {
-      return await consume(decompress(verified(), compressionOf(record.location)));
+      return await consume(capBytes(decompress(verified(), compressionOf(record.location)), cap.decompressed, url));
     } catch (e) {
+      const limit = e instanceof LimitError ? e : e instanceof ParseError && e.cause instanceof LimitError ? e.cause : undefined;
+      if (limit) throw new RepositoryError(repo.repoId, limit.message, { cause: limit });
       if (e instanceof ChecksumError) throw new RepositoryError(repo.repoId, `${e.message} from ${base}`, { cause: e });
       if (e instanceof ParseError) throw new RepositoryError(repo.repoId, `malformed ${record.type} metadata (${url}): ${msg(e.cause)}`, { cause: e });
       failures.push(`${url}: ${msg(e)}`);
@@ -217,7 +241,7 @@ export async function parseChunks<T>(
 }
 
 /** Read a small record (comps) into memory. */
-export async function readRecord(repo: FetchedRepomd, record: RepomdRecord, fetchFn: FetchFn = fetch): Promise<Uint8Array> {
+export async function readRecord(repo: FetchedRepomd, record: RepomdRecord, fetchFn: FetchFn = fetch, limits = DEFAULT_METADATA_LIMITS): Promise<Uint8Array> {
   return consumeRecord(
     repo,
     record,
@@ -227,5 +251,6 @@ export async function readRecord(repo: FetchedRepomd, record: RepomdRecord, fetc
       return Buffer.concat(parts);
     },
     fetchFn,
+    limits,
   );
 }

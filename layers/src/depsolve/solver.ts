@@ -23,9 +23,12 @@ interface Branch {
   rule: Rule | undefined;
 }
 
-/** DEPSOLVE_DEBUG=1 traces decisions, conflicts and learnt clauses on stderr. */
-const DEBUG = !!process.env.DEPSOLVE_DEBUG;
-const trace = (msg: string) => process.stderr.write(`[depsolve] ${msg}\n`);
+/** Where decisions, conflicts and learnt clauses are traced while debugging a resolution; off unless a caller sets it. */
+let traceSink: ((line: string) => void) | undefined;
+export const setSolverTrace = (sink: ((line: string) => void) | undefined): void => {
+  traceSink = sink;
+};
+const trace = (msg: string) => traceSink?.(`[depsolve] ${msg}`);
 
 export class Solver {
   private readonly pool: Pool;
@@ -60,7 +63,7 @@ export class Solver {
 
   private assign(l: number, why: Rule | undefined): void {
     const p = Math.abs(l);
-    if (DEBUG) trace(`${why ? '  ' : 'decide '}${l > 0 ? '+' : '-'}${this.pool.nevra(p)} @${this.level}${why ? ` (${ruleText(this.pool, why)})` : ''}`);
+    if (traceSink) trace(`${why ? '  ' : 'decide '}${l > 0 ? '+' : '-'}${this.pool.nevra(p)} @${this.level}${why ? ` (${ruleText(this.pool, why)})` : ''}`);
     this.decision[p] = l > 0 ? this.level : -this.level;
     this.queue.push(l);
     this.reason.push(why);
@@ -130,7 +133,7 @@ export class Solver {
   private selectAndInstall(cands: number[], rule: Rule | undefined): Rule | undefined {
     let dq = cands;
     if (dq.length > 1) dq = this.policy.filter(dq, 'choose');
-    if (DEBUG && cands.length > 1) trace(`choose from [${cands.map((p) => this.pool.nevra(p)).join(' ')}] -> [${dq.map((p) => this.pool.nevra(p)).join(' ')}]${rule ? ` for ${ruleText(this.pool, rule)}` : ''}`);
+    if (traceSink && cands.length > 1) trace(`choose from [${cands.map((p) => this.pool.nevra(p)).join(' ')}] -> [${dq.map((p) => this.pool.nevra(p)).join(' ')}]${rule ? ` for ${ruleText(this.pool, rule)}` : ''}`);
     const level = this.level;
     this.newLevel();
     if (dq.length > 1) this.branches.push({ level, cands: [-dq[0], ...dq.slice(1)], rule });
@@ -150,11 +153,11 @@ export class Solver {
       for (const l of c.lits) maxLvl = Math.max(maxLvl, Math.abs(this.decision[Math.abs(l)]));
       if (maxLvl <= 1) return false;
       if (maxLvl < this.level) this.revert(maxLvl);
-      if (DEBUG) trace(`conflict @${this.level}: ${ruleText(this.pool, c)}`);
+      if (traceSink) trace(`conflict @${this.level}: ${ruleText(this.pool, c)}`);
       const learnt = firstUip(c, this.decision, this.queue, this.reason, this.level);
       let jump = 1;
       for (let i = 1; i < learnt.length; i++) jump = Math.max(jump, Math.abs(this.decision[Math.abs(learnt[i])]));
-      if (DEBUG) trace(`learnt [${learnt.map((l) => `${l > 0 ? '+' : '-'}${this.pool.nevra(Math.abs(l))}`).join(' ')}] -> level ${jump}`);
+      if (traceSink) trace(`learnt [${learnt.map((l) => `${l > 0 ? '+' : '-'}${this.pool.nevra(Math.abs(l))}`).join(' ')}] -> level ${jump}`);
       this.revert(jump);
       const r: Rule = { lits: learnt, type: 'learnt', pkg: 0, order: [] };
       this.rules.addLearnt(r);
