@@ -1,7 +1,7 @@
 /** Local mode's one config reader: every IBS_* setting `npm start` uses, read once at start-up. */
 import { resolve } from 'node:path';
 import { envChoice, envList, envNumber, envString, type Env } from '../layers/src/config/env.ts';
-import type { LogLevel } from '../layers/src/log/logger.ts';
+import { LOG_LEVELS, type LogLevel } from '../layers/src/log/logger.ts';
 
 export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
 export type LocalBackendKind = (typeof LOCAL_BACKENDS)[number];
@@ -37,7 +37,7 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     osbuild: envString(env, 'IBS_OSBUILD', 'osbuild'),
     maxReceives: envNumber(env, 'IBS_MAX_RECEIVES', 3, { min: 1, max: 1000, integer: true }),
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
-    logLevel: envChoice(env, 'IBS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+    logLevel: envChoice(env, 'IBS_LOG_LEVEL', LOG_LEVELS, 'info'),
     allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
     minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),

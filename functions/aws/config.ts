@@ -2,7 +2,8 @@
  * The Lambda functions' one config reader: every setting serverless.yml gives them, read from the environment once per
  * execution environment (at module load), on the shared env helper. The use cases get plain options.
  */
-import { envList, envNumber, envString, type Env } from '../../layers/src/config/env.ts';
+import { envChoice, envList, envNumber, envString, type Env } from '../../layers/src/config/env.ts';
+import { LOG_LEVELS, type LogLevel } from '../../layers/src/log/logger.ts';
 import type { DeadLetterOptions } from '../../layers/src/service/dead-letter.ts';
 import type { ServiceConfig } from '../../layers/src/service/deps.ts';
 import type { FleetScalerOptions } from '../../layers/src/service/fleet-scaler.ts';
@@ -56,3 +57,6 @@ export function readFleetScalerConfig(env: Env): FleetScalerOptions & { runnerGr
 
 /** IBS_EVENT_BUS: where status events go (default: the account's default bus). */
 export const readEventBusName = (env: Env): string => envString(env, 'IBS_EVENT_BUS', 'default');
+
+/** IBS_LOG_LEVEL (default info). */
+export const readLogLevel = (env: Env): LogLevel => envChoice(env, 'IBS_LOG_LEVEL', LOG_LEVELS, 'info');

@@ -7,7 +7,7 @@
 import { readAwsConfig, type AwsAdaptersConfig, type AwsResource } from '../../layers/src/adapters/aws/aws-config.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
-import { readFunctionName, readServiceConfig } from './config.ts';
+import { readFunctionName, readLogLevel, readServiceConfig } from './config.ts';
 
 type PortName = 'store' | 'blobs' | 'queue';
 
@@ -38,7 +38,7 @@ export function createLambdaDeps(factories: PortFactories, env: NodeJS.ProcessEn
     store: wire('store'),
     blobs: wire('blobs'),
     queue: wire('queue'),
-    log: createLogger({ service: name }),
+    log: createLogger({ service: name }, { level: readLogLevel(env) }),
     config: readServiceConfig(env),
   };
 }

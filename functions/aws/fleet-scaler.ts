@@ -5,13 +5,13 @@ import { clientOptions, readAwsConfig } from '../../layers/src/adapters/aws/aws-
 import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { scaleRunnerFleet } from '../../layers/src/service/fleet-scaler.ts';
-import { readFleetScalerConfig, readFunctionName } from './config.ts';
+import { readFleetScalerConfig, readFunctionName, readLogLevel } from './config.ts';
 
 // Only SQS and Auto Scaling: this bundle needs neither DynamoDB nor S3.
 const aws = readAwsConfig(process.env, ['queues']);
 const { runnerGroupPrefix, ...options } = readFleetScalerConfig(process.env);
 const queue = createSqsJobQueue(aws);
 const fleet = new AutoScalingRunnerFleet(new AutoScalingClient(clientOptions(aws, aws.endpoints?.autoScaling)), runnerGroupPrefix);
-const log = createLogger({ service: readFunctionName(process.env, 'ibs-fleet-scaler') });
+const log = createLogger({ service: readFunctionName(process.env, 'ibs-fleet-scaler') }, { level: readLogLevel(process.env) });
 
 export const handler = async () => scaleRunnerFleet({ queue, fleet, log }, options);

@@ -1,3 +1,4 @@
+import { LOG_LEVELS, type LogLevel } from '../../layers/src/log/logger.ts';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { envChoice, envList, envNumber, envString, type Env } from '../../layers/src/config/env.ts';
@@ -50,6 +51,8 @@ export interface RunnerConfig {
   /** Instance metadata endpoint (IMDSv2) polled for spot interruption notices; undefined = do not poll. */
   imdsEndpoint?: string;
   imdsPollSeconds: number;
+  /** IBS_LOG_LEVEL. */
+  logLevel: LogLevel;
 }
 
 const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
@@ -102,5 +105,6 @@ export function readRunnerConfig(env: Env = process.env): RunnerConfig {
     uploadAttempts: count('IBS_UPLOAD_ATTEMPTS', 5),
     imdsEndpoint: imdsEndpoint === '' || imdsEndpoint === 'off' ? undefined : imdsEndpoint,
     imdsPollSeconds: number('IBS_IMDS_POLL_SECONDS', 5),
+    logLevel: envChoice(env, 'IBS_LOG_LEVEL', LOG_LEVELS, 'info'),
   };
 }

@@ -20,7 +20,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exitCode = 2;
     return;
   }
-  const log = createLogger({ component: 'runner', runnerId: config.runnerId });
+  const log = createLogger({ component: 'runner', runnerId: config.runnerId }, { level: config.logLevel });
   let adapters;
   try {
     adapters = await createRunnerAdapters(config);

@@ -1,6 +1,7 @@
 /** One structured JSON logger for handlers, workers and runners: a line of JSON per entry, on stderr or a custom sink. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export const LOG_LEVELS = Object.keys(LEVELS) as LogLevel[];
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -28,7 +29,8 @@ export function createLogger(
   base: Record<string, unknown> = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
-  const threshold = LEVELS[options.level ?? ((process.env.IBS_LOG_LEVEL as LogLevel | undefined) ?? 'info')] ?? LEVELS.info;
+  // The level comes from the deployable's config reader (IBS_LOG_LEVEL), never from the environment here.
+  const threshold = LEVELS[options.level ?? 'info'] ?? LEVELS.info;
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LEVELS[level] < threshold) return;
