@@ -21,7 +21,7 @@ import { COMPOSE_TABLE_SHAPE } from '../../layers/src/adapters/aws/provision.ts'
 import { readAwsConfig } from '../../layers/src/adapters/aws/aws-config.ts';
 import { readRunnerConfig } from '../../runner-ami/src/config.ts';
 import { parseEnvironmentFile, runCommand, startMetadata } from '../support/fake-imds.ts';
-import { noteSkip } from '../support/skip-notice.ts';
+import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 import { REPO_ROOT as root, canRunOffline, copyCheckout, removeCopy, runOsls, type CheckoutCopy, type OslsRun } from './osls-package.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
@@ -129,7 +129,7 @@ describe('serverless.yml → CloudFormation', () => {
   });
 
   it.skipIf(noteSkip(!canRunOffline(), '`npx osls deploy` with the placeholders (run only without network)', 'unshare cannot create a network namespace'))(
-    '`npx osls deploy` with no parameters stops at the placeholders, before building or calling AWS',
+    skipTitle(!canRunOffline(), '`npx osls deploy` with no parameters stops at the placeholders, before building or calling AWS', 'unshare cannot create a network namespace'),
     async () => {
       const copy = copyCheckout();
       copies.push(copy);
@@ -278,7 +278,7 @@ describe('serverless.yml → CloudFormation', () => {
     }
   });
 
-  describe.skipIf(noteSkip(!has('bash') || !has('curl'), 'runner user data through fetch-config.sh', 'bash or curl is not installed'))('runner user data', () => {
+  describe.skipIf(noteSkip(!has('bash') || !has('curl'), 'runner user data through fetch-config.sh', 'bash or curl is not installed'))(skipTitle(!has('bash') || !has('curl'), 'runner user data', 'bash or curl is not installed'), () => {
     it.each(Object.entries(ARCHITECTURES))('%s: fetch-config.sh turns it into a configuration the agent and the AWS adapters accept', async (arch, id) => {
       const userData = template.Resources[`RunnerLaunchTemplate${id}`]!.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Sub'] as string;
       // What CloudFormation substitutes at deploy time.

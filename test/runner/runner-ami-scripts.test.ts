@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCommand, startMetadata, type CommandRun } from '../support/fake-imds.ts';
-import { noteSkip } from '../support/skip-notice.ts';
+import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 import { bundleRunner } from '../../runner-ami/build.ts';
 import { REPO } from './helpers.ts';
 
@@ -20,7 +20,7 @@ const missing = ['bash', 'curl', 'jq'].filter((tool) => !has(tool));
 
 const runScript = (script: string, env: Record<string, string>) => runCommand('bash', [script], env);
 
-describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missing.join(', ')} not installed`))('runner AMI scripts', () => {
+describe.skipIf(noteSkip(missing.length > 0, 'runner AMI script tests', `${missing.join(', ')} not installed`))(skipTitle(missing.length > 0, 'runner AMI scripts', `${missing.join(', ')} not installed`), () => {
   let dir: string;
   let servers: Server[];
   let awsLog: string;
@@ -227,7 +227,7 @@ function installAgentInSandbox(stage: string, bundle: string, after: string[]): 
   return runCommand('unshare', ['-m', 'bash', '-c', sandbox]);
 }
 
-describe.skipIf(noteSkip(!canSandbox, 'install-agent.sh in a mount namespace', 'needs root and unshare (util-linux)'))('install-agent.sh (AMI provisioning)', () => {
+describe.skipIf(noteSkip(!canSandbox, 'install-agent.sh in a mount namespace', 'needs root and unshare (util-linux)'))(skipTitle(!canSandbox, 'install-agent.sh (AMI provisioning)', 'needs root and unshare (util-linux)'), () => {
   let stage: string;
   beforeEach(() => {
     stage = mkdtempSync('/var/tmp/ibs-install-agent-');

@@ -1,4 +1,4 @@
-import { noteSkip } from '../support/skip-notice.ts';
+import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,7 +88,7 @@ describe('runner agent bundle', () => {
   });
 });
 
-describe.skipIf(noteSkip(!has('shellcheck'), 'shellcheck of the AMI provisioning scripts', 'shellcheck is not installed'))('AMI provisioning scripts', () => {
+describe.skipIf(noteSkip(!has('shellcheck'), 'shellcheck of the AMI provisioning scripts', 'shellcheck is not installed'))(skipTitle(!has('shellcheck'), 'AMI provisioning scripts', 'shellcheck is not installed'), () => {
   it.each(scripts.map((s) => [s.slice(REPO.length + 1), s]))('%s passes shellcheck', (_name, script) => {
     execFileSync('shellcheck', ['-x', script], { encoding: 'utf8' });
   });
@@ -105,11 +105,11 @@ describe('AMI template and units', () => {
     expect(template).toContain('runner-ami/${source.name}');
   });
 
-  it.skipIf(noteSkip(!has('packer'), 'packer fmt check of the AMI template', 'packer is not installed (Debian package packer)'))('is formatted the way packer fmt writes it', () => {
+  it.skipIf(noteSkip(!has('packer'), 'packer fmt check of the AMI template', 'packer is not installed (Debian package packer)'))(skipTitle(!has('packer'), 'is formatted the way packer fmt writes it', 'packer is not installed'), () => {
     execFileSync('packer', ['fmt', '-check', '-diff', PACKER_DIR], { encoding: 'utf8' });
   });
 
-  describe.skipIf(noteSkip(!validatable, 'packer validate of the AMI template', validateSkipReason))('packer validate', () => {
+  describe.skipIf(noteSkip(!validatable, 'packer validate of the AMI template', validateSkipReason))(skipTitle(!validatable, 'packer validate', validateSkipReason), () => {
     it('accepts the template with the real agent bundle, scripts and unit files', async () => {
       const dir = await templateCopy();
       try {
