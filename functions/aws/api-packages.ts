@@ -6,10 +6,14 @@ import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.t
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { createApiHandler } from '../api/http.ts';
 import { PACKAGE_API_ROUTES } from './api-routes.ts';
+import { readDepsolverOptions } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
+import { listDistributionRepositories } from './repo-refresh-handler.ts';
 
 const deps = createLambdaDeps({ blobs: createS3BlobStore });
-// Repository indexes: built by the refresher into the bucket, kept in memory across warm invocations.
-export const handler = createApiHandler({ ...deps, depsolver: new RepoDepsolver({ blobStore: deps.blobs }) }, PACKAGE_API_ROUTES, {
+// Repository indexes: built by the refresher into the bucket, kept in memory across warm invocations; user repositories
+// only from public addresses, their indexes under depsolve-index/user/.
+const depsolver = new RepoDepsolver({ blobStore: deps.blobs, ...readDepsolverOptions(process.env), distributionRepositories: listDistributionRepositories() });
+export const handler = createApiHandler({ ...deps, depsolver }, PACKAGE_API_ROUTES, {
   orgFromHeader: false,
 });

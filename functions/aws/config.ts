@@ -4,6 +4,7 @@
  */
 import { envChoice, envList, envNumber, envString, type Env } from '../../layers/src/config/env.ts';
 import { LOG_LEVELS, type LogLevel } from '../../layers/src/log/logger.ts';
+import type { IndexStoreOptions } from '../../layers/src/depsolve/index-store.ts';
 import type { DeadLetterOptions } from '../../layers/src/service/dead-letter.ts';
 import type { ServiceConfig } from '../../layers/src/service/deps.ts';
 import type { FleetScalerOptions } from '../../layers/src/service/fleet-scaler.ts';
@@ -60,3 +61,12 @@ export const readEventBusName = (env: Env): string => envString(env, 'IBS_EVENT_
 
 /** IBS_LOG_LEVEL (default info). */
 export const readLogLevel = (env: Env): LogLevel => envChoice(env, 'IBS_LOG_LEVEL', LOG_LEVELS, 'info');
+
+/**
+ * The depsolver's options on AWS: user-supplied repositories are fetched only from public addresses (no instance
+ * metadata, no VPC), IBS_INDEX_CACHE_MIB of indexes stay in memory (default 512, within the functions' memory).
+ */
+export const readDepsolverOptions = (env: Env): Pick<IndexStoreOptions, 'allowPrivateAddresses' | 'memoryBytes'> => ({
+  allowPrivateAddresses: false,
+  memoryBytes: envNumber(env, 'IBS_INDEX_CACHE_MIB', 512, { min: 16, integer: true }) * 1024 * 1024,
+});

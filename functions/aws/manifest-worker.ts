@@ -4,8 +4,10 @@ import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.t
 import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { createManifestWorkerHandler } from '../manifest-worker.ts';
+import { readDepsolverOptions } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
+import { listDistributionRepositories } from './repo-refresh-handler.ts';
 
 const deps = createLambdaDeps({ store: createDynamoDbComposeStore, blobs: createS3BlobStore, queue: createSqsJobQueue });
 // Repository indexes are cached in the bucket (built by the refresher) and in memory across warm invocations.
-export const handler = createManifestWorkerHandler({ ...deps, depsolver: new RepoDepsolver({ blobStore: deps.blobs }) });
+export const handler = createManifestWorkerHandler({ ...deps, depsolver: new RepoDepsolver({ blobStore: deps.blobs, ...readDepsolverOptions(process.env), distributionRepositories: listDistributionRepositories() }) });

@@ -1,7 +1,12 @@
 import { basearchOf } from '../../layers/src/depsolve/arch.ts';
 import type { IndexStore } from '../../layers/src/depsolve/index.ts';
+import type { RepositoryConfig } from '../../layers/src/packages/package-set.ts';
 import { listDistributions } from '../../layers/src/distro/registry.ts';
 import type { Logger } from '../../layers/src/log/logger.ts';
+
+/** Every distribution's repositories: their indexes are kept longer than user repositories' (`depsolve-index/user/`). */
+export const listDistributionRepositories = (distributions = listDistributions()): RepositoryConfig[] =>
+  distributions.flatMap((d) => d.architectures.flatMap((a) => a.repositories));
 
 export interface RefreshReport {
   refreshed: { distribution: string; architecture: string; repository: string; revision: string; packages: number; built: boolean }[];

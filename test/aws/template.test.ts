@@ -178,6 +178,10 @@ describe('serverless.yml → CloudFormation', () => {
       expect(rule?.Status).toBe('Enabled');
       expect(Number(rule?.ExpirationInDays)).toBeGreaterThan(0);
     }
+    // User-supplied repositories' indexes (IndexStore's `user/` prefix) expire sooner than the distributions'.
+    const days = (prefix: string) => Number(rules.find((r) => r.Prefix === prefix && r.Status === 'Enabled')?.ExpirationInDays);
+    expect(days('depsolve-index/user/')).toBeGreaterThan(0);
+    expect(days('depsolve-index/user/')).toBeLessThan(days('depsolve-index/'));
     for (const [, policy] of ofType('AWS::S3::BucketPolicy')) {
       for (const statement of policy.Properties.PolicyDocument.Statement) expect(statement.Effect).toBe('Deny');
     }
