@@ -7,6 +7,7 @@ import type { AwsAdaptersConfig } from '../layers/src/adapters/aws/aws-config.ts
 import type { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
 import type { BlobStore } from '../layers/src/ports/blob-store.ts';
 import type { ComposeStore } from '../layers/src/ports/compose-store.ts';
+import type { BlueprintStore } from '../layers/src/ports/blueprint-store.ts';
 import type { JobQueue } from '../layers/src/ports/job-queue.ts';
 import type { LocalBackendKind } from './config.ts';
 import { createEmbeddedAdapters } from '../layers/src/adapters/embedded/embedded-adapters.ts';
@@ -14,6 +15,7 @@ import { createEmbeddedAdapters } from '../layers/src/adapters/embedded/embedded
 export interface LocalBackend {
   kind: LocalBackendKind;
   store: ComposeStore;
+  blueprints: BlueprintStore;
   blobs: BlobStore;
   queue: JobQueue;
   /** The blob store the gateway serves signed `/_blobs/` downloads from (embedded only; S3 presigns its own URLs). */
@@ -40,6 +42,7 @@ function openEmbeddedBackend(dataDir: string, maxReceives: number): LocalBackend
   return {
     kind: 'embedded',
     store: adapters.store,
+    blueprints: adapters.blueprints,
     blobs: adapters.blobs,
     queue: adapters.queue,
     downloads: adapters.blobs,
@@ -63,6 +66,7 @@ async function openAwsBackend(maxReceives: number): Promise<LocalBackend> {
   return {
     kind: 'aws',
     store: adapters.store,
+    blueprints: adapters.blueprints,
     blobs: adapters.blobs,
     queue: adapters.queue,
     setPublicUrl: () => {},

@@ -45,6 +45,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { RepoDepsolver } = await import('../layers/src/depsolve/index.ts');
     const deps: ServiceDeps = {
       store: backend.store,
+      blueprints: backend.blueprints,
       blobs: backend.blobs,
       queue: backend.queue,
       depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs }),

@@ -14,9 +14,9 @@ import {
 } from '../../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
-import { API_BASE, type Reply, type RequestContext, type Route } from './http.ts';
+import type { Reply, RequestContext, Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
-import { ok } from './replies.ts';
+import { listReply, ok, pagingOf } from './replies.ts';
 import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 
 /** Download URLs are only handed out for finished, successful composes. */
@@ -57,26 +57,22 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     path: '/composes',
     operationId: 'getComposes',
     handle: async ({ deps, orgId, query }) => {
-      const limit = integerParam(query, 'limit', 100, 1, 100);
-      const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+      const { limit, offset } = pagingOf(query);
       const page = await deps.store.list(orgId, { limit, offset });
       if (page.unreadable) deps.log.error('damaged compose records left out of a list page', { orgId, unreadable: page.unreadable });
-      const lastOffset = Math.max(0, Math.floor((page.total - 1) / limit) * limit);
-      return ok({
-        meta: { count: page.total },
-        links: {
-          first: `${API_BASE}/composes?offset=0&limit=${limit}`,
-          last: `${API_BASE}/composes?offset=${lastOffset}&limit=${limit}`,
-        },
-        data: page.items.map((c) => ({
+      return listReply(
+        '/composes',
+        { total: page.total, limit },
+        page.items.map((c) => ({
           id: c.id,
           request: presentComposeRequest(c.request),
           created_at: c.createdAt,
           ...(c.imageName ? { image_name: c.imageName } : {}),
           client_id: c.clientId ?? 'api',
+          ...(c.blueprint ? { blueprint_id: c.blueprint.id, blueprint_version: c.blueprint.version } : {}),
           status: c.state,
         })),
-      });
+      );
     },
   },
   composeRoute('/composes/{composeId}', 'getComposeStatus', async (compose, { deps }) => {

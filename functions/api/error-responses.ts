@@ -23,6 +23,7 @@ const STATUS_OF_KIND: Readonly<Record<DomainErrorKind, { status: number; title: 
   invalid: { status: 400, title: 'Bad request' },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict' },
+  duplicate: { status: 422, title: 'Unprocessable entity' },
   unsatisfiable: { status: 422, title: 'Depsolve failed' },
   'dependency-failed': { status: 502, title: 'Repository unavailable' },
   'not-configured': { status: 503, title: 'Service unavailable' },

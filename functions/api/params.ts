@@ -2,11 +2,14 @@ import { ValidationError } from '../../layers/src/errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function composeIdParam(params: Record<string, string>): string {
-  const id = params.composeId ?? '';
-  if (!UUID.test(id)) throw new ValidationError('composeId', `"${id}" is not a UUID`);
+/** A UUID path parameter, lower-cased. */
+export function uuidParam(params: Record<string, string>, name: string): string {
+  const id = params[name] ?? '';
+  if (!UUID.test(id)) throw new ValidationError(name, `"${id}" is not a UUID`);
   return id.toLowerCase();
 }
+
+export const composeIdParam = (params: Record<string, string>): string => uuidParam(params, 'composeId');
 
 export function integerParam(query: Record<string, string>, name: string, fallback: number, min: number, max: number): number {
   const raw = query[name];

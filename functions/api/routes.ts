@@ -3,5 +3,6 @@ import type { Route } from './http.ts';
 import { COMPOSE_ROUTES } from './compose-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
 import { PACKAGE_ROUTES } from './package-routes.ts';
+import { BLUEPRINT_ROUTES } from './blueprint-routes.ts';
 
-export const ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSE_ROUTES, ...PACKAGE_ROUTES];
+export const ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSE_ROUTES, ...BLUEPRINT_ROUTES, ...PACKAGE_ROUTES];

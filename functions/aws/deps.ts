@@ -9,13 +9,13 @@ import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { readFunctionName, readLogLevel, readServiceConfig } from './config.ts';
 
-type PortName = 'store' | 'blobs' | 'queue';
+type PortName = 'store' | 'blueprints' | 'blobs' | 'queue';
 
 /** The factories of the ports a function uses (from the adapters' modules); the others stay unwired. */
-export type PortFactories = { [P in PortName]?: (config: AwsAdaptersConfig) => ServiceDeps[P] };
+export type PortFactories = { [P in PortName]?: (config: AwsAdaptersConfig) => NonNullable<ServiceDeps[P]> };
 
-const PORT_LABELS: Record<PortName, string> = { store: 'compose store', blobs: 'blob store', queue: 'job queue' };
-const PORT_RESOURCES: Record<PortName, AwsResource> = { store: 'table', blobs: 'bucket', queue: 'queues' };
+const PORT_LABELS: Record<PortName, string> = { store: 'compose store', blueprints: 'blueprint store', blobs: 'blob store', queue: 'job queue' };
+const PORT_RESOURCES: Record<PortName, AwsResource> = { store: 'table', blueprints: 'table', blobs: 'bucket', queue: 'queues' };
 
 /** Stands in for a port a function does not use (and has no permission for): any call is a bug, and says which. */
 function unavailable<T extends object>(port: PortName, functionName: string): T {
@@ -33,9 +33,10 @@ export function createLambdaDeps(factories: PortFactories, env: NodeJS.ProcessEn
   const ports = (Object.keys(PORT_RESOURCES) as PortName[]).filter((port) => factories[port]);
   const config = readAwsConfig(env, ports.map((port) => PORT_RESOURCES[port]));
   const name = readFunctionName(env, 'ibs-aws');
-  const wire = <P extends PortName>(port: P): ServiceDeps[P] => factories[port]?.(config) ?? unavailable<ServiceDeps[P]>(port, name);
+  const wire = <P extends PortName>(port: P): NonNullable<ServiceDeps[P]> => factories[port]?.(config) ?? unavailable<NonNullable<ServiceDeps[P]>>(port, name);
   return {
     store: wire('store'),
+    blueprints: wire('blueprints'),
     blobs: wire('blobs'),
     queue: wire('queue'),
     log: createLogger({ service: name }, { level: readLogLevel(env) }),

@@ -8,6 +8,8 @@ export type DomainErrorKind =
   | 'not-found'
   /** The request is valid but the resource's state does not allow it (e.g. cancelling a finished compose). */
   | 'conflict'
+  /** The request would create a second thing where only one may exist (e.g. a blueprint name). */
+  | 'duplicate'
   /** The packages asked for cannot be installed together (dnf's problem text). */
   | 'unsatisfiable'
   /** A repository or another service we depend on did not answer usefully. */
@@ -52,6 +54,10 @@ export class ConflictError extends DomainError {
   ) {
     super(message);
   }
+}
+
+export class DuplicateError extends DomainError {
+  readonly kind = 'duplicate';
 }
 
 export class NotConfiguredError extends DomainError {

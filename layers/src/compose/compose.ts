@@ -78,6 +78,8 @@ export interface Compose {
   spec: ImageRequestSpec;
   imageName?: string;
   clientId?: string;
+  /** The blueprint (and its version) the compose was built from, when it was. */
+  blueprint?: { id: string; version: number };
   state: ComposeState;
   createdAt: string;
   updatedAt: string;

@@ -2,7 +2,7 @@
  * The BlueprintStore port: blueprints per organization, every save a new version, names unique among an organization's
  * live blueprints, deletes soft. One store serves every API that takes blueprints (hosted, Weldr, cloud API).
  */
-import { ConflictError } from '../errors.ts';
+import { DuplicateError } from '../errors.ts';
 
 export interface StoredBlueprint {
   id: string;
@@ -72,7 +72,7 @@ export interface BlueprintStore {
   delete(orgId: string, id: string, at?: string): Promise<boolean>;
 }
 
-export class BlueprintNameTakenError extends ConflictError {
+export class BlueprintNameTakenError extends DuplicateError {
   constructor(readonly blueprintName: string) {
     super(`a blueprint named "${blueprintName}" already exists in this organization: names must be unique`);
   }

@@ -48,7 +48,12 @@ export function resolveImageRequest(request: AcceptedComposeRequest): ImageReque
  * Validates, stores the compose as `pending` and sends its manifest job. Nothing is written for a rejected request;
  * user passwords are stored only as crypt hashes (hashed here, after validation, as the hosted service does).
  */
-export async function createCompose(deps: ServiceDeps, orgId: string, request: AcceptedComposeRequest): Promise<Compose> {
+export async function createCompose(
+  deps: ServiceDeps,
+  orgId: string,
+  request: AcceptedComposeRequest,
+  origin?: { blueprint: { id: string; version: number } },
+): Promise<Compose> {
   const spec = resolveImageRequest(request);
   const now = new Date().toISOString();
   const compose: Compose = {
@@ -58,6 +63,7 @@ export async function createCompose(deps: ServiceDeps, orgId: string, request: A
     spec,
     imageName: request.image_name,
     clientId: request.client_id ?? 'api',
+    ...(origin ? { blueprint: origin.blueprint } : {}),
     state: 'pending',
     createdAt: now,
     updatedAt: now,

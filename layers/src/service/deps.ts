@@ -1,3 +1,4 @@
+import type { BlueprintStore } from '../ports/blueprint-store.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { ComposeStore } from '../ports/compose-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
@@ -9,6 +10,8 @@ export interface ServiceDeps {
   store: ComposeStore;
   blobs: BlobStore;
   queue: JobQueue;
+  /** Blueprints (absent in functions that never touch them). */
+  blueprints?: BlueprintStore;
   /** Absent only where no distribution needs packages (e.g. tests of the test distro). */
   depsolver?: Depsolver;
   log: Logger;

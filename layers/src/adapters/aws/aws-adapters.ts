@@ -1,3 +1,4 @@
+import { DynamoDbBlueprintStore } from './dynamodb-blueprint-store.ts';
 /**
  * All three AWS adapters at once, with their clients: for the runner (`IBS_BACKEND=aws`), the local stack on the
  * stand-ins and tests. Lambda functions wire only the ports they use, from the per-adapter factories
@@ -18,6 +19,7 @@ export { createSqsClient } from './sqs-job-queue.ts';
 
 export interface AwsAdapters {
   store: DynamoDbComposeStore;
+  blueprints: DynamoDbBlueprintStore;
   blobs: S3BlobStore;
   queue: SqsJobQueue;
   clients: { dynamodb: DynamoDBClient; s3: S3Client; s3Stream: S3Client; sqs: SQSClient };
@@ -30,6 +32,7 @@ export function createAwsAdapters(config: AwsAdaptersConfig): AwsAdapters {
   const clients = { dynamodb: createDynamoDbClient(config), ...createS3Clients(config), sqs: createSqsClient(config) };
   return {
     store: createDynamoDbComposeStore(config, clients.dynamodb),
+    blueprints: new DynamoDbBlueprintStore(clients.dynamodb, config.tableName),
     blobs: createS3BlobStore(config, clients),
     queue: createSqsJobQueue(config, clients.sqs),
     clients,

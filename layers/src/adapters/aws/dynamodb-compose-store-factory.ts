@@ -5,9 +5,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clientOptions, type AwsAdaptersConfig } from './aws-config.ts';
 import { DynamoDbComposeStore } from './dynamodb-compose-store.ts';
+import { DynamoDbBlueprintStore } from './dynamodb-blueprint-store.ts';
 
 export const createDynamoDbClient = (config: AwsAdaptersConfig) => new DynamoDBClient(clientOptions(config, config.endpoints?.dynamodb));
 
 /** The ComposeStore on the configured table (IBS_TABLE). */
 export const createDynamoDbComposeStore = (config: AwsAdaptersConfig, client = createDynamoDbClient(config)): DynamoDbComposeStore =>
   new DynamoDbComposeStore(client, config.tableName);
+
+/** The BlueprintStore in the same table (its own key space under each organization). */
+export const createDynamoDbBlueprintStore = (config: AwsAdaptersConfig, client = createDynamoDbClient(config)): DynamoDbBlueprintStore =>
+  new DynamoDbBlueprintStore(client, config.tableName);

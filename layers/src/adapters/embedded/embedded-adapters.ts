@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FsBlobStore } from './fs-blob-store.ts';
+import { SqliteBlueprintStore } from './sqlite-blueprint-store.ts';
 import { SqliteComposeStore } from './sqlite-compose-store.ts';
 import { SqliteJobQueue } from './sqlite-job-queue.ts';
 import { openDatabase } from './sqlite.ts';
@@ -40,6 +41,7 @@ export function createEmbeddedAdapters(config: EmbeddedAdaptersConfig) {
   return {
     db,
     store: new SqliteComposeStore(db),
+    blueprints: new SqliteBlueprintStore(db),
     queue: new SqliteJobQueue(db, { maxReceives: config.maxReceives ?? 3 }),
     blobs: new FsBlobStore({ root: join(config.dataDir, 'blobs'), publicBaseUrl: config.publicBaseUrl, signingKey: readSigningKey(config.dataDir) }),
   };

@@ -1,0 +1,130 @@
+/** The hosted API's blueprint routes: create, list, read, update, delete, export, compose, and their composes. */
+import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
+import { ValidationError } from '../../layers/src/errors.ts';
+import { presentComposeRequest } from '../../layers/src/api/present-compose.ts';
+import {
+  composeBlueprint,
+  presentBlueprintBody,
+  createBlueprint,
+  deleteBlueprint,
+  exportBlueprint,
+  getBlueprint,
+  listBlueprints,
+  updateBlueprint,
+} from '../../layers/src/service/blueprint-service.ts';
+import type { RequestContext, Route } from './http.ts';
+import { uuidParam } from './params.ts';
+import { listReply, ok, pagingOf } from './replies.ts';
+
+const blueprintId = (ctx: RequestContext): string => uuidParam(ctx.params, 'id');
+
+const presentBlueprint = (b: StoredBlueprint) => ({
+  id: b.id,
+  name: b.name,
+  description: b.description,
+  ...presentBlueprintBody(b.body),
+  lint: { errors: [], warnings: [] },
+});
+
+/** `?version=` of GET /blueprints/{id}: a whole number, or -1 for the current one. */
+function versionParam(query: Record<string, string>): number | undefined {
+  const raw = query.version;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^-?\d+$/.test(raw) || (Number(raw) < 1 && Number(raw) !== -1)) throw new ValidationError('version', `"${raw}" is not a version (1, 2, ... or -1 for the latest)`);
+  return Number(raw);
+}
+
+export const BLUEPRINT_ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/blueprints',
+    operationId: 'createBlueprint',
+    handle: async ({ deps, orgId, body }) => ({ status: 201, body: { id: (await createBlueprint(deps, orgId, body)).id } }),
+  },
+  {
+    method: 'GET',
+    path: '/blueprints',
+    operationId: 'getBlueprints',
+    handle: async ({ deps, orgId, query }) => {
+      const { limit, offset } = pagingOf(query);
+      const filters = { ...(query.name ? { name: query.name } : {}), ...(query.search ? { search: query.search } : {}) };
+      const page = await listBlueprints(deps, orgId, { limit, offset, ...filters });
+      const kept = Object.entries(filters).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`).join('');
+      return listReply(
+        '/blueprints',
+        { total: page.total, limit, filters: kept },
+        page.items.map((b) => ({ id: b.id, name: b.name, description: b.description, version: b.version, last_modified_at: b.updatedAt })),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/blueprints/{id}',
+    operationId: 'getBlueprint',
+    handle: async (ctx) => ok(presentBlueprint(await getBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx), versionParam(ctx.query)))),
+  },
+  {
+    method: 'PUT',
+    path: '/blueprints/{id}',
+    operationId: 'updateBlueprint',
+    handle: async (ctx) => ok({ id: (await updateBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx), ctx.body)).id }),
+  },
+  {
+    method: 'DELETE',
+    path: '/blueprints/{id}',
+    operationId: 'deleteBlueprint',
+    handle: async (ctx) => {
+      await deleteBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx));
+      return { status: 204, body: undefined };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/blueprints/{id}/export',
+    operationId: 'exportBlueprint',
+    handle: async (ctx) => ok(await exportBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx))),
+  },
+  {
+    method: 'POST',
+    path: '/blueprints/{id}/compose',
+    operationId: 'composeBlueprint',
+    handle: async (ctx) => {
+      const imageTypes = (ctx.body as { image_types?: unknown } | undefined)?.image_types;
+      if (imageTypes !== undefined && (!Array.isArray(imageTypes) || imageTypes.some((t) => typeof t !== 'string'))) {
+        throw new ValidationError('image_types', 'must be a list of image type names');
+      }
+      const composes = await composeBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx), imageTypes as string[] | undefined);
+      return { status: 201, body: composes.map((c) => ({ id: c.id })) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/blueprints/{id}/composes',
+    operationId: 'getBlueprintComposes',
+    handle: async (ctx) => {
+      const blueprint = await getBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx));
+      const { limit, offset } = pagingOf(ctx.query);
+      const wanted = ctx.query.blueprint_version === undefined ? undefined : Number(ctx.query.blueprint_version);
+      if (wanted !== undefined && !(Number.isInteger(wanted) && (wanted >= 1 || wanted === -1))) {
+        throw new ValidationError('blueprint_version', 'must be a version (1, 2, ...) or -1 for the latest');
+      }
+      const version = wanted === -1 ? blueprint.version : wanted;
+      // The organization's composes, newest first, those of this blueprint (and version) kept.
+      const all = await ctx.deps.store.list(ctx.orgId, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
+      const mine = all.items.filter((c) => c.blueprint?.id === blueprint.id && (version === undefined || c.blueprint.version === version));
+      return listReply(
+        `/blueprints/${blueprint.id}/composes`,
+        { total: mine.length, limit },
+        mine.slice(offset, offset + limit).map((c) => ({
+          id: c.id,
+          request: presentComposeRequest(c.request),
+          created_at: c.createdAt,
+          ...(c.imageName ? { image_name: c.imageName } : {}),
+          client_id: c.clientId ?? 'api',
+          blueprint_id: c.blueprint!.id,
+          blueprint_version: c.blueprint!.version,
+        })),
+      );
+    },
+  },
+];
