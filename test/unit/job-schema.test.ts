@@ -5,7 +5,8 @@ import type { SQSEvent, SQSRecord, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embedded-adapters.ts';
 import { createManifestWorkerHandler } from '../../functions/manifest-worker.ts';
-import { JOB_SCHEMA_VERSION, readComposeJob } from '../../layers/src/compose/jobs.ts';
+import { JOB_SCHEMA_VERSION, manifestJobFor, readComposeJob } from '../../layers/src/compose/jobs.ts';
+import { generateComposeManifest } from '../../layers/src/service/generate-compose-manifest.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { createCompose } from '../../layers/src/service/compose-service.ts';
 import { failDeadLetteredJob } from '../../layers/src/service/dead-letter.ts';
@@ -55,5 +56,26 @@ describe('job messages carry a schema version', () => {
     const failed = await deps.store.get('org', compose.id);
     expect(failed?.state).toBe('failure');
     expect(failed?.result?.error?.reason).toMatch(/manifest job could not be read: job message schema version 99 is not supported/);
+  });
+});
+
+describe('a full disk while the manifest is stored', () => {
+  it('fails the compose with the reason instead of leaving it pending', async () => {
+    const deps = makeDeps();
+    const compose = await createCompose(deps, 'org', request);
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const blobs = { ...deps.blobs, put: async () => Promise.reject(new Error('could not store blob', { cause: full })) } as ServiceDeps['blobs'];
+    expect(await generateComposeManifest({ ...deps, blobs }, manifestJobFor('org', compose.id))).toBe('failed');
+    const failed = await deps.store.get('org', compose.id);
+    expect(failed?.state).toBe('failure');
+    expect(failed?.result?.error?.reason).toBe('could not store the manifest: the service is out of storage space');
+  });
+
+  it('other storage errors are retried (the job is not consumed)', async () => {
+    const deps = makeDeps();
+    const compose = await createCompose(deps, 'org', request);
+    const blobs = { ...deps.blobs, put: async () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })) } as ServiceDeps['blobs'];
+    await expect(generateComposeManifest({ ...deps, blobs }, manifestJobFor('org', compose.id))).rejects.toThrow(/socket hang up/);
+    expect((await deps.store.get('org', compose.id))?.state).toBe('pending');
   });
 });

@@ -8,7 +8,7 @@ import { findArchitecture, findDistribution, findImageType } from '../distro/reg
 import type { GeneratedManifest, ManifestRequest } from '../distro/distribution.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { serializeManifest } from '../manifest/manifest.ts';
-import { DependencyFailedError, DomainError, NotConfiguredError, UnsatisfiableError } from '../errors.ts';
+import { DependencyFailedError, DomainError, NotConfiguredError, UnsatisfiableError, isOutOfSpace } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export type ManifestJobOutcome = 'queued' | 'skipped' | 'failed';
@@ -88,10 +88,20 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
   }
 
   const key = manifestKey(job.orgId, job.composeId);
-  await deps.blobs.put(key, serializeManifest(generated.manifest), { contentType: 'application/json' });
-  await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(packages), {
-    contentType: 'application/json',
-  });
+  try {
+    await deps.blobs.put(key, serializeManifest(generated.manifest), { contentType: 'application/json' });
+    await deps.blobs.put(packagesKey(job.orgId, job.composeId), JSON.stringify(packages), { contentType: 'application/json' });
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    // A full disk will not heal by retrying at once: the compose fails saying so instead of waiting as `pending`.
+    await deps.store.transition(job.orgId, job.composeId, {
+      from: ['pending'],
+      to: 'failure',
+      set: { finishedAt: new Date().toISOString(), result: { success: false, error: composeError(ComposeErrorId.Internal, 'could not store the manifest: the service is out of storage space') } },
+    });
+    log.error('manifest not stored: storage full', { error });
+    return 'failed';
+  }
   // Queued first, then the build job: a runner never receives a job for a compose it cannot claim yet. A failed send
   // throws, the manifest job is redelivered and sends the build job again (above).
   const queued = await deps.store.transition(job.orgId, job.composeId, {
@@ -111,6 +121,15 @@ export async function generateComposeManifest(deps: ServiceDeps, job: ManifestJo
 /** Errors worth a retry (storage, network) rather than a failed compose. */
 const isInfrastructureError = (error: unknown): boolean => {
   if (error instanceof DomainError) return false;
-  const name = (error as { name?: string })?.name ?? '';
-  return name === 'TimeoutError' || name === 'ServiceUnavailable' || (error as { $retryable?: unknown })?.$retryable !== undefined;
+  const e = error as { $metadata?: unknown; $retryable?: unknown; code?: unknown } | undefined;
+  // AWS SDK errors (service and transport) carry $metadata; Node's network errors an errno code; fetch timeouts are
+  // DOMExceptions.
+  return (
+    e?.$metadata !== undefined ||
+    e?.$retryable !== undefined ||
+    NETWORK_CODES.has(String(e?.code)) ||
+    (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+  );
 };
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'SQLITE_BUSY']);
