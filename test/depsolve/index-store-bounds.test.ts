@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexStore } from '../../layers/src/depsolve/index.ts';
+import { decompress } from '../../layers/src/depsolve/decompress.ts';
+import { capBytes, LimitError } from '../../layers/src/depsolve/metadata-limits.ts';
 import { RepositoryError } from '../../layers/src/depsolve/repo-metadata.ts';
 import { MemoryBlobStore, serveDirectory, type StaticServer } from './helpers.ts';
 import { writeRepo } from './repo-generator.ts';
@@ -94,5 +96,26 @@ describe('index store bounds', () => {
     await cold.load(repo('b'), subst);
     expect(primaryDownloads(before, 'a') + primaryDownloads(before, 'b')).toBe(0);
     expect((await cold.refresh(distro, subst)).built).toBe(false);
+  });
+
+  it('stops a zstd decompression bomb at the cap instead of inflating it (10,000 RLE blocks: 40 KB → 1.25 GiB)', async () => {
+    // A zstd frame: magic, header (no content size, 128 KiB window), then RLE blocks of 128 KiB of one byte each.
+    const blocks = 10_000;
+    const frame = Buffer.alloc(6 + blocks * 4);
+    frame.set([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]);
+    for (let i = 0; i < blocks; i++) {
+      const header = (131072 << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
+      frame.set([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff, 0x61], 6 + i * 4);
+    }
+    const cap = 1024 * 1024;
+    const limit = { bytes: cap, error: () => new LimitError('bomb.zst', cap, 'decompressed') };
+    const before = process.memoryUsage().arrayBuffers;
+    let total = 0;
+    const read = async () => {
+      for await (const c of capBytes(decompress((async function* () { yield frame; })(), 'zst', limit), cap, 'bomb.zst')) total += c.length;
+    };
+    await expect(read()).rejects.toThrow(/bomb\.zst is larger than the decompressed size limit of 1 MiB/);
+    expect(total).toBeLessThanOrEqual(cap);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
   });
 });

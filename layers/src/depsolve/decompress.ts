@@ -19,8 +19,14 @@ export function compressionOf(location: string): Compression {
 
 const CHUNK = 256 * 1024;
 
+/** A decompressed size cap enforced inside the decoder (one fzstd push can hold gigabytes of RLE blocks otherwise). */
+export interface OutputLimit {
+  bytes: number;
+  error: () => Error;
+}
+
 /** Decompress a stream of byte chunks. */
-export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compression): AsyncGenerator<Uint8Array> {
+export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compression, limit?: OutputLimit): AsyncGenerator<Uint8Array> {
   switch (kind) {
     case 'none':
       yield* input;
@@ -41,7 +47,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
         yield* through(input, native() as unknown as Transform);
         return;
       }
-      yield* fzstdStream(input);
+      yield* fzstdStream(input, limit);
       return;
     }
     case 'bz2':
@@ -56,9 +62,13 @@ function through(input: AsyncIterable<Uint8Array>, t: Transform): AsyncIterable<
   return src.pipe(t) as AsyncIterable<Uint8Array>;
 }
 
-async function* fzstdStream(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* fzstdStream(input: AsyncIterable<Uint8Array>, limit?: OutputLimit): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
+  let total = 0;
+  // Called once per zstd block (at most 128 KiB): throwing here stops the push before the next block is decoded.
   const d = new ZstdDecompress((chunk) => {
+    total += chunk.length;
+    if (limit && total > limit.bytes) throw limit.error();
     out.push(chunk);
   });
   for await (const c of input) {

@@ -201,10 +201,11 @@ export async function consumeRecord<T>(
       }
     }
     try {
-      return await consume(capBytes(decompress(verified(), compressionOf(record.location)), cap.decompressed, url));
+      const limit = { bytes: cap.decompressed, error: () => new LimitError(url, cap.decompressed, 'decompressed') };
+      return await consume(capBytes(decompress(verified(), compressionOf(record.location), limit), cap.decompressed, url));
     } catch (e) {
-      const limit = e instanceof LimitError ? e : e instanceof ParseError && e.cause instanceof LimitError ? e.cause : undefined;
-      if (limit) throw new RepositoryError(repo.repoId, limit.message, { cause: limit });
+      const over = e instanceof LimitError ? e : e instanceof ParseError && e.cause instanceof LimitError ? e.cause : undefined;
+      if (over) throw new RepositoryError(repo.repoId, over.message, { cause: over });
       if (e instanceof ChecksumError) throw new RepositoryError(repo.repoId, `${e.message} from ${base}`, { cause: e });
       if (e instanceof ParseError) throw new RepositoryError(repo.repoId, `malformed ${record.type} metadata (${url}): ${msg(e.cause)}`, { cause: e });
       failures.push(`${url}: ${msg(e)}`);
