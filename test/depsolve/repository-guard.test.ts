@@ -101,6 +101,9 @@ describe('public-address guard for repositories (allowPrivateAddresses: false)',
       /repository "md": .*169\.254\.169\.254 is a link-local address \(instance metadata\)/,
     );
     await expect(new IndexStore({ allowPrivateAddresses: false }).load({ id: 'v6', baseurl: ['http://[fd00:ec2::254]/latest'] }, subst)).rejects.toThrow(/unique local/);
+    for (const disguised of [`http://2130706433:${port}/gz`, `http://0x7f.1:${port}/gz`, `http://[::ffff:127.0.0.1]:${port}/gz`]) {
+      await expect(new IndexStore({ allowPrivateAddresses: false }).load({ id: 'disguised', baseurl: [disguised] }, subst), disguised).rejects.toThrow(/loopback address/);
+    }
     expect(requests.length).toBe(before);
   });
 
