@@ -7,7 +7,7 @@ import type { Compose } from '../compose/compose.ts';
 import { NotConfiguredError, NotFoundError, ValidationError } from '../errors.ts';
 import type { BlueprintListOptions, BlueprintStore, StoredBlueprint } from '../ports/blueprint-store.ts';
 import { validateSchema } from '../api/validate.ts';
-import { hashRequestPasswords, redactRequestPasswords } from '../blueprint/password-intake.ts';
+import { hashRequestPasswordsYielding, redactRequestPasswords } from '../blueprint/password-intake.ts';
 import { type AcceptedComposeRequest, createCompose, resolveImageRequest } from './compose-service.ts';
 import type { ServiceDeps } from './deps.ts';
 
@@ -56,19 +56,20 @@ export function acceptBlueprint(value: unknown): AcceptedBlueprint {
   return {
     name: body.name,
     description: (body.description as string | undefined) ?? '',
-    // Passwords are stored only as crypt hashes, as for composes.
-    body: hashRequestPasswords({
+    body: {
       distribution: body.distribution as string,
       image_requests: body.image_requests as AcceptedBlueprint['body']['image_requests'],
       customizations: body.customizations,
-    }),
+    },
   };
 }
 
 export async function createBlueprint(deps: ServiceDeps, orgId: string, value: unknown): Promise<StoredBlueprint> {
   const accepted = acceptBlueprint(value);
   const now = new Date().toISOString();
-  const blueprint: StoredBlueprint = { id: randomUUID(), orgId, name: accepted.name, description: accepted.description, version: 1, body: accepted.body, createdAt: now, updatedAt: now };
+  // Passwords are stored only as crypt hashes, as for composes.
+  const body = await hashRequestPasswordsYielding(accepted.body);
+  const blueprint: StoredBlueprint = { id: randomUUID(), orgId, name: accepted.name, description: accepted.description, version: 1, body, createdAt: now, updatedAt: now };
   await storeOf(deps).create(blueprint);
   return blueprint;
 }
@@ -79,7 +80,7 @@ export async function updateBlueprint(deps: ServiceDeps, orgId: string, id: stri
   const current = await store.get(orgId, id);
   if (!current) throw new NotFoundError(`blueprint ${id} not found`);
   // A blueprint read back from the API shows `hasPassword` instead of the hash: saving it again keeps the hash.
-  const body = { ...accepted.body, customizations: keepPasswords(accepted.body.customizations, current.body.customizations) };
+  const body = await hashRequestPasswordsYielding({ ...accepted.body, customizations: keepPasswords(accepted.body.customizations, current.body.customizations) });
   const updated = await store.update(orgId, id, { name: accepted.name, description: accepted.description, body }, { expectedVersion: current.version });
   if (!updated) throw new NotFoundError(`blueprint ${id} not found`);
   return updated;

@@ -10,7 +10,7 @@ import { findArchitecture, findDistribution, findImageType } from '../distro/reg
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { ResolvedPackage } from '../packages/package-set.ts';
 import { imageSboms } from '../sbom/spdx.ts';
-import { hashRequestPasswords } from '../blueprint/password-intake.ts';
+import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
@@ -59,7 +59,7 @@ export async function createCompose(
   const compose: Compose = {
     id: randomUUID(),
     orgId,
-    request: hashRequestPasswords(request) as unknown as Record<string, unknown>,
+    request: (await hashRequestPasswordsYielding(request)) as unknown as Record<string, unknown>,
     spec,
     imageName: request.image_name,
     clientId: request.client_id ?? 'api',
