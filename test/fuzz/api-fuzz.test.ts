@@ -27,6 +27,7 @@ const FEDORA_REQUEST = {
 /** Valid bodies of each request schema: the fuzzer mutates these. */
 const SAMPLES: Record<string, unknown[]> = {
   ComposeRequest: [TAR_REQUEST, FEDORA_REQUEST],
+  CreateBlueprintRequest: [{ name: 'fuzz-blueprint', description: 'fuzzed', ...TAR_REQUEST }],
   DepsolveRequest: [{ distribution: 'fedora-43', architecture: 'x86_64', packages: ['bash', '@core'], exclude: ['vim'] }],
 };
 /** Valid values of path parameters (besides compose ids). */

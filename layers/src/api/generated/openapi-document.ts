@@ -642,6 +642,375 @@ export const openapiDocument = {
           }
         }
       }
+    },
+    "/blueprints": {
+      "get": {
+        "operationId": "getBlueprints",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "name",
+            "schema": {
+              "type": "string"
+            },
+            "description": "exact name"
+          },
+          {
+            "in": "query",
+            "name": "search",
+            "schema": {
+              "type": "string"
+            },
+            "description": "case-insensitive part of the name or description"
+          },
+          {
+            "in": "query",
+            "name": "limit",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 100
+            }
+          },
+          {
+            "in": "query",
+            "name": "offset",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "blueprints, most recently saved first",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BlueprintsResponse"
+                }
+              }
+            }
+          }
+        }
+      },
+      "post": {
+        "operationId": "createBlueprint",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateBlueprintRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "created",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ComposeResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "malformed blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "the name is taken in this organization",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/blueprints/{id}": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "id",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getBlueprint",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "version",
+            "schema": {
+              "type": "integer"
+            },
+            "description": "a saved version; -1 or absent: the current one"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BlueprintResponse"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such blueprint or version",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      },
+      "put": {
+        "operationId": "updateBlueprint",
+        "description": "Saves a new version.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateBlueprintRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "saved",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ComposeResponse"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteBlueprint",
+        "description": "Soft delete; the name becomes free again.",
+        "responses": {
+          "204": {
+            "description": "deleted"
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/blueprints/{id}/export": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "id",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "exportBlueprint",
+        "responses": {
+          "200": {
+            "description": "the blueprint for import elsewhere (no passwords)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BlueprintExportResponse"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/blueprints/{id}/compose": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "id",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "post": {
+        "operationId": "composeBlueprint",
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "image_types": {
+                    "type": "array",
+                    "maxItems": 100,
+                    "items": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "one compose per image request",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/ComposeResponse"
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/blueprints/{id}/composes": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "id",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getBlueprintComposes",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "blueprint_version",
+            "schema": {
+              "type": "integer"
+            },
+            "description": "a version; -1: the current one"
+          },
+          {
+            "in": "query",
+            "name": "limit",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 100
+            }
+          },
+          {
+            "in": "query",
+            "name": "offset",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the blueprint's composes",
+            "newest first": null,
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ComposesResponse"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1118,6 +1487,190 @@ export const openapiDocument = {
           }
         }
       },
+      "CreateBlueprintRequest": {
+        "type": "object",
+        "required": [
+          "name",
+          "image_requests",
+          "customizations"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100
+          },
+          "description": {
+            "type": "string",
+            "maxLength": 250
+          },
+          "distribution": {
+            "type": "string"
+          },
+          "image_requests": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "$ref": "#/components/schemas/ImageRequest"
+            }
+          },
+          "customizations": {
+            "$ref": "#/components/schemas/Customizations"
+          },
+          "metadata": {
+            "type": "object"
+          }
+        }
+      },
+      "BlueprintResponse": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "description",
+          "lint",
+          "image_requests",
+          "customizations"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "lint": {
+            "type": "object",
+            "required": [
+              "errors",
+              "warnings"
+            ],
+            "properties": {
+              "errors": {
+                "type": "array",
+                "items": {
+                  "type": "object"
+                }
+              },
+              "warnings": {
+                "type": "array",
+                "items": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "distribution": {
+            "type": "string"
+          },
+          "image_requests": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ImageRequest"
+            }
+          },
+          "customizations": {
+            "$ref": "#/components/schemas/Customizations"
+          }
+        }
+      },
+      "BlueprintsResponse": {
+        "type": "object",
+        "required": [
+          "meta",
+          "links",
+          "data"
+        ],
+        "properties": {
+          "meta": {
+            "$ref": "#/components/schemas/ListResponseMeta"
+          },
+          "links": {
+            "$ref": "#/components/schemas/ListResponseLinks"
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/BlueprintItem"
+            }
+          }
+        }
+      },
+      "BlueprintItem": {
+        "type": "object",
+        "required": [
+          "id",
+          "version",
+          "name",
+          "description",
+          "last_modified_at"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "version": {
+            "type": "integer"
+          },
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "last_modified_at": {
+            "type": "string"
+          }
+        }
+      },
+      "BlueprintExportResponse": {
+        "type": "object",
+        "required": [
+          "name",
+          "description",
+          "customizations",
+          "metadata"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "distribution": {
+            "type": "string"
+          },
+          "customizations": {
+            "$ref": "#/components/schemas/Customizations"
+          },
+          "metadata": {
+            "type": "object",
+            "required": [
+              "parent_id",
+              "exported_at",
+              "is_on_prem"
+            ],
+            "properties": {
+              "parent_id": {
+                "type": "string",
+                "format": "uuid"
+              },
+              "exported_at": {
+                "type": "string"
+              },
+              "is_on_prem": {
+                "type": "boolean"
+              }
+            }
+          }
+        }
+      },
       "ComposesResponseItem": {
         "type": "object",
         "required": [
@@ -1141,6 +1694,13 @@ export const openapiDocument = {
           },
           "client_id": {
             "type": "string"
+          },
+          "blueprint_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "blueprint_version": {
+            "type": "integer"
           },
           "status": {
             "$ref": "#/components/schemas/ComposeState"

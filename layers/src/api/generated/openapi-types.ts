@@ -273,6 +273,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/blueprints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getBlueprints"];
+        put?: never;
+        post: operations["createBlueprint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/blueprints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getBlueprint"];
+        /** @description Saves a new version. */
+        put: operations["updateBlueprint"];
+        post?: never;
+        /** @description Soft delete; the name becomes free again. */
+        delete: operations["deleteBlueprint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/blueprints/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get: operations["exportBlueprint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/blueprints/{id}/compose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["composeBlueprint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/blueprints/{id}/composes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getBlueprintComposes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -397,6 +487,52 @@ export interface components {
             links: components["schemas"]["ListResponseLinks"];
             data: components["schemas"]["ComposesResponseItem"][];
         };
+        CreateBlueprintRequest: {
+            name: string;
+            description?: string;
+            distribution?: string;
+            image_requests: components["schemas"]["ImageRequest"][];
+            customizations: components["schemas"]["Customizations"];
+            metadata?: Record<string, never>;
+        };
+        BlueprintResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            lint: {
+                errors: Record<string, never>[];
+                warnings: Record<string, never>[];
+            };
+            distribution?: string;
+            image_requests: components["schemas"]["ImageRequest"][];
+            customizations: components["schemas"]["Customizations"];
+        };
+        BlueprintsResponse: {
+            meta: components["schemas"]["ListResponseMeta"];
+            links: components["schemas"]["ListResponseLinks"];
+            data: components["schemas"]["BlueprintItem"][];
+        };
+        BlueprintItem: {
+            /** Format: uuid */
+            id: string;
+            version: number;
+            name: string;
+            description: string;
+            last_modified_at: string;
+        };
+        BlueprintExportResponse: {
+            name: string;
+            description: string;
+            distribution?: string;
+            customizations: components["schemas"]["Customizations"];
+            metadata: {
+                /** Format: uuid */
+                parent_id: string;
+                exported_at: string;
+                is_on_prem: boolean;
+            };
+        };
         ComposesResponseItem: {
             /** Format: uuid */
             id: string;
@@ -404,6 +540,9 @@ export interface components {
             created_at: string;
             image_name?: string;
             client_id?: string;
+            /** Format: uuid */
+            blueprint_id?: string;
+            blueprint_version?: number;
             status?: components["schemas"]["ComposeState"];
         };
         /**
@@ -1145,6 +1284,277 @@ export interface operations {
             };
             /** @description the package sets cannot be resolved */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getBlueprints: {
+        parameters: {
+            query?: {
+                /** @description exact name */
+                name?: string;
+                /** @description case-insensitive part of the name or description */
+                search?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description blueprints, most recently saved first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintsResponse"];
+                };
+            };
+        };
+    };
+    createBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBlueprintRequest"];
+            };
+        };
+        responses: {
+            /** @description created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeResponse"];
+                };
+            };
+            /** @description malformed blueprint */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+            /** @description the name is taken in this organization */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getBlueprint: {
+        parameters: {
+            query?: {
+                /** @description a saved version; -1 or absent: the current one */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the blueprint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintResponse"];
+                };
+            };
+            /** @description no such blueprint or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    updateBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateBlueprintRequest"];
+            };
+        };
+        responses: {
+            /** @description saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeResponse"];
+                };
+            };
+            /** @description no such blueprint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    deleteBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such blueprint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    exportBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the blueprint for import elsewhere (no passwords) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintExportResponse"];
+                };
+            };
+            /** @description no such blueprint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    composeBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    image_types?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description one compose per image request */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeResponse"][];
+                };
+            };
+            /** @description no such blueprint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getBlueprintComposes: {
+        parameters: {
+            query?: {
+                /** @description a version; -1: the current one */
+                blueprint_version?: number;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the blueprint's composes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposesResponse"];
+                };
+            };
+            /** @description no such blueprint */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
