@@ -1,6 +1,7 @@
 /** Service meta and catalogue routes: version, readiness, the OpenAPI document, distributions and architectures. */
 import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
 import { listDistributions, findDistribution } from '../../layers/src/distro/registry.ts';
+import { NotFoundError } from '../../layers/src/errors.ts';
 import { ok } from './replies.ts';
 import { readStorageHealth } from '../../layers/src/service/storage.ts';
 import type { Route } from './http.ts';
@@ -38,6 +39,12 @@ export const META_ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/distributions/{distro}',
+    operationId: 'getDistribution',
+    handle: async ({ params, query }) => ok(describeDistribution(params.distro ?? '', listFilter(query.architecture), listFilter(query.image_type))),
+  },
+  {
+    method: 'GET',
     path: '/architectures/{distribution}',
     operationId: 'getArchitectures',
     handle: async ({ params }) => {
@@ -59,3 +66,35 @@ export const META_ROUTES: readonly Route[] = [
     },
   },
 ];
+
+/** `?architecture=a,b` (or the parameter repeated: the gateway joins repeats with commas): the names, or no filter. */
+const listFilter = (raw: string | undefined): string[] | undefined =>
+  raw ? raw.split(',').map((v) => v.trim()).filter(Boolean) : undefined;
+
+/** A distribution's details as the hosted API gives them: its architectures and their image types (aliases resolved). */
+function describeDistribution(name: string, architectures?: string[], imageTypes?: string[]) {
+  const distro = listDistributions().find((d) => d.name === name);
+  if (!distro) throw new NotFoundError(`distribution "${name}" not found (available: ${listDistributions().map((d) => d.name).join(', ')})`);
+  const wantedType = (t: { name: string; aliases: readonly string[] }) => !imageTypes || imageTypes.some((n) => n === t.name || t.aliases.includes(n));
+  return {
+    name: distro.name,
+    product: distro.description,
+    releasever: distro.releasever,
+    architectures: Object.fromEntries(
+      distro.architectures
+        .filter((a) => !architectures || architectures.includes(a.name))
+        .map((a) => [
+          a.name,
+          {
+            name: a.name,
+            image_types: Object.fromEntries(
+              a.imageTypes.filter(wantedType).map((t) => [
+                t.name,
+                { name: t.name, aliases: [...t.aliases], filename: t.filename, mime_type: t.mimeType, default_size: t.defaultSize, boot_mode: t.bootMode },
+              ]),
+            ),
+          },
+        ]),
+    ),
+  };
+}

@@ -230,3 +230,18 @@ describe('a damaged record', () => {
     expect((await fetch(`${api}/composes/${ids[0]}`, { headers: { 'x-org-id': org } })).status).toBe(200);
   });
 });
+
+describe('GET /distributions/{distro}', () => {
+  it('gives the architectures and image types (filters by architecture and by image type or alias); unknown → 404', async () => {
+    const all = (await (await fetch(`${api}/distributions/fedora-44`)).json()) as { name: string; releasever: string; architectures: Record<string, { image_types: Record<string, { aliases: string[]; boot_mode: string; default_size: number }> }> };
+    expect(all).toMatchObject({ name: 'fedora-44', releasever: '44' });
+    expect(Object.keys(all.architectures).sort()).toEqual(['aarch64', 'x86_64']);
+    expect(all.architectures.x86_64.image_types.aws).toMatchObject({ aliases: expect.arrayContaining(['ami']), boot_mode: expect.any(String) });
+    const filtered = (await (await fetch(`${api}/distributions/fedora-44?architecture=x86_64&image_type=ami`)).json()) as typeof all;
+    expect(Object.keys(filtered.architectures)).toEqual(['x86_64']);
+    expect(Object.keys(filtered.architectures.x86_64.image_types)).toEqual(['aws']);
+    const missing = await fetch(`${api}/distributions/plan9`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/distribution "plan9" not found \(available: .*fedora-44/);
+  });
+});

@@ -97,6 +97,59 @@ export const openapiDocument = {
         }
       }
     },
+    "/distributions/{distro}": {
+      "get": {
+        "operationId": "getDistribution",
+        "parameters": [
+          {
+            "in": "path",
+            "name": "distro",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "in": "query",
+            "name": "image_type",
+            "schema": {
+              "type": "string"
+            },
+            "description": "image type names or aliases, comma-separated"
+          },
+          {
+            "in": "query",
+            "name": "architecture",
+            "schema": {
+              "type": "string"
+            },
+            "description": "architecture names, comma-separated"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "the distribution's architectures and image types",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DistributionDetails"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such distribution",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/architectures/{distribution}": {
       "get": {
         "operationId": "getArchitectures",
@@ -1327,6 +1380,75 @@ export const openapiDocument = {
           },
           "description": {
             "type": "string"
+          }
+        }
+      },
+      "DistributionDetails": {
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "product": {
+            "type": "string"
+          },
+          "releasever": {
+            "type": "string"
+          },
+          "architectures": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "object",
+              "required": [
+                "name"
+              ],
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "image_types": {
+                  "type": "object",
+                  "additionalProperties": {
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "properties": {
+                      "name": {
+                        "type": "string"
+                      },
+                      "aliases": {
+                        "type": "array",
+                        "items": {
+                          "type": "string"
+                        }
+                      },
+                      "filename": {
+                        "type": "string"
+                      },
+                      "mime_type": {
+                        "type": "string"
+                      },
+                      "default_size": {
+                        "type": "integer"
+                      },
+                      "boot_mode": {
+                        "type": "string",
+                        "enum": [
+                          "legacy",
+                          "uefi",
+                          "hybrid",
+                          "none"
+                        ]
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       },

@@ -64,6 +64,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/distributions/{distro}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getDistribution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/architectures/{distribution}": {
         parameters: {
             query?: never;
@@ -442,6 +458,27 @@ export interface components {
         DistributionItem: {
             name: string;
             description: string;
+        };
+        DistributionDetails: {
+            name: string;
+            product?: string;
+            releasever?: string;
+            architectures?: {
+                [key: string]: {
+                    name: string;
+                    image_types?: {
+                        [key: string]: {
+                            name: string;
+                            aliases?: string[];
+                            filename?: string;
+                            mime_type?: string;
+                            default_size?: number;
+                            /** @enum {string} */
+                            boot_mode?: "legacy" | "uefi" | "hybrid" | "none";
+                        };
+                    };
+                };
+            };
         };
         Architectures: components["schemas"]["ArchitectureItem"][];
         ArchitectureItem: {
@@ -876,6 +913,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DistributionsResponse"];
+                };
+            };
+        };
+    };
+    getDistribution: {
+        parameters: {
+            query?: {
+                /** @description image type names or aliases, comma-separated */
+                image_type?: string;
+                /** @description architecture names, comma-separated */
+                architecture?: string;
+            };
+            header?: never;
+            path: {
+                distro: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the distribution's architectures and image types */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionDetails"];
+                };
+            };
+            /** @description no such distribution */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
                 };
             };
         };
