@@ -6,6 +6,7 @@ import {
   type AcceptedComposeRequest,
   cancelCompose,
   createCompose,
+  deleteCompose,
   getCompose,
   readComposeLogs,
   readManifests,
@@ -109,6 +110,15 @@ export const COMPOSE_ROUTES: readonly Route[] = [
       const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
       const slice = await readComposeLogs(deps, orgId, composeIdParam(params), offset);
       return ok({ offset: slice.offset, next_offset: slice.nextOffset, complete: slice.complete, logs: slice.text });
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/composes/{composeId}',
+    operationId: 'deleteCompose',
+    handle: async ({ deps, orgId, params }) => {
+      await deleteCompose(deps, orgId, composeIdParam(params));
+      return ok({});
     },
   },
   {

@@ -245,3 +245,18 @@ describe('GET /distributions/{distro}', () => {
     expect(((await missing.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/distribution "plan9" not found \(available: .*fedora-44/);
   });
 });
+
+describe('DELETE /composes/{id}', () => {
+  it('soft-deletes: gone from status, lists and logs (404), an unfinished compose is cancelled; other organizations get 404', async () => {
+    const org = 'org-delete';
+    const { id } = (await (await post('/compose', tarRequest(), { 'x-org-id': org })).json()) as { id: string };
+    const headers = { 'x-org-id': org };
+    expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers: { 'x-org-id': 'someone-else' } })).status).toBe(404);
+    expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers })).status).toBe(200);
+    expect((await fetch(`${api}/composes/${id}`, { headers })).status).toBe(404);
+    expect((await fetch(`${api}/composes/${id}/logs`, { headers })).status).toBe(404);
+    expect(((await (await fetch(`${api}/composes`, { headers })).json()) as { meta: { count: number } }).meta.count).toBe(0);
+    expect((await stack.deps.store.get(org, id))?.state).toBe('cancelled');
+    expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers })).status).toBe(404);
+  });
+});

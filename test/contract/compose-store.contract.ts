@@ -40,6 +40,20 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       await expect(store.create(compose)).rejects.toBeInstanceOf(ComposeExistsError);
     });
 
+    it('a soft-deleted compose leaves the lists (and their totals) but stays readable by id for the runners', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const kept = newCompose(org, { createdAt: '2026-01-01T00:00:00.000Z' });
+      const gone = newCompose(org, { createdAt: '2026-01-02T00:00:00.000Z' });
+      await store.create(kept);
+      await store.create(gone);
+      expect(await store.patch(org, gone.id, { deletedAt: '2026-01-03T00:00:00.000Z' })).toMatchObject({ deletedAt: '2026-01-03T00:00:00.000Z' });
+      const page = await store.list(org, { limit: 10, offset: 0 });
+      expect(page.items.map((c) => c.id)).toEqual([kept.id]);
+      expect(page.total).toBe(1);
+      expect((await store.get(org, gone.id))?.deletedAt).toBe('2026-01-03T00:00:00.000Z');
+    });
+
     it('lists newest first with limit, offset and total, only for the organization', async () => {
       const store = await makeStore();
       const org = `org-${randomUUID()}`;

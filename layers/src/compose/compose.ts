@@ -109,6 +109,8 @@ export interface Compose {
   jobMessageId?: string;
   /** Every state the compose entered, in order, with the time (appended by the store on each transition). */
   history?: { state: ComposeState; at: string }[];
+  /** Set by DELETE /composes/{id}: gone from the API (it still counts toward quotas); artifacts expire with retention. */
+  deletedAt?: string;
   /** Why the last attempt was handed back (spot interruption, shutdown) – informational. */
   requeueReason?: string;
 }
@@ -131,5 +133,6 @@ export type ComposePatch = Partial<
     | 'cancelRequestedAt'
     | 'requeueReason'
     | 'jobMessageId'
+    | 'deletedAt'
   >
 >;

@@ -90,8 +90,22 @@ export async function createCompose(
 
 export async function getCompose(deps: ServiceDeps, orgId: string, id: string): Promise<Compose> {
   const compose = await deps.store.get(orgId, id);
-  if (!compose) throw new NotFoundError(`compose ${id} not found`);
+  if (!compose || compose.deletedAt) throw new NotFoundError(`compose ${id} not found`);
   return compose;
+}
+
+/**
+ * Soft delete, as the hosted service does: the compose leaves every API answer (it still counts toward quotas) and
+ * an unfinished one is cancelled first, so no runner keeps building it.
+ */
+export async function deleteCompose(deps: ServiceDeps, orgId: string, id: string): Promise<void> {
+  try {
+    await cancelCompose(deps, orgId, id);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
+  const deleted = await deps.store.patch(orgId, id, { deletedAt: new Date().toISOString() });
+  if (!deleted) throw new NotFoundError(`compose ${id} not found`);
 }
 
 /**

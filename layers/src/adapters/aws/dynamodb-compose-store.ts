@@ -221,6 +221,8 @@ export class DynamoDbComposeStore implements ComposeStore {
       if (value === undefined) removes.push(expr.name(field));
       else sets.push(`${expr.name(field)} = ${expr.value(attr(value))}`);
     }
+    // A deleted compose leaves the newest-first index, so lists skip it without reading it.
+    if (patch.deletedAt) removes.push(expr.name('gsi1pk'), expr.name('gsi1sk'));
     if ('heartbeatAt' in patch) {
       // The stale index sorts on heartbeatAt, falling back to createdAt like the embedded store's coalesce().
       sets.push(

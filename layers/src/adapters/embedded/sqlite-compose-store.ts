@@ -4,6 +4,9 @@ import type { ComposePage, ComposeStore, ListOptions, PatchConditions, Transitio
 import { ComposeExistsError } from '../../ports/compose-store.ts';
 import type { SqliteDatabase } from './sqlite.ts';
 
+/** Not soft-deleted (a damaged document counts as live, so its page reports it). */
+const LIVE = "(json_valid(doc) = 0 OR json_extract(doc, '$.deletedAt') IS NULL)";
+
 interface Row {
   id: string;
   doc: string;
@@ -80,9 +83,9 @@ export class SqliteComposeStore implements ComposeStore {
 
   async list(orgId: string, { limit, offset }: ListOptions): Promise<ComposePage> {
     const rows = this.db
-      .prepare('SELECT id, doc FROM composes WHERE org_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
+      .prepare(`SELECT id, doc FROM composes WHERE org_id = ? AND ${LIVE} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
       .all(orgId, limit, offset) as Row[];
-    const { total } = this.db.prepare('SELECT count(*) AS total FROM composes WHERE org_id = ?').get(orgId) as { total: number };
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM composes WHERE org_id = ? AND ${LIVE}`).get(orgId) as { total: number };
     const { items, unreadable } = parseRows(rows);
     return { items, total, ...(unreadable.length ? { unreadable } : {}) };
   }

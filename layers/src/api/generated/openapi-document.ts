@@ -309,6 +309,32 @@ export const openapiDocument = {
             }
           }
         }
+      },
+      "delete": {
+        "operationId": "deleteCompose",
+        "description": "Soft delete: the compose leaves every answer (an unfinished one is cancelled first); it still counts toward quotas.",
+        "responses": {
+          "200": {
+            "description": "deleted",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "no such compose",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
       }
     },
     "/composes/{composeId}/metadata": {

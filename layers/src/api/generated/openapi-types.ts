@@ -140,7 +140,8 @@ export interface paths {
         get: operations["getComposeStatus"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** @description Soft delete: the compose leaves every answer (an unfinished one is cancelled first); it still counts toward quotas. */
+        delete: operations["deleteCompose"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1067,6 +1068,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ComposeStatus"];
+                };
+            };
+            /** @description no such compose */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    deleteCompose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                composeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description no such compose */
