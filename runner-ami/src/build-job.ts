@@ -13,6 +13,7 @@ import { isComposeJob, readComposeJob, type BuildJob } from '../../layers/src/co
 import type { Logger } from '../../layers/src/log/logger.ts';
 import type { QueueMessage } from '../../layers/src/ports/job-queue.ts';
 import { removeOtherAttempts } from './artifact-cleanup.ts';
+import { storeDirOf } from './build-cache.ts';
 import { markBuildDir } from './build-dirs.ts';
 import { buildFailureOf } from './build-failure.ts';
 import { BuildProgress } from './build-progress.ts';
@@ -37,6 +38,8 @@ interface PreparedBuild {
   manifest: unknown;
   manifestText: string;
   outputDirectory: string;
+  /** This organization's osbuild store: no build reuses objects another organization's build produced. */
+  store: string;
 }
 
 export class BuildJobRun {
@@ -176,8 +179,9 @@ export class BuildJobRun {
     await rm(buildDir, { recursive: true, force: true });
     await mkdir(outputDirectory, { recursive: true });
     await markBuildDir(buildDir);
-    await mkdir(join(workDir, 'store'), { recursive: true });
-    return { manifest, manifestText, outputDirectory };
+    const store = storeDirOf(workDir, compose.orgId);
+    await mkdir(store, { recursive: true });
+    return { manifest, manifestText, outputDirectory, store };
   }
 
   private async runOsbuild(ctx: RunContext, buildDir: string, prepared: PreparedBuild): Promise<OsbuildExit> {
@@ -185,7 +189,7 @@ export class BuildJobRun {
     const args = osbuildBuildArgs({
       exports: ctx.compose.exports!,
       outputDirectory: prepared.outputDirectory,
-      store: join(config.workDir, 'store'),
+      store: prepared.store,
       cacheMaxSize: config.cacheMaxSize,
       checkpoints: checkpointsOf(prepared.manifest),
     });

@@ -2,6 +2,7 @@ import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComposeError } from '../../layers/src/compose/compose.ts';
 import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
+import { listStoreDirs } from './build-cache.ts';
 
 export interface DiskSpace {
   free: number;
@@ -59,12 +60,16 @@ export function imageSizeOf(manifest: unknown): number {
  * Frees space in the osbuild store by removing committed objects, least recently used first (the atime of
  * `object.lock`, osbuild's own eviction order). Only safe while no osbuild uses the store.
  */
-export async function evictStoreObjects(storeDir: string, bytesWanted: number): Promise<number> {
-  const objectsDir = join(storeDir, 'objects');
-  const names = await readdir(objectsDir).catch(() => [] as string[]);
+export async function evictStoreObjects(storeDirs: string | string[], bytesWanted: number): Promise<number> {
+  // Several stores (one per organization): least recently used first across all of them.
+  const objectDirs = await Promise.all(
+    [storeDirs].flat().map(async (storeDir) => {
+      const objectsDir = join(storeDir, 'objects');
+      return (await readdir(objectsDir).catch(() => [] as string[])).map((name) => join(objectsDir, name));
+    }),
+  );
   const objects = await Promise.all(
-    names.map(async (name) => {
-      const dir = join(objectsDir, name);
+    objectDirs.flat().map(async (dir) => {
       const lock = await stat(join(dir, 'object.lock')).catch(() => undefined);
       return { dir, used: lock?.atimeMs ?? 0, size: await treeSize(dir) };
     }),
@@ -106,7 +111,8 @@ export async function ensureDiskSpace(check: DiskSpaceCheck): Promise<ComposeErr
   let { free } = await diskSpaceOf(workDir);
   if (free >= required) return undefined;
   if (check.soleBuild) {
-    const freed = await evictStoreObjects(join(workDir, 'store'), required - free);
+    // Every organization's store, and the shared store of runners before stores were per organization.
+    const freed = await evictStoreObjects([join(workDir, 'store'), ...(await listStoreDirs(workDir))], required - free);
     if (freed > 0) check.note(`==> evicted ${formatBytes(freed)} from the build cache`);
     ({ free } = await diskSpaceOf(workDir));
     if (free >= required) return undefined;

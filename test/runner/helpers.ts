@@ -76,17 +76,17 @@ export function createWorld(): World {
 }
 
 /** A compose of the test distro's tar image, through the real use cases: stored, manifest generated, build job sent. */
-export async function queueCompose(deps: ServiceDeps, customizations: Record<string, unknown> = {}): Promise<Compose> {
-  const compose = await createCompose(deps, ORG, {
+export async function queueCompose(deps: ServiceDeps, customizations: Record<string, unknown> = {}, orgId = ORG): Promise<Compose> {
+  const compose = await createCompose(deps, orgId, {
     distribution: 'test-distro-1',
     image_requests: [{ architecture: ARCH, image_type: 'tar', upload_request: { type: 'aws.s3' } }],
     customizations: { hostname: 'runner-test', files: [{ path: '/etc/motd', data: 'hello from the runner test\n' }], ...customizations },
   });
-  const outcome = await generateComposeManifest(deps, { kind: 'manifest', orgId: ORG, composeId: compose.id });
+  const outcome = await generateComposeManifest(deps, { kind: 'manifest', orgId, composeId: compose.id });
   if (outcome !== 'queued') throw new Error(`manifest generation ${outcome}`);
   // The manifest job itself is not under test: take it off its queue.
   for (const m of await deps.queue.receive('manifest', { maxMessages: 10 })) await deps.queue.delete('manifest', m.receiptHandle);
-  return (await deps.store.get(ORG, compose.id))!;
+  return (await deps.store.get(orgId, compose.id))!;
 }
 
 export async function waitFor<T>(
@@ -109,9 +109,12 @@ export async function waitFor<T>(
   }
 }
 
-export const composeIn = (world: World, id: string, ...states: Compose['state'][]) =>
+export const composeIn = (world: World, id: string, ...states: Compose['state'][]) => composeOfOrgIn(world, ORG, id, ...states);
+
+/** Until the compose of `orgId` is in one of `states`. */
+export const composeOfOrgIn = (world: World, orgId: string, id: string, ...states: Compose['state'][]) =>
   waitFor(`compose ${id} in ${states.join('|')}`, async () => {
-    const c = await world.deps.store.get(ORG, id);
+    const c = await world.deps.store.get(orgId, id);
     return c && states.includes(c.state) ? c : undefined;
   }, 30_000);
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import { readComposeLogs } from '../../layers/src/service/compose-service.ts';
+import { storeDirOf } from '../../runner-ami/src/build-cache.ts';
 import {
   BUILD_QUEUE,
   ORG,
@@ -81,7 +82,7 @@ describe(`runner agent process builds a compose (${REAL_OSBUILD ? `real osbuild:
         '--checkpoint', 'os',
         '--json', '--monitor', 'JSONSeqMonitor', '--monitor-fd', '3', '-',
       ]);
-      expect(store).toBe(`${world.dataDir}/runner/store`);
+      expect(store).toBe(storeDirOf(`${world.dataDir}/runner`, ORG));
     }
   });
 
