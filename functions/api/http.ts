@@ -5,6 +5,8 @@ import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { HttpRefusal, respondToError } from './error-responses.ts';
 
 export const API_BASE = '/api/image-builder/v1';
+/** The hosted spec's second server URL: the same API under `/v1.0`. */
+export const API_BASES = [API_BASE, `${API_BASE}.0`] as const;
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Deepest JSON nesting a request may have: every body is stored, and DynamoDB refuses items nested deeper than 32. */
 export const MAX_JSON_DEPTH = 24;
@@ -53,7 +55,7 @@ const compileRoute = (route: Route) => {
     names.push(name);
     return '([^/]+)';
   });
-  return { route, names, regex: new RegExp(`^${API_BASE.replace(/\//g, '\\/')}${pattern}/?$`) };
+  return { route, names, regex: new RegExp(`^${API_BASE.replace(/\//g, '\\/')}(?:\\.0)?${pattern}/?$`) };
 };
 
 function organizationOf(event: APIGatewayProxyEventV2, options: ApiOptions): string {

@@ -6,11 +6,13 @@ const { pathToFileURL } = require('node:url');
 module.exports = async () => {
   const { tsImport } = await import('tsx/esm/api');
   const parent = pathToFileURL(__filename).href;
-  const { API_BASE } = await tsImport('../api/http.ts', parent);
+  const { API_BASES } = await tsImport('../api/http.ts', parent);
   const { COMPOSE_API_ROUTES, PACKAGE_API_ROUTES } = await tsImport('./api-routes.ts', parent);
   const eventsOf = (routes) =>
-    routes.map((route) => ({
-      httpApi: { method: route.method, path: `${API_BASE}${route.path}`, ...(route.public ? {} : { authorizer: { name: 'jwt' } }) },
-    }));
+    routes.flatMap((route) =>
+      API_BASES.map((base) => ({
+        httpApi: { method: route.method, path: `${base}${route.path}`, ...(route.public ? {} : { authorizer: { name: 'jwt' } }) },
+      })),
+    );
   return { api: eventsOf(COMPOSE_API_ROUTES), apiPackages: eventsOf(PACKAGE_API_ROUTES) };
 };

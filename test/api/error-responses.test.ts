@@ -109,3 +109,14 @@ describe('request bodies', () => {
     expect(jsonDepth([[[1]], { a: [{}] }], 10)).toBe(4);
   });
 });
+
+describe('the /v1.0 server URL of the hosted spec', () => {
+  it('serves the same routes as /v1', async () => {
+    const version: Route = { method: 'GET', path: '/version', operationId: 'getVersion', public: true, handle: async () => ({ status: 200, body: { version: 'x' } }) };
+    const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [version], { orgFromHeader: true });
+    for (const [path, status] of [['/api/image-builder/v1.0/version', 200], ['/api/image-builder/v1/version', 200], ['/api/image-builder/v1.1/version', 404]] as const) {
+      const event = { rawPath: path, headers: {}, requestContext: { http: { method: 'GET' }, requestId: 'r' } } as unknown as APIGatewayProxyEventV2;
+      expect(((await handler(event, { awsRequestId: 'r' } as Context)) as APIGatewayProxyStructuredResultV2).statusCode, path).toBe(status);
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';
-import { API_BASE } from '../../functions/api/http.ts';
+import { API_BASES } from '../../functions/api/http.ts';
 import { LAMBDA_ENTRIES } from '../../functions/aws/bundles.ts';
 import { isPackageRoute } from '../../functions/aws/api-routes.ts';
 import { COMPOSE_TABLE_SHAPE } from '../../layers/src/adapters/aws/provision.ts';
@@ -229,9 +229,11 @@ describe('serverless.yml → CloudFormation', () => {
       const integration = template.Resources[refOf(route.Target['Fn::Join'][1][1])!];
       return refOf(integration.Properties.IntegrationUri);
     };
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(ROUTES.map((r) => `${r.method} ${API_BASE}${r.path}`).sort());
-    for (const route of ROUTES) {
-      const deployed = routes.find((r) => r.RouteKey === `${route.method} ${API_BASE}${route.path}`)!;
+    // Every route under both server URLs of the hosted spec (/v1 and /v1.0).
+    const keys = ROUTES.flatMap((r) => API_BASES.map((base) => ({ route: r, key: `${r.method} ${base}${r.path}` })));
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(keys.map((k) => k.key).sort());
+    for (const { route, key } of keys) {
+      const deployed = routes.find((r) => r.RouteKey === key)!;
       expect(functionOf(deployed), route.path).toBe(isPackageRoute(route) ? 'ApiPackagesLambdaFunction' : 'ApiLambdaFunction');
       if (route.public) {
         expect(deployed.AuthorizationType ?? 'NONE', route.path).toBe('NONE');
