@@ -44,6 +44,8 @@ interface PreparedBuild {
 
 export class BuildJobRun {
   private stopRequest?: StopRequest;
+  /** Set when osbuild was stopped because it ran past IBS_BUILD_TIMEOUT_SECONDS. */
+  private timedOut = false;
   private osbuild?: OsbuildProcess;
   private readonly abort = new AbortController();
   private readonly job: JobMessage;
@@ -146,6 +148,11 @@ export class BuildJobRun {
 
     const exit = await this.runOsbuild(ctx, buildDir, prepared);
     if (this.stopRequest) return settleStopped(ctx, this.stopRequest);
+    if (this.timedOut) {
+      // The build's own fault (or its packages'): another attempt would run as long, so no retry.
+      const limit = this.deps.config.buildTimeoutSeconds;
+      return fail(ctx, composeError(ComposeErrorId.BuildFailed, `build exceeded the time limit of ${limit} s`, { timeLimitSeconds: limit }));
+    }
     if (exit.spawnError) {
       return fail(ctx, composeError(ComposeErrorId.OsbuildMissing, `osbuild could not be started: ${exit.spawnError}`));
     }
@@ -206,7 +213,12 @@ export class BuildJobRun {
     this.deps.hooks?.osbuildStarted?.(ctx.compose.id);
     // A stop that arrived while osbuild was starting must still reach it.
     if (this.stopRequest) void this.osbuild.stop();
-    const exit = await this.osbuild.exited;
+    const limit = setTimeout(() => {
+      this.timedOut = true;
+      this.log.warn('build exceeded its time limit, stopping osbuild', { buildTimeoutSeconds: config.buildTimeoutSeconds });
+      void this.osbuild?.stop();
+    }, config.buildTimeoutSeconds * 1000);
+    const exit = await this.osbuild.exited.finally(() => clearTimeout(limit));
     this.log.info('osbuild exited', { exitCode: exit.exitCode, signal: exit.signal });
     return exit;
   }

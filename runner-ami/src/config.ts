@@ -38,6 +38,8 @@ export interface RunnerConfig {
   cacheMaxSize: string;
   /** Free bytes the work directory must have before a build starts (at least; larger images need more). */
   minFreeBytes: number;
+  /** Longest an osbuild run may take; then it is stopped and the compose fails (not retried). */
+  buildTimeoutSeconds: number;
   /** Seconds between SIGTERM and SIGKILL when stopping osbuild. */
   killGraceSeconds: number;
   /** Upper bound for progress writes, log flushes and cancel polls. */
@@ -98,6 +100,8 @@ export function readRunnerConfig(env: Env = process.env): RunnerConfig {
     cacheMaxSize: envString(env, 'IBS_CACHE_MAX_SIZE', '20GiB'),
     minFreeBytes: number('IBS_MIN_FREE_BYTES', 2 * 1024 ** 3),
     killGraceSeconds,
+    // 4 h by default; at most a week (a build that long is stuck, not slow).
+    buildTimeoutSeconds: envNumber(env, 'IBS_BUILD_TIMEOUT_SECONDS', 4 * 3600, { min: 1, max: 7 * 86400, integer: true }),
     // Progress, log flushes and cancel polls: at most every 2 s (the API promise), at least 200 ms apart.
     progressIntervalMs: Math.min(2000, Math.max(200, number('IBS_PROGRESS_INTERVAL_MS', 2000))),
     maxAttempts: count('IBS_MAX_RECEIVES', 3),

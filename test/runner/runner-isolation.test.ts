@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import { storeDirOf } from '../../runner-ami/src/build-cache.ts';
-import { REAL_OSBUILD, composeOfOrgIn, createWorld, invocations, queueCompose, startAgent, type World } from './helpers.ts';
+import { readRunnerConfig } from '../../runner-ami/src/config.ts';
+import { ORG, REAL_OSBUILD, composeIn, composeOfOrgIn, createWorld, invocations, osbuildProcesses, queueCompose, startAgent, type World } from './helpers.ts';
 
 // Tenants share runners: each organization's builds get an osbuild store of their own (issue 17, item 12).
 
@@ -38,5 +40,39 @@ describe.skipIf(Boolean(REAL_OSBUILD))('runner isolation between organizations (
     expect(stores[2]).toBe(stores[0]);
     // Neither is the shared store every build used before.
     expect(stores).not.toContain(`${config.workDir}/store`);
+  });
+
+  it('a build past IBS_BUILD_TIMEOUT_SECONDS is stopped and fails with the limit as its reason, without a retry', async () => {
+    world = createWorld();
+    const w = world;
+    process.env.OSBUILD_DOUBLE_LOG = w.invocationLog;
+    process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS = '3000';
+    const env = { IBS_BUILD_TIMEOUT_SECONDS: '2', IBS_MAX_RECEIVES: '3', IBS_RETRY_DELAY_SECONDS: '0' };
+    const { agent } = await startAgent(w, { env });
+    const started = Date.now();
+    try {
+      const compose = await queueCompose(w.deps);
+      const failed = await composeIn(w, compose.id, 'failure', 'success');
+      expect(failed.state).toBe('failure');
+      expect(failed.result?.error).toMatchObject({ id: ComposeErrorId.BuildFailed, reason: 'build exceeded the time limit of 2 s' });
+      expect(failed.attempt).toBe(1);
+      // Stopped at the limit (plus the kill grace), not after every stage's delay.
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(osbuildProcesses(w)).toEqual([]);
+      expect(invocations(w)).toHaveLength(1);
+      expect((await w.deps.store.get(ORG, compose.id))?.state).toBe('failure');
+    } finally {
+      await agent.shutdown('test over');
+      delete process.env.OSBUILD_DOUBLE_LOG;
+      delete process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS;
+    }
+  });
+
+  it('IBS_BUILD_TIMEOUT_SECONDS defaults to 4 h and refuses values outside 1 s to 7 days', () => {
+    expect(readRunnerConfig({}).buildTimeoutSeconds).toBe(14_400);
+    expect(readRunnerConfig({ IBS_BUILD_TIMEOUT_SECONDS: '60' }).buildTimeoutSeconds).toBe(60);
+    for (const bad of ['0', '-5', '1.5', 'soon', String(8 * 86400)]) {
+      expect(() => readRunnerConfig({ IBS_BUILD_TIMEOUT_SECONDS: bad }), bad).toThrow(/IBS_BUILD_TIMEOUT_SECONDS/);
+    }
   });
 });
