@@ -26,7 +26,7 @@ import { checkpointsOf, osbuildBuildArgs } from './osbuild-command.ts';
 import { classifyOsbuildResult } from './osbuild-result.ts';
 import { errorText, type JobOutcome, type RunContext, type RunnerDeps, type StopRequest } from './run-context.ts';
 import { startOsbuild, type OsbuildExit, type OsbuildProcess } from './run-osbuild.ts';
-import { fail, failOrRetry, flushBuildLog, settleRefused, settleStopped, settleUnexpected } from './settle.ts';
+import { fail, failOrRetry, flushBuildLog, recordedResult, settleRefused, settleStopped, settleUnexpected } from './settle.ts';
 import { listExportedFiles, uploadArtifacts } from './upload.ts';
 
 export type { JobOutcome, RunnerDeps, StopRequest } from './run-context.ts';
@@ -261,7 +261,7 @@ export class BuildJobRun {
     const succeeded = await this.deps.store.transition(compose.orgId, compose.id, {
       from: ['uploading'],
       to: 'success',
-      set: { artifacts, finishedAt: new Date().toISOString(), result: { success: true }, progress },
+      set: { artifacts, finishedAt: new Date().toISOString(), result: recordedResult(ctx, { success: true }), progress },
       ...ctx.lease.ownership(),
     });
     if (!succeeded) return settleRefused(ctx, 'could not record success');

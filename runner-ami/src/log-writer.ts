@@ -26,6 +26,8 @@ export class LogChunkWriter {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private failures = 0;
+  private stored = 0;
+  private lastError?: string;
 
   constructor(private readonly options: LogWriterOptions) {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
@@ -66,6 +68,16 @@ export class LogChunkWriter {
     return this.chain;
   }
 
+  /**
+   * What of the log is missing from the BlobStore (chunks refused after their retries: a full disk, a denied write), to
+   * record on the compose; undefined when every chunk written so far was stored.
+   */
+  lossReport(): string | undefined {
+    if (this.failures === 0) return undefined;
+    if (this.stored === 0) return `the build log could not be stored: ${this.failures} of ${this.failures} chunks refused (${this.lastError})`;
+    return `the build log is incomplete: ${this.failures} of ${this.failures + this.stored} chunks could not be stored (last error: ${this.lastError})`;
+  }
+
   /** Final flush; later appends are ignored. */
   async close(): Promise<void> {
     clearInterval(this.timer);
@@ -79,11 +91,13 @@ export class LogChunkWriter {
     for (let attemptNo = 1; ; attemptNo++) {
       try {
         await blobs.put(key, chunk, { contentType: 'text/plain; charset=utf-8' });
+        this.stored++;
         return;
       } catch (error) {
-        // The log is best effort: a lost chunk must never fail the build it describes.
+        // The log is best effort: a lost chunk must never fail the build it describes; lossReport() records it instead.
         if (attemptNo >= 3) {
           this.failures++;
+          this.lastError = error instanceof Error ? error.message : String(error);
           this.options.log.warn('could not write a log chunk', { key, error, failures: this.failures });
           return;
         }

@@ -10,6 +10,23 @@ import type { JobOutcome, RunContext, StopRequest } from './run-context.ts';
 /** The log is complete before the compose says it is finished (the API reports `complete` from the state). */
 export const flushBuildLog = (ctx: RunContext): Promise<void> => ctx.buildLog.flush().catch(() => {});
 
+/**
+ * The result as recorded, with `logError` when part or all of the build log could not be stored (item 9 of issue 17):
+ * the build's own outcome is unchanged (a lost log does not make an image bad), but nobody mistakes a missing log for
+ * a quiet build. A failure carries it in `error.details.logError` too, which the API shows with the error.
+ * Call after the final flush.
+ */
+export function recordedResult(ctx: RunContext, result: BuildResult): BuildResult {
+  const logError = ctx.buildLog.lossReport();
+  if (!logError) return result;
+  ctx.log.warn('build log not (completely) stored', { logError });
+  const error = result.error && { ...result.error, details: { ...detailsObject(result.error.details), logError } };
+  return Object.assign({ ...result }, error ? { error } : {}, { logError });
+}
+
+const detailsObject = (details: unknown): Record<string, unknown> =>
+  details === undefined ? {} : typeof details === 'object' && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : { value: details };
+
 export async function fail(ctx: RunContext, error: ComposeError, extra: Partial<BuildResult> = {}): Promise<JobOutcome> {
   const { compose } = ctx;
   ctx.buildLog.line(`==> failed: ${error.reason}`);
@@ -17,7 +34,7 @@ export async function fail(ctx: RunContext, error: ComposeError, extra: Partial<
   const failed = await ctx.deps.store.transition(compose.orgId, compose.id, {
     from: ['building', 'uploading'],
     to: 'failure',
-    set: { finishedAt: new Date().toISOString(), result: { success: false, ...extra, error } },
+    set: { finishedAt: new Date().toISOString(), result: recordedResult(ctx, { success: false, ...extra, error }) },
     ...ctx.lease.ownership(),
   });
   if (!failed) return settleRefused(ctx, 'could not record the failure');

@@ -13,6 +13,8 @@ export class FlakyBlobStore implements BlobStore {
     private readonly inner: BlobStore,
     private readonly matches: (key: string) => boolean,
     private readonly failTimes: number,
+    /** The error a refused put throws (default: a dropped connection). */
+    private readonly refusal: () => Error = () => Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' }),
   ) {}
 
   async put(key: string, body: Readable | Uint8Array | string, options?: PutOptions): Promise<BlobInfo> {
@@ -23,7 +25,7 @@ export class FlakyBlobStore implements BlobStore {
         for await (const _ of body) break;
         body.destroy();
       }
-      throw Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' });
+      throw this.refusal();
     }
     return this.inner.put(key, body, options);
   }
