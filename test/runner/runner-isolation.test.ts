@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComposeErrorId } from '../../layers/src/compose/compose-errors.ts';
 import { storeDirOf } from '../../runner-ami/src/build-cache.ts';
 import { readRunnerConfig } from '../../runner-ami/src/config.ts';
-import { ORG, REAL_OSBUILD, composeIn, composeOfOrgIn, createWorld, invocations, osbuildProcesses, queueCompose, startAgent, type World } from './helpers.ts';
+import { ORG, REAL_OSBUILD, REPO, composeIn, composeOfOrgIn, createWorld, invocations, osbuildProcesses, queueCompose, startAgent, type World } from './helpers.ts';
 
 // Tenants share runners: each organization's builds get an osbuild store of their own (issue 17, item 12).
 
@@ -67,12 +69,24 @@ describe.skipIf(Boolean(REAL_OSBUILD))('runner isolation between organizations (
       delete process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS;
     }
   });
+});
 
+describe('runner isolation settings', () => {
   it('IBS_BUILD_TIMEOUT_SECONDS defaults to 4 h and refuses values outside 1 s to 7 days', () => {
     expect(readRunnerConfig({}).buildTimeoutSeconds).toBe(14_400);
     expect(readRunnerConfig({ IBS_BUILD_TIMEOUT_SECONDS: '60' }).buildTimeoutSeconds).toBe(60);
     for (const bad of ['0', '-5', '1.5', 'soon', String(8 * 86400)]) {
       expect(() => readRunnerConfig({ IBS_BUILD_TIMEOUT_SECONDS: bad }), bad).toThrow(/IBS_BUILD_TIMEOUT_SECONDS/);
     }
+  });
+
+  it('builds per instance: the fleet scaler and the runners read the same parameter, so one build per instance is one setting', () => {
+    const template = readFileSync(join(REPO, 'serverless.yml'), 'utf8');
+    expect(template).toContain('IBS_BUILDS_PER_INSTANCE: ${param:runnerConcurrency}');
+    const runnerLines = template.match(/^\s*IBS_RUNNER_CONCURRENCY=.*$/gm) ?? [];
+    // One Auto Scaling group per architecture, each with the scaler's figure.
+    expect(runnerLines.map((l) => l.trim())).toEqual(['IBS_RUNNER_CONCURRENCY=${param:runnerConcurrency}', 'IBS_RUNNER_CONCURRENCY=${param:runnerConcurrency}']);
+    expect(template).toMatch(/^\s*runnerConcurrency: 1$/m);
+    expect(readRunnerConfig({}).concurrency).toBe(1);
   });
 });
