@@ -21,7 +21,7 @@ export function recordedResult(ctx: RunContext, result: BuildResult): BuildResul
   if (!logError) return result;
   ctx.log.warn('build log not (completely) stored', { logError });
   const error = result.error && { ...result.error, details: { ...detailsObject(result.error.details), logError } };
-  return Object.assign({ ...result }, error ? { error } : {}, { logError });
+  return { ...result, ...(error ? { error } : {}), logError };
 }
 
 const detailsObject = (details: unknown): Record<string, unknown> =>

@@ -35,7 +35,7 @@ export const presentComposeRequest = (request: Record<string, unknown>): Compose
 
 export function presentComposeStatus(compose: Compose, options: PresentOptions = {}): ComposeStatus {
   const status = imageStatusOf(compose);
-  const image: ImageStatus = { status };
+  const image: ImageStatus = { status, ...(compose.result?.logError ? { log_error: compose.result.logError } : {}) };
   if (compose.progress) {
     const { done, total, subprogress, pipeline, stage } = compose.progress;
     image.progress = { done, total, ...(subprogress ? { subprogress } : {}), ...(pipeline ? { pipeline } : {}), ...(stage ? { stage } : {}) };

@@ -57,6 +57,8 @@ export interface BuildResult {
   /** Pipeline containing the failed stage. */
   failedPipeline?: string;
   error?: ComposeError;
+  /** Set when part or all of the build log could not be stored (the build's own result stands). */
+  logError?: string;
 }
 
 /** What the user asked for, after validation and alias resolution. */

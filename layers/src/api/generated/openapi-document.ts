@@ -1949,6 +1949,11 @@ export const openapiDocument = {
           },
           "error": {
             "$ref": "#/components/schemas/ComposeStatusError"
+          },
+          "log_error": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "description": "the build log could not be stored completely (the result stands)"
           }
         }
       },

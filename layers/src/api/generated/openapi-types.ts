@@ -609,6 +609,8 @@ export interface components {
             progress?: components["schemas"]["Progress"];
             upload_status?: components["schemas"]["UploadStatus"];
             error?: components["schemas"]["ComposeStatusError"];
+            /** @description the build log could not be stored completely (the result stands) */
+            log_error?: string;
         };
         ComposeStatusError: {
             id: number;
