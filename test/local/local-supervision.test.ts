@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { DOUBLE, FAST_ENV, REAL_OSBUILD, killProcessesMentioning, processesMentioning, silentLogger, waitFor } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { DOUBLE, REAL_OSBUILD, killProcessesMentioning, postTarCompose, processesMentioning, startDoubleStack, waitFor } from '../runner/helpers.ts';
 
 let stack: LocalStack | undefined;
 let dataDir: string | undefined;
@@ -22,19 +22,8 @@ afterEach(async () => {
 describe.skipIf(Boolean(REAL_OSBUILD))('local mode supervises its runners (test double; skipped with IBS_TEST_OSBUILD: needs its stage delay)', { timeout: 120_000 }, () => {
   it('a runner killed mid-build is replaced by a runner with a new name, which takes the build over to success', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-supervise-'));
-    stack = await startLocalStack({
-      dataDir,
-      port: 0,
-      runners: 1,
-      log: silentLogger(),
-      runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE, OSBUILD_DOUBLE_STAGE_DELAY_MS: '400', IBS_LOG_LEVEL: 'error' },
-    });
-    const api = `${stack.url}/api/image-builder/v1`;
-    const created = await fetch(`${api}/compose`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] }),
-    });
+    stack = await startDoubleStack(dataDir, 400, 'error');
+    const created = await postTarCompose(`${stack.url}/api/image-builder/v1`);
     const { id } = (await created.json()) as { id: string };
     const first = await waitFor('the build running', async () => {
       const c = await stack!.deps.store.get('local', id);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -295,3 +296,22 @@ export function tarMembers(data: Buffer): string[] {
   }
   return names;
 }
+
+/** A local stack with one runner on the osbuild test double, each stage slowed so a test can act mid-build. */
+export async function startDoubleStack(dataDir: string, stageDelayMs: number, logLevel = 'warn'): Promise<LocalStack> {
+  return startLocalStack({
+    dataDir,
+    port: 0,
+    runners: 1,
+    log: silentLogger(),
+    runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE, OSBUILD_DOUBLE_STAGE_DELAY_MS: String(stageDelayMs), IBS_LOG_LEVEL: logLevel },
+  });
+}
+
+/** POST /compose of a test-distro tar image; the response. */
+export const postTarCompose = (api: string, customizations?: Record<string, unknown>) =>
+  fetch(`${api}/compose`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }], ...(customizations ? { customizations } : {}) }),
+  });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { DOUBLE, FAST_ENV, REAL_OSBUILD, killProcessesMentioning, silentLogger, waitFor } from './helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { REAL_OSBUILD, killProcessesMentioning, postTarCompose, startDoubleStack, waitFor } from './helpers.ts';
 
 let stack: LocalStack | undefined;
 let dataDir: string | undefined;
@@ -33,23 +33,9 @@ interface LogsBody {
 describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while the runner builds (test double; skipped with IBS_TEST_OSBUILD: needs its stage delay)', { timeout: 120_000 }, () => {
   it('shows building with pipeline/stage progress and a growing log, then the complete log', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-runner-api-'));
-    stack = await startLocalStack({
-      dataDir,
-      port: 0,
-      runners: 1,
-      log: silentLogger(),
-      runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE, OSBUILD_DOUBLE_STAGE_DELAY_MS: '1200', IBS_LOG_LEVEL: 'warn' },
-    });
+    stack = await startDoubleStack(dataDir, 1200);
     const api = `${stack.url}/api/image-builder/v1`;
-    const created = await fetch(`${api}/compose`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        distribution: 'test-distro-1',
-        image_requests: [{ architecture: 'x86_64', image_type: 'tar' }],
-        customizations: { hostname: 'api-progress' },
-      }),
-    });
+    const created = await postTarCompose(api, { hostname: 'api-progress' });
     expect(created.status, await created.clone().text()).toBeLessThan(300);
     const { id } = (await created.json()) as { id: string };
     const status = async () => (await (await fetch(`${api}/composes/${id}`)).json()) as StatusBody;
