@@ -27,8 +27,6 @@ export abstract class DomainError extends Error {
   }
 }
 
-export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
-
 /** A client mistake in a request: names the field, what was wrong and what is allowed. */
 export class ValidationError extends DomainError {
   readonly kind = 'invalid';
