@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { gatewayClaimsAuthenticator } from '../functions/api/auth.ts';
 import { createApiHandler } from '../functions/api/http.ts';
 import { COMPOSE_API_ROUTES } from '../functions/aws/api-routes.ts';
 import { bundleAllLambdas } from '../functions/aws/bundles.ts';
@@ -90,7 +91,7 @@ const event = (method: string, path: string, orgId: string, body?: string): APIG
 
 /** POST /compose then GET /composes/{id}, REQUESTS times, through the compose API handler on `deps`. */
 async function measureApi(deps: ServiceDeps) {
-  const handler = createApiHandler(deps, COMPOSE_API_ROUTES, { orgFromHeader: false });
+  const handler = createApiHandler(deps, COMPOSE_API_ROUTES, { authenticate: gatewayClaimsAuthenticator() });
   const context = { awsRequestId: 'bench' } as Context;
   const body = JSON.stringify({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] });
   const org = `bench-${randomUUID().slice(0, 8)}`;

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { envChoice, envList, envNumber, envString, type Env } from '../layers/src/config/env.ts';
 import { LOG_LEVELS, type LogLevel } from '../layers/src/log/logger.ts';
+import { readClaimNames, type ClaimNames } from '../functions/api/auth.ts';
 
 export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
 export type LocalBackendKind = (typeof LOCAL_BACKENDS)[number];
@@ -26,19 +27,28 @@ export interface LocalConfig {
   minFreeBytes: number;
   /** Extra host names the API answers to (besides loopback), e.g. a name in /etc/hosts or a reverse proxy's. */
   allowedHosts: string[];
+  /** INSECURE development flag IBS_INSECURE_ORG_HEADER=1: requests without a token act for their X-Org-Id (default `local`). */
+  insecureOrgHeader: boolean;
+  /** Token claims naming the organization and the user (IBS_ORG_CLAIM, IBS_USER_CLAIM; default org_id, sub). */
+  claimNames: ClaimNames;
 }
+
+/** IBS_DATA_DIR as an absolute path (default ./.ibs-data): the service's and `ibs token`'s. */
+export const resolveDataDir = (env: Env = process.env): string => resolve(envString(env, 'IBS_DATA_DIR', './.ibs-data'));
 
 export function readLocalConfig(env: Env = process.env): LocalConfig {
   return {
     backend: envChoice(env, 'IBS_BACKEND', LOCAL_BACKENDS, 'embedded'),
     port: envNumber(env, 'IBS_PORT', 8080, { max: 65535, integer: true }),
-    dataDir: resolve(envString(env, 'IBS_DATA_DIR', './.ibs-data')),
+    dataDir: resolveDataDir(env),
     runners: envNumber(env, 'IBS_RUNNERS', 1, { max: 64, integer: true }),
     osbuild: envString(env, 'IBS_OSBUILD', 'osbuild'),
     maxReceives: envNumber(env, 'IBS_MAX_RECEIVES', 3, { min: 1, max: 1000, integer: true }),
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600, integer: true }),
     logLevel: envChoice(env, 'IBS_LOG_LEVEL', LOG_LEVELS, 'info'),
     allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
+    insecureOrgHeader: envChoice(env, 'IBS_INSECURE_ORG_HEADER', ['0', '1'], '0') === '1',
+    claimNames: readClaimNames(env),
     minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
     reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),

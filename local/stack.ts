@@ -15,6 +15,8 @@ import { readLocalConfig, type LocalConfig } from './config.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
 import { superviseRunners, type RunnerSupervisor } from './runner-supervisor.ts';
 import { startQueueWorkers } from './workers.ts';
+import { createBearerAuthenticator } from './auth-bearer.ts';
+import { ensureLocalKeySet, signLocalToken } from './auth-keys.ts';
 import { DEFAULT_REAPER_OPTIONS } from '../layers/src/service/reaper.ts';
 
 export interface LocalStackOptions extends Partial<LocalConfig> {
@@ -31,6 +33,8 @@ export interface LocalStack {
   backend: LocalBackend;
   /** The runner processes (restarted when one dies); `runners.runners` are the live ones. */
   runners: RunnerSupervisor;
+  /** A bearer token for `org` (and `user`) signed with the data directory's key, as `ibs token` mints. */
+  mintToken(org: string, user?: string, ttlSeconds?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +57,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION },
       ...(backend.dataDir ? { storage: watchDisk(backend.dataDir, config.minFreeBytes) } : {}),
     };
-    const server = createHttpGateway(createApiHandler(deps, ROUTES, { orgFromHeader: true }), backend.downloads, { log, allowedHosts: config.allowedHosts });
+    const keys = await ensureLocalKeySet(config.dataDir);
+    const authenticate = createBearerAuthenticator({ keys, claimNames: config.claimNames, insecureOrgHeader: config.insecureOrgHeader });
+    const server = createHttpGateway(createApiHandler(deps, ROUTES, { authenticate }), backend.downloads, { log, allowedHosts: config.allowedHosts });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
 
@@ -73,6 +79,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deps,
       backend,
       runners,
+      mintToken: (org, user = `${org}-user`, ttlSeconds) => signLocalToken(keys, { org, user, ttlSeconds, claimNames: config.claimNames }),
       stop: async () => {
         await runners.stop();
         await workers.stop();

@@ -2,6 +2,11 @@
 import { ConfigError } from '../layers/src/config/env.ts';
 import { readLocalConfig } from './config.ts';
 import { startLocalStack } from './stack.ts';
+import { authDirOf } from './auth-keys.ts';
+
+const INSECURE_WARNING =
+  'WARNING: IBS_INSECURE_ORG_HEADER=1: requests without a token act for the organization their X-Org-Id header names ' +
+  '(default "local"); anyone who can reach this port can read and write every organization. For development only.';
 
 /** What a new user needs to read instead of a stack trace. */
 function explainStartFailure(error: unknown, port: number): string {
@@ -29,6 +34,8 @@ async function main(): Promise<void> {
   }
   const base = `${stack.url}/api/image-builder/v1`;
   process.stdout.write(`ibs local stack: API ${base} (${stack.backend.describe()}; osbuild: ${config.osbuild})\n`);
+  if (config.insecureOrgHeader) process.stderr.write(`${INSECURE_WARNING}\n`);
+  else process.stdout.write(`requests need a bearer token: npx ibs token --org ORG --user USER (key in ${authDirOf(config.dataDir)})\n`);
   process.stdout.write(`ready: ${base}\n`);
 
   let stopping = false;

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { ValidationError } from '../../layers/src/errors.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { AuthRefusal, headerOf, type Authenticator } from './auth.ts';
 import { HttpRefusal, respondToError } from './error-responses.ts';
 
 export const API_BASE = '/api/image-builder/v1';
@@ -14,6 +15,8 @@ export const MAX_JSON_DEPTH = 24;
 export interface RequestContext {
   deps: ServiceDeps;
   orgId: string;
+  /** The caller's user claim (`sub` by default), when the token names one; '' on public routes. */
+  userId?: string;
   params: Record<string, string>;
   query: Record<string, string>;
   /** Parsed JSON body (undefined when there is none). */
@@ -37,11 +40,13 @@ export interface Route {
 }
 
 export interface ApiOptions {
-  /** Local mode: take the organization from `X-Org-Id` (default `local`). AWS: from the JWT claim `org_id`. */
-  orgFromHeader: boolean;
+  /**
+   * Who is asking, for every non-public route: AWS reads the JWT authorizer's claims (gatewayClaimsAuthenticator),
+   * local mode verifies the bearer token itself (local/auth-bearer.ts). Tests of single handlers may use the insecure
+   * identityFromOrgHeader.
+   */
+  authenticate: Authenticator;
 }
-
-const ORG_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResultV2 => ({
   statusCode: status,
@@ -57,15 +62,6 @@ const compileRoute = (route: Route) => {
   });
   return { route, names, regex: new RegExp(`^${API_BASE.replace(/\//g, '\\/')}(?:\\.0)?${pattern}/?$`) };
 };
-
-function organizationOf(event: APIGatewayProxyEventV2, options: ApiOptions): string {
-  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } }).authorizer?.jwt?.claims;
-  const org = options.orgFromHeader ? (headers['x-org-id'] ?? 'local') : String(claims?.org_id ?? '');
-  if (!org) throw new HttpRefusal(401, 'Unauthorized', 'the token carries no org_id claim');
-  if (!ORG_ID.test(org)) throw new ValidationError('X-Org-Id', 'must be 1-64 letters, digits, ".", "_" or "-"');
-  return org;
-}
 
 /** A malformed %-escape is the client's mistake, not a crash. */
 function decodePathParam(name: string, raw: string): string {
@@ -113,9 +109,6 @@ export function jsonDepth(value: unknown, limit: number): number {
   return deepest;
 }
 
-const headerOf = (event: APIGatewayProxyEventV2, name: string): string | undefined =>
-  Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1];
-
 /** One Lambda handler (API Gateway HTTP API, payload v2) serving `routes`; the same handler runs in local mode. */
 export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], options: ApiOptions) {
   const compiled = routes.map(compileRoute);
@@ -124,7 +117,8 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
       onError: async (request) => {
         const requestId = request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? 'unknown';
         const { status, body } = respondToError(request.error, { requestId, log: deps.log, path: request.event.rawPath });
-        request.response = json(status, body, { 'x-request-id': requestId });
+        const challenge: Record<string, string> = request.error instanceof AuthRefusal ? { 'www-authenticate': request.error.challenge } : {};
+        request.response = json(status, body, { 'x-request-id': requestId, ...challenge });
       },
     })
     .handler(async (event) => {
@@ -138,9 +132,11 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
       }
       const values = path.match(match.regex)?.slice(1) ?? [];
       const params = Object.fromEntries(match.names.map((name, i) => [name, decodePathParam(name, values[i] ?? '')]));
+      const identity = match.route.public ? { orgId: '' } : await options.authenticate(event);
       const ctx: RequestContext = {
         deps,
-        orgId: match.route.public ? '' : organizationOf(event, options),
+        orgId: identity.orgId,
+        ...(identity.userId ? { userId: identity.userId } : {}),
         params,
         query: Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, String(v ?? "")])),
         body: parseBody(event),

@@ -4,9 +4,10 @@
  */
 import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
+import { gatewayClaimsAuthenticator } from '../api/auth.ts';
 import { createApiHandler } from '../api/http.ts';
 import { PACKAGE_API_ROUTES } from './api-routes.ts';
-import { readDepsolverOptions } from './config.ts';
+import { readAuthClaimNames, readDepsolverOptions } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
 import { listDistributionRepositories } from './repo-refresh-handler.ts';
 
@@ -15,5 +16,5 @@ const deps = createLambdaDeps({ blobs: createS3BlobStore });
 // only from public addresses, their indexes under depsolve-index/user/.
 const depsolver = new RepoDepsolver({ blobStore: deps.blobs, ...readDepsolverOptions(process.env), distributionRepositories: listDistributionRepositories() });
 export const handler = createApiHandler({ ...deps, depsolver }, PACKAGE_API_ROUTES, {
-  orgFromHeader: false,
+  authenticate: gatewayClaimsAuthenticator(readAuthClaimNames(process.env)),
 });

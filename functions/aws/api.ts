@@ -5,9 +5,11 @@
 import { createDynamoDbBlueprintStore, createDynamoDbComposeStore } from '../../layers/src/adapters/aws/dynamodb-compose-store-factory.ts';
 import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
 import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
+import { gatewayClaimsAuthenticator } from '../api/auth.ts';
 import { createApiHandler } from '../api/http.ts';
 import { COMPOSE_API_ROUTES } from './api-routes.ts';
+import { readAuthClaimNames } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
 
 const deps = createLambdaDeps({ store: createDynamoDbComposeStore, blueprints: createDynamoDbBlueprintStore, blobs: createS3BlobStore, queue: createSqsJobQueue });
-export const handler = createApiHandler(deps, COMPOSE_API_ROUTES, { orgFromHeader: false });
+export const handler = createApiHandler(deps, COMPOSE_API_ROUTES, { authenticate: gatewayClaimsAuthenticator(readAuthClaimNames(process.env)) });

@@ -10,6 +10,7 @@ import type { ServiceConfig } from '../../layers/src/service/deps.ts';
 import type { FleetScalerOptions } from '../../layers/src/service/fleet-scaler.ts';
 import { DEFAULT_REAPER_OPTIONS, type ReaperOptions } from '../../layers/src/service/reaper.ts';
 import { SERVICE_VERSION } from '../../layers/src/version.ts';
+import { readClaimNames, type ClaimNames } from '../api/auth.ts';
 
 /** The function's name for log lines: Lambda's AWS_LAMBDA_FUNCTION_NAME, or the fallback outside Lambda. */
 export const readFunctionName = (env: Env, fallback: string): string => envString(env, 'AWS_LAMBDA_FUNCTION_NAME', fallback);
@@ -70,3 +71,9 @@ export const readDepsolverOptions = (env: Env): Pick<IndexStoreOptions, 'allowPr
   allowPrivateAddresses: false,
   memoryBytes: envNumber(env, 'IBS_INDEX_CACHE_MIB', 512, { min: 16, integer: true }) * 1024 * 1024,
 });
+
+/**
+ * IBS_ORG_CLAIM and IBS_USER_CLAIM: the JWT authorizer's claims that name the organization and the user (default
+ * org_id, sub; with the stack's Cognito pool, org_id is added to its access tokens by the pre-token-generation trigger).
+ */
+export const readAuthClaimNames = (env: Env): ClaimNames => readClaimNames(env);

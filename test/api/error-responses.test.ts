@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, createApiHandler, jsonDepth, type Route } from '../../functions/api/http.ts';
+import { identityFromOrgHeader } from '../../functions/api/auth.ts';
 import { ConflictError, NotConfiguredError, NotFoundError, UnsatisfiableError, ValidationError } from '../../layers/src/errors.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
@@ -15,7 +16,7 @@ function handlerThrowing(error: unknown, lines: string[]) {
     },
   };
   const deps = { log: createLogger({}, { write: (line) => lines.push(line) }) } as unknown as ServiceDeps;
-  return createApiHandler(deps, [route], { orgFromHeader: true });
+  return createApiHandler(deps, [route], { authenticate: identityFromOrgHeader });
 }
 
 async function call(error: unknown, path = '/api/image-builder/v1/boom/x') {
@@ -76,7 +77,7 @@ describe('one table maps domain errors to HTTP', () => {
 
 describe('request bodies', () => {
   const echo: Route = { method: 'POST', path: '/echo', operationId: 'echo', handle: async ({ body }) => ({ status: 200, body }) };
-  const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [echo], { orgFromHeader: true });
+  const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [echo], { authenticate: identityFromOrgHeader });
   const post = async (body: string, contentType?: string) => {
     const event = {
       rawPath: '/api/image-builder/v1/echo',
@@ -113,7 +114,7 @@ describe('request bodies', () => {
 describe('the /v1.0 server URL of the hosted spec', () => {
   it('serves the same routes as /v1', async () => {
     const version: Route = { method: 'GET', path: '/version', operationId: 'getVersion', public: true, handle: async () => ({ status: 200, body: { version: 'x' } }) };
-    const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [version], { orgFromHeader: true });
+    const handler = createApiHandler({ log: createLogger({}, { write: () => {} }) } as unknown as ServiceDeps, [version], { authenticate: identityFromOrgHeader });
     for (const [path, status] of [['/api/image-builder/v1.0/version', 200], ['/api/image-builder/v1/version', 200], ['/api/image-builder/v1.1/version', 404]] as const) {
       const event = { rawPath: path, headers: {}, requestContext: { http: { method: 'GET' }, requestId: 'r' } } as unknown as APIGatewayProxyEventV2;
       expect(((await handler(event, { awsRequestId: 'r' } as Context)) as APIGatewayProxyStructuredResultV2).statusCode, path).toBe(status);
