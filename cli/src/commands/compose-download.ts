@@ -23,7 +23,8 @@ interface Downloaded {
 
 /** Artifacts to fetch: the recorded ones, or (older services) the single upload URL without a checksum. */
 function downloadTargets(status: ComposeStatus): (Artifact & { url: string })[] {
-  const fallback = status.image_status.upload_status?.options?.url;
+  const options = status.image_status.upload_status?.options;
+  const fallback = options && 'url' in options ? options.url : undefined;
   const artifacts = status.artifacts ?? [];
   if (artifacts.length === 0 && fallback) {
     const name = new URL(fallback).searchParams.get('filename') ?? basename(new URL(fallback).pathname);

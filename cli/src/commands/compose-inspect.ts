@@ -66,6 +66,7 @@ function statusPairs(id: string, s: ComposeStatus): [string, string | undefined]
   const request = s.request.image_requests?.[0];
   const p = s.image_status.progress;
   const error = s.image_status.error;
+  const uploadOptions = s.image_status.upload_status?.options;
   return [
     ['ID', id],
     ['Status', stateOf(s)],
@@ -79,7 +80,8 @@ function statusPairs(id: string, s: ComposeStatus): [string, string | undefined]
     ['Attempt', s.attempt ? String(s.attempt) : undefined],
     ['Progress', p && p.total ? `${p.done}/${p.total} pipelines${describeStep(p) ? `, ${describeStep(p)}` : ''}` : undefined],
     ['Error', error ? `${error.reason}${error.details !== undefined ? ` (${typeof error.details === 'string' ? error.details : JSON.stringify(error.details)})` : ''}` : undefined],
-    ['Download URL', s.image_status.upload_status?.options?.url],
+    ['Download URL', uploadOptions && 'url' in uploadOptions ? uploadOptions.url : undefined],
+    ['AMI', uploadOptions && 'ami' in uploadOptions ? `${uploadOptions.ami} (${uploadOptions.region})` : undefined],
   ];
 }
 

@@ -1,3 +1,5 @@
+import type { AwsUploadResult, AwsUploadTarget } from '../upload/aws-target.ts';
+
 /**
  * The Compose: one user request to build one image, and everything we know about its build.
  * Internal states are finer than the Image Builder API's `image_status.status` (see present-compose.ts).
@@ -70,6 +72,8 @@ export interface ImageRequestSpec {
   /** Requested size in bytes; 0 = image type default. */
   size: number;
   uploadType: string;
+  /** The `aws` upload target, resolved at request time (absent for aws.s3). */
+  upload?: AwsUploadTarget;
 }
 
 export interface Compose {
@@ -99,6 +103,8 @@ export interface Compose {
   progress?: ComposeProgress;
   result?: BuildResult;
   artifacts: Artifact[];
+  /** The AMIs an `aws` upload registered (recorded with `success`). */
+  uploadResult?: AwsUploadResult;
   /** BlobStore key of the osbuild manifest once generated. */
   manifestKey?: string;
   /** Pipelines to export from the manifest. */
@@ -130,6 +136,7 @@ export type ComposePatch = Partial<
     | 'progress'
     | 'result'
     | 'artifacts'
+    | 'uploadResult'
     | 'manifestKey'
     | 'exports'
     | 'cancelRequestedAt'

@@ -83,6 +83,43 @@ export const openapiDocument = {
     "/distributions": {
       "get": {
         "operationId": "getDistributions",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "kind",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "bootc"
+              ]
+            },
+            "description": "bootc: image-mode distributions (this service has none: an empty list)"
+          },
+          {
+            "in": "query",
+            "name": "distro",
+            "schema": {
+              "type": "string"
+            },
+            "description": "bootc only: filter by distribution name"
+          },
+          {
+            "in": "query",
+            "name": "arch",
+            "schema": {
+              "type": "string"
+            },
+            "description": "bootc only: filter by architecture"
+          },
+          {
+            "in": "query",
+            "name": "type",
+            "schema": {
+              "type": "string"
+            },
+            "description": "bootc only: filter by image type"
+          }
+        ],
         "responses": {
           "200": {
             "description": "distributions",
@@ -256,6 +293,17 @@ export const openapiDocument = {
               "minimum": 0,
               "default": 0
             }
+          },
+          {
+            "in": "query",
+            "name": "ignoreImageTypes",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "description": "leave out composes of these image types (repeat it or separate with commas)"
           }
         ],
         "responses": {
@@ -1064,6 +1112,17 @@ export const openapiDocument = {
               "minimum": 0,
               "default": 0
             }
+          },
+          {
+            "in": "query",
+            "name": "ignoreImageTypes",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "description": "leave out composes of these image types (repeat it or separate with commas)"
           }
         ],
         "responses": {
@@ -1090,10 +1149,261 @@ export const openapiDocument = {
           }
         }
       }
+    },
+    "/oscap/{distribution}/profiles": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "distribution",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getOscapProfiles",
+        "description": "No SCAP content is held for any distribution yet: an empty list, with an x-ibs-note header saying so.",
+        "responses": {
+          "200": {
+            "description": "profiles",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DistributionProfileResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "unknown distribution",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/oscap/{distribution}/{profile}/customizations": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "distribution",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        },
+        {
+          "in": "path",
+          "name": "profile",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getOscapCustomizations",
+        "responses": {
+          "200": {
+            "description": "the profile's customizations",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Customizations"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "unknown distribution, or a profile without SCAP content (every profile, for now)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/oscap/{policy}/{distribution}/policy_customizations": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "policy",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        },
+        {
+          "in": "path",
+          "name": "distribution",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getOscapCustomizationsForPolicy",
+        "responses": {
+          "200": {
+            "description": "the policy's customizations",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Customizations"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "compliance policies need the Insights Compliance service, which this service does not have",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/experimental/recommendations": {
+      "post": {
+        "operationId": "recommendPackage",
+        "description": "Packages that share comps groups with the given ones (modelVersion names the method). distribution: one of ours, or rhel9/rhel10 (read as centos-9/centos-10).",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RecommendPackageRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "recommended packages",
+            "best first": null,
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RecommendationsResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "malformed request or unsupported distribution",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/experimental/blueprints/{id}/fixup": {
+      "parameters": [
+        {
+          "in": "path",
+          "name": "id",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "format": "uuid"
+          }
+        }
+      ],
+      "post": {
+        "operationId": "fixupBlueprint",
+        "description": "Applies the linter's fixes as a new version (there are none to apply here: compliance policies are refused at intake).",
+        "responses": {
+          "201": {
+            "description": "saved as a new version"
+          },
+          "404": {
+            "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
     "schemas": {
+      "RecommendPackageRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "packages",
+          "recommendedPackages",
+          "distribution"
+        ],
+        "properties": {
+          "packages": {
+            "type": "array",
+            "maxItems": 10000,
+            "items": {
+              "type": "string"
+            }
+          },
+          "recommendedPackages": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "default": 3
+          },
+          "distribution": {
+            "type": "string",
+            "description": "one of GET /distributions, or the hosted rhel9/rhel10"
+          }
+        }
+      },
+      "RecommendationsResponse": {
+        "type": "object",
+        "required": [
+          "packages"
+        ],
+        "properties": {
+          "packages": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "modelVersion": {
+            "type": "string"
+          }
+        }
+      },
+      "DistributionProfileResponse": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
       "PackagesResponse": {
         "type": "object",
         "required": [
@@ -1593,11 +1903,91 @@ export const openapiDocument = {
           "type": {
             "type": "string",
             "enum": [
-              "aws.s3"
-            ]
+              "aws",
+              "aws.s3",
+              "gcp",
+              "azure",
+              "oci.objectstorage"
+            ],
+            "description": "gcp, azure and oci.objectstorage are accepted and answered with a 400 naming the type until they are implemented"
           },
           "options": {
-            "type": "object"
+            "type": "object",
+            "description": "For aws: AWSUploadRequestOptions (checked by the service, the field named on a 400); for aws.s3: {}."
+          }
+        }
+      },
+      "AWSUploadRequestOptions": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "share_with_accounts": {
+            "type": "array",
+            "uniqueItems": true,
+            "maxItems": 100,
+            "items": {
+              "type": "string"
+            },
+            "example": [
+              "123456789012"
+            ]
+          },
+          "share_with_sources": {
+            "type": "array",
+            "uniqueItems": true,
+            "maxItems": 100,
+            "items": {
+              "type": "string"
+            },
+            "example": [
+              "12345"
+            ]
+          },
+          "regions": {
+            "type": "array",
+            "x-ibs-extension": true,
+            "maxItems": 30,
+            "items": {
+              "type": "string"
+            },
+            "description": "other regions the AMI is copied to (and shared in); the stack's region always gets it"
+          },
+          "ami_name": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "description": "default: derived from image_name and the compose id (unique)"
+          },
+          "tags": {
+            "type": "object",
+            "x-ibs-extension": true,
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "tags on every image and snapshot"
+          },
+          "boot_mode": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "enum": [
+              "legacy-bios",
+              "uefi",
+              "uefi-preferred"
+            ],
+            "description": "default: the image type's"
+          },
+          "kms_key_id": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "description": "ARN of the KMS key that encrypts the snapshots"
+          },
+          "snapshot_method": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "enum": [
+              "ebs-direct",
+              "import-snapshot"
+            ],
+            "description": "ebs-direct (EBS direct APIs, fast) or import-snapshot (S3 + ImportSnapshot); default: the stack's"
           }
         }
       },
@@ -2035,7 +2425,47 @@ export const openapiDocument = {
             "type": "string"
           },
           "options": {
-            "$ref": "#/components/schemas/AWSS3UploadStatus"
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/AWSUploadStatus"
+              },
+              {
+                "$ref": "#/components/schemas/AWSS3UploadStatus"
+              }
+            ]
+          },
+          "images": {
+            "type": "array",
+            "x-ibs-extension": true,
+            "description": "aws: the AMI of every region, the primary region first",
+            "items": {
+              "$ref": "#/components/schemas/AWSUploadStatus"
+            }
+          },
+          "snapshot_method": {
+            "type": "string",
+            "x-ibs-extension": true,
+            "enum": [
+              "ebs-direct",
+              "import-snapshot"
+            ]
+          }
+        }
+      },
+      "AWSUploadStatus": {
+        "type": "object",
+        "required": [
+          "ami",
+          "region"
+        ],
+        "properties": {
+          "ami": {
+            "type": "string",
+            "example": "ami-0c830793775595d4b"
+          },
+          "region": {
+            "type": "string",
+            "example": "eu-west-1"
           }
         }
       },

@@ -380,10 +380,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oscap/{distribution}/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                distribution: string;
+            };
+            cookie?: never;
+        };
+        /** @description No SCAP content is held for any distribution yet: an empty list, with an x-ibs-note header saying so. */
+        get: operations["getOscapProfiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oscap/{distribution}/{profile}/customizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                distribution: string;
+                profile: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getOscapCustomizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oscap/{policy}/{distribution}/policy_customizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy: string;
+                distribution: string;
+            };
+            cookie?: never;
+        };
+        get: operations["getOscapCustomizationsForPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experimental/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Packages that share comps groups with the given ones (modelVersion names the method). distribution: one of ours, or rhel9/rhel10 (read as centos-9/centos-10). */
+        post: operations["recommendPackage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experimental/blueprints/{id}/fixup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Applies the linter's fixes as a new version (there are none to apply here: compliance policies are refused at intake). */
+        post: operations["fixupBlueprint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        RecommendPackageRequest: {
+            packages: string[];
+            /** @default 3 */
+            recommendedPackages: number;
+            /** @description one of GET /distributions, or the hosted rhel9/rhel10 */
+            distribution: string;
+        };
+        RecommendationsResponse: {
+            packages: string[];
+            modelVersion?: string;
+        };
+        DistributionProfileResponse: string[];
         PackagesResponse: {
             meta: components["schemas"]["ListResponseMeta"];
             links: components["schemas"]["ListResponseLinks"];
@@ -512,9 +617,47 @@ export interface components {
             snapshot_date?: string;
         };
         UploadRequest: {
-            /** @enum {string} */
-            type: "aws.s3";
+            /**
+             * @description gcp, azure and oci.objectstorage are accepted and answered with a 400 naming the type until they are implemented
+             * @enum {string}
+             */
+            type: "aws" | "aws.s3" | "gcp" | "azure" | "oci.objectstorage";
+            /** @description For aws: AWSUploadRequestOptions (checked by the service, the field named on a 400); for aws.s3: {}. */
             options: Record<string, never>;
+        };
+        AWSUploadRequestOptions: {
+            /**
+             * @example [
+             *       "123456789012"
+             *     ]
+             */
+            share_with_accounts?: string[];
+            /**
+             * @example [
+             *       "12345"
+             *     ]
+             */
+            share_with_sources?: string[];
+            /** @description other regions the AMI is copied to (and shared in); the stack's region always gets it */
+            regions?: string[];
+            /** @description default: derived from image_name and the compose id (unique) */
+            ami_name?: string;
+            /** @description tags on every image and snapshot */
+            tags?: {
+                [key: string]: string;
+            };
+            /**
+             * @description default: the image type's
+             * @enum {string}
+             */
+            boot_mode?: "legacy-bios" | "uefi" | "uefi-preferred";
+            /** @description ARN of the KMS key that encrypts the snapshots */
+            kms_key_id?: string;
+            /**
+             * @description ebs-direct (EBS direct APIs, fast) or import-snapshot (S3 + ImportSnapshot); default: the stack's
+             * @enum {string}
+             */
+            snapshot_method?: "ebs-direct" | "import-snapshot";
         };
         ComposeResponse: {
             /** Format: uuid */
@@ -632,7 +775,17 @@ export interface components {
             /** @enum {string} */
             status: "success" | "failure" | "pending" | "running";
             type: string;
-            options: components["schemas"]["AWSS3UploadStatus"];
+            options: components["schemas"]["AWSUploadStatus"] | components["schemas"]["AWSS3UploadStatus"];
+            /** @description aws: the AMI of every region, the primary region first */
+            images?: components["schemas"]["AWSUploadStatus"][];
+            /** @enum {string} */
+            snapshot_method?: "ebs-direct" | "import-snapshot";
+        };
+        AWSUploadStatus: {
+            /** @example ami-0c830793775595d4b */
+            ami: string;
+            /** @example eu-west-1 */
+            region: string;
         };
         AWSS3UploadStatus: {
             /** @description presigned download URL; it expires */
@@ -902,7 +1055,16 @@ export interface operations {
     };
     getDistributions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description bootc: image-mode distributions (this service has none: an empty list) */
+                kind?: "bootc";
+                /** @description bootc only: filter by distribution name */
+                distro?: string;
+                /** @description bootc only: filter by architecture */
+                arch?: string;
+                /** @description bootc only: filter by image type */
+                type?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1034,6 +1196,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description leave out composes of these image types (repeat it or separate with commas) */
+                ignoreImageTypes?: string[];
             };
             header?: never;
             path?: never;
@@ -1642,6 +1806,8 @@ export interface operations {
                 blueprint_version?: number;
                 limit?: number;
                 offset?: number;
+                /** @description leave out composes of these image types (repeat it or separate with commas) */
+                ignoreImageTypes?: string[];
             };
             header?: never;
             path: {
@@ -1659,6 +1825,163 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ComposesResponse"];
                 };
+            };
+            /** @description no such blueprint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getOscapProfiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                distribution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description profiles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DistributionProfileResponse"];
+                };
+            };
+            /** @description unknown distribution */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getOscapCustomizations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                distribution: string;
+                profile: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the profile's customizations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customizations"];
+                };
+            };
+            /** @description unknown distribution, or a profile without SCAP content (every profile, for now) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    getOscapCustomizationsForPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy: string;
+                distribution: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the policy's customizations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customizations"];
+                };
+            };
+            /** @description compliance policies need the Insights Compliance service, which this service does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    recommendPackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecommendPackageRequest"];
+            };
+        };
+        responses: {
+            /** @description recommended packages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationsResponse"];
+                };
+            };
+            /** @description malformed request or unsupported distribution */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    fixupBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description saved as a new version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description no such blueprint */
             404: {
