@@ -49,7 +49,7 @@ afterAll(() => stack.stop());
 
 describe('binary file contents', () => {
   it('every byte value 0..255 goes from the API request into the manifest unchanged (test distribution)', async () => {
-    const headers = { 'content-type': 'application/json', 'x-org-id': 'org-bin' };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken('org-bin')}` };
     const body = { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }], customizations: { files } };
     const created = await fetch(`${api}/compose`, { method: 'POST', headers, body: JSON.stringify(body) });
     expect(created.status).toBe(201);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
+import { tokenHeaders } from '../support/auth.ts';
 
 let stack: LocalStack;
 let api: string;
@@ -17,7 +18,7 @@ afterAll(() => stack.stop());
 const call = async (method: string, path: string, org: string, body?: unknown) => {
   const res = await fetch(`${api}${path}`, {
     method,
-    headers: { 'x-org-id': org, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { ...(await tokenHeaders(stack)(org)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

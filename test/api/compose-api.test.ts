@@ -7,9 +7,11 @@ import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { renderOpenapiFiles } from '../../scripts/gen-openapi.ts';
 import { SERVICE_VERSION } from '../../layers/src/version.ts';
+import { tokenHeaders } from '../support/auth.ts';
 
 let stack: LocalStack;
 let api: string;
+let as: ReturnType<typeof tokenHeaders>;
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -19,13 +21,14 @@ beforeAll(async () => {
     log: createLogger({}, { write: () => {} }),
   });
   api = `${stack.url}/api/image-builder/v1`;
+  as = tokenHeaders(stack);
 });
 afterAll(() => stack.stop());
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+const post = async (path: string, body: unknown, headers?: Record<string, string>) =>
   fetch(`${api}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(headers ?? (await as())) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
@@ -64,11 +67,11 @@ describe('meta endpoints', () => {
   });
 
   it('lists distributions and architectures with image types', async () => {
-    const distros = (await (await fetch(`${api}/distributions`)).json()) as { name: string }[];
+    const distros = (await (await fetch(`${api}/distributions`, { headers: await as() })).json()) as { name: string }[];
     expect(distros.map((d) => d.name)).toContain('test-distro-1');
-    const arches = (await (await fetch(`${api}/architectures/test-distro-1`)).json()) as { arch: string; image_types: string[] }[];
+    const arches = (await (await fetch(`${api}/architectures/test-distro-1`, { headers: await as() })).json()) as { arch: string; image_types: string[] }[];
     expect(arches.find((a) => a.arch === 'x86_64')?.image_types).toContain('tar');
-    await expectError(await fetch(`${api}/architectures/nope-1`), 400, /unknown distribution "nope-1" \(allowed: .*test-distro-1/);
+    await expectError(await fetch(`${api}/architectures/nope-1`, { headers: await as() }), 400, /unknown distribution "nope-1" \(allowed: .*test-distro-1/);
   });
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {
@@ -79,7 +82,10 @@ describe('meta endpoints', () => {
 
 describe('POST /compose rejects bad input and leaves nothing behind', () => {
   const org = 'bad-input-org';
-  const h = { 'x-org-id': org };
+  let h: Record<string, string>;
+  beforeAll(async () => {
+    h = await as(org);
+  });
 
   it('malformed JSON → 400', async () => {
     await expectError(await post('/compose', '{"distribution": ', h), 400, /not valid JSON/);
@@ -132,60 +138,63 @@ describe('POST /compose rejects bad input and leaves nothing behind', () => {
     await expectNothingLeftBehind(org);
   });
 
-  it('invalid organization header → 400', async () => {
-    await expectError(await post('/compose', tarRequest(), { 'x-org-id': 'a b' }), 400, /X-Org-Id/);
+  it('no token → 401 with a Bearer challenge, X-Org-Id alone is not enough; nothing written', async () => {
+    const refused = await post('/compose', tarRequest(), { 'x-org-id': org });
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="image-builder"');
+    await expectError(refused, 401, /needs a bearer token/);
+    await expectNothingLeftBehind(org);
   });
 });
 
 describe('compose lifecycle without a runner', () => {
   it('accepts a compose, generates its manifest and queues the build; other organizations cannot see it', async () => {
-    const created = await post('/compose', tarRequest({ image_name: 'demo', customizations: { hostname: 'demo' } }), { 'x-org-id': 'org-a' });
+    const created = await post('/compose', tarRequest({ image_name: 'demo', customizations: { hostname: 'demo' } }), await as('org-a'));
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     await expect
-      .poll(async () => ((await (await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-a' } })).json()) as { state: string }).state, { timeout: 10_000 })
+      .poll(async () => ((await (await fetch(`${api}/composes/${id}`, { headers: await as('org-a') })).json()) as { state: string }).state, { timeout: 10_000 })
       .toBe('queued');
-    const status = (await (await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-a' } })).json()) as {
+    const status = (await (await fetch(`${api}/composes/${id}`, { headers: await as('org-a') })).json()) as {
       image_status: { status: string };
       request: unknown;
     };
     expect(status.image_status.status).toBe('pending');
     expect(status.request).toMatchObject({ distribution: 'test-distro-1', image_name: 'demo' });
 
-    const manifests = (await (await fetch(`${api}/composes/${id}/manifests`, { headers: { 'x-org-id': 'org-a' } })).json()) as {
+    const manifests = (await (await fetch(`${api}/composes/${id}/manifests`, { headers: await as('org-a') })).json()) as {
       manifests: { version: string; pipelines: { name: string }[] }[];
     };
     expect(manifests.manifests[0].version).toBe('2');
     expect(manifests.manifests[0].pipelines.map((p) => p.name)).toEqual(['os', 'archive']);
     expect(await stack.deps.queue.depth('build-x86_64')).toMatchObject({ visible: 1 });
 
-    const list = (await (await fetch(`${api}/composes`, { headers: { 'x-org-id': 'org-a' } })).json()) as { meta: { count: number }; data: { id: string }[] };
+    const list = (await (await fetch(`${api}/composes`, { headers: await as('org-a') })).json()) as { meta: { count: number }; data: { id: string }[] };
     expect(list.meta.count).toBe(1);
     expect(list.data[0].id).toBe(id);
 
-    await expectError(await fetch(`${api}/composes/${id}`, { headers: { 'x-org-id': 'org-b' } }), 404, /not found/);
-    await expectError(await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-b' }), 404, /not found/);
-    expect(((await (await fetch(`${api}/composes`, { headers: { 'x-org-id': 'org-b' } })).json()) as { meta: { count: number } }).meta.count).toBe(0);
+    await expectError(await fetch(`${api}/composes/${id}`, { headers: await as('org-b') }), 404, /not found/);
+    await expectError(await post(`/composes/${id}/cancel`, '', await as('org-b')), 404, /not found/);
+    expect(((await (await fetch(`${api}/composes`, { headers: await as('org-b') })).json()) as { meta: { count: number } }).meta.count).toBe(0);
   });
 
   it('cancels a queued compose: image status failure saying it was cancelled; a second cancel is a conflict', async () => {
-    const { id } = (await (await post('/compose', tarRequest(), { 'x-org-id': 'org-c' })).json()) as { id: string };
-    const cancelled = (await (await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-c' })).json()) as {
+    const { id } = (await (await post('/compose', tarRequest(), await as('org-c'))).json()) as { id: string };
+    const cancelled = (await (await post(`/composes/${id}/cancel`, '', await as('org-c'))).json()) as {
       state: string;
       image_status: { status: string; error: { reason: string } };
     };
     expect(cancelled.state).toBe('cancelled');
     expect(cancelled.image_status.status).toBe('failure');
     expect(cancelled.image_status.error.reason).toMatch(/cancelled/);
-    await expectError(await post(`/composes/${id}/cancel`, '', { 'x-org-id': 'org-c' }), 409, /already finished/);
+    await expectError(await post(`/composes/${id}/cancel`, '', await as('org-c')), 409, /already finished/);
   });
 
   it('unknown compose id → 404, malformed id → 400, logs start empty', async () => {
-    await expectError(await fetch(`${api}/composes/123e4567-e89b-12d3-a456-426655440000`), 404, /not found/);
-    await expectError(await fetch(`${api}/composes/not-a-uuid`), 400, /composeId: "not-a-uuid" is not a UUID/);
+    await expectError(await fetch(`${api}/composes/123e4567-e89b-12d3-a456-426655440000`, { headers: await as() }), 404, /not found/);
+    await expectError(await fetch(`${api}/composes/not-a-uuid`, { headers: await as() }), 400, /composeId: "not-a-uuid" is not a UUID/);
     const { id } = (await (await post('/compose', tarRequest())).json()) as { id: string };
-    expect(await (await fetch(`${api}/composes/${id}/logs`)).json()).toMatchObject({ offset: 0, next_offset: 0, logs: '' });
-    await expectError(await fetch(`${api}/composes/${id}/logs?offset=-1`), 400, /offset/);
+    expect(await (await fetch(`${api}/composes/${id}/logs`, { headers: await as() })).json()).toMatchObject({ offset: 0, next_offset: 0, logs: '' });
+    await expectError(await fetch(`${api}/composes/${id}/logs?offset=-1`, { headers: await as() }), 400, /offset/);
   });
 });
 
@@ -201,7 +210,7 @@ describe('low storage', () => {
     try {
       const notReady = await fetch(`${api}/ready`);
       expect(notReady.status).toBe(503);
-      await expectError(await post('/compose', tarRequest(), { 'x-org-id': org }), 507, /low on storage space \(10 MiB free, needs 256 MiB\)/);
+      await expectError(await post('/compose', tarRequest(), await as(org)), 507, /low on storage space \(10 MiB free, needs 256 MiB\)/);
       // Refused before anything is written (the manifest queue is shared with the other tests here: the store tells).
       expect((await stack.deps.store.list(org, { limit: 10, offset: 0 })).total).toBe(0);
     } finally {
@@ -214,33 +223,33 @@ describe('a damaged record', () => {
   it('fails only itself: the list page shows the others, GET of it is a 500 with a request id', async () => {
     const org = 'org-damaged';
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(((await (await post('/compose', tarRequest(), { 'x-org-id': org })).json()) as { id: string }).id);
+    for (let i = 0; i < 3; i++) ids.push(((await (await post('/compose', tarRequest(), await as(org))).json()) as { id: string }).id);
     // Damage one stored document the way a bad disk or a half-applied manual edit would.
     const db = new Database(join(stack.backend.dataDir!, 'ibs.sqlite'));
     db.prepare('UPDATE composes SET doc = ? WHERE org_id = ? AND id = ?').run('{"id": "trunc', org, ids[1]);
     db.close();
 
-    const list = await fetch(`${api}/composes`, { headers: { 'x-org-id': org } });
+    const list = await fetch(`${api}/composes`, { headers: await as(org) });
     expect(list.status).toBe(200);
     const page = (await list.json()) as { data: { id: string }[] };
     expect(page.data.map((c) => c.id).sort()).toEqual([ids[0], ids[2]].sort());
-    const one = await fetch(`${api}/composes/${ids[1]}`, { headers: { 'x-org-id': org } });
+    const one = await fetch(`${api}/composes/${ids[1]}`, { headers: await as(org) });
     expect(one.status).toBe(500);
     expect(((await one.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/request id/);
-    expect((await fetch(`${api}/composes/${ids[0]}`, { headers: { 'x-org-id': org } })).status).toBe(200);
+    expect((await fetch(`${api}/composes/${ids[0]}`, { headers: await as(org) })).status).toBe(200);
   });
 });
 
 describe('GET /distributions/{distro}', () => {
   it('gives the architectures and image types (filters by architecture and by image type or alias); unknown → 404', async () => {
-    const all = (await (await fetch(`${api}/distributions/fedora-44`)).json()) as { name: string; releasever: string; architectures: Record<string, { image_types: Record<string, { aliases: string[]; boot_mode: string; default_size: number }> }> };
+    const all = (await (await fetch(`${api}/distributions/fedora-44`, { headers: await as() })).json()) as { name: string; releasever: string; architectures: Record<string, { image_types: Record<string, { aliases: string[]; boot_mode: string; default_size: number }> }> };
     expect(all).toMatchObject({ name: 'fedora-44', releasever: '44' });
     expect(Object.keys(all.architectures).sort()).toEqual(['aarch64', 'x86_64']);
     expect(all.architectures.x86_64.image_types.aws).toMatchObject({ aliases: expect.arrayContaining(['ami']), boot_mode: expect.any(String) });
-    const filtered = (await (await fetch(`${api}/distributions/fedora-44?architecture=x86_64&image_type=ami`)).json()) as typeof all;
+    const filtered = (await (await fetch(`${api}/distributions/fedora-44?architecture=x86_64&image_type=ami`, { headers: await as() })).json()) as typeof all;
     expect(Object.keys(filtered.architectures)).toEqual(['x86_64']);
     expect(Object.keys(filtered.architectures.x86_64.image_types)).toEqual(['aws']);
-    const missing = await fetch(`${api}/distributions/plan9`);
+    const missing = await fetch(`${api}/distributions/plan9`, { headers: await as() });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/distribution "plan9" not found \(available: .*fedora-44/);
   });
@@ -249,9 +258,9 @@ describe('GET /distributions/{distro}', () => {
 describe('DELETE /composes/{id}', () => {
   it('soft-deletes: gone from status, lists and logs (404), an unfinished compose is cancelled; other organizations get 404', async () => {
     const org = 'org-delete';
-    const { id } = (await (await post('/compose', tarRequest(), { 'x-org-id': org })).json()) as { id: string };
-    const headers = { 'x-org-id': org };
-    expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers: { 'x-org-id': 'someone-else' } })).status).toBe(404);
+    const { id } = (await (await post('/compose', tarRequest(), await as(org))).json()) as { id: string };
+    const headers = await as(org);
+    expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers: await as('someone-else') })).status).toBe(404);
     expect((await fetch(`${api}/composes/${id}`, { method: 'DELETE', headers })).status).toBe(200);
     expect((await fetch(`${api}/composes/${id}`, { headers })).status).toBe(404);
     expect((await fetch(`${api}/composes/${id}/logs`, { headers })).status).toBe(404);

@@ -19,10 +19,11 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ibs-pw-'));
   stack = await startLocalStack({ dataDir, port: 0, runners: 0, log: createLogger({}, { write: (line: string) => void logLines.push(line) }) });
   api = `${stack.url}/api/image-builder/v1`;
+  headers.authorization = `Bearer ${await stack.mintToken('org-pw')}`;
 });
 afterAll(() => stack.stop());
 
-const headers = { 'content-type': 'application/json', 'x-org-id': 'org-pw' };
+const headers: Record<string, string> = { 'content-type': 'application/json' };
 const request = {
   distribution: 'fedora-43',
   image_requests: [{ architecture: 'x86_64', image_type: 'guest-image' }],
