@@ -152,8 +152,8 @@ describe('public-address guard for repositories (allowPrivateAddresses: false)',
 
   it('fetches only http(s), whatever the address policy', async () => {
     for (const store of [new IndexStore(), new IndexStore({ allowPrivateAddresses: false })]) {
-      await expect(store.load({ id: 'ftp', baseurl: ['ftp://example.org/repo'] }, subst)).rejects.toThrow(/repository "ftp": .*only http and https/);
-      await expect(store.load({ id: 'data', baseurl: ['data:text/plain,x'] }, subst)).rejects.toThrow(/repository "data": .*only http and https/);
+      await expect(store.load({ id: 'ftp', baseurl: ['ftp://example.org/repo'] }, subst)).rejects.toThrow(/repository "ftp": .*only http, https and file URLs/);
+      await expect(store.load({ id: 'data', baseurl: ['data:text/plain,x'] }, subst)).rejects.toThrow(/repository "data": .*only http, https and file URLs/);
     }
     expect(() => new IndexStore({ allowPrivateAddresses: false, fetch })).toThrow(/either fetch or allowPrivateAddresses/);
   });

@@ -8,6 +8,7 @@ import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { buildFilesIndex, parseComps, type RepomdRecord } from './metadata-parsers.ts';
 import { createGuardedFetch, type GuardedFetchOptions } from './address-guard.ts';
+import { createRepositoryFetch } from './repository-fetch.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './metadata-limits.ts';
 import { buildIndexFromPrimaryBytes } from './primary-parser.ts';
 import { RepoIndex, type Comps } from './repo-index.ts';
@@ -43,6 +44,13 @@ export interface IndexStoreOptions {
    * (default true: local mirrors; the Lambda wiring sets false). When false, `fetch` cannot be given.
    */
   allowPrivateAddresses?: boolean;
+  /**
+   * Read `file://` repositories (local mirrors) from this machine's disk (default true; never with
+   * allowPrivateAddresses false, whose guard allows only http(s)).
+   */
+  fileUrls?: boolean;
+  /** Where the proxy variables (`https_proxy`, `no_proxy`, ...) are read (default process.env; not with the guard). */
+  proxyEnv?: Record<string, string | undefined>;
   /** With allowPrivateAddresses false: the resolver (tests) and the address test. */
   addressGuard?: GuardedFetchOptions;
   /** Size caps on repository metadata (defaults: DEFAULT_METADATA_LIMITS). */
@@ -78,7 +86,10 @@ export class IndexStore {
   constructor(opts: IndexStoreOptions = {}) {
     this.blobStore = opts.blobStore;
     if (opts.allowPrivateAddresses === false && opts.fetch) throw new Error('IndexStore: give either fetch or allowPrivateAddresses: false, not both');
-    this.fetchFn = opts.allowPrivateAddresses === false ? createGuardedFetch(opts.addressGuard) : (opts.fetch ?? fetch);
+    this.fetchFn =
+      opts.allowPrivateAddresses === false
+        ? createGuardedFetch(opts.addressGuard)
+        : createRepositoryFetch({ fileUrls: opts.fileUrls ?? true, env: opts.proxyEnv, fetch: opts.fetch });
     this.prefix = opts.prefix ?? 'depsolve-index';
     this.memoryBytes = opts.memoryBytes ?? DEFAULT_INDEX_MEMORY_BYTES;
     this.metadataExpire = opts.metadataExpire ?? 300;

@@ -56,12 +56,12 @@ export interface FetchedRepomd {
 const TIMEOUT_MS = 30_000;
 
 async function get(fetchFn: FetchFn, url: string): Promise<Response> {
-  if (url.startsWith('file://')) throw new Error('file:// URLs are not supported, serve the repository over HTTP');
-  if (!/^https?:\/\//i.test(url)) throw new Error(`only http and https URLs are supported (${url})`);
+  // file:// is the fetch's decision (local mirrors in local mode; the address guard refuses it)
+  if (!/^(https?:\/\/|file:\/\/)/i.test(url)) throw new Error(`only http, https and file URLs are supported (${url})`);
   const res = await fetchFn(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
   if (!res.ok) {
     await res.body?.cancel().catch(() => {});
-    throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
+    throw new Error(`HTTP ${res.status} ${res.statusText ?? ''}`.trim());
   }
   return res;
 }

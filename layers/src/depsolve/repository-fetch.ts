@@ -1,0 +1,68 @@
+/**
+ * The `fetch` repository metadata is read with where no address guard applies (local mode, the CLI): `file://` URLs
+ * of local mirrors read from disk, and http(s) through the proxies named by the standard environment variables
+ * (`http_proxy`, `https_proxy`, `no_proxy`, upper-case too), which Node's own fetch ignores.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import type { FetchFn } from './repo-metadata.ts';
+
+/** The proxy settings of an environment (lower-case names win, as curl and undici read them). */
+export interface ProxySettings {
+  httpProxy: string;
+  httpsProxy: string;
+  noProxy: string;
+}
+
+/** The proxies an environment names; undefined when it names none. */
+export function readProxySettings(env: Record<string, string | undefined> = process.env): ProxySettings | undefined {
+  const pick = (name: string): string => env[name] ?? env[name.toUpperCase()] ?? '';
+  const settings = { httpProxy: pick('http_proxy'), httpsProxy: pick('https_proxy'), noProxy: pick('no_proxy') };
+  return settings.httpProxy || settings.httpsProxy ? settings : undefined;
+}
+
+export interface RepositoryFetchOptions {
+  /** Read `file://` URLs from this machine's disk (default false: refused). */
+  fileUrls?: boolean;
+  /** Where the proxy variables are read (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** The fetch for http(s) (tests); without it, the global fetch or, with proxies configured, undici's through them. */
+  fetch?: FetchFn;
+}
+
+/** A fetch for repository metadata: file:// from disk when allowed, http(s) through the environment's proxies. */
+export function createRepositoryFetch(opts: RepositoryFetchOptions = {}): FetchFn {
+  const network = opts.fetch ?? proxiedFetch(readProxySettings(opts.env ?? process.env)) ?? fetch;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
+    if (!url.toLowerCase().startsWith('file:')) return network(input, init);
+    if (!opts.fileUrls) throw new Error(`file:// URLs are not allowed here (${url}): serve the repository over http(s)`);
+    return readFileUrl(url);
+  }) as FetchFn;
+}
+
+/** undici's fetch through an EnvHttpProxyAgent (no_proxy honoured per request); undefined without proxies. */
+function proxiedFetch(proxies: ProxySettings | undefined): FetchFn | undefined {
+  if (!proxies) return undefined;
+  // http targets in absolute form (GET http://host/path), as curl and dnf send them; https through CONNECT
+  const dispatcher = new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false });
+  return ((input: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(input instanceof Request ? input.url : input, { ...(init as object), dispatcher }) as unknown as Promise<Response>) as FetchFn;
+}
+
+/** A local file as a Response (404 when it does not exist, as a web server would answer). */
+async function readFileUrl(url: string): Promise<Response> {
+  let path: string;
+  try {
+    path = fileURLToPath(url);
+  } catch (e) {
+    throw new Error(`malformed file URL ${url}: ${(e as Error).message}`, { cause: e });
+  }
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) return new Response(null, { status: 404, statusText: `Not Found (no file ${path})` });
+  const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+  return new Response(body, { status: 200, headers: { 'content-length': String(info.size) } });
+}

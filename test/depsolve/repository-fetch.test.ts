@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { IndexStore, RepoDepsolver } from '../../layers/src/depsolve/index.ts';
+import { readProxySettings } from '../../layers/src/depsolve/repository-fetch.ts';
+import { serveDirectory, type StaticServer } from './helpers.ts';
+import { writeRepo } from './repo-generator.ts';
+import { craftedMain } from './scenarios.ts';
+import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.ts';
+
+const subst = { arch: 'x86_64', releasever: '40' };
+let dir: string;
+let server: StaticServer;
+let proxy: ForwardProxy;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'repo-fetch-'));
+  writeRepo(dir, craftedMain);
+  server = await serveDirectory(dir);
+  proxy = await startForwardProxy(() => ({ port: Number(new URL(server.url).port) }));
+});
+afterAll(async () => {
+  await proxy.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  proxy.requests.length = 0;
+  server.requests.length = 0;
+});
+
+const request = (repositories: { id: string; baseurl: string[] }[]) => ({
+  architecture: 'x86_64',
+  releasever: '40',
+  sets: { os: { include: ['httpd'], exclude: [], repositories, installWeakDeps: true } },
+});
+
+describe('file:// repositories (local mirrors)', () => {
+  it('resolves packages from a repository on disk, the RPM locations being file:// URLs', async () => {
+    const base = pathToFileURL(dir).href;
+    const { os } = await new RepoDepsolver().resolve(request([{ id: 'disk', baseurl: [base] }]));
+    const httpd = os.find((p) => p.name === 'httpd')!;
+    expect(httpd.remoteLocation).toMatch(new RegExp(`^${base}/Packages/`));
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a missing file:// repository names the path', async () => {
+    const missing = pathToFileURL(join(dir, 'nowhere')).href;
+    await expect(new IndexStore().load({ id: 'gone', baseurl: [missing] }, subst)).rejects.toThrow(/repository "gone".*repomd\.xml.*404.*no file/);
+  });
+
+  it('is refused when file URLs are turned off, and always behind the public-address guard', async () => {
+    const base = pathToFileURL(dir).href;
+    await expect(new IndexStore({ fileUrls: false }).load({ id: 'off', baseurl: [base] }, subst)).rejects.toThrow(/file:\/\/ URLs are not allowed/);
+    await expect(new IndexStore({ allowPrivateAddresses: false }).load({ id: 'aws', baseurl: [base] }, subst)).rejects.toThrow(/file:\/\/ URLs are not allowed.*only http and https/);
+  });
+});
+
+describe('HTTP(S) proxies from the environment', () => {
+  it('reads lower- and upper-case variables, lower-case first; none means no proxy', () => {
+    expect(readProxySettings({})).toBeUndefined();
+    expect(readProxySettings({ no_proxy: 'x' })).toBeUndefined();
+    expect(readProxySettings({ HTTPS_PROXY: 'http://p:1', NO_PROXY: 'a,b' })).toEqual({ httpProxy: '', httpsProxy: 'http://p:1', noProxy: 'a,b' });
+    expect(readProxySettings({ http_proxy: 'http://low:1', HTTP_PROXY: 'http://up:1' })?.httpProxy).toBe('http://low:1');
+  });
+
+  it('metadata of an http repository is fetched through http_proxy (a host only the proxy can reach)', async () => {
+    const depsolver = new RepoDepsolver({ proxyEnv: { http_proxy: proxy.url } });
+    const { os } = await depsolver.resolve(request([{ id: 'proxied', baseurl: ['http://mirror.invalid/'] }]));
+    expect(os.map((p) => p.name)).toContain('httpd');
+    const targets = proxy.requests.map((r) => `${r.method} ${r.target}`);
+    expect(targets).toContain('GET http://mirror.invalid/repodata/repomd.xml');
+    expect(targets.some((t) => /^GET http:\/\/mirror\.invalid\/repodata\/.*primary\.xml/.test(t))).toBe(true);
+  });
+
+  it('upper-case HTTP_PROXY works too', async () => {
+    await new IndexStore({ proxyEnv: { HTTP_PROXY: proxy.url } }).load({ id: 'upper', baseurl: ['http://mirror.invalid/'] }, subst);
+    expect(proxy.requests.map((r) => r.target)).toContain('http://mirror.invalid/repodata/repomd.xml');
+  });
+
+  it('no_proxy bypasses the proxy (the host is then looked up directly, and .invalid does not resolve)', async () => {
+    for (const noProxy of ['mirror.invalid', '.invalid', 'other.example,*.invalid', 'mirror.invalid:80']) {
+      const store = new IndexStore({ proxyEnv: { http_proxy: proxy.url, no_proxy: noProxy } });
+      await expect(store.load({ id: 'direct', baseurl: ['http://mirror.invalid/'] }, subst), noProxy).rejects.toThrow(/repomd\.xml/);
+    }
+    expect(proxy.requests).toEqual([]);
+    // a no_proxy entry for another host or port leaves this one proxied
+    await new IndexStore({ proxyEnv: { http_proxy: proxy.url, NO_PROXY: 'example.org,mirror.invalid:8080' } }).load({ id: 'p', baseurl: ['http://mirror.invalid/'] }, subst);
+    expect(proxy.requests.length).toBeGreaterThan(0);
+  });
+
+  it('https repositories go through https_proxy with CONNECT', async () => {
+    const store = new IndexStore({ proxyEnv: { https_proxy: proxy.url } });
+    // the stand-in tunnels to a plain-http server, so TLS fails after the tunnel is set up
+    await expect(store.load({ id: 'tls', baseurl: ['https://secure.invalid/repo'] }, subst)).rejects.toThrow(/repomd\.xml/);
+    expect(proxy.requests).toContainEqual({ method: 'CONNECT', target: 'secure.invalid:443' });
+  });
+
+  it('a fetch given by the caller is used as it is (no proxy)', async () => {
+    const seen: string[] = [];
+    const store = new IndexStore({ proxyEnv: { http_proxy: proxy.url }, fetch: (input, init) => (seen.push(String(input)), fetch(input, init)) });
+    await store.load({ id: 'own', baseurl: [server.url] }, subst);
+    expect(seen[0]).toBe(`${server.url}/repodata/repomd.xml`);
+    expect(proxy.requests).toEqual([]);
+  });
+});
