@@ -77,6 +77,7 @@ interface Sent {
 let stack: LocalStack;
 let api: string;
 let victimId: string;
+let orgAuth: string;
 const problems: { sent: Sent; status: number; reason: string; response: string }[] = [];
 const accepted: Record<string, number> = {};
 /** Answers by operation and status: shows the run reached past the first checks (FUZZ_VERBOSE=1 prints each request). */
@@ -84,7 +85,8 @@ const statuses: Record<string, number> = {};
 
 beforeAll(async () => {
   ({ stack, api } = await startStubbedStack('fuzz'));
-  const created = await fetch(`${api}/compose`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-org-id': VICTIM_ORG }, body: JSON.stringify(TAR_REQUEST) });
+  orgAuth = `Bearer ${await stack.mintToken(ORG)}`;
+  const created = await fetch(`${api}/compose`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken(VICTIM_ORG)}` }, body: JSON.stringify(TAR_REQUEST) });
   victimId = ((await created.json()) as { id: string }).id;
 });
 afterAll(() => stack?.stop());
@@ -95,7 +97,7 @@ const short = (s: string | undefined) => (s && s.length > 300 ? `${s.slice(0, 30
 async function send(sent: Sent): Promise<void> {
   const response = await fetch(sent.url, {
     method: sent.method,
-    headers: { 'content-type': 'application/json', 'x-org-id': ORG },
+    headers: { 'content-type': 'application/json', authorization: orgAuth },
     body: sent.body,
   });
   const text = await response.text();

@@ -10,18 +10,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
 import { CUSTOMIZATION_LIMITS, MAX_PATH_LENGTH } from '../../layers/src/blueprint/limits.ts';
 import { findPathBelowFile } from '../../layers/src/blueprint/validate-customizations.ts';
+import { tokenHeaders } from '../support/auth.ts';
 import { startStubbedStack, WORST_CASE_TARGET, worstCaseComposeRequest } from './hostile-requests.ts';
 
 let stack: LocalStack;
 let api: string;
+let as: ReturnType<typeof tokenHeaders>;
 
 beforeAll(async () => {
   ({ stack, api } = await startStubbedStack('hostile'));
+  as = tokenHeaders(stack);
 });
 afterAll(() => stack.stop());
 
-const post = (path: string, body: unknown, org: string) =>
-  fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-org-id': org }, body: JSON.stringify(body) });
+const post = async (path: string, body: unknown, org: string) =>
+  fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await as(org)) }, body: JSON.stringify(body) });
 
 /** Runs `work` while GET /version is asked every few ms; returns the GET latencies and the event loop's worst delay. */
 async function probeWhile<T>(work: () => Promise<T>): Promise<{ result: T; getMs: number[]; loopDelayMaxMs: number }> {
