@@ -12,13 +12,14 @@ import type { ResolvedPackage } from '../packages/package-set.ts';
 import { imageSboms } from '../sbom/spdx.ts';
 import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
+import { resolveAwsUploadRequest } from '../upload/aws-upload-options.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
 export interface AcceptedComposeRequest {
   distribution: string;
   image_name?: string;
   client_id?: string;
-  image_requests: { architecture: string; image_type: string; size?: number; upload_request?: { type: string } }[];
+  image_requests: { architecture: string; image_type: string; size?: number; upload_request?: { type: string; options?: unknown } }[];
   customizations?: unknown;
 }
 
@@ -35,12 +36,15 @@ export function resolveImageRequest(request: AcceptedComposeRequest): ImageReque
       seed: '',
     }),
   );
+  const { upload_request: upload } = image;
+  const facts = { architecture: arch.name, filename: imageType.filename, bootMode: imageType.bootMode, size: image.size ?? 0 };
   return {
     distribution: distro.name,
     architecture: arch.name,
     imageType: imageType.name,
     size: image.size ?? 0,
-    uploadType: image.upload_request?.type ?? 'aws.s3',
+    uploadType: upload?.type ?? 'aws.s3',
+    ...(upload?.type === 'aws' ? { upload: resolveAwsUploadRequest(upload.options, facts) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
  * Request-time checks of an `aws` upload (the hosted AWSUploadRequestOptions plus our extensions), so a bad account id
  * or region is a 400 naming the field now, not an EC2 error an hour later.
  */
+import { validateSchema } from '../api/validate.ts';
 import { ValidationError } from '../errors.ts';
 import { AMI_BOOT_MODES, SNAPSHOT_METHODS, type AmiBootMode, type AwsUploadTarget, type SnapshotMethod } from './aws-target.ts';
 
@@ -136,4 +137,17 @@ export function resolveAwsUpload(
     ...(options.kms_key_id !== undefined ? { kmsKeyArn: options.kms_key_id } : {}),
     ...(options.snapshot_method !== undefined ? { method: options.snapshot_method as SnapshotMethod } : {}),
   };
+}
+
+/** The schema check (AWSUploadRequestOptions) and the checks above, every field named from the request's root. */
+export function resolveAwsUploadRequest(options: unknown, facts: AwsImageFacts): AwsUploadTarget {
+  let checked: AwsUploadRequestOptions;
+  try {
+    checked = validateSchema<AwsUploadRequestOptions>('AWSUploadRequestOptions', options ?? {});
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const inner = error.field === '(body)' ? '' : `.${error.field}`;
+    throw new ValidationError(`${FIELD}${inner}`, error.message.slice(error.field.length + 2), { cause: error });
+  }
+  return resolveAwsUpload(checked, facts);
 }
