@@ -2,6 +2,9 @@
  * `npm run start:aws-local`'s stack (local/aws-local.ts) over HTTP: the local API and manifest worker on the AWS
  * adapters against DynamoDB Local and fauxqs, including a presigned S3 download URL for a finished compose.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
@@ -13,13 +16,13 @@ describe.skipIf(Boolean(missing))(`local stack on the AWS adapters${missing ? ` 
   let stack: LocalStack;
   let api: string;
   beforeAll(async () => {
-    stack = await startLocalStack({ backend: 'aws', port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+    stack = await startLocalStack({ backend: 'aws', dataDir: mkdtempSync(join(tmpdir(), 'ibs-aws-keys-')), port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
     api = `${stack.url}/api/image-builder/v1`;
   });
   afterAll(() => stack?.stop());
 
   it('accepts a compose, generates its manifest through SQS, and hands out a working presigned download URL', async () => {
-    const headers = { 'content-type': 'application/json', 'x-org-id': 'acme' };
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken('acme')}` };
     const response = await fetch(`${api}/compose`, {
       method: 'POST',
       headers,

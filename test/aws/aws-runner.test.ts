@@ -48,7 +48,7 @@ function recordCommands(client: S3Client) {
   return { sent, fail: (name: string, times: number) => failures.set(name, times) };
 }
 const ORG = 'org-aws-runner';
-const HEADERS = { 'content-type': 'application/json', 'x-org-id': ORG };
+const HEADERS: Record<string, string> = { 'content-type': 'application/json' };
 
 interface StatusBody {
   state: string;
@@ -81,8 +81,9 @@ describe.skipIf(Boolean(missing))(`runner agent on the AWS adapters${missing ? `
   let runner: Runner | undefined;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ backend: 'aws', port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+    stack = await startLocalStack({ backend: 'aws', dataDir: mkdtempSync(join(tmpdir(), 'ibs-aws-keys-')), port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
     api = `${stack.url}/api/image-builder/v1`;
+    HEADERS.authorization = `Bearer ${await stack.mintToken(ORG)}`;
   }, 120_000);
   afterAll(() => stack?.stop());
   afterEach(async () => {
