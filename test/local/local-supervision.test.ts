@@ -23,7 +23,7 @@ describe.skipIf(Boolean(REAL_OSBUILD))('local mode supervises its runners (test 
   it('a runner killed mid-build is replaced by a runner with a new name, which takes the build over to success', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-supervise-'));
     stack = await startDoubleStack(dataDir, 400, 'error');
-    const created = await postTarCompose(`${stack.url}/api/image-builder/v1`);
+    const created = await postTarCompose(stack);
     const { id } = (await created.json()) as { id: string };
     const first = await waitFor('the build running', async () => {
       const c = await stack!.deps.store.get('local', id);

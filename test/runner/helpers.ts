@@ -308,10 +308,10 @@ export async function startDoubleStack(dataDir: string, stageDelayMs: number, lo
   });
 }
 
-/** POST /compose of a test-distro tar image; the response. */
-export const postTarCompose = (api: string, customizations?: Record<string, unknown>) =>
-  fetch(`${api}/compose`, {
+/** POST /compose of a test-distro tar image for the organization `local`; the response. */
+export const postTarCompose = async (stack: LocalStack, customizations?: Record<string, unknown>) =>
+  fetch(`${stack.url}/api/image-builder/v1/compose`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken('local')}` },
     body: JSON.stringify({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }], ...(customizations ? { customizations } : {}) }),
   });

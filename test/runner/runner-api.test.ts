@@ -35,11 +35,12 @@ describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while 
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-runner-api-'));
     stack = await startDoubleStack(dataDir, 1200);
     const api = `${stack.url}/api/image-builder/v1`;
-    const created = await postTarCompose(api, { hostname: 'api-progress' });
+    const created = await postTarCompose(stack, { hostname: 'api-progress' });
+    const headers = { authorization: `Bearer ${await stack.mintToken('local')}` };
     expect(created.status, await created.clone().text()).toBeLessThan(300);
     const { id } = (await created.json()) as { id: string };
-    const status = async () => (await (await fetch(`${api}/composes/${id}`)).json()) as StatusBody;
-    const logs = async (offset: number) => (await (await fetch(`${api}/composes/${id}/logs?offset=${offset}`)).json()) as LogsBody;
+    const status = async () => (await (await fetch(`${api}/composes/${id}`, { headers })).json()) as StatusBody;
+    const logs = async (offset: number) => (await (await fetch(`${api}/composes/${id}/logs?offset=${offset}`, { headers })).json()) as LogsBody;
 
     // Mid-build: building, with the pipeline and stage osbuild is in, and some of the log.
     const mid = await waitFor('a stage in progress', async () => {
