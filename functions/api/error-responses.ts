@@ -3,7 +3,7 @@
  * with a kind; the edge's own refusals (no route, bad JSON, too large, no organization) are HttpRefusals. Anything
  * else is a 500 whose body hides the internals and names the request id that the log line carries too.
  */
-import { DomainError, StorageFullError, isOutOfSpace, type DomainErrorKind } from '../../layers/src/errors.ts';
+import { DomainError, RateLimitedError, StorageFullError, isOutOfSpace, type DomainErrorKind } from '../../layers/src/errors.ts';
 import type { Logger } from '../../layers/src/log/logger.ts';
 
 /** A refusal decided at the HTTP edge itself (routing, body parsing, authentication): it has a status of its own. */
@@ -28,11 +28,15 @@ const STATUS_OF_KIND: Readonly<Record<DomainErrorKind, { status: number; title: 
   'dependency-failed': { status: 502, title: 'Repository unavailable' },
   'not-configured': { status: 503, title: 'Service unavailable' },
   'storage-full': { status: 507, title: 'Insufficient storage' },
+  'quota-exceeded': { status: 403, title: 'Forbidden' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
 };
 
 export interface ErrorResponse {
   status: number;
   body: { errors: { title: string; detail: string }[] };
+  /** Headers the answer needs besides content-type (Retry-After on a 429). */
+  headers?: Record<string, string>;
 }
 
 export const errorBody = (title: string, detail: string): ErrorResponse['body'] => ({ errors: [{ title, detail }] });
@@ -48,7 +52,8 @@ export function respondToError(error: unknown, context: { requestId: string; log
   if (error instanceof DomainError) {
     const { status, title } = STATUS_OF_KIND[error.kind];
     if (status >= 500) context.log.warn('request failed on a dependency', { requestId: context.requestId, path: context.path, error });
-    return { status, body: errorBody(title, error.message) };
+    const retry = error instanceof RateLimitedError ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) } } : {};
+    return { status, body: errorBody(title, error.message), ...retry };
   }
   context.log.error('request failed', { requestId: context.requestId, path: context.path, error });
   return {

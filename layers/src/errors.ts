@@ -17,7 +17,11 @@ export type DomainErrorKind =
   /** This deployment is not set up for the operation (e.g. no depsolver). */
   | 'not-configured'
   /** The service's own storage is full: nothing was written; try again once space is freed. */
-  | 'storage-full';
+  | 'storage-full'
+  /** The organization used up a quota (builds per window, concurrent builds): nothing was written. */
+  | 'quota-exceeded'
+  /** The organization sends requests faster than its rate limit: try again after `retryAfterSeconds`. */
+  | 'rate-limited';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -74,6 +78,31 @@ export class DependencyFailedError extends DomainError {
 
 export class StorageFullError extends DomainError {
   readonly kind = 'storage-full';
+}
+
+/** A per-organization quota refused the request; the message names the limit (as the hosted service words it). */
+export class QuotaExceededError extends DomainError {
+  readonly kind = 'quota-exceeded';
+  constructor(
+    message: string,
+    /** Which quota: builds per sliding window, or unfinished builds at once. */
+    readonly quota: 'builds-per-window' | 'concurrent-builds',
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Too many requests: the edge tells the client when to try again (Retry-After). */
+export class RateLimitedError extends DomainError {
+  readonly kind = 'rate-limited';
+  constructor(
+    message: string,
+    /** Whole seconds until a request would be admitted again (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 // errno and SQLite codes a full disk or quota produces, anywhere in a chain of causes.

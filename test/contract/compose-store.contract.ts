@@ -190,6 +190,89 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect(await store.patch(compose.orgId, randomUUID(), { progress })).toBeUndefined();
     });
 
+    it('lists one blueprint\'s live composes (and one version\'s), newest first, paged, only for the organization', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const blueprintId = randomUUID();
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+      const made: Compose[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c = newCompose(org, { createdAt: at(i), blueprint: { id: blueprintId, version: i < 3 ? 1 : 2 } });
+        made.push(c);
+        await store.create(c);
+      }
+      await store.create(newCompose(org, { createdAt: at(9), blueprint: { id: randomUUID(), version: 1 } }));
+      await store.create(newCompose(org, { createdAt: at(8) }));
+      await store.create(newCompose(`other-${randomUUID()}`, { blueprint: { id: blueprintId, version: 1 } }));
+      await store.patch(org, made[1].id, { deletedAt: at(10) });
+
+      const first = await store.listByBlueprint(org, { blueprintId, limit: 2, offset: 0 });
+      expect(first.total).toBe(4);
+      expect(first.items.map((c) => c.id)).toEqual([made[4].id, made[3].id]);
+      const rest = await store.listByBlueprint(org, { blueprintId, limit: 10, offset: 2 });
+      expect(rest.items.map((c) => c.id)).toEqual([made[2].id, made[0].id]);
+      const v1 = await store.listByBlueprint(org, { blueprintId, version: 1, limit: 1, offset: 1 });
+      expect({ total: v1.total, ids: v1.items.map((c) => c.id) }).toEqual({ total: 2, ids: [made[0].id] });
+      expect((await store.listByBlueprint(org, { blueprintId, version: 3, limit: 10, offset: 0 })).total).toBe(0);
+      expect((await store.listByBlueprint(`other-${randomUUID()}`, { blueprintId, limit: 10, offset: 0 })).items).toEqual([]);
+    });
+
+    it('admits composes within the window quota, counting deleted ones, and only those created since the window start', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const quota = { windowStart: '2026-06-01T00:00:00.000Z', maxInWindow: 2, maxUnfinished: 100 };
+      // Before the window: does not count.
+      expect(await store.createWithinQuota(newCompose(org, { createdAt: '2026-05-31T23:59:59.999Z', state: 'success' }), quota)).toBeUndefined();
+      const inside = newCompose(org, { createdAt: '2026-06-01T00:00:00.000Z', state: 'success' });
+      expect(await store.createWithinQuota(inside, quota)).toBeUndefined();
+      await store.patch(org, inside.id, { deletedAt: '2026-06-02T00:00:00.000Z' });
+      expect(await store.createWithinQuota(newCompose(org, { createdAt: '2026-06-03T00:00:00.000Z', state: 'success' }), quota)).toBeUndefined();
+      const refused = newCompose(org, { createdAt: '2026-06-04T00:00:00.000Z' });
+      expect(await store.createWithinQuota(refused, quota)).toEqual({ quota: 'builds-per-window', used: 2 });
+      expect(await store.get(org, refused.id)).toBeUndefined();
+      // The window slides: once the oldest counted compose is out of it, there is room again.
+      expect(await store.createWithinQuota(refused, { ...quota, windowStart: '2026-06-01T00:00:00.001Z' })).toBeUndefined();
+      expect(await store.get(org, refused.id)).toBeDefined();
+      // Another organization has its own quota.
+      expect(await store.createWithinQuota(newCompose(`other-${randomUUID()}`, { createdAt: '2026-06-04T00:00:00.000Z' }), quota)).toBeUndefined();
+    });
+
+    it('admits at most the unfinished-compose quota; a finished compose frees its slot', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const quota = { windowStart: '2000-01-01T00:00:00.000Z', maxInWindow: 100, maxUnfinished: 2 };
+      const a = newCompose(org);
+      const b = newCompose(org, { state: 'queued' });
+      expect(await store.createWithinQuota(a, quota)).toBeUndefined();
+      expect(await store.createWithinQuota(b, quota)).toBeUndefined();
+      const c = newCompose(org);
+      expect(await store.createWithinQuota(c, quota)).toEqual({ quota: 'concurrent-builds', used: 2 });
+      expect(await store.get(org, c.id)).toBeUndefined();
+      await store.transition(org, a.id, { from: ['pending'], to: 'cancelled' });
+      expect(await store.createWithinQuota(c, quota)).toBeUndefined();
+      expect(await store.createWithinQuota(newCompose(org), quota)).toEqual({ quota: 'concurrent-builds', used: 2 });
+      await expect(store.createWithinQuota(c, { ...quota, maxUnfinished: 10 })).rejects.toBeInstanceOf(ComposeExistsError);
+    });
+
+    it('lets exactly the quota of concurrent admissions racing for the last slots win', async () => {
+      const store = await makeStore();
+      for (const [racers, maxInWindow, maxUnfinished] of [
+        [12, 5, 100],
+        [12, 100, 3],
+      ]) {
+        const org = `org-${randomUUID()}`;
+        const quota = { windowStart: '2000-01-01T00:00:00.000Z', maxInWindow, maxUnfinished };
+        // One slot already taken: the racers compete for the rest.
+        await store.createWithinQuota(newCompose(org), quota);
+        const contenders = Array.from({ length: racers }, () => newCompose(org));
+        const outcomes = await Promise.all(contenders.map((c) => store.createWithinQuota(c, quota)));
+        const admitted = contenders.filter((_, i) => outcomes[i] === undefined);
+        expect(admitted).toHaveLength(Math.min(maxInWindow, maxUnfinished) - 1);
+        expect((await store.list(org, { limit: 100, offset: 0 })).total).toBe(admitted.length + 1);
+        for (const [i, c] of contenders.entries()) expect(Boolean(await store.get(org, c.id))).toBe(outcomes[i] === undefined);
+      }
+    });
+
     it('finds stale builds across organizations by heartbeat', async () => {
       const store = await makeStore();
       const stale = newCompose(`org-${randomUUID()}`, { state: 'building', heartbeatAt: '2020-01-01T00:00:00.000Z' });

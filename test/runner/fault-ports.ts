@@ -66,6 +66,8 @@ export class UnreachableStore implements ComposeStore {
   create: ComposeStore['create'] = (compose) => this.reach(() => this.inner.create(compose));
   get: ComposeStore['get'] = (orgId, id) => this.reach(() => this.inner.get(orgId, id));
   list: ComposeStore['list'] = (orgId, options) => this.reach(() => this.inner.list(orgId, options));
+  listByBlueprint: ComposeStore['listByBlueprint'] = (orgId, query) => this.reach(() => this.inner.listByBlueprint(orgId, query));
+  createWithinQuota: ComposeStore['createWithinQuota'] = (compose, quota) => this.reach(() => this.inner.createWithinQuota(compose, quota));
   transition: ComposeStore['transition'] = (orgId, id, request) =>
     this.reach(async () => {
       await this.beforeTransition?.(orgId, id, request);

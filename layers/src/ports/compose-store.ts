@@ -13,6 +13,28 @@ export interface ComposePage {
   unreadable?: { id: string; reason: string }[];
 }
 
+/** What one organization may have at the moment a compose is admitted (quotas of the hosted service and ours). */
+export interface AdmissionQuota {
+  /** Composes created at or after this ISO time count toward `maxInWindow` (soft-deleted ones too). */
+  windowStart: string;
+  /** Most composes created in the window; the new one is refused when this many exist. */
+  maxInWindow: number;
+  /** Most unfinished composes (pending, queued, building, uploading) at once. */
+  maxUnfinished: number;
+}
+
+/** Why a compose was not admitted: the quota it would exceed and how much of it is used. */
+export interface AdmissionRefusal {
+  quota: 'builds-per-window' | 'concurrent-builds';
+  used: number;
+}
+
+export interface BlueprintComposeQuery extends ListOptions {
+  blueprintId: string;
+  /** Only composes of this blueprint version. */
+  version?: number;
+}
+
 export interface TransitionRequest {
   /** The transition only happens when the current state is one of these. */
   from: readonly ComposeState[];
@@ -47,6 +69,13 @@ export interface ComposeStore {
   get(orgId: string, id: string): Promise<Compose | undefined>;
   /** Newest first. */
   list(orgId: string, options: ListOptions): Promise<ComposePage>;
+  /** The live composes of one blueprint (and version), newest first; `total` counts that blueprint's (version's). */
+  listByBlueprint(orgId: string, query: BlueprintComposeQuery): Promise<ComposePage>;
+  /**
+   * Insert a new compose only when its organization stays within `quota`, atomically: of concurrent calls racing for
+   * the last slot exactly one wins. Returns the refusal (and writes nothing) otherwise; throws if the id exists.
+   */
+  createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined>;
   /** Conditional state change; also enforces the lifecycle (TRANSITIONS). Returns the updated compose. */
   transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined>;
   /** Conditional update of non-state fields (progress, heartbeat, cancel request). */

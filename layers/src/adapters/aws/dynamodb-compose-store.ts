@@ -7,23 +7,28 @@ import {
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
 import { TRANSITIONS, isFinalState } from '../../compose/compose.ts';
-import type { ComposePage, ComposeStore, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
+import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore } from '../../ports/compose-store.ts';
+import type { ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
+import { admitComposeItem } from './dynamodb-compose-admission.ts';
 
 /** Index names; serverless.yml and the stand-in provisioning create the same ones. */
 export const BY_CREATED_INDEX = 'byCreated';
 export const BY_STATE_HEARTBEAT_INDEX = 'byStateHeartbeat';
+export const BY_BLUEPRINT_INDEX = 'byBlueprint';
 /** Active composes of one state are spread over this many index partitions (no hot key for the reaper's index). */
 export const STATE_SHARDS = 4;
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'];
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
 
 const orgKey = (orgId: string) => `ORG#${orgId}`;
 const composeKey = (id: string) => `COMPOSE#${id}`;
+const blueprintKey = (orgId: string, blueprintId: string) => `BP#${orgId}#${blueprintId}`;
 const keyOf = (orgId: string, id: string): Record<string, AttributeValue> => ({ pk: { S: orgKey(orgId) }, sk: { S: composeKey(id) } });
 
 /** Index partition of an active compose: its state and a shard picked from its id. */
@@ -65,7 +70,10 @@ class Expression {
  * attributes (so conditions and updates address them directly). Two GSIs:
  * - `byCreated` (`gsi1pk = ORG#<org>`, `gsi1sk = <createdAt>#<id>`, keys only): newest-first listing;
  * - `byStateHeartbeat` (`gsi2pk = STATE#<state>#<shard>`, `gsi2sk = heartbeatAt ?? createdAt`, sparse: only
- *   non-final composes carry `gsi2pk`): the reaper's stale-build search across organizations.
+ *   non-final composes carry `gsi2pk`): the reaper's stale-build search across organizations;
+ * - `byBlueprint` (`gsi3pk = BP#<org>#<blueprint id>`, `gsi3sk = <createdAt>#<id>`, keys and `blueprint`; sparse: only
+ *   live composes made from a blueprint): a blueprint's composes, newest first.
+ * Quota admission (createWithinQuota) also writes the organization's ledger item (dynamodb-compose-admission.ts).
  * Every transition and patch is one conditional UpdateItem, so the lifecycle holds under concurrent writers.
  */
 export class DynamoDbComposeStore implements ComposeStore {
@@ -75,6 +83,57 @@ export class DynamoDbComposeStore implements ComposeStore {
   ) {}
 
   async create(compose: Compose): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: this.itemOf(compose), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ComposeExistsError(compose.id);
+      throw new Error(`could not create compose ${compose.id}`, { cause: error });
+    }
+  }
+
+  async createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
+    return admitComposeItem(this.client, this.tableName, compose, this.itemOf(compose), quota);
+  }
+
+  /** Walks the blueprint's index partition newest first (version filtered there), then reads the page's items. */
+  async listByBlueprint(orgId: string, { blueprintId, version, limit, offset }: BlueprintComposeQuery): Promise<ComposePage> {
+    const partition = { ':bp': { S: blueprintKey(orgId, blueprintId) } };
+    return this.pageOfIndex(
+      {
+        IndexName: BY_BLUEPRINT_INDEX,
+        KeyConditionExpression: 'gsi3pk = :bp',
+        ...(version === undefined
+          ? { ExpressionAttributeValues: partition }
+          : {
+              FilterExpression: '#b.#v = :v',
+              ExpressionAttributeNames: { '#b': 'blueprint', '#v': 'version' },
+              ExpressionAttributeValues: { ...partition, ':v': { N: String(version) } },
+            }),
+      },
+      { limit, offset },
+    );
+  }
+
+  /** Counts every entry of one index query (newest first) and reads the items of the requested slice. */
+  private async pageOfIndex(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, { limit, offset }: ListOptions): Promise<ComposePage> {
+    const slice: Record<string, AttributeValue>[] = [];
+    let total = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({ ...query, TableName: this.tableName, ScanIndexForward: false, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        if (total >= offset && total < offset + limit) slice.push({ pk: item.pk, sk: item.sk });
+        total++;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { items: await this.readMany(slice), total };
+  }
+
+  /** The item of a new compose: its fields, keys and index keys. */
+  private itemOf(compose: Compose): Record<string, AttributeValue> {
     const item = {
       ...compose,
       // Every transition appends to the history; it starts with the state the compose was created in.
@@ -85,19 +144,11 @@ export class DynamoDbComposeStore implements ComposeStore {
       gsi1sk: `${compose.createdAt}#${compose.id}`,
       ...(isFinalState(compose.state) ? {} : { gsi2pk: stateShardKey(compose.state, compose.id) }),
       gsi2sk: compose.heartbeatAt ?? compose.createdAt,
+      ...(compose.blueprint && !compose.deletedAt
+        ? { gsi3pk: blueprintKey(compose.orgId, compose.blueprint.id), gsi3sk: `${compose.createdAt}#${compose.id}` }
+        : {}),
     };
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall(item, { removeUndefinedValues: true }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ComposeExistsError(compose.id);
-      throw new Error(`could not create compose ${compose.id}`, { cause: error });
-    }
+    return marshall(item, { removeUndefinedValues: true });
   }
 
   async get(orgId: string, id: string): Promise<Compose | undefined> {
@@ -109,28 +160,11 @@ export class DynamoDbComposeStore implements ComposeStore {
    * Walks the keys-only index newest first: counts every compose of the organization (the API reports the total)
    * and keeps the keys of the requested slice, then reads those items with one consistent BatchGetItem.
    */
-  async list(orgId: string, { limit, offset }: ListOptions): Promise<ComposePage> {
-    const slice: Record<string, AttributeValue>[] = [];
-    let total = 0;
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: BY_CREATED_INDEX,
-          KeyConditionExpression: 'gsi1pk = :org',
-          ExpressionAttributeValues: { ':org': { S: orgKey(orgId) } },
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (total >= offset && total < offset + limit) slice.push({ pk: item.pk, sk: item.sk });
-        total++;
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return { items: await this.readMany(slice), total };
+  async list(orgId: string, options: ListOptions): Promise<ComposePage> {
+    return this.pageOfIndex(
+      { IndexName: BY_CREATED_INDEX, KeyConditionExpression: 'gsi1pk = :org', ExpressionAttributeValues: { ':org': { S: orgKey(orgId) } } },
+      options,
+    );
   }
 
   async transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined> {
@@ -222,7 +256,7 @@ export class DynamoDbComposeStore implements ComposeStore {
       else sets.push(`${expr.name(field)} = ${expr.value(attr(value))}`);
     }
     // A deleted compose leaves the newest-first index, so lists skip it without reading it.
-    if (patch.deletedAt) removes.push(expr.name('gsi1pk'), expr.name('gsi1sk'));
+    if (patch.deletedAt) removes.push(expr.name('gsi1pk'), expr.name('gsi1sk'), expr.name('gsi3pk'), expr.name('gsi3sk'));
     if ('heartbeatAt' in patch) {
       // The stale index sorts on heartbeatAt, falling back to createdAt like the embedded store's coalesce().
       sets.push(

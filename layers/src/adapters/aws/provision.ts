@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BY_CREATED_INDEX, BY_STATE_HEARTBEAT_INDEX } from './dynamodb-compose-store.ts';
+import { BY_BLUEPRINT_INDEX, BY_CREATED_INDEX, BY_STATE_HEARTBEAT_INDEX } from './dynamodb-compose-store.ts';
 import { deadLetterQueueOf } from '../../ports/job-queue.ts';
 
 /** Key schema and indexes of the compose table (billing and stream settings are the deployment's). */
@@ -23,6 +23,8 @@ export const COMPOSE_TABLE_SHAPE = {
     { AttributeName: 'gsi1sk', AttributeType: 'S' },
     { AttributeName: 'gsi2pk', AttributeType: 'S' },
     { AttributeName: 'gsi2sk', AttributeType: 'S' },
+    { AttributeName: 'gsi3pk', AttributeType: 'S' },
+    { AttributeName: 'gsi3sk', AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' },
@@ -44,6 +46,14 @@ export const COMPOSE_TABLE_SHAPE = {
         { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'ALL' },
+    },
+    {
+      IndexName: BY_BLUEPRINT_INDEX,
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['blueprint'] },
     },
   ],
 } satisfies Partial<CreateTableCommandInput>;

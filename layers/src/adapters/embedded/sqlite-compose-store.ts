@@ -1,11 +1,23 @@
 import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
-import { canTransition } from '../../compose/compose.ts';
-import type { ComposePage, ComposeStore, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
+import { FINAL_STATES, canTransition } from '../../compose/compose.ts';
+import type {
+  AdmissionQuota,
+  AdmissionRefusal,
+  BlueprintComposeQuery,
+  ComposePage,
+  ComposeStore,
+  ListOptions,
+  PatchConditions,
+  TransitionRequest,
+} from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
 import type { SqliteDatabase } from './sqlite.ts';
 
 /** Not soft-deleted (a damaged document counts as live, so its page reports it). */
 const LIVE = "(json_valid(doc) = 0 OR json_extract(doc, '$.deletedAt') IS NULL)";
+/** The blueprint a compose was made from: the expression of the composes_by_blueprint index, written identically. */
+const BLUEPRINT_ID = "json_extract(doc, '$.blueprint.id')";
+const UNFINISHED = `state NOT IN (${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 interface Row {
   id: string;
@@ -62,10 +74,43 @@ export class SqliteComposeStore implements ComposeStore {
       );
       CREATE INDEX IF NOT EXISTS composes_by_org_created ON composes (org_id, created_at DESC, id DESC);
       CREATE INDEX IF NOT EXISTS composes_by_state_heartbeat ON composes (state, heartbeat_at);
+      CREATE INDEX IF NOT EXISTS composes_by_org_state ON composes (org_id, state);
+      CREATE INDEX IF NOT EXISTS composes_by_blueprint ON composes (org_id, ${BLUEPRINT_ID}, created_at DESC, id DESC) WHERE json_valid(doc);
     `);
   }
 
   async create(compose: Compose): Promise<void> {
+    this.insert(compose);
+  }
+
+  /** Counts and inserts inside one IMMEDIATE transaction: other processes' admissions wait for the write lock. */
+  async createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
+    const admit = this.db.transaction((): AdmissionRefusal | undefined => {
+      const count = (where: string, ...args: unknown[]) =>
+        (this.db.prepare(`SELECT count(*) AS n FROM composes WHERE org_id = ? AND ${where}`).get(compose.orgId, ...args) as { n: number }).n;
+      // Soft-deleted composes count: the hosted service counts every compose created in the window.
+      const inWindow = count('created_at >= ?', quota.windowStart);
+      if (inWindow >= quota.maxInWindow) return { quota: 'builds-per-window', used: inWindow };
+      const unfinished = count(UNFINISHED);
+      if (unfinished >= quota.maxUnfinished) return { quota: 'concurrent-builds', used: unfinished };
+      this.insert(compose);
+      return undefined;
+    });
+    return admit.immediate();
+  }
+
+  async listByBlueprint(orgId: string, { blueprintId, version, limit, offset }: BlueprintComposeQuery): Promise<ComposePage> {
+    const where = `org_id = ? AND json_valid(doc) AND ${BLUEPRINT_ID} = ? AND json_extract(doc, '$.deletedAt') IS NULL${
+      version === undefined ? '' : " AND json_extract(doc, '$.blueprint.version') = ?"
+    }`;
+    const args = version === undefined ? [orgId, blueprintId] : [orgId, blueprintId, version];
+    const rows = this.db.prepare(`SELECT id, doc FROM composes WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM composes WHERE ${where}`).get(...args) as { total: number };
+    const { items, unreadable } = parseRows(rows);
+    return { items, total, ...(unreadable.length ? { unreadable } : {}) };
+  }
+
+  private insert(compose: Compose): void {
     compose = { ...compose, history: compose.history ?? [{ state: compose.state, at: compose.createdAt }] };
     try {
       this.db
