@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mintLocalToken } from '../../local/auth-keys.ts';
 
 /**
  * The whole flow through `local/start.ts` (what `npm start` runs): API → manifest worker → queue → runner → osbuild →
@@ -76,9 +77,11 @@ interface Status {
 describe(`end to end on the local stack (${realOsbuild ? `real osbuild: ${realOsbuild}` : 'osbuild test double'})`, () => {
   it('builds the test distro tar image, shows progress and logs, serves the artifact, survives a restart', { timeout: 180_000 }, async () => {
     let stack = await startStack();
+    // What `ibs token` does; the key stays in the data directory, so the token still works after the restart below.
+    const headers = { authorization: `Bearer ${await mintLocalToken({ dataDir, org: 'local', user: 'e2e' })}` };
     const response = await fetch(`${stack.api}/compose`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({
         distribution: 'test-distro-1',
         image_name: 'e2e',
@@ -95,11 +98,11 @@ describe(`end to end on the local stack (${realOsbuild ? `real osbuild: ${realOs
     let status: Status;
     const deadline = Date.now() + 150_000;
     for (;;) {
-      status = (await (await fetch(`${stack.api}/composes/${id}`)).json()) as Status;
+      status = (await (await fetch(`${stack.api}/composes/${id}`, { headers })).json()) as Status;
       seen.add(status.image_status.status);
       if (status.state === 'building' && status.image_status.progress?.pipeline) sawProgress = true;
       if (status.state === 'building' && !sawLogsWhileBuilding) {
-        const logs = (await (await fetch(`${stack.api}/composes/${id}/logs`)).json()) as { logs: string };
+        const logs = (await (await fetch(`${stack.api}/composes/${id}/logs`, { headers })).json()) as { logs: string };
         sawLogsWhileBuilding = logs.logs.length > 0;
       }
       if (['success', 'failure'].includes(status.image_status.status)) break;
@@ -115,10 +118,10 @@ describe(`end to end on the local stack (${realOsbuild ? `real osbuild: ${realOs
       expect(sawLogsWhileBuilding).toBe(true);
     }
 
-    const logs = (await (await fetch(`${stack.api}/composes/${id}/logs`)).json()) as { logs: string; complete: boolean; next_offset: number };
+    const logs = (await (await fetch(`${stack.api}/composes/${id}/logs`, { headers })).json()) as { logs: string; complete: boolean; next_offset: number };
     expect(logs.complete).toBe(true);
     expect(logs.logs).toMatch(/org\.osbuild\.tar/);
-    const tail = (await (await fetch(`${stack.api}/composes/${id}/logs?offset=${logs.next_offset}`)).json()) as { logs: string };
+    const tail = (await (await fetch(`${stack.api}/composes/${id}/logs?offset=${logs.next_offset}`, { headers })).json()) as { logs: string };
     expect(tail.logs).toBe('');
 
     // Download through the presigned-style URL and check the image.
@@ -144,7 +147,7 @@ describe(`end to end on the local stack (${realOsbuild ? `real osbuild: ${realOs
     expect(await stopStack(stack)).toBe(0);
     expect(stack.output()).toMatch(/stopped/);
     stack = await startStack();
-    const again = (await (await fetch(`${stack.api}/composes/${id}`)).json()) as Status;
+    const again = (await (await fetch(`${stack.api}/composes/${id}`, { headers })).json()) as Status;
     expect(again.state).toBe('success');
     expect(await stopStack(stack)).toBe(0);
     expect(readFileSync(tarFile).length).toBe(artifact.size);
