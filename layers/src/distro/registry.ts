@@ -1,10 +1,23 @@
 import type { Architecture, Distribution, ImageType } from './distribution.ts';
 import { testDistro } from './test-distro.ts';
-import { REAL_DISTRIBUTIONS } from './generic/distributions.ts';
+import { buildDistribution, REAL_DISTRIBUTIONS } from './generic/distributions.ts';
+import { DISTRO_DEFS } from './generic/distros.ts';
+import { readRepositoryOverrides } from './repository-overrides.ts';
 import { ValidationError } from '../errors.ts';
 
-/** Every distribution the service can build. Real distributions register here next to the test distro. */
-export const DISTRIBUTIONS: readonly Distribution[] = [...REAL_DISTRIBUTIONS, testDistro];
+/**
+ * The real distributions and the test distro; a distribution with a `<name>.json` in `IBS_REPOSITORIES_DIR` gets
+ * that file's repositories instead of its built-in ones (other files there are ignored, as composer ignores them).
+ */
+export function loadDistributions(env: Record<string, string | undefined> = process.env): Distribution[] {
+  const dir = env.IBS_REPOSITORIES_DIR;
+  if (!dir) return [...REAL_DISTRIBUTIONS, testDistro];
+  const { overrides } = readRepositoryOverrides(dir, DISTRO_DEFS.map((d) => d.name));
+  return [...DISTRO_DEFS.map((def, i) => (overrides.has(def.name) ? buildDistribution(def, overrides.get(def.name)) : REAL_DISTRIBUTIONS[i])), testDistro];
+}
+
+/** Every distribution the service can build (read once per process: the environment is fixed at start). */
+export const DISTRIBUTIONS: readonly Distribution[] = loadDistributions();
 
 export const listDistributions = (): readonly Distribution[] => DISTRIBUTIONS;
 

@@ -91,4 +91,10 @@ export interface DefaultRepository {
   check_gpg: boolean;
   /** Only used for these (upstream) image types, e.g. the Google repo for gce. */
   image_type_tags?: string[];
+  /** The following come only from IBS_REPOSITORIES_DIR files (composer's repository format). */
+  check_repo_gpg?: boolean;
+  ignore_ssl?: boolean;
+  module_hotfixes?: boolean;
+  /** Only used for these package sets ("build", "os"). */
+  package_sets?: string[];
 }

@@ -1,7 +1,7 @@
 /** Builds the Distribution objects (distro × arch × image type) from the upstream definitions. */
 import type { Architecture, Distribution } from '../distribution.ts';
 import type { RepositoryConfig } from '../../packages/package-set.ts';
-import type { ImageTypeDef } from '../defs/types.ts';
+import type { DefaultRepository, ImageTypeDef } from '../defs/types.ts';
 import { DEFAULT_REPOSITORIES, FEDORA_IMAGE_TYPES, RHEL_10_IMAGE_TYPES, RHEL_9_IMAGE_TYPES } from '../defs/data.ts';
 import { DISTRO_DEFS, type DistroDef, type Family } from './distros.ts';
 import { GenericImageType, toRepositoryConfig } from './image-type.ts';
@@ -47,8 +47,8 @@ export const CATALOG: Record<Family, readonly [api: string, upstream: string][]>
   'rhel-10': RHEL.filter(([api]) => api !== 'minimal-raw'),
 };
 
-function architecture(distro: DistroDef, arch: string): Architecture {
-  const defaults = DEFAULT_REPOSITORIES[distro.name]?.[arch] ?? [];
+function architecture(distro: DistroDef, arch: string, byArch: Record<string, DefaultRepository[]>): Architecture {
+  const defaults = byArch[arch] ?? [];
   const imageTypes = CATALOG[distro.family]
     .filter(([, upstream]) => DEFS[distro.family][upstream].platforms.some((p) => p.arch === arch))
     .map(([api, upstream]) => new GenericImageType({ apiName: api, upstreamName: upstream, def: DEFS[distro.family][upstream], distro, arch, defaultRepositories: defaults }));
@@ -56,13 +56,14 @@ function architecture(distro: DistroDef, arch: string): Architecture {
   return { name: arch, imageTypes, repositories };
 }
 
-export function buildDistribution(def: DistroDef): Distribution {
+/** A distribution with its built-in repositories, or those given (IBS_REPOSITORIES_DIR), by architecture. */
+export function buildDistribution(def: DistroDef, repositories = DEFAULT_REPOSITORIES[def.name] ?? {}): Distribution {
   return {
     name: def.name,
     description: def.description,
     releasever: def.releasever,
-    architectures: ARCHITECTURES.map((arch) => architecture(def, arch)),
+    architectures: ARCHITECTURES.map((arch) => architecture(def, arch, repositories)),
   };
 }
 
-export const REAL_DISTRIBUTIONS: readonly Distribution[] = DISTRO_DEFS.map(buildDistribution);
+export const REAL_DISTRIBUTIONS: readonly Distribution[] = DISTRO_DEFS.map((def) => buildDistribution(def));

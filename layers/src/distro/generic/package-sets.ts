@@ -22,6 +22,9 @@ export const toRepositoryConfig = (r: DefaultRepository): RepositoryConfig => ({
   ...(r.mirrorlist ? { mirrorlist: r.mirrorlist } : {}),
   gpgkeys: r.gpgkeys,
   checkGpg: r.check_gpg,
+  ...(r.check_repo_gpg !== undefined ? { checkRepoGpg: r.check_repo_gpg } : {}),
+  ...(r.ignore_ssl !== undefined ? { sslverify: !r.ignore_ssl } : {}),
+  ...(r.package_sets?.length ? { packageSets: r.package_sets } : {}),
 });
 
 /** Distribution repositories for this image type (request override or defaults, tags honoured). */
