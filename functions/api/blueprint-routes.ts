@@ -15,6 +15,7 @@ import {
 import type { RequestContext, Route } from './http.ts';
 import { uuidParam } from './params.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
+import { ignoredImageTypesLink, ignoredImageTypesOf, isIgnored } from './compose-filters.ts';
 
 const blueprintId = (ctx: RequestContext): string => uuidParam(ctx.params, 'id');
 
@@ -109,12 +110,13 @@ export const BLUEPRINT_ROUTES: readonly Route[] = [
         throw new ValidationError('blueprint_version', 'must be a version (1, 2, ...) or -1 for the latest');
       }
       const version = wanted === -1 ? blueprint.version : wanted;
+      const ignored = ignoredImageTypesOf(ctx.query);
       // The organization's composes, newest first, those of this blueprint (and version) kept.
       const all = await ctx.deps.store.list(ctx.orgId, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
-      const mine = all.items.filter((c) => c.blueprint?.id === blueprint.id && (version === undefined || c.blueprint.version === version));
+      const mine = all.items.filter((c) => c.blueprint?.id === blueprint.id && (version === undefined || c.blueprint.version === version) && !isIgnored(c, ignored));
       return listReply(
         `/blueprints/${blueprint.id}/composes`,
-        { total: mine.length, limit },
+        { total: mine.length, limit, filters: ignoredImageTypesLink(ignored) },
         mine.slice(offset, offset + limit).map((c) => ({
           id: c.id,
           request: presentComposeRequest(c.request),

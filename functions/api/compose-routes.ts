@@ -1,6 +1,6 @@
 /** The compose routes: create, list, status, metadata, manifests, SBOMs, logs, cancel. */
 import type { Compose } from '../../layers/src/compose/compose.ts';
-import { presentComposeRequest, presentComposeStatus } from '../../layers/src/api/present-compose.ts';
+import { presentComposeListItem, presentComposeStatus } from '../../layers/src/api/present-compose.ts';
 import { validateSchema } from '../../layers/src/api/validate.ts';
 import {
   type AcceptedComposeRequest,
@@ -17,6 +17,7 @@ import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
 import type { Reply, RequestContext, Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
+import { filteredComposePage, ignoredImageTypesLink, ignoredImageTypesOf } from './compose-filters.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
 import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 
@@ -58,22 +59,11 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     path: '/composes',
     operationId: 'getComposes',
     handle: async ({ deps, orgId, query }) => {
-      const { limit, offset } = pagingOf(query);
-      const page = await deps.store.list(orgId, { limit, offset });
+      const paging = pagingOf(query);
+      const ignored = ignoredImageTypesOf(query);
+      const page = await filteredComposePage((p) => deps.store.list(orgId, p), paging, ignored);
       if (page.unreadable) deps.log.error('damaged compose records left out of a list page', { orgId, unreadable: page.unreadable });
-      return listReply(
-        '/composes',
-        { total: page.total, limit },
-        page.items.map((c) => ({
-          id: c.id,
-          request: presentComposeRequest(c.request),
-          created_at: c.createdAt,
-          ...(c.imageName ? { image_name: c.imageName } : {}),
-          client_id: c.clientId ?? 'api',
-          ...(c.blueprint ? { blueprint_id: c.blueprint.id, blueprint_version: c.blueprint.version } : {}),
-          status: c.state,
-        })),
-      );
+      return listReply('/composes', { total: page.total, limit: paging.limit, filters: ignoredImageTypesLink(ignored) }, page.items.map(presentComposeListItem));
     },
   },
   composeRoute('/composes/{composeId}', 'getComposeStatus', async (compose, { deps }) => {

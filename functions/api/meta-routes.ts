@@ -1,7 +1,7 @@
 /** Service meta and catalogue routes: version, readiness, the OpenAPI document, distributions and architectures. */
 import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
 import { listDistributions, findDistribution } from '../../layers/src/distro/registry.ts';
-import { NotFoundError } from '../../layers/src/errors.ts';
+import { NotFoundError, ValidationError } from '../../layers/src/errors.ts';
 import { ok } from './replies.ts';
 import { readStorageHealth } from '../../layers/src/service/storage.ts';
 import type { Route } from './http.ts';
@@ -35,7 +35,12 @@ export const META_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/distributions',
     operationId: 'getDistributions',
-    handle: async () => ok(listDistributions().map((d) => ({ name: d.name, description: d.description }))),
+    handle: async ({ query }) => {
+      // `kind=bootc` asks for image-mode distributions (distro/arch/type filter only those): this service has none.
+      if (query.kind !== undefined && query.kind !== 'bootc') throw new ValidationError('kind', `"${query.kind}" is not a distribution kind (allowed: bootc)`);
+      if (query.kind === 'bootc') return ok([]);
+      return ok(listDistributions().map((d) => ({ name: d.name, description: d.description })));
+    },
   },
   {
     method: 'GET',

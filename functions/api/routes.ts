@@ -4,5 +4,7 @@ import { COMPOSE_ROUTES } from './compose-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
 import { PACKAGE_ROUTES } from './package-routes.ts';
 import { BLUEPRINT_ROUTES } from './blueprint-routes.ts';
+import { OSCAP_ROUTES } from './oscap-routes.ts';
+import { EXPERIMENTAL_ROUTES } from './experimental-routes.ts';
 
-export const ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSE_ROUTES, ...BLUEPRINT_ROUTES, ...PACKAGE_ROUTES];
+export const ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSE_ROUTES, ...BLUEPRINT_ROUTES, ...PACKAGE_ROUTES, ...OSCAP_ROUTES, ...EXPERIMENTAL_ROUTES];

@@ -3,12 +3,12 @@ import type { Route } from '../api/http.ts';
 
 /**
  * The HTTP API is served by two functions. `apiPackages` takes the routes that run the depsolver (package search,
- * depsolve, manifest preview): they need repository indexes in memory (GiBs, seconds of CPU), outbound access to
+ * depsolve, manifest preview, package recommendations): they need repository indexes in memory (GiBs, seconds of CPU), outbound access to
  * package repositories and only the index cache in S3. `api` takes everything else: small, fast to start, and the only
  * one allowed to touch the compose table and the manifest queue. Splitting keeps the compose API's cold start and
  * memory small and each role minimal; within each function every route shares one warm pool.
  */
-export const PACKAGE_OPERATIONS: readonly string[] = ['searchPackages', 'depsolve', 'previewManifest'];
+export const PACKAGE_OPERATIONS: readonly string[] = ['searchPackages', 'depsolve', 'previewManifest', 'recommendPackage'];
 
 export const isPackageRoute = (route: Pick<Route, 'operationId'>): boolean => PACKAGE_OPERATIONS.includes(route.operationId);
 

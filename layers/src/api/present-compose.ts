@@ -33,6 +33,19 @@ export interface PresentOptions {
 export const presentComposeRequest = (request: Record<string, unknown>): ComposeStatus['request'] =>
   redactRequestPasswords(request) as ComposeStatus['request'];
 
+/** One item of GET /composes and GET /blueprints/{id}/composes (ComposesResponseItem, plus our finer `status`). */
+export function presentComposeListItem(compose: Compose) {
+  return {
+    id: compose.id,
+    request: presentComposeRequest(compose.request),
+    created_at: compose.createdAt,
+    ...(compose.imageName ? { image_name: compose.imageName } : {}),
+    client_id: compose.clientId ?? 'api',
+    ...(compose.blueprint ? { blueprint_id: compose.blueprint.id, blueprint_version: compose.blueprint.version } : {}),
+    status: compose.state,
+  };
+}
+
 export function presentComposeStatus(compose: Compose, options: PresentOptions = {}): ComposeStatus {
   const status = imageStatusOf(compose);
   const image: ImageStatus = { status, ...(compose.result?.logError ? { log_error: compose.result.logError } : {}) };

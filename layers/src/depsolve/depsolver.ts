@@ -1,5 +1,5 @@
 /** The Depsolver port implementation: package sets resolved from repository indexes, dnf 4's way. */
-import type { Depsolver, PackageSearchQuery, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
+import type { Depsolver, PackageGroup, PackageSearchQuery, PackageSearchResult, PackageSetRequest, RepositoryConfig, ResolvedPackage } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { basearchOf } from './arch.ts';
 import { mergeComps } from './comps-spec.ts';
@@ -107,6 +107,12 @@ export class RepoDepsolver implements Depsolver {
   async searchPackages(query: PackageSearchQuery): Promise<{ total: number; packages: SearchResult[] }> {
     const loaded = await this.loadRepositories(query.repositories, query);
     return searchLoaded(loaded, query);
+  }
+
+  /** The comps groups of the repositories, merged as `@group` specs see them (package recommendations read them). */
+  async packageGroups(query: Omit<PackageSearchQuery, 'search' | 'limit' | 'offset'>): Promise<PackageGroup[]> {
+    const loaded = await this.loadRepositories(query.repositories, query);
+    return mergeComps(loaded).groups.map((g) => ({ id: g.id, name: g.name, packages: g.packages.map((p) => p.name) }));
   }
 }
 

@@ -71,6 +71,14 @@ export interface Depsolver {
   ): Promise<Record<string, ResolvedPackage[]>>;
   /** Package search over the same repository indexes. */
   searchPackages(query: PackageSearchQuery): Promise<{ total: number; packages: PackageSearchResult[] }>;
+  /** The repositories' comps groups (merged by id) with their package names: what package recommendations read. */
+  packageGroups?(query: Omit<PackageSearchQuery, 'search' | 'limit' | 'offset'>): Promise<PackageGroup[]>;
+}
+
+export interface PackageGroup {
+  id: string;
+  name: string;
+  packages: string[];
 }
 
 export const nevra = (p: PackageNevra): string =>

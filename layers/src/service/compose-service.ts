@@ -5,6 +5,7 @@ import { isFinalState } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import { logPrefix, packagesKey } from '../compose/blob-keys.ts';
 import { manifestJobFor } from '../compose/jobs.ts';
+import { ensureUploadTypeSupported } from '../compose/upload-types.ts';
 import { manifestRequestOf } from './generate-compose-manifest.ts';
 import { findArchitecture, findDistribution, findImageType } from '../distro/registry.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -12,6 +13,7 @@ import type { ResolvedPackage } from '../packages/package-set.ts';
 import { imageSboms } from '../sbom/spdx.ts';
 import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
+import { storeComposeWithinQuota } from './quota.ts';
 import { resolveAwsUploadRequest } from '../upload/aws-upload-options.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
@@ -26,6 +28,7 @@ export interface AcceptedComposeRequest {
 /** Checks what the schema cannot (distribution, architecture, image type, customizations) and returns the spec. */
 export function resolveImageRequest(request: AcceptedComposeRequest): ImageRequestSpec {
   const [image] = request.image_requests;
+  ensureUploadTypeSupported(image.upload_request?.type, 'image_requests[0].upload_request.type');
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, image.architecture, 'image_requests[0].architecture');
   const imageType = findImageType(distro, arch, image.image_type, 'image_requests[0].image_type');
@@ -75,7 +78,7 @@ export async function createCompose(
     artifacts: [],
     seed: randomBytes(16).toString('hex'),
   };
-  await deps.store.create(compose);
+  await storeComposeWithinQuota(deps, compose);
   const job = manifestJobFor(orgId, compose.id);
   try {
     await deps.queue.send('manifest', job);

@@ -1,0 +1,106 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { createStubDepsolver } from '../fuzz/hostile-requests.ts';
+import { tokenHeaders } from '../support/auth.ts';
+
+let stack: LocalStack;
+let api: string;
+let as: ReturnType<typeof tokenHeaders>;
+const ORG = 'org-filters';
+const ids: Record<string, string> = {};
+let blueprintId: string;
+
+const call = async (method: string, path: string, body?: unknown, org = ORG) => {
+  const res = await fetch(`${api}${path}`, {
+    method,
+    headers: { ...(await as(org)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+const image = (distribution: string, image_type: string) => ({ distribution, image_requests: [{ architecture: 'x86_64', image_type }] });
+
+beforeAll(async () => {
+  stack = await startLocalStack({ dataDir: mkdtempSync(join(tmpdir(), 'ibs-filters-')), port: 0, runners: 0, depsolver: createStubDepsolver(), log: createLogger({}, { write: () => {} }) });
+  api = `${stack.url}/api/image-builder/v1`;
+  as = tokenHeaders(stack);
+  // Requested by name and by alias: `ami` is the aws image type, `qcow2` the guest image.
+  for (const [key, request] of [['tar', image('test-distro-1', 'tar')], ['ami', image('fedora-43', 'ami')], ['qcow2', image('fedora-43', 'qcow2')], ['aws', image('fedora-43', 'aws')]] as const) {
+    const res = await call('POST', '/compose', request);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ids[key] = res.body.id;
+  }
+  const bp = await call('POST', '/blueprints', {
+    name: 'filtered',
+    distribution: 'fedora-43',
+    image_requests: [
+      { architecture: 'x86_64', image_type: 'guest-image', upload_request: { type: 'aws.s3', options: {} } },
+      { architecture: 'x86_64', image_type: 'vsphere', upload_request: { type: 'aws.s3', options: {} } },
+    ],
+    customizations: {},
+  });
+  blueprintId = bp.body.id;
+  const composed = await call('POST', `/blueprints/${blueprintId}/compose`, {});
+  expect(composed.status, JSON.stringify(composed.body)).toBe(201);
+});
+afterAll(() => stack.stop());
+
+const idsOf = (body: { data: { id: string }[] }) => body.data.map((c) => c.id);
+
+describe('ignoreImageTypes on GET /composes', () => {
+  it('leaves out composes of the named image types, by requested name or resolved type; meta.count and links follow', async () => {
+    const all = await call('GET', '/composes');
+    expect(all.body.meta.count).toBe(6);
+    const noTar = await call('GET', '/composes?ignoreImageTypes=tar');
+    expect(noTar.body.meta.count).toBe(5);
+    expect(idsOf(noTar.body)).not.toContain(ids.tar);
+    expect(noTar.body.links.first).toBe('/api/image-builder/v1/composes?offset=0&limit=100&ignoreImageTypes=tar');
+    // `ami` names the aws image type: both composes requested as ami and as aws are left out, as a guest image is not.
+    const noAws = await call('GET', '/composes?ignoreImageTypes=ami');
+    expect(idsOf(noAws.body)).toEqual(expect.not.arrayContaining([ids.ami, ids.aws]));
+    expect(idsOf(noAws.body)).toContain(ids.qcow2);
+  });
+
+  it('repeated or comma-separated, with paging over the filtered list', async () => {
+    const repeated = await call('GET', '/composes?ignoreImageTypes=tar&ignoreImageTypes=guest-image&limit=1&offset=1');
+    const joined = await call('GET', '/composes?ignoreImageTypes=tar,guest-image&limit=1&offset=1');
+    expect(repeated.body).toEqual(joined.body);
+    // Left: ami, aws (the guest image of the blueprint and the qcow2 one resolve to guest-image), vsphere.
+    expect(repeated.body.meta.count).toBe(3);
+    expect(repeated.body.data).toHaveLength(1);
+    expect(repeated.body.links.last).toBe('/api/image-builder/v1/composes?offset=2&limit=1&ignoreImageTypes=tar%2Cguest-image');
+  });
+
+  it('an unknown image type is a 400 naming it', async () => {
+    const res = await call('GET', '/composes?ignoreImageTypes=floppy');
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].detail).toMatch(/^ignoreImageTypes: "floppy" is not an image type \(allowed: .*guest-image.*\)/);
+  });
+});
+
+describe('ignoreImageTypes on GET /blueprints/{id}/composes', () => {
+  it('filters the blueprint\'s composes and keeps the filter in the links', async () => {
+    const all = await call('GET', `/blueprints/${blueprintId}/composes`);
+    expect(all.body.meta.count).toBe(2);
+    const res = await call('GET', `/blueprints/${blueprintId}/composes?ignoreImageTypes=vsphere`);
+    expect(res.body.meta.count).toBe(1);
+    expect(res.body.data[0].request.image_requests[0].image_type).toBe('guest-image');
+    expect(res.body.links.first).toContain('ignoreImageTypes=vsphere');
+    expect((await call('GET', `/blueprints/${blueprintId}/composes?ignoreImageTypes=nope`)).status).toBe(400);
+  });
+});
+
+describe('GET /distributions filters', () => {
+  it('kind=bootc: no image-mode distributions here (an empty list); another kind is a 400', async () => {
+    expect((await call('GET', '/distributions?kind=bootc&arch=x86_64')).body).toEqual([]);
+    expect((await call('GET', '/distributions')).body.map((d: { name: string }) => d.name)).toContain('fedora-43');
+    const bad = await call('GET', '/distributions?kind=classic');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].detail).toBe('kind: "classic" is not a distribution kind (allowed: bootc)');
+  });
+});
