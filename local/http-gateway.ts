@@ -105,7 +105,8 @@ export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, o
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
         headers,
-        queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+        // A repeated parameter arrives joined with commas, as API Gateway (payload 2.0) passes it.
+        queryStringParameters: url.search ? Object.fromEntries([...new Set(url.searchParams.keys())].map((k) => [k, url.searchParams.getAll(k).join(',')])) : undefined,
         requestContext: {
           accountId: 'local',
           apiId: 'local',
