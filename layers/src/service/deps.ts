@@ -4,6 +4,8 @@ import type { ComposeStore } from '../ports/compose-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { Depsolver } from '../packages/package-set.ts';
 import type { Logger } from '../log/logger.ts';
+import type { RateLimit, RateLimiter } from '../ports/rate-limiter.ts';
+import type { ComposeQuotas } from './quota.ts';
 
 /** What the use cases need; each deployment's composition root provides it (local/, functions/aws). */
 export interface ServiceDeps {
@@ -16,6 +18,8 @@ export interface ServiceDeps {
   depsolver?: Depsolver;
   log: Logger;
   config: ServiceConfig;
+  /** Counts requests per organization against config.requestRate (absent: no rate limit). */
+  rateLimiter?: RateLimiter;
   /** Free space where this deployment stores data, when it has a disk of its own (local mode); absent on S3/DynamoDB. */
   storage?: () => Promise<StorageHealth>;
 }
@@ -31,4 +35,8 @@ export interface ServiceConfig {
   downloadUrlTtlSeconds: number;
   version: string;
   buildCommit?: string;
+  /** Per-organization compose quotas (absent: none). */
+  quotas?: ComposeQuotas;
+  /** Requests per organization and window (absent: no limit). */
+  requestRate?: RateLimit;
 }

@@ -1,0 +1,69 @@
+/**
+ * Per-organization compose quotas, as the hosted service has them: builds per sliding window (default 100 per 14
+ * days; deleted composes count) and, ours, unfinished builds at once. Admission is atomic in the store, so requests
+ * racing for the last slot get exactly the quota; a refusal writes nothing and is a 403 naming the limit.
+ */
+import type { Compose } from '../compose/compose.ts';
+import { QuotaExceededError } from '../errors.ts';
+import type { AdmissionRefusal } from '../ports/compose-store.ts';
+import type { ServiceDeps } from './deps.ts';
+
+export interface ComposeQuotas {
+  /** Composes one organization may create per window (0: none). */
+  buildsPerWindow: number;
+  /** Length of the sliding window in seconds. */
+  windowSeconds: number;
+  /** Unfinished composes (pending, queued, building, uploading) one organization may have at once. */
+  concurrentBuilds: number;
+}
+
+/**
+ * The hosted service's window quota (image-builder-crc DefaultQuota, DefaultSlidingWindow); the hosted service has no
+ * concurrent-build quota of its own (composer's queue absorbs it): 20 here keeps one organization from filling a
+ * small fleet's queue for hours, while a user's usual batch (a blueprint's image types) fits.
+ */
+export const DEFAULT_COMPOSE_QUOTAS: ComposeQuotas = { buildsPerWindow: 100, windowSeconds: 14 * 24 * 3600, concurrentBuilds: 20 };
+
+/** Largest settings: the DynamoDB ledger keeps one number per admitted build of the window in one item. */
+export const MAX_BUILDS_PER_WINDOW = 20_000;
+export const MAX_CONCURRENT_BUILDS = 1_000;
+
+/** "14 days", "6 hours", "90 seconds": the window as the hosted message words it. */
+export function describeWindow(seconds: number): string {
+  const [amount, unit] =
+    seconds % 86_400 === 0 ? [seconds / 86_400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
+/** The 403 for a refusal; the window's wording is image-builder-crc's ("Quota of 100 builds per 14 days exceeded for user"). */
+export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal): QuotaExceededError {
+  if (refusal.quota === 'builds-per-window') {
+    return new QuotaExceededError(
+      `Quota of ${quotas.buildsPerWindow} builds per ${describeWindow(quotas.windowSeconds)} exceeded for user ` +
+        `(${refusal.used} composes created in the window, deleted ones included)`,
+      refusal.quota,
+      quotas.buildsPerWindow,
+    );
+  }
+  return new QuotaExceededError(
+    `Quota of ${quotas.concurrentBuilds} concurrent builds exceeded for user (${refusal.used} unfinished): ` +
+      'wait until one finishes, or cancel one',
+    refusal.quota,
+    quotas.concurrentBuilds,
+  );
+}
+
+/** Stores a new compose if its organization is within its quotas (deps.config.quotas; none configured: always). */
+export async function storeComposeWithinQuota(deps: ServiceDeps, compose: Compose, now = Date.now()): Promise<void> {
+  const quotas = deps.config.quotas;
+  if (!quotas) return deps.store.create(compose);
+  const refusal = await deps.store.createWithinQuota(compose, {
+    windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
+    maxInWindow: quotas.buildsPerWindow,
+    maxUnfinished: quotas.concurrentBuilds,
+  });
+  if (refusal) {
+    deps.log.info('compose refused by quota', { orgId: compose.orgId, ...refusal });
+    throw quotaExceeded(quotas, refusal);
+  }
+}
