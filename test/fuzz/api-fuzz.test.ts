@@ -29,9 +29,14 @@ const SAMPLES: Record<string, unknown[]> = {
   ComposeRequest: [TAR_REQUEST, FEDORA_REQUEST],
   CreateBlueprintRequest: [{ name: 'fuzz-blueprint', description: 'fuzzed', ...TAR_REQUEST }],
   DepsolveRequest: [{ distribution: 'fedora-43', architecture: 'x86_64', packages: ['bash', '@core'], exclude: ['vim'] }],
+  RecommendPackageRequest: [{ packages: ['bash', 'nginx'], recommendedPackages: 3, distribution: 'fedora-43' }, { packages: ['vim'], recommendedPackages: 1, distribution: 'rhel9' }],
 };
 /** Valid values of path parameters (besides compose ids). */
-const VALID_PARAMS: Record<string, string[]> = { distribution: ['fedora-43', 'test-distro-1'] };
+const VALID_PARAMS: Record<string, string[]> = {
+  distribution: ['fedora-43', 'test-distro-1'],
+  profile: ['xccdf_org.ssgproject.content_profile_cis'],
+  policy: ['fef25b3c-b970-46da-a4e1-cc4d855b98dc'],
+};
 
 interface Operation {
   method: string;
