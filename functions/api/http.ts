@@ -4,6 +4,7 @@ import { ValidationError } from '../../layers/src/errors.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { AuthRefusal, headerOf, type Authenticator } from './auth.ts';
 import { HttpRefusal, respondToError } from './error-responses.ts';
+import { enforceRequestRate } from '../../layers/src/service/rate-limit.ts';
 
 export const API_BASE = '/api/image-builder/v1';
 /** The hosted spec's second server URL: the same API under `/v1.0`. */
@@ -116,9 +117,9 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
     .use({
       onError: async (request) => {
         const requestId = request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? 'unknown';
-        const { status, body } = respondToError(request.error, { requestId, log: deps.log, path: request.event.rawPath });
+        const { status, body, headers } = respondToError(request.error, { requestId, log: deps.log, path: request.event.rawPath });
         const challenge: Record<string, string> = request.error instanceof AuthRefusal ? { 'www-authenticate': request.error.challenge } : {};
-        request.response = json(status, body, { 'x-request-id': requestId, ...challenge });
+        request.response = json(status, body, { 'x-request-id': requestId, ...headers, ...challenge });
       },
     })
     .handler(async (event) => {
@@ -133,6 +134,7 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
       const values = path.match(match.regex)?.slice(1) ?? [];
       const params = Object.fromEntries(match.names.map((name, i) => [name, decodePathParam(name, values[i] ?? '')]));
       const identity = match.route.public ? { orgId: '' } : await options.authenticate(event);
+      if (!match.route.public) await enforceRequestRate(deps, identity.orgId);
       const ctx: RequestContext = {
         deps,
         orgId: identity.orgId,
