@@ -1,0 +1,31 @@
+/** The API's types, generated from layers/src/api/openapi.yaml (`npm run gen:openapi`): the UI uses no hand-written copies. */
+import type { components } from '../../../layers/src/api/generated/openapi-types.ts';
+
+type Schemas = components['schemas'];
+export type ComposeRequest = Schemas['ComposeRequest'];
+export type ImageRequest = Schemas['ImageRequest'];
+export type Customizations = Schemas['Customizations'];
+export type ComposeStatus = Schemas['ComposeStatus'];
+export type ComposeState = Schemas['ComposeState'];
+export type ComposesResponse = Schemas['ComposesResponse'];
+export type ComposesResponseItem = Schemas['ComposesResponseItem'];
+export type ComposeLogs = Schemas['ComposeLogs'];
+export type ComposeMetadata = Schemas['ComposeMetadata'];
+export type ComposeSBOMs = Schemas['ComposeSBOMs'];
+export type ComposeManifests = Schemas['ComposeManifests'];
+export type ComposeResponse = Schemas['ComposeResponse'];
+export type DistributionsResponse = Schemas['DistributionsResponse'];
+export type DistributionDetails = Schemas['DistributionDetails'];
+export type PackagesResponse = Schemas['PackagesResponse'];
+export type ManifestPreview = Schemas['ManifestPreview'];
+export type HTTPErrorList = Schemas['HTTPErrorList'];
+export type BlueprintsResponse = Schemas['BlueprintsResponse'];
+export type BlueprintItem = Schemas['BlueprintItem'];
+export type BlueprintResponse = Schemas['BlueprintResponse'];
+export type CreateBlueprintRequest = Schemas['CreateBlueprintRequest'];
+export type BlueprintExportResponse = Schemas['BlueprintExportResponse'];
+export type User = Schemas['User'];
+export type Group = Schemas['Group'];
+export type File = Schemas['File'];
+export type Directory = Schemas['Directory'];
+export type Filesystem = Schemas['Filesystem'];

@@ -1,0 +1,17 @@
+/** Builds the web UI into web/dist, which local/web-ui.ts serves and serverless.yml uploads. */
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 2000,
+    assetsInlineLimit: 0,
+  },
+  logLevel: 'warn',
+});
