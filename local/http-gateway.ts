@@ -7,6 +7,7 @@ import { MAX_BODY_BYTES } from '../functions/api/http.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import { serveBlob } from './blob-downloads.ts';
 import { sendJson } from './json-reply.ts';
+import type { WebUiHandler } from './web-ui.ts';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   log?: Logger;
   /** Host names (besides 127.0.0.1, localhost and ::1) that requests may address and pages may come from. */
   allowedHosts?: readonly string[];
+  /** The web UI (local/web-ui.ts): GET and HEAD of every path outside /api/ and /_blobs/. */
+  webUi?: WebUiHandler;
 }
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -87,6 +90,10 @@ export function createHttpGateway(handler: LambdaHandler, blobs?: FsBlobStore, o
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (blobs && url.pathname.startsWith('/_blobs/') && (req.method === 'GET' || req.method === 'HEAD')) {
         await serveBlob(blobs, url, res, req.method === 'HEAD', (error) => log.warn('download failed', { requestId, key: url.pathname, error }));
+        return;
+      }
+      if (options.webUi && !url.pathname.startsWith('/api/') && (req.method === 'GET' || req.method === 'HEAD')) {
+        await options.webUi(req, res, url);
         return;
       }
       const body = await readBody(req);

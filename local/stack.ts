@@ -13,6 +13,7 @@ import { statfs } from 'node:fs/promises';
 import { openLocalBackend, type LocalBackend } from './backends.ts';
 import { readLocalConfig, type LocalConfig } from './config.ts';
 import { createHttpGateway, listen } from './http-gateway.ts';
+import { createWebUi, localRuntimeConfig, readUiOrg } from './web-ui.ts';
 import { superviseRunners, type RunnerSupervisor } from './runner-supervisor.ts';
 import { startQueueWorkers } from './workers.ts';
 import { createBearerAuthenticator } from './auth-bearer.ts';
@@ -25,6 +26,8 @@ export interface LocalStackOptions extends Partial<LocalConfig> {
   log?: Logger;
   /** Default: the real depsolver, caching repository indexes in the backend's blob store. */
   depsolver?: Depsolver;
+  /** The organization the web UI at / acts for (default IBS_UI_ORG, else `local`). */
+  uiOrg?: string;
 }
 
 export interface LocalStack {
@@ -40,7 +43,7 @@ export interface LocalStack {
 
 /** Starts the stack; options override what IBS_* settings say (tests pass port 0 and their own data directory). */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { runnerEnv, log: givenLog, depsolver, ...overrides } = options;
+  const { runnerEnv, log: givenLog, depsolver, uiOrg = readUiOrg(), ...overrides } = options;
   const config: LocalConfig = { ...readLocalConfig(), ...overrides };
   const log = givenLog ?? createLogger({ service: `ibs-local-${config.backend}` }, { level: config.logLevel });
   const backend = await openLocalBackend(config.backend, config);
@@ -52,14 +55,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       blueprints: backend.blueprints,
       blobs: backend.blobs,
       queue: backend.queue,
-      depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs }),
+      depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs, fileUrls: config.fileRepositories }),
       log,
-      config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION },
+      config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION, fileRepositories: config.fileRepositories },
       ...(backend.dataDir ? { storage: watchDisk(backend.dataDir, config.minFreeBytes) } : {}),
     };
     const keys = await ensureLocalKeySet(config.dataDir);
     const authenticate = createBearerAuthenticator({ keys, claimNames: config.claimNames, insecureOrgHeader: config.insecureOrgHeader });
-    const server = createHttpGateway(createApiHandler(deps, ROUTES, { authenticate }), backend.downloads, { log, allowedHosts: config.allowedHosts });
+    const mintUiToken = (org: string, user: string) => signLocalToken(keys, { org, user, claimNames: config.claimNames });
+    const webUi = createWebUi({ log, runtimeConfig: localRuntimeConfig(uiOrg, mintUiToken) });
+    const server = createHttpGateway(createApiHandler(deps, ROUTES, { authenticate }), backend.downloads, { log, allowedHosts: config.allowedHosts, webUi });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
 
