@@ -31,6 +31,8 @@ export interface LocalConfig {
   insecureOrgHeader: boolean;
   /** Token claims naming the organization and the user (IBS_ORG_CLAIM, IBS_USER_CLAIM; default org_id, sub). */
   claimNames: ClaimNames;
+  /** IBS_FILE_REPOSITORIES=0 refuses file:// payload repositories (local mirrors on this disk; default allowed). */
+  fileRepositories: boolean;
 }
 
 /** IBS_DATA_DIR as an absolute path (default ./.ibs-data): the service's and `ibs token`'s. */
@@ -49,6 +51,7 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     allowedHosts: envList(env, 'IBS_ALLOWED_HOSTS', []),
     insecureOrgHeader: envChoice(env, 'IBS_INSECURE_ORG_HEADER', ['0', '1'], '0') === '1',
     claimNames: readClaimNames(env),
+    fileRepositories: envChoice(env, 'IBS_FILE_REPOSITORIES', ['0', '1'], '1') === '1',
     minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
     reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),

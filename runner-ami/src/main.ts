@@ -7,6 +7,7 @@ import { RunnerAgent } from './agent.ts';
 import { readRunnerConfig, type RunnerConfig } from './config.ts';
 import { BuildProtection } from './instance-protection.ts';
 import { parseOsbuildCommand, probeOsbuild } from './osbuild-command.ts';
+import { curlProxyAdditions, keepProxyEnvironment } from './proxy-env.ts';
 import { ImdsClient, watchSpotInterruption } from './spot-interruption.ts';
 import { createRunnerAdapters } from './wiring.ts';
 
@@ -29,7 +30,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exitCode = 1;
     return;
   }
-  const command = parseOsbuildCommand(config.osbuildCommand);
+  Object.assign(process.env, curlProxyAdditions());
+  const command = keepProxyEnvironment(parseOsbuildCommand(config.osbuildCommand));
   const probe = await probeOsbuild(command);
   if (!probe.ok) {
     // Say it now, loudly; every compose this runner claims fails with the same reason (OsbuildMissing).

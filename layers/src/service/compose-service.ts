@@ -13,6 +13,7 @@ import type { ResolvedPackage } from '../packages/package-set.ts';
 import { imageSboms } from '../sbom/spdx.ts';
 import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
+import { checkComposeRepositories } from './repository-policy.ts';
 import { storeComposeWithinQuota } from './quota.ts';
 import { resolveAwsUploadRequest } from '../upload/aws-upload-options.ts';
 
@@ -62,6 +63,7 @@ export async function createCompose(
   origin?: { blueprint: { id: string; version: number } },
 ): Promise<Compose> {
   const spec = resolveImageRequest(request);
+  checkComposeRepositories(deps.config, request);
   const now = new Date().toISOString();
   const compose: Compose = {
     id: randomUUID(),

@@ -35,6 +35,8 @@ export interface ServiceConfig {
   downloadUrlTtlSeconds: number;
   version: string;
   buildCommit?: string;
+  /** Payload repositories may be file:// mirrors on this machine's disk (local mode); absent or false: 400. */
+  fileRepositories?: boolean;
   /** Per-organization compose quotas (absent: none). */
   quotas?: ComposeQuotas;
   /** Requests per organization and window (absent: no limit). */

@@ -4,6 +4,7 @@ import { findArchitecture, findDistribution } from '../distro/registry.ts';
 import { computeManifestIds } from '../manifest/ids.ts';
 import { NotConfiguredError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
+import { checkComposeRepositories, checkDepsolveRepositories } from './repository-policy.ts';
 import { type AcceptedComposeRequest, resolveImageRequest } from './compose-service.ts';
 import { generateManifest, manifestRequestOf } from './generate-compose-manifest.ts';
 
@@ -44,6 +45,7 @@ export interface DepsolveRequest {
 export async function depsolvePackages(deps: ServiceDeps, request: DepsolveRequest): Promise<ResolvedPackage[]> {
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, request.architecture);
+  checkDepsolveRepositories(deps.config, request.repositories);
   const repositories = request.repositories?.length ? request.repositories : [...arch.repositories];
   const resolved = await depsolverOf(deps).resolve({
     architecture: arch.name,
@@ -59,6 +61,7 @@ export async function depsolvePackages(deps: ServiceDeps, request: DepsolveReque
  */
 export async function previewManifest(deps: ServiceDeps, request: AcceptedComposeRequest) {
   const spec = resolveImageRequest(request);
+  checkComposeRepositories(deps.config, request);
   const seed = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32);
   const manifestRequest = manifestRequestOf({ spec, request: request as unknown as Record<string, unknown>, seed });
   const { generated, packages } = await generateManifest(deps, manifestRequest);

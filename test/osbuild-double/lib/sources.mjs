@@ -1,10 +1,12 @@
 // Sources of the double: org.osbuild.inline and org.osbuild.curl really fetch into <store>/sources/
-// org.osbuild.files/<checksum> and verify the checksum; curl only talks to 127.0.0.1/localhost over http.
+// org.osbuild.files/<checksum> and verify the checksum; curl reads file:// URLs and talks to 127.0.0.1/localhost over
+// http, directly or through the proxy curl would use (OSBUILD_SOURCES_CURL_PROXY, http_proxy, all_proxy; no_proxy).
 // Other source types are simulated (reported as fetched, nothing written).
 import { createHash } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pyRepr, pyStrRepr } from './pyrepr.mjs';
 
 function verify(data, checksum) {
@@ -57,6 +59,25 @@ function fetchInline(items, cache, tmp) {
   return results;
 }
 
+// curl's choice of proxy for an http URL: osbuild's own variable (its curl config `proxy`), then http_proxy (curl
+// reads it in lower case only), then all_proxy; no_proxy/NO_PROXY (`*`, host names and domain suffixes) bypass it.
+function proxyFor(u, env = process.env) {
+  const proxy = env.OSBUILD_SOURCES_CURL_PROXY || env.http_proxy || env.all_proxy || env.ALL_PROXY;
+  if (!proxy) return undefined;
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const bypass = (env.no_proxy ?? env.NO_PROXY ?? '').split(',').map((e) => e.trim().toLowerCase().replace(/^\*?\./, '')).filter(Boolean);
+  if (bypass.some((e) => e === '*' || host === e || host.endsWith(`.${e}`))) return undefined;
+  return new URL(/^[a-z]+:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+}
+
+function readFileUrl(u) {
+  try {
+    return { exitcode: 0, data: readFileSync(fileURLToPath(u)) };
+  } catch {
+    return { exitcode: 37 }; // curl: couldn't read a file:// file
+  }
+}
+
 function download(url) {
   return new Promise((resolve) => {
     let u;
@@ -66,11 +87,19 @@ function download(url) {
       resolve({ exitcode: 3 }); // curl: URL malformed
       return;
     }
-    if (u.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
-      resolve({ exitcode: 7 }); // the double never leaves the machine: "couldn't connect"
+    if (u.protocol === 'file:') {
+      resolve(readFileUrl(u));
       return;
     }
-    const req = http.get(u, (res) => {
+    const proxy = u.protocol === 'http:' ? proxyFor(u) : undefined;
+    const peer = proxy ?? u;
+    if (u.protocol !== 'http:' || peer.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(peer.hostname)) {
+      resolve({ exitcode: proxy ? 5 : 7 }); // the double never leaves the machine: "couldn't resolve proxy" / "couldn't connect"
+      return;
+    }
+    // through a proxy: the request line carries the absolute URL, as curl sends it
+    const target = proxy ? { host: proxy.hostname, port: proxy.port || 80, path: u.href, headers: { host: u.host } } : u;
+    const req = http.get(target, (res) => {
       if ((res.statusCode ?? 0) >= 400) {
         res.resume();
         resolve({ exitcode: 22 }); // curl --fail

@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { checkComposeRepositories, checkDepsolveRepositories } from '../../layers/src/service/repository-policy.ts';
+import { tokenHeaders } from '../support/auth.ts';
+
+const fileRepo = { rhsm: false, baseurl: 'file:///srv/mirror/extra/' };
+const compose = (payload: unknown[]) => ({
+  distribution: 'fedora-44',
+  image_requests: [{ architecture: 'x86_64', image_type: 'guest-image' }],
+  customizations: { payload_repositories: payload },
+});
+
+describe('file:// repositories: where the deployment allows them', () => {
+  it('refused without fileRepositories, naming the field; custom (written-only) repositories are not fetched and pass', () => {
+    const off = {};
+    expect(() => checkComposeRepositories(off, compose([{ rhsm: false, baseurl: 'https://a/' }, fileRepo]))).toThrow(
+      expect.objectContaining({ field: 'customizations.payload_repositories[1].baseurl', message: expect.stringMatching(/only allowed in local mode/) }),
+    );
+    expect(() => checkComposeRepositories(off, compose([{ rhsm: false, mirrorlist: 'FILE:///m' }]))).toThrow(/payload_repositories\[0\]\.mirrorlist/);
+    expect(() => checkComposeRepositories(off, { ...compose([]), customizations: { custom_repositories: [{ id: 'x', baseurl: ['file:///mnt/repo'] }] } })).not.toThrow();
+    expect(() => checkDepsolveRepositories(off, [{ id: 'a', baseurl: ['https://a/', 'file:///b'] }])).toThrow(expect.objectContaining({ field: 'repositories[0].baseurl[1]' }));
+    expect(() => checkComposeRepositories({ fileRepositories: true }, compose([fileRepo]))).not.toThrow();
+    expect(() => checkDepsolveRepositories({ fileRepositories: true }, [{ id: 'a', baseurl: ['file:///b'] }])).not.toThrow();
+  });
+});
+
+describe('the API with IBS_FILE_REPOSITORIES=0 (as on AWS)', () => {
+  let stack: LocalStack;
+  let api: string;
+  let as: ReturnType<typeof tokenHeaders>;
+  beforeAll(async () => {
+    stack = await startLocalStack({ dataDir: mkdtempSync(join(tmpdir(), 'ibs-repo-urls-')), port: 0, runners: 0, fileRepositories: false, log: createLogger({}, { write: () => {} }) });
+    api = `${stack.url}/api/image-builder/v1`;
+    as = tokenHeaders(stack);
+  });
+  afterAll(() => stack.stop());
+
+  const post = async (path: string, body: unknown) =>
+    fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await as()) }, body: JSON.stringify(body) });
+
+  it('POST /compose and POST /manifest answer 400 naming the payload repository; nothing is stored', async () => {
+    for (const path of ['/compose', '/manifest']) {
+      const res = await post(path, compose([fileRepo]));
+      expect(res.status, path).toBe(400);
+      const body = (await res.json()) as { errors: { detail: string }[] };
+      expect(body.errors[0].detail).toMatch(/customizations\.payload_repositories\[0\]\.baseurl.*file:\/\/ repositories .*only allowed in local mode/);
+    }
+    expect((await stack.deps.store.list('local', { limit: 10, offset: 0 })).total).toBe(0);
+  });
+
+  it('POST /depsolve answers 400 for a file:// repository', async () => {
+    const res = await post('/depsolve', { distribution: 'fedora-44', architecture: 'x86_64', packages: ['bash'], repositories: [{ id: 'm', baseurl: ['file:///srv/m/'] }] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { detail: string }[] }).errors[0].detail).toMatch(/repositories\[0\]\.baseurl\[0\]/);
+  });
+});
