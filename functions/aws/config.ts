@@ -10,15 +10,20 @@ import type { ServiceConfig } from '../../layers/src/service/deps.ts';
 import type { FleetScalerOptions } from '../../layers/src/service/fleet-scaler.ts';
 import { DEFAULT_REAPER_OPTIONS, type ReaperOptions } from '../../layers/src/service/reaper.ts';
 import { SERVICE_VERSION } from '../../layers/src/version.ts';
+import { readComposeQuotas, readRequestRate } from '../../layers/src/config/quota-config.ts';
 import { readClaimNames, type ClaimNames } from '../api/auth.ts';
 
 /** The function's name for log lines: Lambda's AWS_LAMBDA_FUNCTION_NAME, or the fallback outside Lambda. */
 export const readFunctionName = (env: Env, fallback: string): string => envString(env, 'AWS_LAMBDA_FUNCTION_NAME', fallback);
 
-/** IBS_DOWNLOAD_URL_TTL and IBS_BUILD_COMMIT. */
+/** IBS_DOWNLOAD_URL_TTL, IBS_BUILD_COMMIT, the quotas (IBS_QUOTA*) and the request rate (IBS_RATE_*). */
 export function readServiceConfig(env: Env): ServiceConfig {
   const buildCommit = envString(env, 'IBS_BUILD_COMMIT');
+  const quotas = readComposeQuotas(env);
+  const requestRate = readRequestRate(env);
   return {
+    ...(quotas ? { quotas } : {}),
+    ...(requestRate ? { requestRate } : {}),
     downloadUrlTtlSeconds: envNumber(env, 'IBS_DOWNLOAD_URL_TTL', 3600, { min: 1, max: 7 * 24 * 3600 }),
     version: SERVICE_VERSION,
     ...(buildCommit ? { buildCommit } : {}),

@@ -9,13 +9,13 @@ import { createLogger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { readFunctionName, readLogLevel, readServiceConfig } from './config.ts';
 
-type PortName = 'store' | 'blueprints' | 'blobs' | 'queue';
+type PortName = 'store' | 'blueprints' | 'blobs' | 'queue' | 'rateLimiter';
 
 /** The factories of the ports a function uses (from the adapters' modules); the others stay unwired. */
 export type PortFactories = { [P in PortName]?: (config: AwsAdaptersConfig) => NonNullable<ServiceDeps[P]> };
 
-const PORT_LABELS: Record<PortName, string> = { store: 'compose store', blueprints: 'blueprint store', blobs: 'blob store', queue: 'job queue' };
-const PORT_RESOURCES: Record<PortName, AwsResource> = { store: 'table', blueprints: 'table', blobs: 'bucket', queue: 'queues' };
+const PORT_LABELS: Record<PortName, string> = { store: 'compose store', blueprints: 'blueprint store', blobs: 'blob store', queue: 'job queue', rateLimiter: 'rate limiter' };
+const PORT_RESOURCES: Record<PortName, AwsResource> = { store: 'table', blueprints: 'table', blobs: 'bucket', queue: 'queues', rateLimiter: 'table' };
 
 /** Stands in for a port a function does not use (and has no permission for): any call is a bug, and says which. */
 function unavailable<T extends object>(port: PortName, functionName: string): T {
@@ -39,6 +39,8 @@ export function createLambdaDeps(factories: PortFactories, env: NodeJS.ProcessEn
     blueprints: wire('blueprints'),
     blobs: wire('blobs'),
     queue: wire('queue'),
+    // Optional: without it requests are not rate-limited (functions that serve no API).
+    ...(factories.rateLimiter ? { rateLimiter: wire('rateLimiter') } : {}),
     log: createLogger({ service: name }, { level: readLogLevel(env) }),
     config: readServiceConfig(env),
   };
