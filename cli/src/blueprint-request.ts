@@ -5,7 +5,8 @@
  * refused by name instead of being dropped.
  */
 import { readFileSync } from 'node:fs';
-import type { Blueprint, BlueprintRepository, BlueprintUser } from '../../layers/src/blueprint/blueprint.ts';
+import type { Blueprint } from '../../layers/src/blueprint/blueprint.ts';
+import { hostedCustomizationsFromBlueprint } from '../../layers/src/blueprint/composer-blueprint-import.ts';
 import { blueprintFromObject, detectBlueprintFormat, parseBlueprint, type ParsedBlueprint } from '../../layers/src/blueprint/parse-blueprint.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
 import { CliError } from './errors.ts';
@@ -60,121 +61,16 @@ export class UnsupportedBlueprintError extends CliError {
 
 const omitUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-/** `name` or `name-version` as the API's package list expects ("*" and empty versions mean any). */
-const packageSpec = (p: { name: string; version?: string }): string => (p.version && p.version !== '*' ? `${p.name}-${p.version}` : p.name);
-
-function apiUser(u: BlueprintUser, field: string, unsupported: string[]): Obj {
-  if (u.expiredate !== undefined) unsupported.push(`${field}.expiredate`);
-  if (u.force_password_reset !== undefined) unsupported.push(`${field}.force_password_reset`);
-  return omitUndefined({
-    name: u.name,
-    groups: u.groups,
-    ssh_key: u.key,
-    password: u.password,
-    uid: u.uid,
-    gid: u.gid,
-    home: u.home,
-    shell: u.shell,
-    description: u.description,
-  });
-}
-
-function apiRepository(r: BlueprintRepository, field: string): { payload?: Obj; custom?: Obj } {
-  if (r.install_from) {
-    // Payload repositories (used for depsolving) take one baseurl and no file settings in the API.
-    if ((r.baseurls?.length ?? 0) > 1) throw new CliError(`blueprint ${field}.baseurls: install_from repositories take one baseurl in the API`);
-    return {
-      payload: omitUndefined({
-        id: r.id,
-        baseurl: r.baseurls?.[0],
-        mirrorlist: r.mirrorlist,
-        metalink: r.metalink,
-        gpgkey: r.gpgkeys?.length ? r.gpgkeys.join('\n') : undefined,
-        check_gpg: r.gpgcheck,
-        check_repo_gpg: r.repo_gpgcheck,
-        ignore_ssl: r.sslverify === undefined ? undefined : !r.sslverify,
-        module_hotfixes: r.module_hotfixes,
-      }),
-    };
-  }
-  return {
-    custom: omitUndefined({
-      id: r.id,
-      name: r.name,
-      filename: r.filename,
-      baseurl: r.baseurls,
-      mirrorlist: r.mirrorlist,
-      metalink: r.metalink,
-      gpgkey: r.gpgkeys,
-      check_gpg: r.gpgcheck,
-      check_repo_gpg: r.repo_gpgcheck,
-      enabled: r.enabled,
-      priority: r.priority,
-      ssl_verify: r.sslverify,
-      module_hotfixes: r.module_hotfixes,
-    }),
-  };
-}
-
-const UNSUPPORTED_CUSTOMIZATIONS = ['rpm', 'rhsm', 'sshd', 'dnf', 'containers_storage'] as const;
-
-/** Converts a Blueprint to API `customizations`; throws UnsupportedBlueprintError naming what cannot be sent. */
+/**
+ * Converts a Blueprint to API `customizations` (the shared converter of composer-blueprint-import.ts); throws
+ * UnsupportedBlueprintError naming what cannot be sent, instead of sending a blueprint with parts left out.
+ */
 export function apiCustomizationsFromBlueprint(bp: Blueprint): Obj {
-  const c = bp.customizations;
-  const out: Obj = {};
-  const unsupported: string[] = [];
-
-  const packages = [...bp.packages.map(packageSpec), ...(bp.modules ?? []).map(packageSpec), ...bp.groups.map((g) => `@${g.name}`)];
-  if (packages.length) out.packages = packages;
-  if (bp.enabled_modules?.length) out.enabled_modules = bp.enabled_modules;
-  if (bp.containers?.length) {
-    out.containers = bp.containers.map((k, i) => {
-      if (k['local-storage'] !== undefined) unsupported.push(`containers[${i}].local-storage`);
-      return omitUndefined({ source: k.source, name: k.name, tls_verify: k['tls-verify'] });
-    });
-  }
-  if (c.hostname !== undefined) out.hostname = c.hostname;
-  if (c.kernel !== undefined) out.kernel = c.kernel;
-
-  const users = (c.user ?? []).map((u, i) => apiUser(u, `customizations.user[${i}]`, unsupported));
-  // composer's [[customizations.sshkey]] sets the key of a user; the API keeps the key on the user.
-  for (const [i, k] of (c.sshkey ?? []).entries()) {
-    const user = users.find((u) => u.name === k.user);
-    if (!user) users.push({ name: k.user, ssh_key: k.key });
-    else if (user.ssh_key === undefined) user.ssh_key = k.key;
-    else if (user.ssh_key !== k.key) throw new CliError(`blueprint customizations.sshkey[${i}]: user "${k.user}" already has a different key in customizations.user`);
-  }
-  if (users.length) out.users = users;
-  if (c.group?.length) out.groups = c.group.map((g) => omitUndefined({ name: g.name, gid: g.gid }));
-  if (c.timezone !== undefined) out.timezone = c.timezone;
-  if (c.locale !== undefined) out.locale = c.locale;
-  if (c.firewall !== undefined) {
-    const { zones, ...rest } = c.firewall;
-    if (zones !== undefined) unsupported.push('customizations.firewall.zones');
-    out.firewall = rest;
-  }
-  if (c.services !== undefined) out.services = c.services;
-  if (c.filesystem?.length) out.filesystem = c.filesystem.map((f) => ({ mountpoint: f.mountpoint, min_size: f.minsize }));
-  if (c.disk !== undefined) out.disk = c.disk;
-  if (c.partitioning_mode !== undefined) out.partitioning_mode = c.partitioning_mode;
-  if (c.installation_device !== undefined) out.installation_device = c.installation_device;
-  if (c.fips !== undefined) out.fips = { enabled: c.fips };
-  if (c.directories?.length) out.directories = c.directories;
-  if (c.files?.length) out.files = c.files;
-  if (c.repositories?.length) {
-    const converted = c.repositories.map((r, i) => apiRepository(r, `customizations.repositories[${i}]`));
-    const payload = converted.flatMap((r) => (r.payload ? [r.payload] : []));
-    const custom = converted.flatMap((r) => (r.custom ? [r.custom] : []));
-    if (payload.length) out.payload_repositories = payload;
-    if (custom.length) out.custom_repositories = custom;
-  }
-  if (c.cacerts !== undefined) out.cacerts = c.cacerts;
-  if (c.openscap !== undefined) out.openscap = c.openscap;
-  if (c.fdo !== undefined) out.fdo = c.fdo;
-  if (c.ignition !== undefined) out.ignition = c.ignition;
-  if (c.installer !== undefined) out.installer = c.installer;
-  for (const key of UNSUPPORTED_CUSTOMIZATIONS) if (c[key] !== undefined) unsupported.push(`customizations.${key}`);
-  if (unsupported.length) throw new UnsupportedBlueprintError(unsupported);
+  const warnings: string[] = [];
+  const out = hostedCustomizationsFromBlueprint(bp, warnings);
+  const conflict = warnings.find((w) => w.startsWith('customizations.sshkey'));
+  if (conflict) throw new CliError(`blueprint ${conflict.slice(0, conflict.indexOf(';'))}`);
+  if (warnings.length) throw new UnsupportedBlueprintError(warnings.map((w) => w.slice(0, w.indexOf(':'))));
   return out;
 }
 

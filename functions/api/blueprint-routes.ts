@@ -12,6 +12,8 @@ import {
   listBlueprints,
   updateBlueprint,
 } from '../../layers/src/service/blueprint-service.ts';
+import { hostedBodyOf } from '../../layers/src/blueprint/composer-blueprint-export.ts';
+import { exportComposerBlueprint, importBlueprintFile } from '../../layers/src/service/blueprint-import-service.ts';
 import type { RequestContext, Route } from './http.ts';
 import { uuidParam } from './params.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
@@ -23,7 +25,7 @@ const presentBlueprint = (b: StoredBlueprint) => ({
   id: b.id,
   name: b.name,
   description: b.description,
-  ...presentBlueprintBody(b.body),
+  ...presentComposeRequest(presentBlueprintBody(hostedBodyOf(b.body))),
   lint: { errors: [], warnings: [] },
 });
 
@@ -83,7 +85,22 @@ export const BLUEPRINT_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/blueprints/{id}/export',
     operationId: 'exportBlueprint',
-    handle: async (ctx) => ok(await exportBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx))),
+    handle: async (ctx) => {
+      // Extension: ?format=composer answers the blueprint in composer's shape (JSON and TOML text) instead of the hosted one.
+      const format = ctx.query.format ?? 'hosted';
+      if (format === 'composer') return ok(await exportComposerBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx), versionParam(ctx.query)));
+      if (format !== 'hosted') throw new ValidationError('format', `"${format}" is not an export format (hosted or composer)`);
+      return ok(await exportBlueprint(ctx.deps, ctx.orgId, blueprintId(ctx)));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/blueprints/import',
+    operationId: 'importBlueprint',
+    handle: async ({ deps, orgId, body }) => {
+      const { blueprint, created, format, warnings } = await importBlueprintFile(deps, orgId, body);
+      return { status: created ? 201 : 200, body: { id: blueprint.id, version: blueprint.version, created, format, warnings } };
+    },
   },
   {
     method: 'POST',

@@ -986,19 +986,110 @@ export const openapiDocument = {
       ],
       "get": {
         "operationId": "exportBlueprint",
+        "parameters": [
+          {
+            "in": "query",
+            "name": "format",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "hosted",
+                "composer"
+              ],
+              "default": "hosted"
+            },
+            "description": "hosted: BlueprintExportResponse; composer: the blueprint as composer-cli and osbuild/blueprint read it (ComposerBlueprintExport)"
+          },
+          {
+            "in": "query",
+            "name": "version",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "integer"
+            },
+            "description": "format=composer only: a saved version; -1 or absent: the current one"
+          }
+        ],
         "responses": {
           "200": {
-            "description": "the blueprint for import elsewhere (no passwords)",
+            "description": "the blueprint for import elsewhere: hosted shape without passwords; composer shape with crypt hashes (never plain text), as composer-cli blueprints save writes them",
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/BlueprintExportResponse"
+                  "oneOf": [
+                    {
+                      "$ref": "#/components/schemas/BlueprintExportResponse"
+                    },
+                    {
+                      "$ref": "#/components/schemas/ComposerBlueprintExport"
+                    }
+                  ]
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "unknown format",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
                 }
               }
             }
           },
           "404": {
             "description": "no such blueprint",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/blueprints/import": {
+      "x-ibs-extension": true,
+      "post": {
+        "operationId": "importBlueprint",
+        "description": "Imports a blueprint file: composer-cli TOML, composer JSON (bare or in an osbuild/images build config) or a hosted\nexport. A new blueprint, or a new version of the organization's live blueprint with that name. Keys that are not\nblueprint keys, and settings the hosted customizations cannot express, are listed in `warnings` by key path; a\ncomposer file is kept as written, so GET /blueprints/{id}/export?format=composer gives it back.\n",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/BlueprintImportRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "saved as a new version of the blueprint with that name",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BlueprintImportResponse"
+                }
+              }
+            }
+          },
+          "201": {
+            "description": "created",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/BlueprintImportResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "malformed file, or no distribution/image requests for a new blueprint",
             "content": {
               "application/json": {
                 "schema": {
@@ -2206,6 +2297,120 @@ export const openapiDocument = {
                 "type": "boolean"
               }
             }
+          }
+        }
+      },
+      "BlueprintImportRequest": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "additionalProperties": false,
+        "required": [
+          "blueprint"
+        ],
+        "properties": {
+          "blueprint": {
+            "oneOf": [
+              {
+                "type": "string",
+                "maxLength": 1000000
+              },
+              {
+                "type": "object"
+              }
+            ],
+            "description": "the file text (TOML or JSON), or the decoded JSON object"
+          },
+          "format": {
+            "type": "string",
+            "enum": [
+              "toml",
+              "json"
+            ],
+            "description": "default: JSON when the text starts with \"{\", else TOML"
+          },
+          "name": {
+            "type": "string",
+            "description": "default: the file's name"
+          },
+          "distribution": {
+            "type": "string",
+            "description": "default: the file's distro, else the existing blueprint's"
+          },
+          "image_requests": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "$ref": "#/components/schemas/ImageRequest"
+            },
+            "description": "default: the file's (hosted), else the existing blueprint's"
+          }
+        }
+      },
+      "BlueprintImportResponse": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "id",
+          "version",
+          "created",
+          "format",
+          "warnings"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "version": {
+            "type": "integer"
+          },
+          "created": {
+            "type": "boolean"
+          },
+          "format": {
+            "type": "string",
+            "enum": [
+              "toml",
+              "json",
+              "hosted"
+            ]
+          },
+          "warnings": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "one per key left out or setting not applied to images, naming its path"
+          }
+        }
+      },
+      "ComposerBlueprintExport": {
+        "type": "object",
+        "x-ibs-extension": true,
+        "required": [
+          "blueprint",
+          "toml",
+          "warnings",
+          "version"
+        ],
+        "properties": {
+          "blueprint": {
+            "type": "object",
+            "description": "composer JSON blueprint (github.com/osbuild/blueprint)"
+          },
+          "toml": {
+            "type": "string",
+            "description": "the same blueprint as composer-cli TOML"
+          },
+          "warnings": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "version": {
+            "type": "integer",
+            "description": "the stored version exported"
           }
         }
       },

@@ -344,6 +344,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/blueprints/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Imports a blueprint file: composer-cli TOML, composer JSON (bare or in an osbuild/images build config) or a hosted
+         *     export. A new blueprint, or a new version of the organization's live blueprint with that name. Keys that are not
+         *     blueprint keys, and settings the hosted customizations cannot express, are listed in `warnings` by key path; a
+         *     composer file is kept as written, so GET /blueprints/{id}/export?format=composer gives it back.
+         */
+        post: operations["importBlueprint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/blueprints/{id}/compose": {
         parameters: {
             query?: never;
@@ -713,6 +735,40 @@ export interface components {
                 exported_at: string;
                 is_on_prem: boolean;
             };
+        };
+        BlueprintImportRequest: {
+            /** @description the file text (TOML or JSON), or the decoded JSON object */
+            blueprint: string | Record<string, never>;
+            /**
+             * @description default: JSON when the text starts with "{", else TOML
+             * @enum {string}
+             */
+            format?: "toml" | "json";
+            /** @description default: the file's name */
+            name?: string;
+            /** @description default: the file's distro, else the existing blueprint's */
+            distribution?: string;
+            /** @description default: the file's (hosted), else the existing blueprint's */
+            image_requests?: components["schemas"]["ImageRequest"][];
+        };
+        BlueprintImportResponse: {
+            /** Format: uuid */
+            id: string;
+            version: number;
+            created: boolean;
+            /** @enum {string} */
+            format: "toml" | "json" | "hosted";
+            /** @description one per key left out or setting not applied to images, naming its path */
+            warnings: string[];
+        };
+        ComposerBlueprintExport: {
+            /** @description composer JSON blueprint (github.com/osbuild/blueprint) */
+            blueprint: Record<string, never>;
+            /** @description the same blueprint as composer-cli TOML */
+            toml: string;
+            warnings: string[];
+            /** @description the stored version exported */
+            version: number;
         };
         ComposesResponseItem: {
             /** Format: uuid */
@@ -1733,7 +1789,12 @@ export interface operations {
     };
     exportBlueprint: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description hosted: BlueprintExportResponse; composer: the blueprint as composer-cli and osbuild/blueprint read it (ComposerBlueprintExport) */
+                format?: "hosted" | "composer";
+                /** @description format=composer only: a saved version; -1 or absent: the current one */
+                version?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1742,17 +1803,68 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the blueprint for import elsewhere (no passwords) */
+            /** @description the blueprint for import elsewhere: hosted shape without passwords; composer shape with crypt hashes (never plain text), as composer-cli blueprints save writes them */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BlueprintExportResponse"];
+                    "application/json": components["schemas"]["BlueprintExportResponse"] | components["schemas"]["ComposerBlueprintExport"];
+                };
+            };
+            /** @description unknown format */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
                 };
             };
             /** @description no such blueprint */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+        };
+    };
+    importBlueprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlueprintImportRequest"];
+            };
+        };
+        responses: {
+            /** @description saved as a new version of the blueprint with that name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintImportResponse"];
+                };
+            };
+            /** @description created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlueprintImportResponse"];
+                };
+            };
+            /** @description malformed file, or no distribution/image requests for a new blueprint */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
