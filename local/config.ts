@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { envChoice, envList, envNumber, envString, type Env } from '../layers/src/config/env.ts';
 import { LOG_LEVELS, type LogLevel } from '../layers/src/log/logger.ts';
 import { readClaimNames, type ClaimNames } from '../functions/api/auth.ts';
+import { readComposeQuotas, readRequestRate } from '../layers/src/config/quota-config.ts';
+import type { ComposeQuotas } from '../layers/src/service/quota.ts';
+import type { RateLimit } from '../layers/src/ports/rate-limiter.ts';
 
 export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
 export type LocalBackendKind = (typeof LOCAL_BACKENDS)[number];
@@ -33,6 +36,10 @@ export interface LocalConfig {
   claimNames: ClaimNames;
   /** IBS_FILE_REPOSITORIES=0 refuses file:// payload repositories (local mirrors on this disk; default allowed). */
   fileRepositories: boolean;
+  /** Per-organization compose quotas (IBS_QUOTAS, IBS_QUOTA_BUILDS, IBS_QUOTA_WINDOW_SECONDS, IBS_QUOTA_CONCURRENT); undefined: off. */
+  quotas: ComposeQuotas | undefined;
+  /** Requests per organization and window (IBS_RATE_LIMIT, IBS_RATE_WINDOW_SECONDS); undefined: no limit. */
+  requestRate: RateLimit | undefined;
 }
 
 /** IBS_DATA_DIR as an absolute path (default ./.ibs-data): the service's and `ibs token`'s. */
@@ -52,6 +59,8 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     insecureOrgHeader: envChoice(env, 'IBS_INSECURE_ORG_HEADER', ['0', '1'], '0') === '1',
     claimNames: readClaimNames(env),
     fileRepositories: envChoice(env, 'IBS_FILE_REPOSITORIES', ['0', '1'], '1') === '1',
+    quotas: readComposeQuotas(env),
+    requestRate: readRequestRate(env),
     minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
     reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),

@@ -16,6 +16,7 @@ import { createHttpGateway, listen } from './http-gateway.ts';
 import { createWebUi, localRuntimeConfig, readUiOrg } from './web-ui.ts';
 import { superviseRunners, type RunnerSupervisor } from './runner-supervisor.ts';
 import { startQueueWorkers } from './workers.ts';
+import { MemoryRateLimiter } from '../layers/src/adapters/embedded/memory-rate-limiter.ts';
 import { createBearerAuthenticator } from './auth-bearer.ts';
 import { ensureLocalKeySet, signLocalToken } from './auth-keys.ts';
 import { DEFAULT_REAPER_OPTIONS } from '../layers/src/service/reaper.ts';
@@ -57,7 +58,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queue: backend.queue,
       depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs, fileUrls: config.fileRepositories }),
       log,
-      config: { downloadUrlTtlSeconds: config.downloadUrlTtlSeconds, version: SERVICE_VERSION, fileRepositories: config.fileRepositories },
+      config: {
+        downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
+        version: SERVICE_VERSION,
+        fileRepositories: config.fileRepositories,
+        ...(config.quotas ? { quotas: config.quotas } : {}),
+        ...(config.requestRate ? { requestRate: config.requestRate } : {}),
+      },
+      // One API process in local mode: its own memory holds every request count.
+      rateLimiter: new MemoryRateLimiter(),
       ...(backend.dataDir ? { storage: watchDisk(backend.dataDir, config.minFreeBytes) } : {}),
     };
     const keys = await ensureLocalKeySet(config.dataDir);
