@@ -89,7 +89,7 @@ function importComposer(raw: Obj, format: 'toml' | 'json', field: string): Impor
   const unknown: string[] = [];
   const composer = pruneToShape(raw, BLUEPRINT_SHAPE, '', unknown) as Obj;
   // Type errors raise here, naming the field; unknown keys were collected above with the same paths.
-  const { blueprint } = blueprintFromObject(raw, field);
+  const { blueprint } = blueprintFromObject(composer, field);
   const warnings = unknown.map((path) => `${path}: not a blueprint key; left out`);
   const customizations = hostedCustomizationsFromBlueprint(blueprint, warnings);
   return omitUndefined({
