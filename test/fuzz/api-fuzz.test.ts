@@ -28,6 +28,10 @@ const FEDORA_REQUEST = {
 const SAMPLES: Record<string, unknown[]> = {
   ComposeRequest: [TAR_REQUEST, FEDORA_REQUEST],
   CreateBlueprintRequest: [{ name: 'fuzz-blueprint', description: 'fuzzed', ...TAR_REQUEST }],
+  BlueprintImportRequest: [
+    { blueprint: 'name = "fuzz-import"\n[customizations]\nhostname = "fuzz"\n', distribution: 'test-distro-1', image_requests: TAR_REQUEST.image_requests },
+    { blueprint: { name: 'fuzz-import-json', customizations: { hostname: 'fuzz' } }, distribution: 'test-distro-1', image_requests: TAR_REQUEST.image_requests },
+  ],
   DepsolveRequest: [{ distribution: 'fedora-43', architecture: 'x86_64', packages: ['bash', '@core'], exclude: ['vim'] }],
   RecommendPackageRequest: [{ packages: ['bash', 'nginx'], recommendedPackages: 3, distribution: 'fedora-43' }, { packages: ['vim'], recommendedPackages: 1, distribution: 'rhel9' }],
 };
