@@ -23,8 +23,8 @@ export const EXPERIMENTAL_ROUTES: readonly Route[] = [
     operationId: 'fixupBlueprint',
     handle: async ({ deps, orgId, params }) => {
       await fixupBlueprint(deps, orgId, uuidParam(params, 'id'));
-      // The hosted service answers 201 without a body.
-      return { status: 201, body: undefined };
+      // As the hosted spec says (200, no body); its implementation answers 201, as it does for PUT /blueprints/{id}.
+      return { status: 200, body: undefined };
     },
   },
 ];

@@ -29,9 +29,27 @@ export interface PresentOptions {
   urls?: Record<string, string>;
 }
 
-/** The stored request as responses echo it: without user passwords or their hashes (`hasPassword` instead). */
+/** The upload request an image request without one gets (a presigned download link), as the hosted API's required field. */
+export const DEFAULT_UPLOAD_REQUEST = { type: 'aws.s3', options: {} } as const;
+
+/** Image requests as responses echo them: each with its upload request (the default where the request had none). */
+function withUploadRequests(request: Record<string, unknown>): Record<string, unknown> {
+  const images = request.image_requests;
+  if (!Array.isArray(images)) return request;
+  return {
+    ...request,
+    image_requests: images.map((image: unknown) =>
+      image && typeof image === 'object' && !('upload_request' in image) ? { ...image, upload_request: DEFAULT_UPLOAD_REQUEST } : image,
+    ),
+  };
+}
+
+/**
+ * A stored request (of a compose or a blueprint) as responses echo it: without user passwords or their hashes
+ * (`hasPassword` instead), and every image request with the upload request it gets.
+ */
 export const presentComposeRequest = (request: Record<string, unknown>): ComposeStatus['request'] =>
-  redactRequestPasswords(request) as ComposeStatus['request'];
+  withUploadRequests(redactRequestPasswords(request)) as ComposeStatus['request'];
 
 /** One item of GET /composes and GET /blueprints/{id}/composes (ComposesResponseItem, plus our finer `status`). */
 export function presentComposeListItem(compose: Compose) {
