@@ -42,7 +42,10 @@ export class Pool {
   private readonly excluded: Uint8Array;
   private readonly nameCache: (string | undefined)[];
   private readonly evrCache: (Evr | undefined)[];
-  private readonly depCache = new Map<number, Dep[]>();
+  /** Dependencies by kind, then package id (decoded on first use). */
+  private readonly depCache: (Dep[] | undefined)[][];
+  private readonly infoCache = new Map<number, PackageInfo>();
+  private readonly reverseCache = new Map<string, number[]>();
   private readonly providesCache = new Map<string, Int32Array>();
   private readonly supplementing: number[] = [];
   private readonly byNameCache = new Map<string, number[]>();
@@ -60,6 +63,7 @@ export class Pool {
     this.excluded = new Uint8Array(n);
     this.nameCache = new Array(n);
     this.evrCache = new Array(n);
+    this.depCache = DEP_KINDS.map(() => new Array(n).fill(undefined));
     const excludeRes = excludes.map((x) => globToRegExp(x));
     repos.forEach((r, ri) => {
       const idx = r.index;
@@ -153,14 +157,18 @@ export class Pool {
   }
 
   info(p: number): PackageInfo {
-    const [r, i] = this.loc(p);
-    return r.index.info(i);
+    let info = this.infoCache.get(p);
+    if (!info) {
+      const [r, i] = this.loc(p);
+      this.infoCache.set(p, (info = r.index.info(i)));
+    }
+    return info;
   }
 
   deps(p: number, kind: DepKind): Dep[] {
     const k = KIND[kind];
-    const key = p * DEP_KINDS.length + k;
-    let d = this.depCache.get(key);
+    const cache = this.depCache[k];
+    let d = cache[p];
     if (d === undefined) {
       const [r, i] = this.loc(p);
       const x = r.index;
@@ -173,7 +181,7 @@ export class Pool {
         const evrId = x.deps[j * 3 + 2];
         d.push(depFromIndex(name, x.deps[j * 3 + 1], evrId ? x.str(evrId) : undefined));
       }
-      this.depCache.set(key, d);
+      cache[p] = d;
     }
     return d;
   }
@@ -250,7 +258,10 @@ export class Pool {
   }
 
   /** Packages with a Conflicts / Obsoletes naming `name` (candidates to check against a package). */
-  reverse(kind: 'conflicts' | 'obsoletes', name: string): number[] {
+  reverse(kind: 'conflicts' | 'obsoletes', name: string): readonly number[] {
+    const key = `${kind}\0${name}`;
+    const cached = this.reverseCache.get(key);
+    if (cached) return cached;
     const out: number[] = [];
     this.repos.forEach((r, ri) => {
       const id = r.index.lookup(name);
@@ -261,6 +272,7 @@ export class Pool {
         if (this.score[p]) out.push(p);
       }
     });
+    this.reverseCache.set(key, out);
     return out;
   }
 

@@ -123,6 +123,9 @@ export class RepoIndex {
   private readonly wcPairs: Uint32Array;
   private readonly woPairs: Uint32Array;
   private scratch = new Uint8Array(1024);
+  private bytesHeld = 0;
+  /** Strings looked up so far (solvers ask for the same names again and again). */
+  private readonly looked = new Map<string, number>();
 
   constructor(sections: Record<string, Uint8Array | Uint32Array>, meta: IndexMeta) {
     this.meta = meta;
@@ -143,8 +146,10 @@ export class RepoIndex {
 
   /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
   get byteSize(): number {
+    if (this.bytesHeld) return this.bytesHeld;
     const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.deps, this.depStart, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
-    return arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
+    this.bytesHeld = arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
+    return this.bytesHeld;
   }
 
   str(id: number): string {
@@ -158,6 +163,16 @@ export class RepoIndex {
 
   /** The string id of `s`, or -1 when the index does not contain it. */
   lookup(s: string): number {
+    let id = this.looked.get(s);
+    if (id === undefined) {
+      id = this.lookupBytes(s);
+      if (this.looked.size > 100_000) this.looked.clear();
+      this.looked.set(s, id);
+    }
+    return id;
+  }
+
+  private lookupBytes(s: string): number {
     if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
     const { written } = textEncoder.encodeInto(s, this.scratch);
     const n = written ?? 0;

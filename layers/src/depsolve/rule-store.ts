@@ -9,32 +9,43 @@ export class RuleStore {
   /** Decision points in libsolv order: package rules sorted by literals, then job rules in job order. */
   readonly ordered: Rule[] = [];
   readonly jobRules: Rule[] = [];
-  private readonly occurs = new Map<number, Rule[]>();
+  /** Rules by the packages they mention (indexed by package id). */
+  private readonly occurs: (Rule[] | undefined)[];
   /** Requires rules with a real choice, by requiring package: decision points once it is installed. */
-  private readonly reqRules = new Map<number, Rule[]>();
+  private readonly reqRules: (Rule[] | undefined)[];
   private pending: Rule[] = [];
+  private readonly inOrdered = new Set<Rule>();
 
   constructor(
+    /** Package ids are below this. */
+    size: number,
     /** Is the package installed? */
     private readonly installed: (p: number) => boolean,
     /** A package a rule may install (its own rules must be made). */
     private readonly reach: (p: number) => void,
-  ) {}
+  ) {
+    this.occurs = new Array(size).fill(undefined);
+    this.reqRules = new Array(size).fill(undefined);
+  }
 
-  /** Add a rule (tautologies are dropped); it waits in `takePending` until the solver evaluates it. */
+  /** Add a job rule (normalized here, tautologies dropped); it waits in `takePending` until the solver evaluates it. */
   add(r: Rule): void {
-    if (!normalizeRule(r)) return;
+    if (normalizeRule(r)) this.addNormalized(r);
+  }
+
+  /** Add a normalized rule (a package's shared rules, which must not be changed). */
+  addNormalized(r: Rule): void {
     this.index(r);
     if (r.type === 'job') {
       this.jobRules.push(r);
       this.ordered.push(r);
     } else if (r.type === 'requires' && r.lits.length > 2) {
-      let list = this.reqRules.get(r.pkg);
-      if (!list) this.reqRules.set(r.pkg, (list = []));
-      list.push(r);
+      const list = this.reqRules[r.pkg];
+      if (list) list.push(r);
+      else this.reqRules[r.pkg] = [r];
       if (this.installed(r.pkg)) this.insertOrdered(r);
     }
-    for (const l of r.lits) if (l > 0) this.reach(l);
+    for (let i = 0; i < r.lits.length; i++) if (r.lits[i] > 0) this.reach(r.lits[i]);
     this.pending.push(r);
   }
 
@@ -45,12 +56,13 @@ export class RuleStore {
 
   /** Rules mentioning package p. */
   occurring(p: number): Rule[] | undefined {
-    return this.occurs.get(p);
+    return this.occurs[p];
   }
 
   /** Package p was installed: its requires rules with a choice become decision points. */
   installedPackage(p: number): void {
-    for (const r of this.reqRules.get(p) ?? []) this.insertOrdered(r);
+    const rs = this.reqRules[p];
+    if (rs) for (const r of rs) this.insertOrdered(r);
   }
 
   hasPending(): boolean {
@@ -65,17 +77,18 @@ export class RuleStore {
   }
 
   private index(r: Rule): void {
-    for (const l of r.lits) {
-      const p = Math.abs(l);
-      let list = this.occurs.get(p);
-      if (!list) this.occurs.set(p, (list = []));
-      list.push(r);
+    const lits = r.lits;
+    for (let i = 0; i < lits.length; i++) {
+      const p = lits[i] < 0 ? -lits[i] : lits[i];
+      const list = this.occurs[p];
+      if (list) list.push(r);
+      else this.occurs[p] = [r];
     }
   }
 
   private insertOrdered(r: Rule): void {
-    if (r.inOrdered) return;
-    r.inOrdered = true;
+    if (this.inOrdered.has(r)) return;
+    this.inOrdered.add(r);
     let lo = 0;
     let hi = this.ordered.length - this.jobRules.length;
     while (lo < hi) {

@@ -7,7 +7,7 @@
 import type { Dep } from './dependency.ts';
 import type { Pool } from './pool.ts';
 import { compareEvr } from './rpm-version.ts';
-import { depCnf, richProviders } from './solver-rules.ts';
+import { PoolRules } from './pool-rules.ts';
 
 export type PolicyMode = 'choose' | 'noreorder' | 'recommend';
 
@@ -18,12 +18,15 @@ export class CandidatePolicy {
   private recommendsIndex = 0;
   /** Packages suggested by the transaction (libsolv's suggestsmap, kept with the recommends map). */
   private suggests = new Set<number>();
+  private readonly derived: PoolRules;
 
   constructor(
     private readonly pool: Pool,
     private readonly decision: Int32Array,
     private readonly queue: readonly number[],
-  ) {}
+  ) {
+    this.derived = PoolRules.of(pool);
+  }
 
   /** Decisions after `queueLength` were undone: the recommends map is rebuilt when next needed. */
   undone(queueLength: number): void {
@@ -44,10 +47,10 @@ export class CandidatePolicy {
       const l = this.queue[this.recommendsIndex++];
       if (l < 0) continue;
       for (const d of this.pool.deps(l, 'recommends')) {
-        for (const q of richProviders(this.pool, d)) this.recommends.add(q);
+        for (const q of this.derived.providers(d)) this.recommends.add(q);
       }
       for (const d of this.pool.deps(l, 'suggests')) {
-        for (const q of richProviders(this.pool, d)) this.suggests.add(q);
+        for (const q of this.derived.providers(d)) this.suggests.add(q);
       }
     }
     return this.recommends;
@@ -159,7 +162,7 @@ export class CandidatePolicy {
 
   /** Is a dependency satisfied by the installed set? */
   private depTrue(d: Dep): boolean {
-    const cnf = depCnf(this.pool, d);
+    const cnf = this.derived.cnf(d);
     return cnf.every((clause) => clause.some((l) => (l > 0 ? this.decision[l] > 0 : this.decision[-l] < 0)));
   }
 }

@@ -5,6 +5,7 @@
  */
 import { formatDep, type Dep, type SimpleDep } from './dependency.ts';
 import type { Pool } from './pool.ts';
+import { PoolRules } from './pool-rules.ts';
 
 export type Job =
   /** `incompatible`: packages the spec matched whose architecture cannot be installed (for the problem text). */
@@ -30,7 +31,6 @@ export interface Rule {
   job?: number;
   /** libsolv rule order: pkg rules sorted by literals, job rules after them in job order. */
   order: number[];
-  inOrdered?: boolean;
 }
 
 /** A rule as text, for DEPSOLVE_DEBUG traces. */
@@ -128,10 +128,11 @@ export function normalizeRule(r: Rule): boolean {
   return true;
 }
 
-/** Makes the rules of packages as they become reachable, handing each rule to the solver. */
+/** Makes the rules of packages as they become reachable, handing each (shared, pre-normalized) rule to the solver. */
 export class RuleMaker {
   private readonly made: Uint8Array;
   private readonly toMake: number[] = [];
+  private readonly derived: PoolRules;
 
   constructor(
     private readonly pool: Pool,
@@ -139,6 +140,7 @@ export class RuleMaker {
     private readonly add: (r: Rule) => void,
   ) {
     this.made = new Uint8Array(pool.size);
+    this.derived = PoolRules.of(pool);
   }
 
   /** A package some rule may install: its own rules are made on the next drain. */
@@ -148,34 +150,13 @@ export class RuleMaker {
 
   /** Make the rules of every package reachable from the rules made so far. */
   drain(): void {
-    while (this.toMake.length) this.makeRules(this.toMake.pop()!);
-  }
-
-  private makeRules(p: number): void {
-    if (this.made[p]) return;
-    this.made[p] = 1;
-    const pool = this.pool;
-    for (const d of pool.deps(p, 'requires')) {
-      for (const clause of depCnf(pool, d)) {
-        if (clause.includes(p)) continue; // provided by itself
-        this.add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
-      }
-    }
-    for (const d of pool.deps(p, 'conflicts')) {
-      for (const q of richProviders(pool, d)) if (q !== p) this.add({ lits: [-p, -q], type: 'conflicts', pkg: p, dep: d, order: [] });
-    }
-    for (const d of pool.deps(p, 'obsoletes')) {
-      if (d.kind !== 'simple') continue;
-      for (const q of pool.whatNamed(d)) {
-        if (q !== p && pool.name(q) !== pool.name(p)) this.add({ lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
-      }
-    }
-    for (const q of pool.byName(pool.name(p))) {
-      if (q !== p) this.add({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
-    }
-    if (this.weakDeps) {
+    while (this.toMake.length) {
+      const p = this.toMake.pop()!;
+      if (this.made[p]) continue;
+      this.made[p] = 1;
+      for (const r of this.derived.rulesOf(p)) this.add(r);
       // Weak dependencies may install these too: they need rules before that.
-      for (const d of pool.deps(p, 'recommends')) for (const q of richProviders(pool, d)) if (!this.made[q]) this.toMake.push(q);
+      if (this.weakDeps) for (const q of this.derived.recommendedBy(p)) if (!this.made[q]) this.toMake.push(q);
     }
   }
 
@@ -186,7 +167,7 @@ export class RuleMaker {
       changed = false;
       for (const p of this.pool.withSupplements()) {
         if (this.made[p]) continue;
-        const hit = this.pool.deps(p, 'supplements').some((d) => richProviders(this.pool, d).some((q) => this.made[q]));
+        const hit = this.pool.deps(p, 'supplements').some((d) => this.derived.providers(d).some((q) => this.made[q]));
         if (hit) {
           this.toMake.push(p);
           this.drain();

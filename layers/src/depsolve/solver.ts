@@ -11,7 +11,8 @@ import { UnsolvableError, explainProblems } from './problems.ts';
 import { CandidatePolicy } from './solver-policy.ts';
 import { firstUip } from './conflict-analysis.ts';
 import { RuleStore } from './rule-store.ts';
-import { RuleMaker, richProviders, ruleText, type Job, type Rule, type SolveOptions } from './solver-rules.ts';
+import { PoolRules } from './pool-rules.ts';
+import { RuleMaker, ruleText, type Job, type Rule, type SolveOptions } from './solver-rules.ts';
 
 export { UnsolvableError } from './problems.ts';
 export type { Job, SolveOptions } from './solver-rules.ts';
@@ -45,13 +46,15 @@ export class Solver {
   private readonly rules: RuleStore;
   private readonly maker: RuleMaker;
   private readonly policy: CandidatePolicy;
+  private readonly derived: PoolRules;
 
   constructor(pool: Pool, opts: SolveOptions) {
     this.pool = pool;
     this.opts = opts;
+    this.derived = PoolRules.of(pool);
     this.decision = new Int32Array(pool.size);
-    this.rules = new RuleStore((p) => this.decision[p] > 0, (p) => this.maker.reach(p));
-    this.maker = new RuleMaker(pool, opts.weakDeps, (r) => this.rules.add(r));
+    this.rules = new RuleStore(pool.size, (p) => this.decision[p] > 0, (p) => this.maker.reach(p));
+    this.maker = new RuleMaker(pool, opts.weakDeps, (r) => this.rules.addNormalized(r));
     this.policy = new CandidatePolicy(pool, this.decision, this.queue);
   }
 
@@ -364,10 +367,8 @@ export class Solver {
     return true;
   }
 
-  private weakProviders(d: Dep): number[] {
-    if (d.kind === 'simple') return Array.from(this.pool.whatProvides(d));
-    // A rich Recommends: the packages of its first alternative that is not yet satisfied.
-    return richProviders(this.pool, d);
+  private weakProviders(d: Dep): readonly number[] {
+    return this.derived.providers(d);
   }
 
   /** Install a weak dependency; on conflict it is dropped (libsolv learns it cannot be installed): false then. */

@@ -1,0 +1,86 @@
+/**
+ * What a resolution derives from the pool alone, derived once per pool and shared by every resolution on it (warm
+ * solves, and the build root and OS sets of one compose): each package's rules (requires clauses, conflicts,
+ * obsoletes, same-name exclusions; normalized, tautologies dropped) and the clauses and providers of dependencies.
+ * Shared rules are never mutated: a solver keeps its own state about them.
+ */
+import type { Dep } from './dependency.ts';
+import type { Pool } from './pool.ts';
+import { depCnf, normalizeRule, richProviders, type Rule } from './solver-rules.ts';
+
+const shared = new WeakMap<Pool, PoolRules>();
+
+export class PoolRules {
+  private readonly cnfs = new Map<Dep, readonly (readonly number[])[]>();
+  private readonly providerLists = new Map<Dep, readonly number[]>();
+  private readonly byPackage: (readonly Rule[] | undefined)[] = [];
+  private readonly weakByPackage: (readonly number[] | undefined)[] = [];
+
+  private constructor(private readonly pool: Pool) {}
+
+  /** The pool's shared derivations (made on first use). */
+  static of(pool: Pool): PoolRules {
+    let r = shared.get(pool);
+    if (!r) shared.set(pool, (r = new PoolRules(pool)));
+    return r;
+  }
+
+  /** Clauses a dependency imposes ([] = always true; [[]] = unsatisfiable). */
+  cnf(d: Dep): readonly (readonly number[])[] {
+    let c = this.cnfs.get(d);
+    if (!c) this.cnfs.set(d, (c = depCnf(this.pool, d)));
+    return c;
+  }
+
+  /** Packages satisfying a dependency (rich: as richProviders), ascending for simple dependencies. */
+  providers(d: Dep): readonly number[] {
+    let c = this.providerLists.get(d);
+    if (!c) this.providerLists.set(d, (c = richProviders(this.pool, d)));
+    return c;
+  }
+
+  /** The rules of package p, in the order libsolv makes them. */
+  rulesOf(p: number): readonly Rule[] {
+    let rs = this.byPackage[p];
+    if (!rs) this.byPackage[p] = rs = this.makeRules(p);
+    return rs;
+  }
+
+  /** Packages p's Recommends may install (their rules are needed before weak dependencies are resolved). */
+  recommendedBy(p: number): readonly number[] {
+    let qs = this.weakByPackage[p];
+    if (!qs) {
+      const out: number[] = [];
+      for (const d of this.pool.deps(p, 'recommends')) out.push(...this.providers(d));
+      this.weakByPackage[p] = qs = out;
+    }
+    return qs;
+  }
+
+  private makeRules(p: number): Rule[] {
+    const pool = this.pool;
+    const out: Rule[] = [];
+    const add = (r: Rule) => {
+      if (normalizeRule(r)) out.push(r);
+    };
+    for (const d of pool.deps(p, 'requires')) {
+      for (const clause of this.cnf(d)) {
+        if (clause.includes(p)) continue; // provided by itself
+        add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
+      }
+    }
+    for (const d of pool.deps(p, 'conflicts')) {
+      for (const q of this.providers(d)) if (q !== p) add({ lits: [-p, -q], type: 'conflicts', pkg: p, dep: d, order: [] });
+    }
+    for (const d of pool.deps(p, 'obsoletes')) {
+      if (d.kind !== 'simple') continue;
+      for (const q of pool.whatNamed(d)) {
+        if (q !== p && pool.name(q) !== pool.name(p)) add({ lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
+      }
+    }
+    for (const q of pool.byName(pool.name(p))) {
+      if (q !== p) add({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
+    }
+    return out;
+  }
+}
