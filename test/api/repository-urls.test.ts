@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { checkComposeRepositories, checkDepsolveRepositories } from '../../layers/src/service/repository-policy.ts';
+import { resolveImageRequest, type AcceptedComposeRequest } from '../../layers/src/service/compose-service.ts';
 import { tokenHeaders } from '../support/auth.ts';
 
 const fileRepo = { rhsm: false, baseurl: 'file:///srv/mirror/extra/' };
@@ -25,6 +26,18 @@ describe('file:// repositories: where the deployment allows them', () => {
     expect(() => checkDepsolveRepositories(off, [{ id: 'a', baseurl: ['https://a/', 'file:///b'] }])).toThrow(expect.objectContaining({ field: 'repositories[0].baseurl[1]' }));
     expect(() => checkComposeRepositories({ fileRepositories: true }, compose([fileRepo]))).not.toThrow();
     expect(() => checkDepsolveRepositories({ fileRepositories: true }, [{ id: 'a', baseurl: ['file:///b'] }])).not.toThrow();
+  });
+});
+
+describe('payload and custom repositories of one request', () => {
+  const withRepos = (customizations: Record<string, unknown>) => resolveImageRequest({ ...compose([]), customizations } as AcceptedComposeRequest);
+  const repo = { id: '3fa85f64-5717-4562-b3fc-2c963f66afa6', baseurl: 'https://content.example.org/extras/' };
+  it('the same repository as payload and custom (as the hosted frontend sends it) is accepted', () => {
+    expect(() => withRepos({ payload_repositories: [{ ...repo, rhsm: false }], custom_repositories: [{ ...repo, baseurl: [repo.baseurl] }] })).not.toThrow();
+  });
+  it('an id twice in one list is refused', () => {
+    expect(() => withRepos({ payload_repositories: [{ ...repo, rhsm: false }, { ...repo, rhsm: false }] })).toThrow(/defined twice/);
+    expect(() => withRepos({ custom_repositories: [{ ...repo, baseurl: [repo.baseurl] }, { ...repo, baseurl: [repo.baseurl] }] })).toThrow(/defined twice/);
   });
 });
 

@@ -279,12 +279,14 @@ export function validateBlueprint(bp: Blueprint, ctx: ValidationContext): void {
   const below = findPathBelowFile(filePaths, [...filePaths, ...dirPaths]);
   if (below) fail('customizations.files', `"${below[0]}" is a file but "${below[1]}" is below it`);
 
+  // Ids are unique per role: the hosted frontend sends a repository as both a payload (install_from) and a custom one.
   const repoIds = new Set<string>();
   c.repositories?.forEach((r, i) => {
     const f = `customizations.repositories[${i}]`;
     if (!/^[A-Za-z0-9_.:-]+$/.test(r.id)) fail(`${f}.id`, `"${r.id}" is not a repository id (letters, digits, "_", ".", ":" and "-")`);
-    if (repoIds.has(r.id)) fail(`${f}.id`, `repository "${r.id}" is defined twice`);
-    repoIds.add(r.id);
+    const key = `${r.install_from ? 'payload' : 'custom'}:${r.id}`;
+    if (repoIds.has(key)) fail(`${f}.id`, `repository "${r.id}" is defined twice`);
+    repoIds.add(key);
     if (!r.baseurls?.length && !r.mirrorlist && !r.metalink) fail(f, 'one of baseurls, mirrorlist or metalink is required');
     for (const [j, u] of (r.baseurls ?? []).entries()) {
       if (!/^(https?|ftp|file):\/\/\S+$/.test(u)) fail(`${f}.baseurls[${j}]`, `"${u}" is not a URL`);
