@@ -15,11 +15,11 @@ _ibs() {
   for ((i = 1; i < cword; i++)); do
     w="${words[i]}"
     case "$w" in
-      --url|--token|--org|--config|--distro|-d|--arch|-a|--limit|--offset|--type|-t|--blueprint|-b|--upload|--size|--name|--timeout|--interval|--status|--output|-o|--artifact|--seed|--repo|--cache-dir|--exclude|-x|--releasever) ((i++)); continue ;;
+      --url|--token|--org|--config|--distro|-d|--arch|-a|--limit|--offset|--type|-t|--blueprint|-b|--upload|--size|--name|--timeout|--interval|--status|--output|-o|--artifact|--seed|--repo|--cache-dir|--exclude|-x|--releasever|--user|-u|--ttl|--data-dir) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${cmd:+$cmd }$w" in
-      "distros"|"types"|"packages"|"compose"|"manifest"|"depsolve"|"version"|"completion"|"packages search"|"compose start"|"compose list"|"compose status"|"compose wait"|"compose logs"|"compose manifest"|"compose metadata"|"compose cancel"|"compose download") cmd="${cmd:+$cmd }$w" ;;
+      "distros"|"types"|"packages"|"compose"|"manifest"|"depsolve"|"version"|"token"|"completion"|"packages search"|"compose start"|"compose list"|"compose status"|"compose wait"|"compose logs"|"compose manifest"|"compose metadata"|"compose cancel"|"compose download") cmd="${cmd:+$cmd }$w" ;;
       *) break ;;
     esac
   done
@@ -124,6 +124,13 @@ _ibs() {
     "version:--token") COMPREPLY=(); return ;;
     "version:--org") COMPREPLY=(); return ;;
     "version:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "token:--user"|"token:-u") COMPREPLY=(); return ;;
+    "token:--ttl") COMPREPLY=(); return ;;
+    "token:--data-dir") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    "token:--url") COMPREPLY=(); return ;;
+    "token:--token") COMPREPLY=(); return ;;
+    "token:--org") COMPREPLY=(); return ;;
+    "token:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "completion:--url") COMPREPLY=(); return ;;
     "completion:--token") COMPREPLY=(); return ;;
     "completion:--org") COMPREPLY=(); return ;;
@@ -148,6 +155,7 @@ _ibs() {
     "manifest") opts="--distro --type --arch --blueprint --size --seed --repo --output --strict --cache-dir --remote --url --token --org --config --json --help" ;;
     "depsolve") opts="--distro --arch --repo --exclude --no-weak-deps --releasever --cache-dir --remote --url --token --org --config --json --help" ;;
     "version") opts="--url --token --org --config --json --help" ;;
+    "token") opts="--user --ttl --data-dir --url --token --org --config --json --help" ;;
     "completion") opts="--url --token --org --config --json --help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -155,7 +163,7 @@ _ibs() {
   fi
 
   case "$cmd" in
-    "") COMPREPLY=($(compgen -W "distros types packages compose manifest depsolve version completion" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "distros types packages compose manifest depsolve version token completion" -- "$cur")) ;;
     "packages") COMPREPLY=($(compgen -W "search" -- "$cur")) ;;
     "compose") COMPREPLY=($(compgen -W "start list status wait logs manifest metadata cancel download" -- "$cur")) ;;
     "compose status") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;

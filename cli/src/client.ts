@@ -53,6 +53,7 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (hasBody) headers['content-type'] = 'application/json';
     if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    // Only a service started with IBS_INSECURE_ORG_HEADER=1 reads it (when no token is sent).
     if (this.config.org) headers['x-org-id'] = this.config.org;
     return headers;
   }
@@ -87,7 +88,16 @@ export class ApiClient {
       // A gateway or an unready service: the service is not there to do the work, whatever it says.
       throw new UnreachableError(`the service at ${this.config.apiUrl} is unavailable (HTTP ${response.status}): ${new ServiceError(response.status, errors).message}`);
     }
+    if (response.status === 401) throw new ServiceError(401, [...errors, { title: 'Authentication', detail: this.authHint() }]);
     throw new ServiceError(response.status, errors);
+  }
+
+  /** What to do about a 401: where ibs takes its token from, and how local mode mints one. */
+  private authHint(): string {
+    const mint = 'for the local service, mint one with "export IBS_TOKEN=$(ibs token --org ORG --user USER)"';
+    return this.config.token
+      ? `the token ibs sent (from --token, IBS_TOKEN or the config file) was refused; ${mint}`
+      : `ibs sent no token: pass --token, set IBS_TOKEN or "token" in the config file; ${mint}`;
   }
 }
 

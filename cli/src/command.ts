@@ -54,7 +54,7 @@ export interface CommandSpec {
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'url', type: 'string', metavar: 'URL', description: 'service URL (env IBS_URL; default http://127.0.0.1:8080)' },
   { name: 'token', type: 'string', metavar: 'TOKEN', description: 'bearer token (env IBS_TOKEN)' },
-  { name: 'org', type: 'string', metavar: 'ORG', description: 'organization sent as X-Org-Id, local mode (env IBS_ORG)' },
+  { name: 'org', type: 'string', metavar: 'ORG', description: 'organization: for ibs token, the token\'s; else sent as X-Org-Id, read only by a local service with IBS_INSECURE_ORG_HEADER=1 (env IBS_ORG)' },
   { name: 'config', type: 'string', metavar: 'FILE', description: 'config file (default ~/.config/ibs/config.toml or .json)', complete: 'file' },
   { name: 'json', type: 'boolean', description: 'machine-readable JSON output' },
   { name: 'help', short: 'h', type: 'boolean', description: 'show help' },

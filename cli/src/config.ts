@@ -15,8 +15,9 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export interface ServiceConfig {
   /** API base URL ending in /api/image-builder/v1. */
   apiUrl: string;
+  /** Bearer token sent as `Authorization: Bearer` (local mode: from `ibs token`). */
   token?: string;
-  /** Organization sent as X-Org-Id (local mode only; deployed services take it from the token). */
+  /** Organization sent as X-Org-Id: read only by a local service started with IBS_INSECURE_ORG_HEADER=1 (else the token names it). */
   org?: string;
   /** The config file that was read, if any. */
   file?: string;

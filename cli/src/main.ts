@@ -10,6 +10,7 @@ import { CliError, EXIT, ServiceError, UsageError } from './errors.ts';
 import { commandHelp, groupHelp } from './help.ts';
 import type { Io } from './output.ts';
 import { parseCommandLine, routeCommand } from './parse.ts';
+import { tokenCommand } from './token.ts';
 
 export const COMMANDS: readonly CommandSpec[] = [
   distros,
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   manifest,
   depsolve,
   version,
+  tokenCommand,
   completionCommand(() => COMMANDS),
 ];
 

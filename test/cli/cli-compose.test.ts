@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeManifestIds } from '../../layers/src/manifest/ids.ts';
+import { mintLocalToken } from '../../local/auth-keys.ts';
 import { runIbs, runIbsTty, startStack, type RunOptions, type StackProcess } from './helpers.ts';
 
 // Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
@@ -44,8 +45,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 let stack: StackProcess;
 let idle: StackProcess;
-const ibs = (args: string[], options: RunOptions = {}) => runIbs(args, { ...options, env: { IBS_URL: stack.url, ...options.env } });
-const ibsIdle = (args: string[]) => runIbs(args, { env: { IBS_URL: idle.url } });
+const ibs = (args: string[], options: RunOptions = {}) => runIbs(args, { ...options, env: { IBS_URL: stack.url, IBS_TOKEN: stack.token, ...options.env } });
+const ibsIdle = (args: string[]) => runIbs(args, { env: { IBS_URL: idle.url, IBS_TOKEN: idle.token } });
 
 beforeAll(async () => {
   const offline = await runIbs(['manifest', '-d', 'test-distro-1', '-t', 'tar', '-a', 'x86_64', '-b', failing]);
@@ -196,7 +197,8 @@ describe('a compose from start to download', () => {
   });
 
   it('does not show the compose to another organization', async () => {
-    const r = await ibs(['compose', 'status', id, '--org', 'someone-else']);
+    const other = await mintLocalToken({ dataDir: stack.dataDir, org: 'someone-else', user: 'mallory' });
+    const r = await ibs(['compose', 'status', id, '--token', other]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`compose ${id} not found (HTTP 404)`);
   });
@@ -207,13 +209,13 @@ describe('progress on a terminal', () => {
     // start --wait watches from the first moment, so the bar sees the build whatever the machine's speed; a tree
     // of its own, because the runner's osbuild store would otherwise serve the os pipeline from its cache.
     const bp = write('tty.json', JSON.stringify({ distro: 'test-distro-1', arch: 'x86_64', customizations: { hostname: 'tty-demo' } }));
-    const r = await runIbsTty(['compose', 'start', '-t', 'tar', '-b', bp, '--wait', '--interval', '0.1'], { env: { IBS_URL: stack.url } });
+    const r = await runIbsTty(['compose', 'start', '-t', 'tar', '-b', bp, '--wait', '--interval', '0.1'], { env: { IBS_URL: stack.url, IBS_TOKEN: stack.token } });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/\r\x1b\[2K\[[#-]{24}\] +\d+% building .*pipeline os \(\d\/\d\), stage org\.osbuild\.\w+/);
     const id = UUID.exec(r.stdout)![0];
     expect(r.stdout).toContain(`compose ${id} finished: success`);
     const dir = join(work, 'tty-download');
-    const download = await runIbsTty(['compose', 'download', id, '-o', dir], { env: { IBS_URL: stack.url } });
+    const download = await runIbsTty(['compose', 'download', id, '-o', dir], { env: { IBS_URL: stack.url, IBS_TOKEN: stack.token } });
     expect(download.code, download.stdout).toBe(0);
     expect(download.stdout).toMatch(/\r\x1b\[2K\[#{24}\] 100% root\.tar  10\.0 KiB \/ 10\.0 KiB/);
     expect(readdirSync(dir)).toEqual(['root.tar']);

@@ -23,6 +23,7 @@ vi.setConfig({ testTimeout: 120_000 });
 const repoDir = mkdtempSync(join(tmpdir(), 'ibs-cli-fedora-repo-'));
 let repo: StaticServer;
 let stack: LocalStack;
+let token: string;
 
 /** Every name the fedora-44 guest-image asks for, as a package without dependencies; every @group with one member. */
 function writeFedoraLikeRepository(): Buffer {
@@ -55,6 +56,7 @@ beforeAll(async () => {
     depsolver: new RepoDepsolver({ fetch: localFetch }),
     log: createLogger({}, { write: () => {} }),
   });
+  token = await stack.mintToken('local');
 });
 
 afterAll(async () => {
@@ -64,16 +66,16 @@ afterAll(async () => {
 
 describe('ibs packages search', () => {
   it('prints name, version, arch and summary of the matches', async () => {
-    const r = await runIbs(['packages', 'search', 'tmu', '--distro', 'fedora-44', '--arch', 'x86_64'], { env: { IBS_URL: stack.url } });
+    const r = await runIbs(['packages', 'search', 'tmu', '--distro', 'fedora-44', '--arch', 'x86_64'], { env: { IBS_URL: stack.url, IBS_TOKEN: token } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^NAME +VERSION +ARCH +SUMMARY\ntmux +1\.0-1\.fc44 +x86_64 +tmux \(test\)\ntmux-plugins +1\.0-1\.fc44 +x86_64 +tmux-plugins \(test\)\n$/);
-    const page = await runIbs(['packages', 'search', 'tmu', '-d', 'fedora-44', '-a', 'x86_64', '--limit', '1', '--json'], { env: { IBS_URL: stack.url } });
+    const page = await runIbs(['packages', 'search', 'tmu', '-d', 'fedora-44', '-a', 'x86_64', '--limit', '1', '--json'], { env: { IBS_URL: stack.url, IBS_TOKEN: token } });
     expect(JSON.parse(page.stdout)).toMatchObject({ meta: { count: 2 }, data: [{ name: 'tmux', summary: 'tmux (test)' }] });
   });
 
   it('needs --distro and --arch (exit 2), and shows the service error for a bad one (exit 1)', async () => {
-    expect((await runIbs(['packages', 'search', 'tmux', '--arch', 'x86_64'], { env: { IBS_URL: stack.url } })).code).toBe(2);
-    const bad = await runIbs(['packages', 'search', 'tmux', '-d', 'fedora-44', '-a', 'sparc'], { env: { IBS_URL: stack.url } });
+    expect((await runIbs(['packages', 'search', 'tmux', '--arch', 'x86_64'], { env: { IBS_URL: stack.url, IBS_TOKEN: token } })).code).toBe(2);
+    const bad = await runIbs(['packages', 'search', 'tmux', '-d', 'fedora-44', '-a', 'sparc'], { env: { IBS_URL: stack.url, IBS_TOKEN: token } });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/architecture "sparc" is not available for fedora-44.*\(HTTP 400\)/);
   });
@@ -106,7 +108,7 @@ describe('--remote: the same previews from the service', () => {
   it('ibs manifest --remote gives the pipelines and packages the offline run gives', async () => {
     const bp = join(repoDir, 'tmux-remote.toml');
     writeFileSync(bp, '[[packages]]\nname = "tmux"\n');
-    const remote = await runIbs(['manifest', '--remote', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--json'], { env: { IBS_URL: stack.url } });
+    const remote = await runIbs(['manifest', '--remote', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--json'], { env: { IBS_URL: stack.url, IBS_TOKEN: token } });
     expect(remote.code, remote.stderr).toBe(0);
     const cache = mkdtempSync(join(tmpdir(), 'ibs-cli-cache-'));
     const local = await runIbs(['manifest', '-d', 'fedora-44', '-t', 'guest-image', '-a', 'x86_64', '-b', bp, '--repo', `${repo.url}/`, '--cache-dir', cache, '--json']);
@@ -119,7 +121,7 @@ describe('--remote: the same previews from the service', () => {
   });
 
   it('ibs depsolve --remote resolves on the service and reports its problem text (exit 1)', async () => {
-    const env = { IBS_URL: stack.url };
+    const env = { IBS_URL: stack.url, IBS_TOKEN: token };
     const ok = await runIbs(['depsolve', '--remote', '-d', 'fedora-44', '-a', 'x86_64', '--repo', `local=${repo.url}/`, 'tmux', '--json'], { env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual([expect.objectContaining({ nevra: 'tmux-1.0-1.fc44.x86_64', repository: 'local' })]);

@@ -150,7 +150,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it.each([
-    ['ibs ', ['completion', 'compose', 'depsolve', 'distros', 'manifest', 'packages', 'types', 'version']],
+    ['ibs ', ['completion', 'compose', 'depsolve', 'distros', 'manifest', 'packages', 'token', 'types', 'version']],
     ['ibs comp', ['completion', 'compose']],
     ['ibs compose st', ['start', 'status']],
     ['ibs --json compose d', ['download']],

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { mintLocalToken } from '../../local/auth-keys.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const IBS_BIN = join(REPO, 'cli/bin/ibs.js');
@@ -62,6 +63,8 @@ export function runIbs(args: string[], options: RunOptions = {}): Promise<RunRes
 export interface StackProcess {
   url: string;
   dataDir: string;
+  /** A bearer token for the organization `local`, as `ibs token --org local` mints it (pass as IBS_TOKEN). */
+  token: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -92,6 +95,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   return {
     url,
     dataDir,
+    token: await mintLocalToken({ dataDir, org: 'local', user: 'cli-test' }),
     child,
     async stop() {
       if (child.exitCode === null) {

@@ -23,6 +23,7 @@ let repoServer: Server;
 let repoUrl: string;
 let stack: LocalStack;
 let api: string;
+let auth: Record<string, string>;
 
 /** Every name the fedora-44 guest-image asks for, as a package without dependencies; every @group with one member. */
 function makeRepository() {
@@ -76,6 +77,7 @@ beforeAll(async () => {
     log: createLogger({}, { write: () => {} }),
   });
   api = `${stack.url}/api/image-builder/v1`;
+  auth = { authorization: `Bearer ${await stack.mintToken('local')}` };
 });
 
 afterAll(async () => {
@@ -84,16 +86,16 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown) =>
-  fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
 
 describe('fedora-44 through the product path (local repository, osbuild test double)', () => {
   it('searches packages in the distribution repositories', async () => {
-    const response = await fetch(`${api}/packages?distribution=fedora-44&architecture=x86_64&search=tmu`);
+    const response = await fetch(`${api}/packages?distribution=fedora-44&architecture=x86_64&search=tmu`, { headers: auth });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { meta: { count: number }; data: { name: string; summary: string }[] };
     expect(body.data.map((p) => p.name)).toContain('tmux');
     expect(body.data.find((p) => p.name === 'tmux')?.summary).toBe('tmux (test)');
-    const missing = await fetch(`${api}/packages?distribution=fedora-44&architecture=x86_64`);
+    const missing = await fetch(`${api}/packages?distribution=fedora-44&architecture=x86_64`, { headers: auth });
     expect(missing.status).toBe(400);
   });
 
@@ -134,7 +136,7 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
     const { id } = (await created.json()) as { id: string };
     let status: { state: string; image_status: { status: string; error?: unknown }; artifacts: { name: string; size: number; sha256: string }[] };
     for (;;) {
-      status = (await (await fetch(`${api}/composes/${id}`)).json()) as typeof status;
+      status = (await (await fetch(`${api}/composes/${id}`, { headers: auth })).json()) as typeof status;
       if (['success', 'failure'].includes(status.image_status.status)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -142,9 +144,9 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
     expect(status.state).toBe('success');
     expect(status.artifacts.map((a) => a.name)).toEqual(['disk.qcow2']);
 
-    const metadata = (await (await fetch(`${api}/composes/${id}/metadata`)).json()) as { packages: { name: string; type: string }[] };
+    const metadata = (await (await fetch(`${api}/composes/${id}/metadata`, { headers: auth })).json()) as { packages: { name: string; type: string }[] };
     expect(metadata.packages.map((p) => p.name)).toContain('tmux');
-    const sboms = (await (await fetch(`${api}/composes/${id}/sboms`)).json()) as {
+    const sboms = (await (await fetch(`${api}/composes/${id}/sboms`, { headers: auth })).json()) as {
       items: { pipeline_name: string; pipeline_purpose: string; sbom_type: string; sbom: { spdxVersion: string; packages: { name: string }[] } }[][];
     };
     expect(sboms.items[0].map((s) => [s.pipeline_name, s.pipeline_purpose, s.sbom_type])).toEqual([
@@ -153,7 +155,7 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
     ]);
     expect(sboms.items[0][0].sbom.spdxVersion).toBe('SPDX-2.3');
     expect(sboms.items[0][0].sbom.packages.map((p) => p.name)).toContain('tmux');
-    const manifest = (await (await fetch(`${api}/composes/${id}/manifests`)).json()) as { manifests: { sources: Record<string, { items: Record<string, { url: string }> }> }[] };
+    const manifest = (await (await fetch(`${api}/composes/${id}/manifests`, { headers: auth })).json()) as { manifests: { sources: Record<string, { items: Record<string, { url: string }> }> }[] };
     const urls = Object.values(manifest.manifests[0].sources['org.osbuild.curl'].items).map((item) => item.url);
     expect(urls.every((u) => u.startsWith(repoUrl))).toBe(true);
   });
@@ -168,7 +170,7 @@ describe('fedora-44 through the product path (local repository, osbuild test dou
     const { id } = (await created.json()) as { id: string };
     let status: { state: string; image_status: { status: string; error?: { id: number; reason: string } } };
     for (;;) {
-      status = (await (await fetch(`${api}/composes/${id}`)).json()) as typeof status;
+      status = (await (await fetch(`${api}/composes/${id}`, { headers: auth })).json()) as typeof status;
       if (['success', 'failure'].includes(status.image_status.status)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
