@@ -13,6 +13,8 @@ import { describeComposeStoreContract } from '../contract/compose-store.contract
 import { describeBlueprintStoreContract } from '../contract/blueprint-store.contract.ts';
 import { DynamoDbBlueprintStore } from '../../layers/src/adapters/aws/dynamodb-blueprint-store.ts';
 import { describeJobQueueContract } from '../contract/job-queue.contract.ts';
+import { describeRateLimiterContract } from '../contract/rate-limiter.contract.ts';
+import { DynamoDbRateLimiter } from '../../layers/src/adapters/aws/dynamodb-rate-limiter.ts';
 
 const missing = dynamoDbLocalMissing();
 
@@ -31,6 +33,7 @@ describe.skipIf(Boolean(missing))(`AWS adapters on stand-ins${missing ? ` (skipp
 
   describeComposeStoreContract('DynamoDB (DynamoDB Local)', async () => adapters.store);
   describeBlueprintStoreContract('DynamoDB (DynamoDB Local)', async () => new DynamoDbBlueprintStore(adapters.clients.dynamodb, standIns.config.tableName));
+  describeRateLimiterContract('DynamoDB (DynamoDB Local)', async () => new DynamoDbRateLimiter(adapters.clients.dynamodb, standIns.config.tableName));
   describeBlobStoreContract('S3 (fauxqs)', async () => adapters.blobs);
   describeJobQueueContract('SQS (fauxqs)', async (maxReceives) => {
     // A fresh queue per case, with its own redrive policy, as serverless.yml creates them.

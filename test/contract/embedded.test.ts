@@ -11,6 +11,8 @@ import { describeBlobStoreContract } from './blob-store.contract.ts';
 import { describeJobQueueContract } from './job-queue.contract.ts';
 import { describeBlueprintStoreContract } from './blueprint-store.contract.ts';
 import { SqliteBlueprintStore } from '../../layers/src/adapters/embedded/sqlite-blueprint-store.ts';
+import { describeRateLimiterContract } from './rate-limiter.contract.ts';
+import { MemoryRateLimiter } from '../../layers/src/adapters/embedded/memory-rate-limiter.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ibs-contract-'));
 const adapters = createEmbeddedAdapters({ dataDir, publicBaseUrl: 'http://127.0.0.1:1' });
@@ -30,3 +32,4 @@ describeJobQueueContract('SQLite', async (maxReceives) => ({
 }));
 
 describeBlueprintStoreContract('SQLite', async () => new SqliteBlueprintStore(adapters.db));
+describeRateLimiterContract('in memory', async () => new MemoryRateLimiter());
