@@ -13,6 +13,7 @@ export async function run() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ibs-bench-flow-'));
   const stack = await startLocalStack({ dataDir, port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
   const api = `${stack.url}/api/image-builder/v1`;
+  const auth = { authorization: `Bearer ${await stack.mintToken('local')}` };
   const request = JSON.stringify({
     distribution: 'test-distro-1',
     image_requests: [{ architecture: 'x86_64', image_type: 'tar' }],
@@ -27,7 +28,7 @@ export async function run() {
       await (await fetch(`${api}/version`)).arrayBuffer();
       version.push(performance.now() - t);
       t = performance.now();
-      const response = await fetch(`${api}/compose`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request });
+      const response = await fetch(`${api}/compose`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: request });
       const { id } = (await response.json()) as { id: string };
       accept.push(performance.now() - t);
       for (;;) {

@@ -38,6 +38,7 @@ interface Subject {
   stack: LocalStack;
   dataDir: string;
   id: string;
+  auth: Record<string, string>;
   direct: number[];
   http: number[];
 }
@@ -46,14 +47,15 @@ interface Subject {
 async function startSubject(): Promise<Subject> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ibs-bench-logs-'));
   const stack = await startLocalStack({ dataDir, port: 0, runners: 0, log: createLogger({}, { write: () => {} }) });
+  const auth = { authorization: `Bearer ${await stack.mintToken(ORG)}` };
   const response = await fetch(`${stack.url}/api/image-builder/v1/compose`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] }),
   });
   const { id } = (await response.json()) as { id: string };
   for (let seq = 0; seq < 3; seq++) await stack.deps.blobs.put(logChunkKey(ORG, id, 1, seq), LOG);
-  return { stack, dataDir, id, direct: [], http: [] };
+  return { stack, dataDir, id, auth, direct: [], http: [] };
 }
 
 /** One read each way, checked, timed into the subject's samples (or dropped, for the warm-up). */
@@ -63,7 +65,7 @@ async function readOnce(s: Subject, keep: boolean): Promise<void> {
   const direct = performance.now() - t;
   if (slice.text.length !== LOG_BYTES) throw new Error(`read ${slice.text.length} bytes of log, expected ${LOG_BYTES}`);
   t = performance.now();
-  const res = await fetch(`${s.stack.url}/api/image-builder/v1/composes/${s.id}/logs`);
+  const res = await fetch(`${s.stack.url}/api/image-builder/v1/composes/${s.id}/logs`, { headers: s.auth });
   const body = (await res.json()) as { logs?: string };
   const http = performance.now() - t;
   if (res.status !== 200 || body.logs?.length !== LOG_BYTES) throw new Error(`GET /composes/${s.id}/logs: ${res.status}`);
