@@ -4,17 +4,19 @@
  * is checked against the hosted spec's response schemas (test/support/hosted-conformance.ts; our extensions are
  * excepted there by name, our own operations checked against our OpenAPI document).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { listDistributions } from '../../layers/src/distro/registry.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { Depsolver } from '../../layers/src/packages/package-set.ts';
 import { createStubDepsolver } from '../fuzz/hostile-requests.ts';
 import { DOUBLE, FAST_ENV } from '../runner/helpers.ts';
 import { tokenHeaders } from '../support/auth.ts';
-import { type Checked, createConformanceChecker, HOSTED_SPEC_PATH, loadHostedSpec } from '../support/hosted-conformance.ts';
+import { type Checked, createConformanceChecker, HOSTED_EXCEPTIONS, HOSTED_SPEC_PATH, loadHostedSpec } from '../support/hosted-conformance.ts';
 
 const spec = loadHostedSpec();
 const ORG = 'conformance-org';
@@ -60,12 +62,13 @@ async function call(method: string, path: string, body?: unknown, org = ORG): Pr
 let checker: ReturnType<typeof createConformanceChecker> | undefined;
 const createChecker = () => (checker ??= createConformanceChecker(spec!));
 
+/** Polls the compose's status through the API (each answer checked: pending, building with progress, ...). */
 async function waitForState(id: string, states: string[]): Promise<string> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const compose = await stack.deps.store.get(ORG, id);
-    if (compose && states.includes(compose.state)) return compose.state;
-    if (Date.now() > deadline) throw new Error(`compose ${id} stayed ${compose?.state}, not ${states.join('/')}`);
+    const { body } = await call('GET', `/composes/${id}`);
+    if (states.includes(body.state)) return body.state;
+    if (Date.now() > deadline) throw new Error(`compose ${id} stayed ${body.state}, not ${states.join('/')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -189,6 +192,33 @@ describe.skipIf(!spec)(`every operation answers as the hosted spec says${spec ? 
     }
     expect((await call('POST', '/experimental/recommendations', { packages: ['nginx'], recommendedPackages: 2, distribution: 'rhel9' })).body.packages).toEqual(['certbot', 'mod_ssl']);
     expect((await call('POST', '/experimental/recommendations', { packages: ['nginx'], recommendedPackages: 2, distribution: 'rhel8' })).status).toBe(400);
+  });
+
+  it('refusals at the edge: no token (401), a body that is not JSON (415), malformed JSON (400)', async () => {
+    const send = async (method: string, path: string, headers: Record<string, string>, body?: string) => {
+      const res = await fetch(`${api}${path}`, { method, headers, body });
+      const text = await res.text();
+      const answer = { method, path, status: res.status, contentType: res.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
+      checked.push({ ...createChecker().check(answer), request: `${method} ${path} (${JSON.stringify(headers)})` });
+      return res.status;
+    };
+    expect(await send('GET', '/composes', {})).toBe(401);
+    expect(await send('GET', '/blueprints', { authorization: 'Bearer not-a-token' })).toBe(401);
+    expect(await send('POST', '/compose', { ...(await as(ORG)), 'content-type': 'text/plain' }, 'hello')).toBe(415);
+    expect(await send('POST', '/blueprints', { ...(await as(ORG)), 'content-type': 'application/json' }, '{"name":')).toBe(400);
+  });
+
+  it('the exception list names exactly the distributions and image types we add to the hosted enumerations', () => {
+    const raw = parse(readFileSync(HOSTED_SPEC_PATH, 'utf8')) as { components: { schemas: Record<string, { enum: string[] }> } };
+    const hostedEnum = (name: string) => raw.components.schemas[name]!.enum;
+    const ours = { Distributions: new Set<string>(), ImageTypes: new Set<string>() };
+    for (const d of listDistributions()) {
+      ours.Distributions.add(d.name);
+      for (const a of d.architectures) for (const t of a.imageTypes) for (const n of [t.name, ...t.aliases]) ours.ImageTypes.add(n);
+    }
+    for (const [name, values] of Object.entries(ours)) {
+      expect([...values].filter((v) => !hostedEnum(name).includes(v)).sort(), name).toEqual(HOSTED_EXCEPTIONS.enumValues[name]);
+    }
   });
 
   it('deleting composes', async () => {
