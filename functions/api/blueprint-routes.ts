@@ -17,7 +17,7 @@ import { exportComposerBlueprint, importBlueprintFile } from '../../layers/src/s
 import type { RequestContext, Route } from './http.ts';
 import { uuidParam } from './params.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
-import { ignoredImageTypesLink, ignoredImageTypesOf, isIgnored } from './compose-filters.ts';
+import { filteredComposePage, ignoredImageTypesLink, ignoredImageTypesOf } from './compose-filters.ts';
 
 const blueprintId = (ctx: RequestContext): string => uuidParam(ctx.params, 'id');
 
@@ -128,13 +128,17 @@ export const BLUEPRINT_ROUTES: readonly Route[] = [
       }
       const version = wanted === -1 ? blueprint.version : wanted;
       const ignored = ignoredImageTypesOf(ctx.query);
-      // The organization's composes, newest first, those of this blueprint (and version) kept.
-      const all = await ctx.deps.store.list(ctx.orgId, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
-      const mine = all.items.filter((c) => c.blueprint?.id === blueprint.id && (version === undefined || c.blueprint.version === version) && !isIgnored(c, ignored));
+      // This blueprint's (version's) composes from the store's own index, paged there unless a filter needs them all.
+      const page = await filteredComposePage(
+        (paging) => ctx.deps.store.listByBlueprint(ctx.orgId, { blueprintId: blueprint.id, ...(version === undefined ? {} : { version }), ...paging }),
+        { limit, offset },
+        ignored,
+      );
+      if (page.unreadable) ctx.deps.log.error('damaged compose records left out of a list page', { orgId: ctx.orgId, unreadable: page.unreadable });
       return listReply(
         `/blueprints/${blueprint.id}/composes`,
-        { total: mine.length, limit, filters: ignoredImageTypesLink(ignored) },
-        mine.slice(offset, offset + limit).map((c) => ({
+        { total: page.total, limit, filters: ignoredImageTypesLink(ignored) },
+        page.items.map((c) => ({
           id: c.id,
           request: presentComposeRequest(c.request),
           created_at: c.createdAt,
