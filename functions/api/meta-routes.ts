@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../../layers/src/errors.ts';
 import { ok } from './replies.ts';
 import { readStorageHealth } from '../../layers/src/service/storage.ts';
 import type { Route } from './http.ts';
+import { errorBody } from './error-responses.ts';
 
 export const META_ROUTES: readonly Route[] = [
   {
@@ -25,7 +26,10 @@ export const META_ROUTES: readonly Route[] = [
       await deps.blobs.head('ready-check');
       const disk = await readStorageHealth(deps);
       if (disk && disk.freeBytes < disk.minFreeBytes) {
-        return { status: 503, body: { readiness: 'not ready: storage is low', disk: { free_bytes: disk.freeBytes, min_free_bytes: disk.minFreeBytes } } };
+        const detail = `storage is low: ${disk.freeBytes} bytes free, ${disk.minFreeBytes} needed`;
+        // An error answer in the API's error format (HTTPErrorList), with the readiness fields besides.
+        const body = { ...errorBody('Service unavailable', detail), readiness: 'not ready: storage is low', disk: { free_bytes: disk.freeBytes, min_free_bytes: disk.minFreeBytes } };
+        return { status: 503, body };
       }
       return ok({ readiness: 'ready', ...(disk ? { disk: { free_bytes: disk.freeBytes, min_free_bytes: disk.minFreeBytes } } : {}) });
     },

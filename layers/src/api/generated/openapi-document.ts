@@ -1425,7 +1425,7 @@ export const openapiDocument = {
         "operationId": "fixupBlueprint",
         "description": "Applies the linter's fixes as a new version (there are none to apply here: compliance policies are refused at intake).",
         "responses": {
-          "201": {
+          "200": {
             "description": "saved as a new version"
           },
           "404": {

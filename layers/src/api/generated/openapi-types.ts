@@ -2089,7 +2089,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description saved as a new version */
-            201: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
