@@ -7,7 +7,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
-import type { Compose, ComposeError } from '../../layers/src/compose/compose.ts';
+import type { Artifact, Compose, ComposeError } from '../../layers/src/compose/compose.ts';
+import type { AwsUploadResult } from '../../layers/src/upload/aws-target.ts';
+import { AmiError } from './ami/ami-errors.ts';
+import { publishComposeAmi, removeComposeAmis } from './ami/ami-upload-step.ts';
 import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
 import { isComposeJob, readComposeJob, type BuildJob } from '../../layers/src/compose/jobs.ts';
 import type { Logger } from '../../layers/src/log/logger.ts';
@@ -239,20 +242,31 @@ export class BuildJobRun {
     if (files.length === 0) return fail(ctx, composeError(ComposeErrorId.BuildFailed, `osbuild exported no files for ${exports.join(', ')}`));
     ctx.buildLog.line(`==> uploading ${files.map((f) => `${f.name} (${formatBytes(f.size)})`).join(', ')}`);
     const prefix = artifactPrefix(compose.orgId, compose.id, compose.attempt);
-    let artifacts;
+    let artifacts: Artifact[] = [];
+    let uploadResult: AwsUploadResult | undefined;
     try {
-      artifacts = await uploadArtifacts(files, {
-        blobs: this.deps.blobs,
-        prefix,
-        attempts: this.deps.config.uploadAttempts,
-        backoffMs: this.deps.uploadBackoffMs ?? 1000,
-        signal: this.abort.signal,
-        log: this.log,
-      });
+      if (compose.spec.upload?.type === 'aws') {
+        // An AMI instead of objects in the bucket (`registering` in the API, with the blocks as subprogress).
+        const { signal } = this.abort;
+        const step = { compose, files, blobs: this.deps.blobs, signal, note: (line: string) => ctx.buildLog.line(line) };
+        const published = await publishComposeAmi({ ...step, onProgress: (done, total) => this.progress.uploadStep(done, total) });
+        uploadResult = { type: 'aws', method: published.method, images: published.images };
+      } else {
+        artifacts = await uploadArtifacts(files, {
+          blobs: this.deps.blobs,
+          prefix,
+          attempts: this.deps.config.uploadAttempts,
+          backoffMs: this.deps.uploadBackoffMs ?? 1000,
+          signal: this.abort.signal,
+          log: this.log,
+        });
+      }
     } catch (error) {
       if (this.stopRequest) return settleStopped(ctx, this.stopRequest);
       ctx.buildLog.line(`==> ${errorText(error)}`);
-      return failOrRetry(ctx, composeError(ComposeErrorId.Upload, errorText(error)), true);
+      const error_ = composeError(ComposeErrorId.Upload, errorText(error));
+      // EC2's permanent refusals (a duplicate name, a limit) would only repeat.
+      return error instanceof AmiError && !error.retryable ? fail(ctx, error_) : failOrRetry(ctx, error_, true);
     }
     if (this.stopRequest) return settleStopped(ctx, this.stopRequest);
     ctx.buildLog.line(`==> success: ${artifacts.map((a) => `${a.name} sha256:${a.sha256}`).join(', ')}`);
@@ -261,10 +275,13 @@ export class BuildJobRun {
     const succeeded = await this.deps.store.transition(compose.orgId, compose.id, {
       from: ['uploading'],
       to: 'success',
-      set: { artifacts, finishedAt: new Date().toISOString(), result: recordedResult(ctx, { success: true }), progress },
+      set: { artifacts, ...(uploadResult ? { uploadResult } : {}), finishedAt: new Date().toISOString(), result: recordedResult(ctx, { success: true }), progress },
       ...ctx.lease.ownership(),
     });
-    if (!succeeded) return settleRefused(ctx, 'could not record success');
+    if (!succeeded) {
+      if (uploadResult) await removeComposeAmis(uploadResult).catch((error: unknown) => this.log.warn('could not remove the AMIs of a refused success', { error }));
+      return settleRefused(ctx, 'could not record success');
+    }
     this.done = true;
     ctx.lease.end();
     await this.job.delete();

@@ -44,6 +44,12 @@ export class BuildProgress {
     return this.value;
   }
 
+  /** Progress of the upload step after the build (an AMI's blocks): the subprogress of the finished build. */
+  uploadStep(done: number, total: number): void {
+    this.value = { ...this.value, subprogress: { done, total } };
+    this.dirty = true;
+  }
+
   /** osbuild is done: all steps done, and nothing later changes it (the upload records it with the state). */
   complete(): ComposeProgress {
     this.value = { ...this.value, done: this.value.total, subprogress: undefined, stage: undefined };

@@ -2,6 +2,7 @@ import type { Compose } from '../compose/compose.ts';
 import { ComposeErrorId, composeError } from '../compose/compose-errors.ts';
 import type { components } from './generated/openapi-types.ts';
 import { redactRequestPasswords } from '../blueprint/password-intake.ts';
+import { presentAwsUploadStatus } from '../upload/present-aws-upload.ts';
 
 type ImageStatus = components['schemas']['ImageStatus'];
 type ComposeStatus = components['schemas']['ComposeStatus'];
@@ -15,7 +16,8 @@ export function imageStatusOf(compose: Compose): ImageStatus['status'] {
     case 'building':
       return 'building';
     case 'uploading':
-      return 'uploading';
+      // An aws upload makes a snapshot and registers an image: the hosted service's `registering`.
+      return compose.spec.upload?.type === 'aws' ? 'registering' : 'uploading';
     case 'success':
       return 'success';
     case 'failure':
@@ -77,7 +79,9 @@ export function presentComposeStatus(compose: Compose, options: PresentOptions =
     image.error = compose.result?.error ?? composeError(ComposeErrorId.Internal, 'compose failed');
   }
   const primary = compose.artifacts[0];
-  if (compose.state === 'success' && primary && options.urls?.[primary.name]) {
+  if (compose.state === 'success' && compose.uploadResult) {
+    image.upload_status = presentAwsUploadStatus(compose.uploadResult);
+  } else if (compose.state === 'success' && primary && options.urls?.[primary.name]) {
     image.upload_status = { status: 'success', type: compose.spec.uploadType, options: { url: options.urls[primary.name] } };
   }
   return {
