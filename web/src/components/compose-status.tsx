@@ -1,6 +1,8 @@
 /** How a compose's state and progress look everywhere: a label, and while building a progress bar with the stage. */
 import { Label, Progress, ProgressMeasureLocation, ProgressSize } from '@patternfly/react-core';
 import { CheckCircleIcon, ExclamationCircleIcon, InProgressIcon, BanIcon, PendingIcon } from '@patternfly/react-icons';
+import { useEffect, useState } from 'react';
+import { useApi } from '../api/api-context.tsx';
 import type { ComposeState, ComposeStatus } from '../api/types.ts';
 
 export const UNFINISHED: readonly ComposeState[] = ['pending', 'queued', 'building', 'uploading'];
@@ -78,4 +80,31 @@ export function resultsOf(status: ComposeStatus): { url?: string; ami?: string; 
   if (!upload || upload.status !== 'success') return {};
   const options = upload.options as { url?: string; ami?: string; region?: string };
   return { url: options.url, ami: options.ami, region: options.region };
+}
+
+/** The live state of one compose where a list does not carry it (a blueprint's images): polled while unfinished. */
+export function ComposeStateCell({ id, listed }: { id: string; listed: ComposeState | undefined }) {
+  const api = useApi();
+  const [status, setStatus] = useState<ComposeStatus>();
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout>;
+    const read = async () => {
+      const s = await api.get<ComposeStatus>(`/composes/${id}`).catch(() => undefined);
+      if (stopped) return;
+      if (s) setStatus(s);
+      if (!s || isUnfinished(s.state)) timer = setTimeout(() => void read(), 2000);
+    };
+    void read();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [api, id]);
+  return (
+    <>
+      <StateLabel state={status?.state ?? listed} />
+      {status ? <ComposeProgress status={status} id={id} /> : null}
+    </>
+  );
 }

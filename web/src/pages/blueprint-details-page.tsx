@@ -21,7 +21,7 @@ import { saveFile } from '../api/client.ts';
 import { listAllComposes } from '../api/compose-list.ts';
 import type { BlueprintExportResponse, BlueprintResponse, BlueprintsResponse, ComposeResponse } from '../api/types.ts';
 import { useRequest } from '../api/use-request.ts';
-import { composeName, formatTime, StateLabel } from '../components/compose-status.tsx';
+import { ComposeStateCell, composeName, formatTime } from '../components/compose-status.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert } from '../components/error-alert.tsx';
 import { Link, navigate } from '../router.tsx';
@@ -155,7 +155,7 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
                   <Td dataLabel="Version">{c.blueprint_version}</Td>
                   <Td dataLabel="Type">{c.request.image_requests[0]?.image_type}</Td>
                   <Td dataLabel="Status">
-                    <StateLabel state={c.status} />
+                    <ComposeStateCell id={c.id} listed={c.status} />
                   </Td>
                   <Td dataLabel="Created">{formatTime(c.created_at)}</Td>
                 </Tr>

@@ -44,6 +44,9 @@ export function placeApiErrors(error: ApiError, state: WizardState): { fields: R
   return { fields, general };
 }
 
+/** On a narrow screen PatternFly leaves the step list open over the step after a choice: close it. */
+const collapseNarrowNav = () => document.querySelector<HTMLButtonElement>('.pf-v6-c-wizard__toggle[aria-expanded="true"]')?.click();
+
 const STEPS: { id: StepId; name: string }[] = [
   { id: 'output', name: 'Image output' },
   { id: 'packages', name: 'Packages' },
@@ -173,7 +176,7 @@ export function ImageWizard({ mode, initial, submitLabel, onSubmit, onCancel }: 
           Nothing you entered was lost; fix it and try again.
         </Alert>
       ) : null}
-      <Wizard onClose={onCancel} footer={<Footer onNext={onNext} onSubmit={() => void submit()} onCancel={onCancel} submitting={submitting} submitLabel={submitLabel} jump={jump} />} isVisitRequired={false} aria-label={mode === 'image' ? 'Create image' : 'Blueprint'} navAriaLabel="Wizard steps">
+      <Wizard onClose={onCancel} onStepChange={collapseNarrowNav} footer={<Footer onNext={onNext} onSubmit={() => void submit()} onCancel={onCancel} submitting={submitting} submitLabel={submitLabel} jump={jump} />} isVisitRequired={false} aria-label={mode === 'image' ? 'Create image' : 'Blueprint'} navAriaLabel="Wizard steps">
         {STEPS.map((s) => (
           <WizardStep key={s.id} id={s.id} name={stepErrors.has(s.id) && s.id !== 'review' ? `${s.name} (has errors)` : s.name}>
             {body[s.id]}

@@ -1,0 +1,201 @@
+/**
+ * The web UI's journeys in real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core) against a
+ * local stack with one runner on the osbuild test double: what a new user does, clicked through the pages.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { LocalStack } from '../../local/stack.ts';
+import { ensureWebUiBuilt } from '../../local/web-ui.ts';
+import { postTarCompose, startDoubleStack, tarMembers, waitFor } from '../runner/helpers.ts';
+import { noteSkip, skipTitle } from '../support/skip-notice.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const missing = noteSkip(!existsSync(CHROMIUM), 'web UI browser journeys', `chromium (${CHROMIUM}) is not installed`);
+const API = '/api/image-builder/v1';
+
+describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chromium (${CHROMIUM}) missing`), () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let dataDir: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ibs-web-e2e-'));
+    await ensureWebUiBuilt();
+    // Each stage of the double takes 600 ms: long enough to see progress and cancel, short enough for a quick build.
+    stack = await startDoubleStack(dataDir, 600);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** A page of a fresh browser context (its own storage), failing the test on any script error in the page. */
+  async function openPage(viewport = { width: 1280, height: 800 }): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport, acceptDownloads: true });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    return { page, errors };
+  }
+
+  const asOrg = async (org: string) => ({ authorization: `Bearer ${await stack.mintToken(org)}` });
+
+  async function chooseOutput(page: Page, name: string) {
+    await page.locator('#field-name').fill(name);
+    await page.locator('#field-distribution').selectOption('test-distro-1');
+    await page.locator('#field-imageType').selectOption('tar');
+  }
+
+  /** A step button of the wizard's navigation (behind its toggle on a narrow screen). */
+  async function wizardStep(page: Page, name: string) {
+    const toggle = page.getByRole('button', { name: 'Wizard toggle' });
+    if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+    return page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: new RegExp(`^${name}( \\(has errors\\))?$`) });
+  }
+
+  interface StatusBody {
+    state: string;
+    request: { image_name?: string; customizations: { hostname?: string; files: { path: string }[] } };
+  }
+  const readStatus = async (id: string) => (await (await fetch(`${stack.url}${API}/composes/${id}`, { headers: await asOrg('local') })).json()) as StatusBody;
+
+  it('creates an image through the wizard, watches it build to success and downloads it', async () => {
+    const { page, errors } = await openPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByRole('button', { name: 'Create image' }).click();
+    await chooseOutput(page, 'e2e-first-image');
+    await (await wizardStep(page, 'System')).click();
+    await page.locator('#field-hostname').fill('e2e-host');
+    await (await wizardStep(page, 'Files and directories')).click();
+    await page.getByRole('button', { name: 'Add file' }).click();
+    await page.locator('#field-files-0-path').fill('/etc/motd');
+    await page.locator('#field-files-0-data').fill('built in the browser\n');
+    await (await wizardStep(page, 'Review')).click();
+    // The review resolves the manifest: the test distribution installs no packages.
+    await expect.poll(() => page.getByTestId('resolved-packages').textContent(), { timeout: 15_000 }).toBe('0');
+    await page.getByRole('button', { name: 'Show the manifest' }).click();
+    await expect(page.getByLabel('Manifest preview').textContent()).resolves.toContain('org.osbuild');
+    await page.getByRole('button', { name: 'Create image', exact: true }).click();
+
+    await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    // While it builds: a progress bar naming the pipeline.
+    await page.getByRole('progressbar').first().waitFor({ timeout: 20_000 });
+    await page.locator('[data-state="success"]').waitFor({ timeout: 60_000 });
+    await page.getByRole('tab', { name: 'Build log' }).click();
+    await expect.poll(() => page.getByTestId('build-log').textContent(), { timeout: 10_000 }).toContain(`compose ${id}`);
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download root\.tar/ }).click()]);
+    const members = tarMembers(readFileSync((await download.path())!));
+    expect(members.some((m) => m.replace(/^\.\//, '') === 'etc/motd')).toBe(true);
+
+    // The list shows it, newest first, ready, with a download link.
+    await page.getByRole('link', { name: 'Images' }).first().click();
+    const row = page.locator(`tr[data-compose-id="${id}"]`);
+    await row.locator('[data-state="success"]').waitFor();
+    await expect(row.getByRole('link', { name: 'Download e2e-first-image' }).count()).resolves.toBe(1);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('cancels a build from the images list mid-build', async () => {
+    const response = await postTarCompose(stack, { hostname: 'to-cancel' });
+    const { id } = (await response.json()) as { id: string };
+    const { page, errors } = await openPage();
+    await page.goto(`${stack.url}/`);
+    const row = page.locator(`tr[data-compose-id="${id}"]`);
+    await row.locator('[data-state="building"]').waitFor({ timeout: 30_000 });
+    await row.getByRole('button', { name: /^Cancel / }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel build' }).click();
+    await row.locator('[data-state="cancelled"]').waitFor({ timeout: 30_000 });
+    const status = await readStatus(id);
+    expect(status.state).toBe('cancelled');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('imports a composer-cli TOML blueprint, saves it and builds an image from it', async () => {
+    const toml = join(dataDir, 'e2e-blueprint.toml');
+    writeFileSync(toml, 'name = "e2e-toml"\ndescription = "from composer-cli"\nversion = "0.0.1"\ndistro = "test-distro-1"\n\n[customizations]\nhostname = "from-toml"\n');
+    const { page, errors } = await openPage();
+    await page.goto(`${stack.url}/blueprints`);
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.locator('#import-file input[type="file"], input[type="file"]').first().setInputFiles(toml);
+    await page.waitForURL(/\/blueprints\/new/);
+    await expect(page.locator('#field-name').inputValue()).resolves.toBe('e2e-toml');
+    await expect.poll(() => page.locator('#field-distribution').inputValue()).toBe('test-distro-1');
+    await page.locator('#field-imageType').selectOption('tar');
+    await (await wizardStep(page, 'System')).click();
+    await expect(page.locator('#field-hostname').inputValue()).resolves.toBe('from-toml');
+    await (await wizardStep(page, 'Review')).click();
+    await page.getByRole('button', { name: 'Create blueprint' }).click();
+    await page.waitForURL(/\/blueprints\/[0-9a-f-]{36}$/);
+    const blueprintPage = page.url();
+    await page.getByRole('button', { name: 'Build image' }).click();
+    await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);
+    await page.locator('[data-state="success"]').waitFor({ timeout: 60_000 });
+    const imageId = page.url().split('/').pop()!;
+    await page.goto(blueprintPage);
+    // PatternFly tables are role=grid.
+    const firstImage = page.locator('table[aria-label="Images of this blueprint"]').getByRole('link').first();
+    await firstImage.waitFor({ timeout: 15_000 });
+    const listed = await firstImage.getAttribute('href');
+    expect(listed).toBe(`/images/${imageId}`);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('shows an API validation error next to its field, and the fix needs no retyping', async () => {
+    const { page, errors } = await openPage({ width: 480, height: 900 });
+    await page.goto(`${stack.url}/images/new`);
+    await chooseOutput(page, 'e2e-keep-me');
+    await (await wizardStep(page, 'System')).click();
+    await page.locator('#field-hostname').fill('kept-host');
+    await (await wizardStep(page, 'Files and directories')).click();
+    await page.getByRole('button', { name: 'Add file' }).click();
+    // Client-side checks pass (absolute path); the service's path policy refuses it.
+    await page.locator('#field-files-0-path').fill('/etc/passwd');
+    await page.locator('#field-files-0-data').fill('root::0:0::/root:/bin/sh\n');
+    await (await wizardStep(page, 'Review')).click();
+    await page.getByRole('button', { name: 'Create image', exact: true }).click();
+    // Back on the files step, the message under the path field, the field focused.
+    const message = page.locator('[data-field-error="files.0.path"]');
+    await message.waitFor({ timeout: 15_000 });
+    expect(await message.textContent()).toMatch(/passwd|not allowed|denied|policy/i);
+    expect(await page.locator('#field-files-0-path').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#field-files-0-data').inputValue()).toBe('root::0:0::/root:/bin/sh\n');
+    await page.locator('#field-files-0-path').fill('/etc/motd');
+    expect(await message.count()).toBe(0);
+    await (await wizardStep(page, 'Review')).click();
+    await page.getByRole('button', { name: 'Create image', exact: true }).click();
+    await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);
+    const id = page.url().split('/').pop()!;
+    const status = await readStatus(id);
+    expect(status.request.image_name).toBe('e2e-keep-me');
+    expect(status.request.customizations.hostname).toBe('kept-host');
+    expect(status.request.customizations.files[0].path).toBe('/etc/motd');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it("shows a second organization none of the first's images", async () => {
+    const first = await postTarCompose(stack, { hostname: 'org-one' });
+    const { id } = (await first.json()) as { id: string };
+    const { page, errors } = await openPage();
+    const token = await stack.mintToken('e2e-other-org');
+    // The UI reads its credentials from /config.json: this browser acts for the other organization.
+    await page.route('**/config.json', (route) => route.fulfill({ json: { apiBase: API, auth: { mode: 'local', org: 'e2e-other-org', token } } }));
+    await page.goto(`${stack.url}/`);
+    await page.getByText('No images yet').waitFor({ timeout: 15_000 });
+    expect(await page.locator('tr[data-compose-id]').count()).toBe(0);
+    await page.goto(`${stack.url}/images/${id}`);
+    await page.getByText('Could not read this image').waitFor({ timeout: 15_000 });
+    expect(errors).toEqual([]);
+  }, 60_000);
+});
