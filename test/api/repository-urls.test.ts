@@ -35,6 +35,10 @@ describe('payload and custom repositories of one request', () => {
   it('the same repository as payload and custom (as the hosted frontend sends it) is accepted', () => {
     expect(() => withRepos({ payload_repositories: [{ ...repo, rhsm: false }], custom_repositories: [{ ...repo, baseurl: [repo.baseurl] }] })).not.toThrow();
   });
+  it('rhsm: true is refused (no subscription here), an id alone (content sources) says why it is not enough', () => {
+    expect(() => withRepos({ payload_repositories: [{ ...repo, rhsm: true }] })).toThrow(/payload_repositories\[0\]\.rhsm: Red Hat subscription/);
+    expect(() => withRepos({ payload_repositories: [{ id: repo.id, rhsm: false }] })).toThrow(/baseurl, mirrorlist or metalink is required \(a content-sources repository id alone/);
+  });
   it('an id twice in one list is refused', () => {
     expect(() => withRepos({ payload_repositories: [{ ...repo, rhsm: false }, { ...repo, rhsm: false }] })).toThrow(/defined twice/);
     expect(() => withRepos({ custom_repositories: [{ ...repo, baseurl: [repo.baseurl] }, { ...repo, baseurl: [repo.baseurl] }] })).toThrow(/defined twice/);

@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { IndexStore, RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { readProxySettings } from '../../layers/src/depsolve/repository-fetch.ts';
+import { SourceCollector } from '../../layers/src/manifest/sources.ts';
 import { serveDirectory, type StaticServer } from './helpers.ts';
 import { writeRepo } from './repo-generator.ts';
 import { craftedMain } from './scenarios.ts';
@@ -104,5 +108,62 @@ describe('HTTP(S) proxies from the environment', () => {
     await store.load({ id: 'own', baseurl: [server.url] }, subst);
     expect(seen[0]).toBe(`${server.url}/repodata/repomd.xml`);
     expect(proxy.requests).toEqual([]);
+  });
+});
+
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+describe.skipIf(!hasOpenssl)(`repositories with sslverify off (API ignore_ssl)${hasOpenssl ? '' : ' (skipped: no openssl to make a certificate)'}`, () => {
+  let tls: HttpsServer;
+  let url: string;
+  beforeAll(async () => {
+    const certDir = mkdtempSync(join(tmpdir(), 'repo-tls-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', join(certDir, 'k.pem'), '-out', join(certDir, 'c.pem')]);
+    expect(made.status, made.stderr.toString()).toBe(0);
+    // a self-signed certificate in front of the same repository
+    tls = createHttpsServer({ key: readFileSync(join(certDir, 'k.pem')), cert: readFileSync(join(certDir, 'c.pem')) }, (req, res) => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+      try {
+        res.writeHead(200).end(readFileSync(join(dir, path)));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => tls.close(() => r())));
+
+  it('a self-signed repository fails verification unless its sslverify is off; its packages are downloaded insecure', async () => {
+    await expect(new IndexStore().load({ id: 'strict', baseurl: [url] }, subst)).rejects.toThrow(/repository "strict".*repomd\.xml.*self-signed certificate/);
+    const { os } = await new RepoDepsolver().resolve({ ...request([]), sets: { os: { ...request([]).sets.os, repositories: [{ id: 'lax', baseurl: [url], sslverify: false }] } } });
+    expect(os.every((p) => p.ignoreSsl === true && p.remoteLocation.startsWith(url))).toBe(true);
+    const sources = new SourceCollector();
+    sources.addPackages([...os, { ...os[0], name: 'other', checksum: `sha256:${'0'.repeat(64)}`, ignoreSsl: undefined }]);
+    const items = sources.toSources()['org.osbuild.curl']!.items as Record<string, { url: string; insecure?: boolean }>;
+    expect(items[os[0].checksum]).toEqual({ url: os[0].remoteLocation, insecure: true });
+    expect(items[`sha256:${'0'.repeat(64)}`]).toEqual({ url: os[0].remoteLocation });
+  });
+
+  it('behind the public-address guard too (only the certificate check is skipped)', async () => {
+    const guard = { isRefused: () => undefined };
+    await expect(new IndexStore({ allowPrivateAddresses: false, addressGuard: guard }).load({ id: 'strict', baseurl: [url] }, subst)).rejects.toThrow(/repomd\.xml.*self-signed certificate/);
+    const l = await new IndexStore({ allowPrivateAddresses: false, addressGuard: guard }).load({ id: 'lax', baseurl: [url], sslverify: false }, subst);
+    expect(l.repomd.insecure).toBe(true);
+    expect(l.index.packageCount).toBe(craftedMain.packages.length);
+    await expect(new IndexStore({ allowPrivateAddresses: false }).load({ id: 'lax', baseurl: [url], sslverify: false }, subst)).rejects.toThrow(/loopback/);
+  });
+
+  it('with a proxy, the tunnelled TLS connection skips verification too', async () => {
+    const viaTls = await startForwardProxy(() => ({ port: Number(new URL(url).port) }));
+    try {
+      const store = new IndexStore({ proxyEnv: { https_proxy: viaTls.url } });
+      await expect(store.load({ id: 'strict', baseurl: ['https://tls.invalid/'] }, subst)).rejects.toThrow(/repomd\.xml.*self-signed certificate/);
+      const l = await store.load({ id: 'lax', baseurl: ['https://tls.invalid/'], sslverify: false }, subst);
+      expect(l.index.packageCount).toBe(craftedMain.packages.length);
+      expect(viaTls.requests).toContainEqual({ method: 'CONNECT', target: 'tls.invalid:443' });
+    } finally {
+      await viaTls.close();
+    }
   });
 });

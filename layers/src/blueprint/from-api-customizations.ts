@@ -109,6 +109,8 @@ function convertPayloadRepository(v: unknown, field: string, index: number): Blu
   const r = obj(v, field);
   onlyKeys(r, ['id', 'rhsm', 'baseurl', 'mirrorlist', 'metalink', 'gpgkey', 'check_gpg', 'check_repo_gpg', 'ignore_ssl', 'module_hotfixes'], field);
   const baseurl = optStr(r.baseurl, `${field}.baseurl`);
+  // rhsm: the host's subscription certificates authenticate the downloads upstream; there are none here
+  if (optBool(r.rhsm, `${field}.rhsm`)) throw new ValidationError(`${field}.rhsm`, 'Red Hat subscription (RHSM) repositories are not available in this service; use rhsm: false');
   const repo: BlueprintRepository = omitUndefined({
     id: optStr(r.id, `${field}.id`) ?? `payload-${index}`,
     baseurls: baseurl ? [baseurl] : undefined,
@@ -122,7 +124,8 @@ function convertPayloadRepository(v: unknown, field: string, index: number): Blu
     install_from: true,
   });
   if (!repo.baseurls && !repo.mirrorlist && !repo.metalink) {
-    throw new ValidationError(field, 'one of baseurl, mirrorlist or metalink is required');
+    // upstream resolves an id alone through the content-sources service, which does not exist here
+    throw new ValidationError(field, `one of baseurl, mirrorlist or metalink is required${r.id !== undefined ? ' (a content-sources repository id alone cannot be resolved here)' : ''}`);
   }
   return repo;
 }

@@ -101,6 +101,8 @@ export interface GuardedFetchOptions {
   /** Replaces the public-address test (tests only). */
   isRefused?: (address: string) => string | undefined;
   maxRedirects?: number;
+  /** Do not verify TLS certificates (a repository's `sslverify=0`); the address checks stay. */
+  insecure?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -116,7 +118,7 @@ export function createGuardedFetch(opts: GuardedFetchOptions = {}): FetchFn {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     let url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     for (let hop = 0; ; hop++) {
-      const res = await requestOnce(url, lookup, isRefused, init?.signal ?? undefined);
+      const res = await requestOnce(url, lookup, isRefused, init?.signal ?? undefined, opts.insecure ?? false);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode ?? 0) && location) {
         res.resume();
@@ -133,7 +135,7 @@ export function createGuardedFetch(opts: GuardedFetchOptions = {}): FetchFn {
   }) as FetchFn;
 }
 
-function requestOnce(url: URL, lookup: Lookup, isRefused: (a: string) => string | undefined, signal?: AbortSignal): Promise<http.IncomingMessage> {
+function requestOnce(url: URL, lookup: Lookup, isRefused: (a: string) => string | undefined, signal: AbortSignal | undefined, insecure: boolean): Promise<http.IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.reject(new AddressRefusedError(`${url.protocol}// URLs are not allowed (${url}): only http and https`));
   }
@@ -144,7 +146,7 @@ function requestOnce(url: URL, lookup: Lookup, isRefused: (a: string) => string 
   }
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, { lookup, signal, agent: false, headers: { 'accept-encoding': 'identity' } }, resolve);
+    const req = client.get(url, { lookup, signal, agent: false, headers: { 'accept-encoding': 'identity' }, ...(insecure ? { rejectUnauthorized: false } : {}) }, resolve);
     req.on('error', reject);
   });
 }

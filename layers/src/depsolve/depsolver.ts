@@ -62,7 +62,8 @@ export class RepoDepsolver implements Depsolver {
       const pool = this.poolFor(loaded, opts.architecture, set.exclude, files);
       try {
         const ids = solveSpecs(pool, mergeComps(loaded), set.include, set.installWeakDeps, basearchOf(opts.architecture));
-        return ids.map((p) => toResolved(pool, p)).sort(byNevra);
+        const insecure = new Set(loaded.filter((l) => l.config.sslverify === false).map((l) => l.config.id));
+        return ids.map((p) => withIgnoreSsl(toResolved(pool, p), insecure)).sort(byNevra);
       } catch (e) {
         if (e instanceof NeedFilelists) {
           for (const id of e.repoIds) {
@@ -189,6 +190,9 @@ function toResolved(pool: Pool, p: number): ResolvedPackage {
   if (info.sourcerpm) out.sourceRpm = info.sourcerpm;
   return out;
 }
+
+/** Marks the packages of repositories with sslverify off (their downloads skip TLS verification too). */
+const withIgnoreSsl = (p: ResolvedPackage, insecure: ReadonlySet<string>): ResolvedPackage => (insecure.has(p.repoId) ? { ...p, ignoreSsl: true } : p);
 
 function byNevra(a: ResolvedPackage, b: ResolvedPackage): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;

@@ -73,6 +73,9 @@ const INDEX_VERSION = 'v1';
 export class IndexStore {
   private readonly blobStore?: BlobStore;
   private readonly fetchFn: FetchFn;
+  /** The fetch for repositories with sslverify off (made on first use). */
+  private insecureFetchFn?: FetchFn;
+  private readonly makeInsecureFetch: () => FetchFn;
   private readonly prefix: string;
   private readonly memoryBytes: number;
   private readonly metadataExpire: number;
@@ -86,10 +89,12 @@ export class IndexStore {
   constructor(opts: IndexStoreOptions = {}) {
     this.blobStore = opts.blobStore;
     if (opts.allowPrivateAddresses === false && opts.fetch) throw new Error('IndexStore: give either fetch or allowPrivateAddresses: false, not both');
-    this.fetchFn =
+    const makeFetch = (insecure: boolean): FetchFn =>
       opts.allowPrivateAddresses === false
-        ? createGuardedFetch(opts.addressGuard)
-        : createRepositoryFetch({ fileUrls: opts.fileUrls ?? true, env: opts.proxyEnv, fetch: opts.fetch });
+        ? createGuardedFetch({ ...opts.addressGuard, insecure })
+        : createRepositoryFetch({ fileUrls: opts.fileUrls ?? true, env: opts.proxyEnv, fetch: opts.fetch, insecure });
+    this.fetchFn = makeFetch(false);
+    this.makeInsecureFetch = () => makeFetch(true);
     this.prefix = opts.prefix ?? 'depsolve-index';
     this.memoryBytes = opts.memoryBytes ?? DEFAULT_INDEX_MEMORY_BYTES;
     this.metadataExpire = opts.metadataExpire ?? 300;
@@ -104,11 +109,13 @@ export class IndexStore {
 
   /** Resolve mirrors and fetch repomd.xml (cached for metadataExpire seconds). */
   async repomd(repo: RepositoryConfig, subst: Substitutions): Promise<FetchedRepomd> {
-    const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst]);
+    const insecure = repo.sslverify === false;
+    const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst, insecure]);
     const hit = this.repomdCache.get(key);
     if (hit && Date.now() - hit.at < this.metadataExpire * 1000) return hit.repomd;
-    const mirrors = await resolveMirrors(repo, subst, this.fetchFn, this.limits);
-    const repomd = await fetchRepomd(mirrors, this.fetchFn, this.limits);
+    const fetchFn = this.fetchOf({ insecure });
+    const mirrors = await resolveMirrors(repo, subst, fetchFn, this.limits);
+    const repomd = { ...(await fetchRepomd(mirrors, fetchFn, this.limits)), ...(insecure ? { insecure } : {}) };
     this.repomdCache.set(key, { at: Date.now(), repomd });
     return repomd;
   }
@@ -196,6 +203,13 @@ export class IndexStore {
     }
   }
 
+  /** The fetch for a repository: without TLS verification only where its sslverify is off. */
+  private fetchOf(repo: { insecure?: boolean }): FetchFn {
+    if (!repo.insecure) return this.fetchFn;
+    this.insecureFetchFn ??= this.makeInsecureFetch();
+    return this.insecureFetchFn;
+  }
+
   private async buildPrimary(repomd: FetchedRepomd): Promise<RepoIndex> {
     const records = repomd.repomd.records;
     const primary = records.primary;
@@ -210,13 +224,13 @@ export class IndexStore {
             hasFilelists: !!records.filelists,
           }),
         ),
-      this.fetchFn,
+      this.fetchOf(repomd),
       this.limits,
     );
     const compsRec = records.group_zst ?? records.group_xz ?? records.group_gz ?? records.group;
     if (compsRec) {
       let comps: Comps;
-      const bytes = await readRecord(repomd, compsRec, this.fetchFn, this.limits);
+      const bytes = await readRecord(repomd, compsRec, this.fetchOf(repomd), this.limits);
       try {
         comps = parseComps(bytes);
       } catch (e) {
@@ -232,7 +246,7 @@ export class IndexStore {
       repomd,
       rec,
       (chunks) => parseChunks(chunks, (c) => buildFilesIndex(c, primary, { revision: repomd.revision, files: true })),
-      this.fetchFn,
+      this.fetchOf(repomd),
       this.limits,
     );
   }

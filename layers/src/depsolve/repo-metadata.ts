@@ -51,6 +51,8 @@ export interface FetchedRepomd {
   repomd: Repomd;
   /** sha256 of repomd.xml: the revision key of the repository's index. */
   revision: string;
+  /** Fetched without verifying TLS certificates (the repository's sslverify is off); its other files are too. */
+  insecure?: boolean;
 }
 
 const TIMEOUT_MS = 30_000;

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { Agent, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import type { FetchFn } from './repo-metadata.ts';
 
 /** The proxy settings of an environment (lower-case names win, as curl and undici read them). */
@@ -31,11 +31,14 @@ export interface RepositoryFetchOptions {
   env?: Record<string, string | undefined>;
   /** The fetch for http(s) (tests); without it, the global fetch or, with proxies configured, undici's through them. */
   fetch?: FetchFn;
+  /** Do not verify TLS certificates (a repository's `sslverify=0`, the API's `ignore_ssl`). */
+  insecure?: boolean;
 }
 
 /** A fetch for repository metadata: file:// from disk when allowed, http(s) through the environment's proxies. */
 export function createRepositoryFetch(opts: RepositoryFetchOptions = {}): FetchFn {
-  const network = opts.fetch ?? proxiedFetch(readProxySettings(opts.env ?? process.env)) ?? fetch;
+  const proxies = readProxySettings(opts.env ?? process.env);
+  const network = opts.fetch ?? (proxies || opts.insecure ? undiciFetchVia(proxies, opts.insecure ?? false) : fetch);
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
     if (!url.toLowerCase().startsWith('file:')) return network(input, init);
@@ -44,11 +47,11 @@ export function createRepositoryFetch(opts: RepositoryFetchOptions = {}): FetchF
   }) as FetchFn;
 }
 
-/** undici's fetch through an EnvHttpProxyAgent (no_proxy honoured per request); undefined without proxies. */
-function proxiedFetch(proxies: ProxySettings | undefined): FetchFn | undefined {
-  if (!proxies) return undefined;
+/** undici's fetch, through an EnvHttpProxyAgent (no_proxy honoured per request) when proxies are set. */
+function undiciFetchVia(proxies: ProxySettings | undefined, insecure: boolean): FetchFn {
+  const tls = insecure ? { connect: { rejectUnauthorized: false }, requestTls: { rejectUnauthorized: false } } : {};
   // http targets in absolute form (GET http://host/path), as curl and dnf send them; https through CONNECT
-  const dispatcher = new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false });
+  const dispatcher = proxies ? new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false, ...tls }) : new Agent(tls);
   return ((input: string | URL | Request, init?: RequestInit) =>
     undiciFetch(input instanceof Request ? input.url : input, { ...(init as object), dispatcher }) as unknown as Promise<Response>) as FetchFn;
 }

@@ -5,6 +5,8 @@ import type { Manifest } from './manifest.ts';
 /** Collects the manifest's sources: curl items for packages, inline items for file contents. */
 export class SourceCollector {
   private readonly curl = new Map<string, string>();
+  /** Checksums downloaded without TLS verification (packages of repositories with sslverify off). */
+  private readonly insecure = new Set<string>();
   private readonly inline = new Map<string, string>();
 
   addPackages(packages: readonly ResolvedPackage[]): void {
@@ -14,6 +16,7 @@ export class SourceCollector {
         throw new Error(`package checksum ${p.checksum} has two URLs: ${existing} and ${p.remoteLocation}`);
       }
       this.curl.set(p.checksum, p.remoteLocation);
+      if (p.ignoreSsl) this.insecure.add(p.checksum);
     }
   }
 
@@ -30,7 +33,7 @@ export class SourceCollector {
     const sources: NonNullable<Manifest['sources']> = {};
     if (this.curl.size) {
       sources['org.osbuild.curl'] = {
-        items: Object.fromEntries([...this.curl.keys()].sort().map((k) => [k, { url: this.curl.get(k) }])),
+        items: Object.fromEntries([...this.curl.keys()].sort().map((k) => [k, { url: this.curl.get(k)!, ...(this.insecure.has(k) ? { insecure: true } : {}) }])),
       };
     }
     if (this.inline.size) {

@@ -17,6 +17,8 @@ export interface ResolvedPackage extends PackageNevra {
   repoId: string;
   /** Repository had gpgcheck on (rpm stage verifies the signature). */
   checkGpg?: boolean;
+  /** Repository had sslverify off: osbuild's curl source downloads it with `insecure` (upstream's IgnoreSSL). */
+  ignoreSsl?: boolean;
   summary?: string;
   license?: string;
   sourceRpm?: string;
