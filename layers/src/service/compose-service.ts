@@ -15,6 +15,7 @@ import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import type { ServiceDeps } from './deps.ts';
 import { checkComposeRepositories } from './repository-policy.ts';
 import { storeComposeWithinQuota } from './quota.ts';
+import { checkTargetImageSize } from '../blueprint/target-size-limits.ts';
 import { resolveAwsUploadRequest } from '../upload/aws-upload-options.ts';
 
 /** A ComposeRequest that passed schema validation (types from the OpenAPI document). */
@@ -33,6 +34,7 @@ export function resolveImageRequest(request: AcceptedComposeRequest): ImageReque
   const distro = findDistribution(request.distribution);
   const arch = findArchitecture(distro, image.architecture, 'image_requests[0].architecture');
   const imageType = findImageType(distro, arch, image.image_type, 'image_requests[0].image_type');
+  checkTargetImageSize(imageType.name, image.size ?? 0, request.customizations);
   imageType.validate(
     manifestRequestOf({
       spec: { distribution: distro.name, architecture: arch.name, imageType: imageType.name, size: image.size ?? 0, uploadType: '' },
