@@ -46,10 +46,10 @@ function stubDepsolver(): Depsolver {
 }
 
 /** Sends one request and checks its answer against the spec; returns the status and body for the next steps. */
-async function call(method: string, path: string, body?: unknown, org = ORG): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${api}${path}`, {
+async function call(method: string, path: string, body?: unknown, org = ORG, target = { api, as }): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${target.api}${path}`, {
     method,
-    headers: { ...(await as(org)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { ...(await target.as(org)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -215,6 +215,27 @@ describe.skipIf(!spec)(`every operation answers as the hosted spec says${spec ? 
     expect(await send('GET', '/blueprints', { authorization: 'Bearer not-a-token' })).toBe(401);
     expect(await send('POST', '/compose', { ...(await as(ORG)), 'content-type': 'text/plain' }, 'hello')).toBe(415);
     expect(await send('POST', '/blueprints', { ...(await as(ORG)), 'content-type': 'application/json' }, '{"name":')).toBe(400);
+  });
+
+  it('quotas and the request rate: 403 naming the quota, 429, both in the error format', async () => {
+    const limited = await startLocalStack({
+      dataDir: mkdtempSync(join(tmpdir(), 'ibs-conformance-quota-')),
+      port: 0,
+      runners: 0,
+      quotas: { buildsPerWindow: 1, windowSeconds: 3600, concurrentBuilds: 10 },
+      requestRate: { requests: 4, windowSeconds: 3600 },
+      log: createLogger({}, { write: () => {} }),
+    });
+    try {
+      const target = { api: `${limited.url}/api/image-builder/v1`, as: tokenHeaders(limited) };
+      expect((await call('POST', '/compose', tar(), ORG, target)).status).toBe(201);
+      expect((await call('POST', '/compose', tar(), ORG, target)).status).toBe(403);
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await call('GET', '/composes', undefined, ORG, target)).status);
+      expect(statuses).toContain(429);
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('the exception list names exactly the distributions and image types we add to the hosted enumerations', () => {
