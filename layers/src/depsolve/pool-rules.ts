@@ -15,6 +15,8 @@ export class PoolRules {
   private readonly providerLists = new Map<Dep, readonly number[]>();
   private readonly byPackage: (readonly Rule[] | undefined)[] = [];
   private readonly weakByPackage: (readonly number[] | undefined)[] = [];
+  private supplementers: readonly number[] | undefined;
+  private readonly supplementerSet = new Set<number>();
 
   private constructor(private readonly pool: Pool) {}
 
@@ -55,6 +57,24 @@ export class PoolRules {
       this.weakByPackage[p] = qs = out;
     }
     return qs;
+  }
+
+  /**
+   * Installable packages with a Supplements that some installed set could satisfy (one whose clauses include an
+   * empty one, such as `(glibc and langpacks-en)` without a langpacks-en, never can), ascending ids.
+   */
+  supplementing(): readonly number[] {
+    if (!this.supplementers) {
+      this.supplementers = this.pool.withSupplements().filter((p) => this.pool.deps(p, 'supplements').some((d) => this.cnf(d).every((c) => c.length > 0)));
+      for (const p of this.supplementers) this.supplementerSet.add(p);
+    }
+    return this.supplementers;
+  }
+
+  /** May package p's Supplements ever be satisfied? */
+  maySupplement(p: number): boolean {
+    this.supplementing();
+    return this.supplementerSet.has(p);
   }
 
   private makeRules(p: number): Rule[] {

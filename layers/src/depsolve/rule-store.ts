@@ -9,10 +9,13 @@ export class RuleStore {
   /** Decision points in libsolv order: package rules sorted by literals, then job rules in job order. */
   readonly ordered: Rule[] = [];
   readonly jobRules: Rule[] = [];
-  /** Rules by the packages they mention (indexed by package id). */
-  private readonly occurs: (Rule[] | undefined)[];
-  /** Requires rules with a real choice, by requiring package: decision points once it is installed. */
-  private readonly reqRules: (Rule[] | undefined)[];
+  /** Dense slot of each package the rules mention (0: none yet); the lists below are indexed by slot. */
+  private readonly slots: Int32Array;
+  /** Rules holding +p (checked when p is decided not installed) and -p (checked when p is installed). */
+  private readonly positive: Rule[][] = [[]];
+  private readonly negative: Rule[][] = [[]];
+  /** Requires rules with a real choice, by requiring package's slot: decision points once it is installed. */
+  private readonly reqRules: (Rule[] | undefined)[] = [undefined];
   private pending: Rule[] = [];
   private readonly inOrdered = new Set<Rule>();
 
@@ -24,8 +27,19 @@ export class RuleStore {
     /** A package a rule may install (its own rules must be made). */
     private readonly reach: (p: number) => void,
   ) {
-    this.occurs = new Array(size).fill(undefined);
-    this.reqRules = new Array(size).fill(undefined);
+    this.slots = new Int32Array(size);
+  }
+
+  private slot(p: number): number {
+    let i = this.slots[p];
+    if (i === 0) {
+      i = this.positive.length;
+      this.slots[p] = i;
+      this.positive.push([]);
+      this.negative.push([]);
+      this.reqRules.push(undefined);
+    }
+    return i;
   }
 
   /** Add a job rule (normalized here, tautologies dropped); it waits in `takePending` until the solver evaluates it. */
@@ -40,9 +54,10 @@ export class RuleStore {
       this.jobRules.push(r);
       this.ordered.push(r);
     } else if (r.type === 'requires' && r.lits.length > 2) {
-      const list = this.reqRules[r.pkg];
+      const at = this.slot(r.pkg);
+      const list = this.reqRules[at];
       if (list) list.push(r);
-      else this.reqRules[r.pkg] = [r];
+      else this.reqRules[at] = [r];
       if (this.installed(r.pkg)) this.insertOrdered(r);
     }
     for (let i = 0; i < r.lits.length; i++) if (r.lits[i] > 0) this.reach(r.lits[i]);
@@ -54,14 +69,17 @@ export class RuleStore {
     this.index(r);
   }
 
-  /** Rules mentioning package p. */
-  occurring(p: number): Rule[] | undefined {
-    return this.occurs[p];
+  /** Rules in which the literal `l` just made true falsifies a literal (only those can become unit or false). */
+  falsifiedBy(l: number): Rule[] | undefined {
+    const at = this.slots[l > 0 ? l : -l];
+    if (at === 0) return undefined;
+    return l > 0 ? this.negative[at] : this.positive[at];
   }
 
   /** Package p was installed: its requires rules with a choice become decision points. */
   installedPackage(p: number): void {
-    const rs = this.reqRules[p];
+    const at = this.slots[p];
+    const rs = at === 0 ? undefined : this.reqRules[at];
     if (rs) for (const r of rs) this.insertOrdered(r);
   }
 
@@ -79,10 +97,9 @@ export class RuleStore {
   private index(r: Rule): void {
     const lits = r.lits;
     for (let i = 0; i < lits.length; i++) {
-      const p = lits[i] < 0 ? -lits[i] : lits[i];
-      const list = this.occurs[p];
-      if (list) list.push(r);
-      else this.occurs[p] = [r];
+      const l = lits[i];
+      if (l > 0) this.positive[this.slot(l)].push(r);
+      else this.negative[this.slot(-l)].push(r);
     }
   }
 

@@ -69,6 +69,7 @@ export class CandidatePolicy {
   }
 
   supplementing(p: number): boolean {
+    if (!this.derived.maySupplement(p)) return false;
     const sup = this.pool.deps(p, 'supplements');
     return sup.some((d) => this.depTrue(d));
   }

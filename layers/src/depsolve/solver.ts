@@ -102,7 +102,7 @@ export class Solver {
   private propagate(): Rule | undefined {
     while (this.propagateIndex < this.queue.length) {
       const l = this.queue[this.propagateIndex++];
-      const rs = this.rules.occurring(Math.abs(l));
+      const rs = this.rules.falsifiedBy(l);
       if (!rs) continue;
       for (let k = 0; k < rs.length; k++) {
         const r = rs[k];
@@ -119,7 +119,9 @@ export class Solver {
   private evalRule(r: Rule): number | undefined {
     let unit = 0;
     let free = 0;
-    for (const l of r.lits) {
+    const lits = r.lits;
+    for (let i = 0; i < lits.length; i++) {
+      const l = lits[i];
       const d = this.decision[l > 0 ? l : -l];
       if (d === 0) {
         free++;
@@ -297,17 +299,22 @@ export class Solver {
 
   /** The undecided positive literals of a rule that is a decision point, or undefined. */
   private unresolved(r: Rule): number[] | undefined {
-    const dq: number[] = [];
-    for (const l of r.lits) {
+    const lits = r.lits;
+    let open = 0;
+    for (let i = 0; i < lits.length; i++) {
+      const l = lits[i];
       if (l < 0) {
         if (this.decision[-l] <= 0) return undefined;
       } else {
         const d = this.decision[l];
         if (d > 0) return undefined;
-        if (d === 0) dq.push(l);
+        if (d === 0) open++;
       }
     }
-    return dq.length ? dq : undefined;
+    if (!open) return undefined;
+    const dq: number[] = [];
+    for (let i = 0; i < lits.length; i++) if (lits[i] > 0 && this.decision[lits[i]] === 0) dq.push(lits[i]);
+    return dq;
   }
 
   /** Recommends and Supplements; true when something was installed (or undone) and the loop must rerun. */
@@ -332,7 +339,7 @@ export class Solver {
     for (const p of installedSorted) {
       for (const d of pool.deps(p, 'recommends')) for (const q of recCands(d) ?? []) push(q);
     }
-    for (const p of pool.withSupplements()) {
+    for (const p of this.derived.supplementing()) {
       if (this.decision[p] !== 0) continue;
       if (this.policy.supplementing(p)) sup.push(p);
     }
