@@ -48,6 +48,8 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     operationId: 'composeImage',
     handle: async ({ deps, orgId, body }) => {
       if (body === undefined) throw new ValidationError('(body)', 'a ComposeRequest JSON body is required');
+      // The hosted API's image-mode composes: said plainly, not as an unknown field or a missing distribution.
+      if (typeof body === 'object' && body !== null && 'bootc' in body) throw new ValidationError('bootc', 'bootc (image mode) composes are not supported by this service; give a distribution');
       const request = validateSchema<AcceptedComposeRequest>('ComposeRequest', body);
       await ensureStorageRoom(deps);
       const compose = await createCompose(deps, orgId, request);

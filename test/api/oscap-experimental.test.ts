@@ -112,7 +112,13 @@ describe('experimental operations', () => {
   });
 });
 
-describe('upload types the hosted API has and this service does not deliver yet', () => {
+describe('what the hosted API has and this service does not deliver yet', () => {
+  it('a bootc compose: a 400 saying image mode is not supported (not an unknown field or a missing distribution)', async () => {
+    const res = await call('POST', '/compose', { bootc: { reference: 'quay.io/example/rhel-10-ec2:latest' }, image_requests: [{ architecture: 'x86_64', image_type: 'aws' }] }, 'org-bootc');
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].detail).toBe('bootc: bootc (image mode) composes are not supported by this service; give a distribution');
+  });
+
   for (const type of ['gcp', 'azure', 'oci.objectstorage']) {
     it(`${type}: accepted by the schema and refused with a 400 naming it, nothing stored`, async () => {
       const request = { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar', upload_request: { type, options: {} } }] };
