@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { listDistributions } from '../../layers/src/distro/registry.ts';
+import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import type { Depsolver } from '../../layers/src/packages/package-set.ts';
@@ -162,6 +163,16 @@ describe.skipIf(!spec)(`every operation answers as the hosted spec says${spec ? 
     expect((await call('POST', '/depsolve', { distribution: 'fedora-43', architecture: 'x86_64', packages: [] })).status).toBe(400);
     expect((await call('POST', '/manifest', tar())).status).toBe(200);
     expect((await call('POST', '/manifest', { distribution: 'test-distro-1' })).status).toBe(400);
+    const toml = 'name = "imported"\ndistro = "test-distro-1"\n\n[customizations]\nhostname = "imported"\n';
+    const imported = await call('POST', '/blueprints/import', { blueprint: toml, image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+    expect((await call('POST', '/blueprints/import', { blueprint: 'name = ' })).status).toBe(400);
+  });
+
+  it('the exception list names exactly our own operations (x-ibs-extension paths of our document)', () => {
+    const paths = openapiDocument.paths as unknown as Record<string, Record<string, { operationId?: string }> & { 'x-ibs-extension'?: boolean }>;
+    const ours = Object.values(paths).filter((item) => item['x-ibs-extension']).flatMap((item) => Object.values(item).map((op) => op?.operationId).filter(Boolean));
+    expect(ours.sort()).toEqual([...HOSTED_EXCEPTIONS.operations].sort());
   });
 
   it('packages', async () => {

@@ -18,7 +18,7 @@ export const HOSTED_SPEC_PATH = resolve(import.meta.dirname, '../../../shared/re
 /** Every way our answers may differ from the hosted spec, by name. */
 export const HOSTED_EXCEPTIONS = {
   /** Our operations the hosted spec does not have (x-ibs-extension in openapi.yaml): checked against our document. */
-  operations: ['getComposeManifests', 'getComposeSboms', 'getComposeLogs', 'cancelCompose', 'depsolve', 'previewManifest'],
+  operations: ['getComposeManifests', 'getComposeSboms', 'getComposeLogs', 'cancelCompose', 'depsolve', 'previewManifest', 'importBlueprint'],
   /** Values our enumerations add: distributions and image types (with their aliases) the hosted service lacks. */
   enumValues: {
     Distributions: ['almalinux-9', 'rocky-9', 'test-distro-1'],
