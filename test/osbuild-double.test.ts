@@ -250,13 +250,13 @@ describe.skipIf(!existsSync(runs))('osbuild double vs real osbuild 191 (skipped:
       f,
       JSON.stringify({
         version: '2',
-        pipelines: [{ name: 'image', stages: [{ type: 'org.osbuild.truncate', options: { filename: 'disk.img', size: '1073741824' } }] }],
+        pipelines: [{ name: 'image', stages: [{ type: 'org.osbuild.zstd', options: { filename: 'disk.img' } }] }],
       }),
     );
     const r = await runDouble(['--store', path.join(work, 'store-sim'), '--export', 'image', '--output-directory', path.join(work, 'out-sim'), '--json', f]);
     expect(r.code).toBe(0);
-    expect(readFileSync(path.join(work, 'out-sim/image/disk.img'), 'utf8')).toMatch(/placeholder for org\.osbuild\.truncate/);
-    expect(JSON.parse(r.stdout).log.image[0].output).toBe('osbuild-double: simulated org.osbuild.truncate\n');
+    expect(readFileSync(path.join(work, 'out-sim/image/disk.img'), 'utf8')).toMatch(/placeholder for org\.osbuild\.zstd/);
+    expect(JSON.parse(r.stdout).log.image[0].output).toBe('osbuild-double: simulated org.osbuild.zstd\n');
   });
 
   it('works without a schema directory (structure checks only)', async () => {

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Distribution, GeneratedManifest, ImageType, ManifestRequest, PreparedManifest } from './distribution.ts';
 import type { Manifest, Pipeline, Stage } from '../manifest/manifest.ts';
 import { ValidationError } from '../errors.ts';
+import { filesystemMount, loopbackDevice } from '../manifest/devices.ts';
+import { pipelineTreeInput } from '../manifest/inputs.ts';
+import { copyTreeStage, mkfsExt4Stage, sfdiskStage, truncateStage } from '../manifest/stages/index.ts';
 import { checkBlueprintPath, DIRECTORY_POLICIES, FILE_POLICIES, type PathPolicies } from '../blueprint/path-policy.ts';
 
 /**
- * `test-distro-1`, like osbuild/images' test distro: a `tar` image whose pipelines use inline sources only,
- * no build pipeline and no packages, so real osbuild builds it offline on any host.
+ * `test-distro-1`, like osbuild/images' test distro: a `tar` image and an `aws` raw disk whose pipelines use inline
+ * sources only, no build pipeline and no packages, so real osbuild builds them offline (the disk needs root for its
+ * loop devices).
  */
 const SUPPORTED_CUSTOMIZATIONS = new Set(['hostname', 'files', 'directories']);
 
@@ -29,7 +33,7 @@ function validate(request: ManifestRequest): void {
     if (!SUPPORTED_CUSTOMIZATIONS.has(key)) {
       throw new ValidationError(
         `customizations.${key}`,
-        `not supported by image type tar of test-distro-1 (supported: ${[...SUPPORTED_CUSTOMIZATIONS].join(', ')})`,
+        `not supported by image type ${request.imageType} of test-distro-1 (supported: ${[...SUPPORTED_CUSTOMIZATIONS].join(', ')})`,
       );
     }
   }
@@ -50,7 +54,8 @@ function validate(request: ManifestRequest): void {
   });
 }
 
-function generate({ request }: PreparedManifest): GeneratedManifest {
+/** The `os` tree pipeline and its inline sources: the files of the request, placed with their modes. */
+function osTreeOf(request: ManifestRequest): { os: Pipeline; inline: Record<string, { encoding: 'base64'; data: string }> } {
   const { hostname, files = [], directories = [] } = request.blueprint.customizations;
   const inline: Record<string, { encoding: 'base64'; data: string }> = {};
   const addInline = (content: string | Uint8Array): string => {
@@ -96,7 +101,18 @@ function generate({ request }: PreparedManifest): GeneratedManifest {
     options: { items: Object.fromEntries(placed.map((p) => [p.path, { mode: `0${p.mode.toString(8)}` }])) },
   });
 
-  const os: Pipeline = { name: 'os', runner: 'org.osbuild.linux', stages };
+  return { os: { name: 'os', runner: 'org.osbuild.linux', stages }, inline };
+}
+
+const manifestOf = (pipelines: Pipeline[], inline: Record<string, { encoding: 'base64'; data: string }>): Manifest => ({
+  version: '2',
+  pipelines,
+  sources: { 'org.osbuild.inline': { items: inline } },
+  metadata: { generators: [{ name: 'image-builder-serverless', version: '0.1.0' }] },
+});
+
+function generate({ request }: PreparedManifest): GeneratedManifest {
+  const { os, inline } = osTreeOf(request);
   const archive: Pipeline = {
     name: 'archive',
     runner: 'org.osbuild.linux',
@@ -108,13 +124,37 @@ function generate({ request }: PreparedManifest): GeneratedManifest {
       },
     ],
   };
-  const manifest: Manifest = {
-    version: '2',
-    pipelines: [os, archive],
-    sources: { 'org.osbuild.inline': { items: inline } },
-    metadata: { generators: [{ name: 'image-builder-serverless', version: '0.1.0' }] },
+  return { manifest: manifestOf([os, archive], inline), exports: ['archive'], checkpoints: ['os'], filename: 'root.tar', mimeType: 'application/x-tar' };
+}
+
+const MiB = 1024 * 1024;
+/** The `aws` image's disk: small (it is sparse anyway), whole MiB. */
+export const TEST_AWS_DEFAULT_SIZE = 64 * MiB;
+const seeded = (seed: string, what: string): string => createHash('sha256').update(`${seed}:${what}`).digest('hex');
+const uuidOf = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+
+/**
+ * `aws`: a raw disk with a DOS partition table and one ext4 filesystem holding the `os` tree (truncate, sfdisk,
+ * mkfs.ext4, copy onto the mounted filesystem), so the AMI path runs end to end from a real osbuild build.
+ */
+function generateAwsDisk({ request }: PreparedManifest): GeneratedManifest {
+  const { os, inline } = osTreeOf(request);
+  const filename = 'disk.raw';
+  const size = Math.max(TEST_AWS_DEFAULT_SIZE, Math.ceil(request.size / MiB) * MiB);
+  const start = 2048;
+  const partition = size / 512 - start;
+  const root = loopbackDevice({ filename, start, size: partition });
+  const image: Pipeline = {
+    name: 'image',
+    runner: 'org.osbuild.linux',
+    stages: [
+      truncateStage(filename, size),
+      sfdiskStage('dos', `0x${seeded(request.seed, 'disk').slice(0, 8)}`, [{ bootable: true, start, size: partition, type: '83' }], loopbackDevice({ filename, lock: true })),
+      mkfsExt4Stage(uuidOf(seeded(request.seed, 'root')), 'root', { device: loopbackDevice({ filename, start, size: partition, lock: true }) }),
+      copyTreeStage({ 'root-tree': pipelineTreeInput('os') }, [{ from: 'input://root-tree/', to: 'mount://root/' }], { root }, [filesystemMount('root', 'ext4', 'root', '/')]),
+    ],
   };
-  return { manifest, exports: ['archive'], checkpoints: ['os'], filename: 'root.tar', mimeType: 'application/x-tar' };
+  return { manifest: manifestOf([os, image], inline), exports: ['image'], checkpoints: ['os'], filename, mimeType: 'application/octet-stream' };
 }
 
 const tarImage: ImageType = {
@@ -134,9 +174,25 @@ const tarImage: ImageType = {
   generate,
 };
 
+const awsImage: ImageType = {
+  name: 'aws',
+  aliases: ['ami'],
+  filename: 'disk.raw',
+  mimeType: 'application/octet-stream',
+  defaultSize: TEST_AWS_DEFAULT_SIZE,
+  bootMode: 'hybrid',
+  validate,
+  prepare: (request) => {
+    validate(request);
+    return { request, imageType: awsImage };
+  },
+  packageSets: () => ({}),
+  generate: generateAwsDisk,
+};
+
 export const testDistro: Distribution = {
   name: 'test-distro-1',
   description: 'Test distribution (inline sources only; builds offline)',
   releasever: '1',
-  architectures: ['x86_64', 'aarch64'].map((name) => ({ name, imageTypes: [tarImage], repositories: [] })),
+  architectures: ['x86_64', 'aarch64'].map((name) => ({ name, imageTypes: [tarImage, awsImage], repositories: [] })),
 };

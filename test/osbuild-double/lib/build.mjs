@@ -76,7 +76,7 @@ export async function runPipeline(pl, store, monitor, env) {
         if (env.failStages.has(st.name) || env.failStages.has(st.id)) {
           throw new StageError('RuntimeError', `injected failure for ${st.name} (OSBUILD_DOUBLE_FAIL_STAGE)`);
         }
-        runStage({ type: st.name, options: st.options, tree, inputs: inputsFor(st, store), sourceEpoch: pl.sourceEpoch, log });
+        runStage({ type: st.name, options: st.options, devices: st.devices, mounts: st.mounts, tree, inputs: inputsFor(st, store), sourceEpoch: pl.sourceEpoch, log });
       } catch (e) {
         success = false;
         log(e instanceof StageError ? e.traceback(st.name) : `Traceback (most recent call last):\n${e.stack}\n`);

@@ -1,5 +1,6 @@
 // The osbuild test double: main_cli.osbuild_cli() re-created in Node, without a sandbox; formats/v2 in manifest.mjs,
 // pipeline.Manifest (depsolve, build, output) in build.mjs. See ../README.md.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parsePythonJson, pythonJsonDumps } from '../../../layers/src/manifest/ids-core.mjs';
@@ -124,7 +125,11 @@ async function osbuild(argv) {
         const tree = store.treeOf(pl.id);
         const dest = path.join(path.resolve(args.outputDirectory), e);
         mkdirSync(dest, { recursive: true });
-        if (tree && existsSync(tree)) cpSync(tree, dest, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        // As osbuild exports (`cp --reflink=auto -a`): sparse disk images stay sparse.
+        if (tree && existsSync(tree)) {
+          const cp = spawnSync('cp', ['--reflink=auto', '-a', `${tree}/.`, dest]);
+          if (cp.error || cp.status !== 0) cpSync(tree, dest, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        }
       }
     }
     if (args.json) out(pythonJsonDumps(output(m, result)) + '\n');

@@ -1,9 +1,10 @@
-// Stage behaviour of the double. mkdir, copy, chmod and tar really run on the tree (no sandbox); any other stage
+// Stage behaviour of the double. mkdir, copy, chmod, tar and the disk stages of disk-stages.mjs really run on the tree (no sandbox); any other stage
 // type is simulated: it succeeds and, when its options name an output `filename`, leaves a placeholder there.
 import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createTar } from './tar.mjs';
+import { copyIntoMount, DISK_STAGES } from './disk-stages.mjs';
 
 /** A Python exception raised by a stage; rendered as the traceback osbuild shows in the stage output. */
 export class StageError extends Error {
@@ -97,7 +98,11 @@ function copyStage(ctx) {
   for (const item of ctx.options.paths ?? []) {
     const from = resolve(item.from, ctx);
     const to = resolve(item.to, ctx);
-    if (!from || !to) continue; // mount:// targets need devices: simulated
+    if (from && !to && item.to.startsWith('mount://')) {
+      copyIntoMount(ctx, item, from);
+      continue;
+    }
+    if (!from || !to) continue;
     if (!existsSync(from.real)) throw new StageError('FileNotFoundError', `[Errno 2] No such file or directory: '${from.virtual}'`);
     if (item.remove_destination && existsSync(to.real)) rmSync(to.real, { recursive: true, force: true });
     ctx.log(`copying '${from.virtual}' -> '${to.virtual}'\n`);
@@ -159,6 +164,7 @@ export const REAL_STAGES = {
   'org.osbuild.copy': copyStage,
   'org.osbuild.chmod': chmodStage,
   'org.osbuild.tar': tarStage,
+  ...DISK_STAGES,
 };
 
 export function runStage(ctx) {
