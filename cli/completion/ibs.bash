@@ -15,11 +15,11 @@ _ibs() {
   for ((i = 1; i < cword; i++)); do
     w="${words[i]}"
     case "$w" in
-      --url|--token|--org|--config|--distro|-d|--arch|-a|--limit|--offset|--type|-t|--blueprint|-b|--upload|--size|--name|--timeout|--interval|--status|--output|-o|--artifact|--seed|--repo|--cache-dir|--exclude|-x|--releasever|--user|-u|--ttl|--data-dir) ((i++)); continue ;;
+      --url|--token|--org|--config|--distro|-d|--arch|-a|--limit|--offset|--type|-t|--blueprint|-b|--upload|--size|--name|--timeout|--interval|--status|--output|-o|--artifact|--search|--version|--repo|--format|-f|--seed|--cache-dir|--exclude|-x|--releasever|--user|-u|--ttl|--data-dir) ((i++)); continue ;;
       -*) continue ;;
     esac
     case "${cmd:+$cmd }$w" in
-      "distros"|"types"|"packages"|"compose"|"manifest"|"depsolve"|"version"|"token"|"completion"|"packages search"|"compose start"|"compose list"|"compose status"|"compose wait"|"compose logs"|"compose manifest"|"compose metadata"|"compose cancel"|"compose download") cmd="${cmd:+$cmd }$w" ;;
+      "distros"|"types"|"packages"|"compose"|"blueprints"|"manifest"|"depsolve"|"version"|"token"|"completion"|"packages search"|"compose start"|"compose list"|"compose status"|"compose wait"|"compose logs"|"compose manifest"|"compose metadata"|"compose cancel"|"compose download"|"blueprints push"|"blueprints list"|"blueprints show"|"blueprints delete"|"blueprints depsolve"|"blueprints freeze"|"blueprints export"|"blueprints compose") cmd="${cmd:+$cmd }$w" ;;
       *) break ;;
     esac
   done
@@ -97,6 +97,55 @@ _ibs() {
     "compose download:--token") COMPREPLY=(); return ;;
     "compose download:--org") COMPREPLY=(); return ;;
     "compose download:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints push:--distro"|"blueprints push:-d") COMPREPLY=($(compgen -W "$("${words[0]}" distros -q 2>/dev/null)" -- "$cur")); return ;;
+    "blueprints push:--type"|"blueprints push:-t") COMPREPLY=($(compgen -W "$("${words[0]}" types -q 2>/dev/null)" -- "$cur")); return ;;
+    "blueprints push:--arch"|"blueprints push:-a") COMPREPLY=($(compgen -W "x86_64 aarch64" -- "$cur")); return ;;
+    "blueprints push:--name") COMPREPLY=(); return ;;
+    "blueprints push:--url") COMPREPLY=(); return ;;
+    "blueprints push:--token") COMPREPLY=(); return ;;
+    "blueprints push:--org") COMPREPLY=(); return ;;
+    "blueprints push:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints list:--search") COMPREPLY=(); return ;;
+    "blueprints list:--url") COMPREPLY=(); return ;;
+    "blueprints list:--token") COMPREPLY=(); return ;;
+    "blueprints list:--org") COMPREPLY=(); return ;;
+    "blueprints list:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints show:--version") COMPREPLY=(); return ;;
+    "blueprints show:--url") COMPREPLY=(); return ;;
+    "blueprints show:--token") COMPREPLY=(); return ;;
+    "blueprints show:--org") COMPREPLY=(); return ;;
+    "blueprints show:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints delete:--url") COMPREPLY=(); return ;;
+    "blueprints delete:--token") COMPREPLY=(); return ;;
+    "blueprints delete:--org") COMPREPLY=(); return ;;
+    "blueprints delete:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints depsolve:--arch"|"blueprints depsolve:-a") COMPREPLY=($(compgen -W "x86_64 aarch64" -- "$cur")); return ;;
+    "blueprints depsolve:--repo") COMPREPLY=(); return ;;
+    "blueprints depsolve:--url") COMPREPLY=(); return ;;
+    "blueprints depsolve:--token") COMPREPLY=(); return ;;
+    "blueprints depsolve:--org") COMPREPLY=(); return ;;
+    "blueprints depsolve:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints freeze:--arch"|"blueprints freeze:-a") COMPREPLY=($(compgen -W "x86_64 aarch64" -- "$cur")); return ;;
+    "blueprints freeze:--repo") COMPREPLY=(); return ;;
+    "blueprints freeze:--format"|"blueprints freeze:-f") COMPREPLY=($(compgen -W "toml json" -- "$cur")); return ;;
+    "blueprints freeze:--url") COMPREPLY=(); return ;;
+    "blueprints freeze:--token") COMPREPLY=(); return ;;
+    "blueprints freeze:--org") COMPREPLY=(); return ;;
+    "blueprints freeze:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints export:--format"|"blueprints export:-f") COMPREPLY=($(compgen -W "toml json hosted" -- "$cur")); return ;;
+    "blueprints export:--version") COMPREPLY=(); return ;;
+    "blueprints export:--output"|"blueprints export:-o") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints export:--url") COMPREPLY=(); return ;;
+    "blueprints export:--token") COMPREPLY=(); return ;;
+    "blueprints export:--org") COMPREPLY=(); return ;;
+    "blueprints export:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "blueprints compose:--type"|"blueprints compose:-t") COMPREPLY=($(compgen -W "$("${words[0]}" types -q 2>/dev/null)" -- "$cur")); return ;;
+    "blueprints compose:--timeout") COMPREPLY=(); return ;;
+    "blueprints compose:--interval") COMPREPLY=(); return ;;
+    "blueprints compose:--url") COMPREPLY=(); return ;;
+    "blueprints compose:--token") COMPREPLY=(); return ;;
+    "blueprints compose:--org") COMPREPLY=(); return ;;
+    "blueprints compose:--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "manifest:--distro"|"manifest:-d") COMPREPLY=($(compgen -W "$("${words[0]}" distros -q 2>/dev/null)" -- "$cur")); return ;;
     "manifest:--type"|"manifest:-t") COMPREPLY=($(compgen -W "$("${words[0]}" types -q 2>/dev/null)" -- "$cur")); return ;;
     "manifest:--arch"|"manifest:-a") COMPREPLY=($(compgen -W "x86_64 aarch64" -- "$cur")); return ;;
@@ -152,6 +201,14 @@ _ibs() {
     "compose metadata") opts="--url --token --org --config --json --help" ;;
     "compose cancel") opts="--url --token --org --config --json --help" ;;
     "compose download") opts="--output --artifact --url --token --org --config --json --help" ;;
+    "blueprints push") opts="--distro --type --arch --name --strict --url --token --org --config --json --help" ;;
+    "blueprints list") opts="--search --quiet --url --token --org --config --json --help" ;;
+    "blueprints show") opts="--version --url --token --org --config --json --help" ;;
+    "blueprints delete") opts="--url --token --org --config --json --help" ;;
+    "blueprints depsolve") opts="--arch --repo --url --token --org --config --json --help" ;;
+    "blueprints freeze") opts="--arch --repo --format --url --token --org --config --json --help" ;;
+    "blueprints export") opts="--format --version --output --url --token --org --config --json --help" ;;
+    "blueprints compose") opts="--type --wait --quiet --timeout --interval --url --token --org --config --json --help" ;;
     "manifest") opts="--distro --type --arch --blueprint --size --seed --repo --output --strict --cache-dir --remote --url --token --org --config --json --help" ;;
     "depsolve") opts="--distro --arch --repo --exclude --no-weak-deps --releasever --cache-dir --remote --url --token --org --config --json --help" ;;
     "version") opts="--url --token --org --config --json --help" ;;
@@ -163,9 +220,10 @@ _ibs() {
   fi
 
   case "$cmd" in
-    "") COMPREPLY=($(compgen -W "distros types packages compose manifest depsolve version token completion" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "distros types packages compose blueprints manifest depsolve version token completion" -- "$cur")) ;;
     "packages") COMPREPLY=($(compgen -W "search" -- "$cur")) ;;
     "compose") COMPREPLY=($(compgen -W "start list status wait logs manifest metadata cancel download" -- "$cur")) ;;
+    "blueprints") COMPREPLY=($(compgen -W "push list show delete depsolve freeze export compose" -- "$cur")) ;;
     "compose status") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
     "compose wait") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
     "compose logs") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
@@ -173,6 +231,13 @@ _ibs() {
     "compose metadata") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
     "compose cancel") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
     "compose download") COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints push") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
+    "blueprints show") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints delete") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints depsolve") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints freeze") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints export") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
+    "blueprints compose") COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur")) ;;
     "completion") COMPREPLY=($(compgen -W "bash" -- "$cur")) ;;
     *) COMPREPLY=() ;;
   esac

@@ -3,7 +3,7 @@ import type { ApiClient } from './client.ts';
 import type { Io } from './output.ts';
 
 /** What the shell completes for a value: files, directories, a fixed list, or values asked from `ibs` itself. */
-export type Completion = 'file' | 'dir' | 'distro' | 'arch' | 'type' | 'compose-id' | readonly string[];
+export type Completion = 'file' | 'dir' | 'distro' | 'arch' | 'type' | 'compose-id' | 'blueprint' | readonly string[];
 
 export interface OptionSpec {
   /** Long name without the leading dashes. */

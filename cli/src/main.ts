@@ -1,4 +1,5 @@
 /** `ibs`: routes argv to a command, runs it, and turns every failure into a message on stderr and an exit code. */
+import { BLUEPRINTS_COMMANDS } from './blueprints-commands.ts';
 import { ApiClient } from './client.ts';
 import { commandName, optionString, type CommandContext, type CommandSpec } from './command.ts';
 import { COMPOSE_COMMANDS } from './commands/compose.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   types,
   packagesSearch,
   ...COMPOSE_COMMANDS,
+  ...BLUEPRINTS_COMMANDS,
   manifest,
   depsolve,
   version,

@@ -150,7 +150,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it.each([
-    ['ibs ', ['completion', 'compose', 'depsolve', 'distros', 'manifest', 'packages', 'token', 'types', 'version']],
+    ['ibs ', ['blueprints', 'completion', 'compose', 'depsolve', 'distros', 'manifest', 'packages', 'token', 'types', 'version']],
     ['ibs comp', ['completion', 'compose']],
     ['ibs compose st', ['start', 'status']],
     ['ibs --json compose d', ['download']],
@@ -158,6 +158,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
     ['ibs compose start --arch ', ['aarch64', 'x86_64']],
     ['ibs compose list --status fa', ['failure']],
     ['ibs depsolve --no', ['--no-weak-deps']],
+    ['ibs blueprints d', ['delete', 'depsolve']],
+    ['ibs blueprints export --format ', ['hosted', 'json', 'toml']],
   ])('completes %j', (line, expected) => {
     expect(complete(line)).toEqual(expected);
   });

@@ -20,6 +20,8 @@ function completer(kind: Completion): string {
       return 'COMPREPLY=($(compgen -W "$("${words[0]}" types -q 2>/dev/null)" -- "$cur"))';
     case 'compose-id':
       return 'COMPREPLY=($(compgen -W "$("${words[0]}" compose list -q 2>/dev/null)" -- "$cur"))';
+    case 'blueprint':
+      return 'COMPREPLY=($(compgen -W "$("${words[0]}" blueprints list -q 2>/dev/null)" -- "$cur"))';
   }
   return 'COMPREPLY=()';
 }
