@@ -7,7 +7,8 @@ import { RateLimitedError } from '../errors.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export async function enforceRequestRate(deps: ServiceDeps, orgId: string, now = Date.now()): Promise<void> {
-  const limit = deps.config.requestRate;
+  // Hand-built deps (single-handler tests) may carry no config at all: no limit then.
+  const limit = deps.config?.requestRate;
   if (!limit || !deps.rateLimiter || !orgId) return;
   let decision;
   try {
