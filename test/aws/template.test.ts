@@ -30,9 +30,9 @@ type Template = { Resources: Record<string, Resource>; Outputs: Record<string, u
 // The runner network of docs/aws.md's `--param` example.
 const VPC_PARAMS = ['--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210'];
 // The optional switches of docs/aws.md: X-Ray on, alarms mailed.
-const OPTION_PARAMS = ['--param=lambdaTracing=Active', '--param=alarmEmail=ops@example.com'];
+const OPTION_PARAMS = ['--param=lambdaTracing=Active', '--param=alarmEmail=ops@example.com', '--param=jwtIssuerUrl=https://issuer.example/', '--param=jwtAudience=ibs-api'];
 const { findParamProblems } = createRequire(import.meta.url)('../../scripts/osls-check-params.cjs') as {
-  findParamProblems(custom: { jwt: Record<string, string>; runnerNetwork: Record<string, string> }, commands: string[]): string[];
+  findParamProblems(custom: { jwt: Record<string, string>; runnerNetwork: Record<string, string> }): string[];
 };
 
 const copies: CheckoutCopy[] = [];
@@ -83,9 +83,24 @@ describe('serverless.yml → CloudFormation', () => {
   it(`packages with no arguments${canRunOffline() ? ', without network' : ' (network not cut off: unshare cannot make a namespace here)'}, on the documented defaults`, () => {
     expect(plain.output).toContain('Packaging ibs for stage dev (us-east-1)');
     expect(template.Resources.ApiLambdaFunction.Properties.FunctionName).toBe('ibs-dev-api');
-    // The JWT placeholders: names under the reserved .invalid domain (never resolvable), refused by `osls deploy`.
+    // No JWT parameters: the authorizer trusts the stack's Cognito user pool and its app client; the API functions
+    // read the organization from custom:org_id (Cognito's name for the custom attribute in ID tokens) and the user from sub.
     const [[, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer');
-    expect(authorizer.Properties.JwtConfiguration).toEqual({ Issuer: 'https://jwt-issuer.invalid/', Audience: ['jwt-audience.invalid'] });
+    expect(evaluate(template, authorizer.Properties.JwtConfiguration)).toEqual({ Issuer: { 'Fn::GetAtt': ['UserPool', 'ProviderURL'] }, Audience: [{ Ref: 'UserPoolClient' }] });
+    expect(evaluate(template, template.Resources.ApiLambdaFunction.Properties.Environment.Variables)).toMatchObject({ IBS_ORG_CLAIM: 'custom:org_id', IBS_USER_CLAIM: 'sub' });
+    expect(template.Resources.UserPool!.Properties.AdminCreateUserConfig).toEqual({ AllowAdminCreateUserOnly: true });
+    expect(template.Resources.UserPool!.Properties.Schema).toEqual([expect.objectContaining({ Name: 'org_id', AttributeDataType: 'String' })]);
+    // Users cannot write their own organization.
+    expect(template.Resources.UserPoolClient!.Properties.WriteAttributes).not.toContain('custom:org_id');
+    expect(template.Resources.UserPoolClient!.Properties.ReadAttributes).toContain('custom:org_id');
+  });
+
+  it('trusts the issuer and audience given as parameters instead (no user pool), org_id by default', () => {
+    const [[, authorizer]] = Object.entries(withParams.Resources).filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Authorizer');
+    expect(evaluate(withParams, authorizer.Properties.JwtConfiguration)).toEqual({ Issuer: 'https://issuer.example/', Audience: ['ibs-api'] });
+    expect(evaluate(withParams, withParams.Resources.ApiPackagesLambdaFunction.Properties.Environment.Variables)).toMatchObject({ IBS_ORG_CLAIM: 'org_id', IBS_USER_CLAIM: 'sub' });
+    expect(evaluate(withParams, { Condition: 'UseStackUserPool' })).toBe(false);
+    expect(withParams.Resources.UserPool!.Condition).toBe('UseStackUserPool');
   });
 
   it('keeps the deployment bucket private like the artifact bucket: public access blocked, owner enforced, encrypted, TLS only', () => {
@@ -113,29 +128,29 @@ describe('serverless.yml → CloudFormation', () => {
     expect(evaluate(withParams, withParams.Resources.RunnerSecurityGroup!.Properties).VpcId).toBe('vpc-0123456789abcdef0');
   });
 
-  it('refuses to deploy the JWT placeholders, and half a runner network for any command', () => {
-    const placeholders = { issuerUrl: 'https://jwt-issuer.invalid/', audience: 'jwt-audience.invalid' };
+  it('refuses half a JWT issuer, a non-https issuer and half a runner network', () => {
+    const stackPool = { issuerUrl: '', audience: '' };
     const real = { issuerUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc', audience: 'client-id' };
     const noVpc = { vpcId: '', subnets: '' };
-    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['package'])).toEqual([]);
-    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['deploy']).join('\n')).toMatch(/jwtIssuerUrl is the placeholder[^]*jwtAudience is the placeholder/);
-    expect(findParamProblems({ jwt: real, runnerNetwork: noVpc }, ['deploy'])).toEqual([]);
-    // `deploy function` replaces a function's code only: the stack's parameters are not in play.
-    expect(findParamProblems({ jwt: placeholders, runnerNetwork: noVpc }, ['deploy', 'function'])).toEqual([]);
+    expect(findParamProblems({ jwt: stackPool, runnerNetwork: noVpc })).toEqual([]);
+    expect(findParamProblems({ jwt: real, runnerNetwork: noVpc })).toEqual([]);
+    expect(findParamProblems({ jwt: { issuerUrl: real.issuerUrl, audience: '' }, runnerNetwork: noVpc })).toEqual([expect.stringContaining('jwtIssuerUrl and jwtAudience go together')]);
+    expect(findParamProblems({ jwt: { issuerUrl: '', audience: 'client-id' }, runnerNetwork: noVpc })).toEqual([expect.stringContaining('jwtIssuerUrl and jwtAudience go together')]);
+    expect(findParamProblems({ jwt: { issuerUrl: 'http://issuer.example/', audience: 'a' }, runnerNetwork: noVpc })).toEqual([expect.stringContaining('must be an https:// URL')]);
     for (const half of [{ vpcId: 'vpc-1', subnets: '' }, { vpcId: '', subnets: 'subnet-1' }]) {
-      expect(findParamProblems({ jwt: real, runnerNetwork: half }, ['package'])).toEqual([expect.stringContaining('runnerVpcId and runnerSubnets go together')]);
+      expect(findParamProblems({ jwt: real, runnerNetwork: half })).toEqual([expect.stringContaining('runnerVpcId and runnerSubnets go together')]);
     }
-    expect(findParamProblems({ jwt: real, runnerNetwork: { vpcId: 'vpc-1', subnets: 'subnet-1,subnet-2' } }, ['deploy'])).toEqual([]);
+    expect(findParamProblems({ jwt: real, runnerNetwork: { vpcId: 'vpc-1', subnets: 'subnet-1,subnet-2' } })).toEqual([]);
   });
 
-  it.skipIf(noteSkip(!canRunOffline(), '`npx osls deploy` with the placeholders (run only without network)', 'unshare cannot create a network namespace'))(
-    skipTitle(!canRunOffline(), '`npx osls deploy` with no parameters stops at the placeholders, before building or calling AWS', 'unshare cannot create a network namespace'),
+  it.skipIf(noteSkip(!canRunOffline(), '`npx osls deploy` with half a JWT issuer (run only without network)', 'unshare cannot create a network namespace'))(
+    skipTitle(!canRunOffline(), '`npx osls deploy` with an issuer but no audience stops at the check, before building or calling AWS', 'unshare cannot create a network namespace'),
     async () => {
       const copy = copyCheckout();
       copies.push(copy);
-      const run = await runOsls(copy, ['deploy'], { requireOffline: true });
+      const run = await runOsls(copy, ['deploy', '--param=jwtIssuerUrl=https://issuer.example/'], { requireOffline: true });
       expect(run.code).not.toBe(0);
-      expect(run.output).toContain('jwtIssuerUrl is the placeholder "https://jwt-issuer.invalid/"');
+      expect(run.output).toContain('jwtIssuerUrl and jwtAudience go together');
       expect(run.output).not.toMatch(/Packaging|Uploading|credentials/i);
     },
     120_000,
