@@ -129,6 +129,10 @@ describe('what the hosted API has and this service does not deliver yet', () => 
       const preview = await call('POST', '/manifest', request);
       expect(preview.status).toBe(400);
       expect(preview.body.errors[0].detail).toMatch(`upload type "${type}" is not supported`);
+      const tarImage = { architecture: 'x86_64', image_type: 'tar', upload_request: { type: 'aws.s3', options: {} } };
+      const saved = await call('POST', '/blueprints', { name: `bp-${type}`, distribution: 'test-distro-1', customizations: {}, image_requests: [tarImage, { ...tarImage, upload_request: { type, options: {} } }] });
+      expect(saved.status).toBe(400);
+      expect(saved.body.errors[0].detail).toMatch(new RegExp(`^image_requests\\[1\\]\\.upload_request\\.type: upload type "${type.replace('.', '\\.')}" is not supported`));
     });
   }
 });
