@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { craftedMain } from './scenarios.ts';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.ts';
 
 const subst = { arch: 'x86_64', releasever: '40' };
+const ARMORED_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBTest\n-----END PGP PUBLIC KEY BLOCK-----\n';
 let dir: string;
 let server: StaticServer;
 let proxy: ForwardProxy;
@@ -22,6 +23,8 @@ let proxy: ForwardProxy;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'repo-fetch-'));
   writeRepo(dir, craftedMain);
+  writeFileSync(join(dir, 'RPM-GPG-KEY-test-40'), ARMORED_KEY);
+  writeFileSync(join(dir, 'not-a-key'), 'hello');
   server = await serveDirectory(dir);
   proxy = await startForwardProxy(() => ({ port: Number(new URL(server.url).port) }));
 });
@@ -59,6 +62,36 @@ describe('file:// repositories (local mirrors)', () => {
     const base = pathToFileURL(dir).href;
     await expect(new IndexStore({ fileUrls: false }).load({ id: 'off', baseurl: [base] }, subst)).rejects.toThrow(/file:\/\/ URLs are not allowed/);
     await expect(new IndexStore({ allowPrivateAddresses: false }).load({ id: 'aws', baseurl: [base] }, subst)).rejects.toThrow(/file:\/\/ URLs are not allowed.*only http and https/);
+  });
+});
+
+describe('GPG keys given as URLs (read as osbuild-depsolve-dnf read_keys does)', () => {
+  const keysOf = (repositories: { id: string; baseurl: string[]; gpgkeys: string[]; checkGpg?: boolean }[], depsolver = new RepoDepsolver()) =>
+    depsolver.fetchGpgKeys({ architecture: 'x86_64', releasever: '40', repositories });
+
+  it('downloads http(s) and file:// keys of repositories with gpgcheck, $releasever substituted; armored keys stay as they are', async () => {
+    const httpKey = `${server.url}/RPM-GPG-KEY-test-$releasever`;
+    const fileKey = `${pathToFileURL(dir).href}/RPM-GPG-KEY-test-40`;
+    const keys = await keysOf([
+      { id: 'a', baseurl: [server.url], gpgkeys: [httpKey, ARMORED_KEY], checkGpg: true },
+      { id: 'b', baseurl: [server.url], gpgkeys: [fileKey], checkGpg: true },
+      { id: 'unchecked', baseurl: [server.url], gpgkeys: [`${server.url}/nowhere`], checkGpg: false },
+    ]);
+    expect(keys).toEqual({ [httpKey]: ARMORED_KEY, [fileKey]: ARMORED_KEY });
+    expect(server.requests).toContain('/RPM-GPG-KEY-test-40');
+  });
+
+  it('a key that cannot be read, or is not a key, fails naming the repository and the URL', async () => {
+    await expect(keysOf([{ id: 'gone', baseurl: [server.url], gpgkeys: [`${server.url}/nowhere`], checkGpg: true }])).rejects.toThrow(/repository "gone": cannot read GPG key .*\/nowhere: HTTP 404/);
+    await expect(keysOf([{ id: 'junk', baseurl: [server.url], gpgkeys: [`${server.url}/not-a-key`], checkGpg: true }])).rejects.toThrow(/repository "junk": GPG key .*not-a-key is not an armored public key/);
+  });
+
+  it('through the proxy, and behind the address guard (which refuses file://)', async () => {
+    const keys = await keysOf([{ id: 'p', baseurl: ['http://mirror.invalid/'], gpgkeys: ['http://mirror.invalid/RPM-GPG-KEY-test-40'], checkGpg: true }], new RepoDepsolver({ proxyEnv: { http_proxy: proxy.url } }));
+    expect(Object.values(keys)).toEqual([ARMORED_KEY]);
+    expect(proxy.requests.map((r) => r.target)).toContain('http://mirror.invalid/RPM-GPG-KEY-test-40');
+    const guarded = new RepoDepsolver({ allowPrivateAddresses: false });
+    await expect(keysOf([{ id: 'g', baseurl: ['https://example.org/'], gpgkeys: [`${pathToFileURL(dir).href}/RPM-GPG-KEY-test-40`], checkGpg: true }], guarded)).rejects.toThrow(/repository "g": cannot read GPG key file:.*not allowed/);
   });
 });
 

@@ -67,6 +67,7 @@ beforeAll(async () => {
   const extraPackages: GenPackage[] = [{ name: 'extra-tool', version: '2.0', release: '1.fc44', arch: 'x86_64', summary: 'from the payload repository' }];
   writeRepo(extrasDir, { packages: extraPackages });
   writeRpms(extrasDir, extraPackages);
+  writeFileSync(join(extrasDir, 'RPM-GPG-KEY-extras'), KEY);
   extras = await serveDirectory(extrasDir);
   proxy = await startForwardProxy(() => ({ port: Number(new URL(extras.url).port) }));
 
@@ -109,7 +110,8 @@ describe('a local mirror (IBS_REPOSITORIES_DIR, file://) and a payload repositor
       image_requests: [{ architecture: 'x86_64', image_type: 'guest-image' }],
       customizations: {
         packages: ['tmux', 'extra-tool'],
-        payload_repositories: [{ id: 'extras', rhsm: false, baseurl: 'http://extras.invalid/', check_gpg: true, gpgkey: KEY, module_hotfixes: true }],
+        // the key by URL: downloaded (through the proxy) for the rpm stage, as osbuild-depsolve-dnf does
+        payload_repositories: [{ id: 'extras', rhsm: false, baseurl: 'http://extras.invalid/', check_gpg: true, gpgkey: 'http://extras.invalid/RPM-GPG-KEY-extras', module_hotfixes: true }],
         // a key by URL: an inline key is copied to /etc/pki/rpm-gpg, which only the (simulated) rpm stage creates
         custom_repositories: [{ id: 'extras', name: 'Extras', baseurl: ['http://extras.invalid/'], gpgkey: [KEY_URL], check_gpg: true, enabled: true, module_hotfixes: true }],
       },
@@ -143,6 +145,7 @@ describe('a local mirror (IBS_REPOSITORIES_DIR, file://) and a payload repositor
     // depsolve and the runner's download both went through the proxy; nothing else did
     const seen = proxy.requests.map((r) => `${r.method} ${r.target}`);
     expect(seen).toContain('GET http://extras.invalid/repodata/repomd.xml');
+    expect(seen).toContain('GET http://extras.invalid/RPM-GPG-KEY-extras');
     expect(seen).toContain('GET http://extras.invalid/Packages/e/extra-tool-2.0-1.fc44.x86_64.rpm');
     expect(seen.every((s) => s.startsWith('GET http://extras.invalid/'))).toBe(true);
     const logs = (await (await fetch(`${api}/composes/${id}/logs?offset=0`, { headers: auth })).json()) as { logs: string };

@@ -4,6 +4,7 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import { basearchOf } from './arch.ts';
 import { mergeComps } from './comps-spec.ts';
 import { globToRegExp } from './glob.ts';
+import { fetchRepositoryGpgKeys } from './gpg-keys.ts';
 import { IndexStore, type IndexStoreOptions, type LoadedRepository } from './index-store.ts';
 import { solveSpecs } from './install-specs.ts';
 import { NeedFilelists, Pool, type PoolRepo } from './pool.ts';
@@ -75,6 +76,12 @@ export class RepoDepsolver implements Depsolver {
         throw e;
       }
     }
+  }
+
+  /** The armored keys behind the key URLs of repositories with gpgcheck (gpg-keys.ts). */
+  async fetchGpgKeys(request: { architecture: string; releasever: string; repositories: RepositoryConfig[] }): Promise<Record<string, string>> {
+    const subst: Substitutions = { arch: request.architecture, basearch: basearchOf(request.architecture), releasever: request.releasever };
+    return fetchRepositoryGpgKeys(this.store, request.repositories, subst);
   }
 
   /** Pools keep their dependency and provider caches, so warm resolutions on the same repositories reuse them. */

@@ -15,6 +15,7 @@ import { RepoIndex, type Comps } from './repo-index.ts';
 import {
   consumeRecord,
   fetchRepomd,
+  getText,
   parseChunks,
   readRecord,
   resolveMirrors,
@@ -201,6 +202,11 @@ export class IndexStore {
     } finally {
       this.building.delete(key);
     }
+  }
+
+  /** A small document (a GPG key) through the same fetch as the metadata: guard, proxies, file://, sslverify. */
+  async readDocument(url: string, repo: { insecure?: boolean } = {}): Promise<string> {
+    return getText(this.fetchOf(repo), url, this.limits);
   }
 
   /** The fetch for a repository: without TLS verification only where its sslverify is off. */

@@ -68,7 +68,8 @@ async function get(fetchFn: FetchFn, url: string): Promise<Response> {
   return res;
 }
 
-async function getText(fetchFn: FetchFn, url: string, limits: MetadataLimits): Promise<string> {
+/** A small document (metalink, mirrorlist, GPG key) as text, at most `limits.documentBytes`. */
+export async function getText(fetchFn: FetchFn, url: string, limits: MetadataLimits): Promise<string> {
   return new TextDecoder().decode(await readCapped(await get(fetchFn, url), limits.documentBytes, url));
 }
 

@@ -63,7 +63,8 @@ export interface ImageType {
   prepare(request: ManifestRequest): PreparedManifest;
   /** Package sets to depsolve (e.g. build, os); empty when the image needs no packages. */
   packageSets(prepared: PreparedManifest): Record<string, PackageSetRequest>;
-  generate(prepared: PreparedManifest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest;
+  /** `gpgKeys`: the armored keys behind the repositories' key URLs (Depsolver.fetchGpgKeys), by URL. */
+  generate(prepared: PreparedManifest, packages: Record<string, ResolvedPackage[]>, gpgKeys?: Readonly<Record<string, string>>): GeneratedManifest;
 }
 
 export interface Architecture {

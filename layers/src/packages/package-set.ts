@@ -71,6 +71,11 @@ export interface Depsolver {
   resolve(
     request: { architecture: string; releasever: string; sets: Record<string, PackageSetRequest> },
   ): Promise<Record<string, ResolvedPackage[]>>;
+  /**
+   * The armored keys behind the GPG key URLs of these repositories (http(s), file://), by URL, as
+   * osbuild-depsolve-dnf's read_keys returns them for the rpm stage; only repositories with checkGpg need them.
+   */
+  fetchGpgKeys?(request: { architecture: string; releasever: string; repositories: RepositoryConfig[] }): Promise<Record<string, string>>;
   /** Package search over the same repository indexes. */
   searchPackages(query: PackageSearchQuery): Promise<{ total: number; packages: PackageSearchResult[] }>;
   /** The repositories' comps groups (merged by id) with their package names: what package recommendations read. */

@@ -41,11 +41,15 @@ export async function generateManifest(
   const prepared = imageType.prepare(request);
   const sets = imageType.packageSets(prepared);
   let packages: Record<string, ResolvedPackage[]> = {};
+  let gpgKeys: Record<string, string> = {};
   if (Object.keys(sets).length > 0) {
     if (!deps.depsolver) throw new NotConfiguredError(`no depsolver is configured in this deployment, but ${distro.name} ${imageType.name} needs packages`);
-    packages = await deps.depsolver.resolve({ architecture: arch.name, releasever: distro.releasever, sets });
+    const target = { architecture: arch.name, releasever: distro.releasever };
+    packages = await deps.depsolver.resolve({ ...target, sets });
+    // key URLs of repositories with gpgcheck become armored keys for the rpm stage, as osbuild-depsolve-dnf returns them
+    gpgKeys = (await deps.depsolver.fetchGpgKeys?.({ ...target, repositories: Object.values(sets).flatMap((s) => s.repositories) })) ?? {};
   }
-  return { generated: imageType.generate(prepared, packages), packages };
+  return { generated: imageType.generate(prepared, packages, gpgKeys), packages };
 }
 
 /**

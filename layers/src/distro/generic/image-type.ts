@@ -31,15 +31,17 @@ export interface ImageTypeSpec {
 
 const dedupe = (xs: string[]): string[] => [...new Set(xs)];
 
-/** Armored keys of the repositories whose packages need signature checks (sorted, like upstream). */
-function gpgKeysFor(packages: readonly ResolvedPackage[], repos: readonly RepositoryConfig[]): string[] {
+/** Armored keys of the repositories whose packages need signature checks (sorted, like upstream); URLs via `fetched`. */
+function gpgKeysFor(packages: readonly ResolvedPackage[], repos: readonly RepositoryConfig[], fetched: Readonly<Record<string, string>> = {}): string[] {
   const byId = new Map(repos.map((r) => [r.id, r]));
   const keys = new Set<string>();
   for (const p of packages) {
     if (!p.checkGpg) continue;
     const repo = byId.get(p.repoId);
     if (!repo?.gpgkeys?.length) throw new Error(`package ${p.name} requires a GPG check but repository "${p.repoId}" has no GPG keys configured`);
-    for (const k of repo.gpgkeys) if (k.includes('BEGIN PGP PUBLIC KEY BLOCK')) keys.add(k);
+    const armored = repo.gpgkeys.map((k) => (k.includes('BEGIN PGP PUBLIC KEY BLOCK') ? k : fetched[k])).filter((k) => k !== undefined);
+    if (!armored.length) throw new Error(`package ${p.name} requires a GPG check but the GPG keys of repository "${p.repoId}" were not downloaded (${repo.gpgkeys.join(', ')})`);
+    for (const k of armored) keys.add(k);
   }
   return [...keys].sort();
 }
@@ -102,7 +104,7 @@ export class GenericImageType implements ImageType {
     return { build: buildPackageSet(prep), os: osPackageSet(prep) };
   }
 
-  generate(prepared: PreparedManifest, packages: Record<string, ResolvedPackage[]>): GeneratedManifest {
+  generate(prepared: PreparedManifest, packages: Record<string, ResolvedPackage[]>, gpgKeys: Readonly<Record<string, string>> = {}): GeneratedManifest {
     const prep = this.own(prepared);
     const build = packages.build;
     const os = packages.os;
@@ -119,14 +121,14 @@ export class GenericImageType implements ImageType {
       uefiVendor: prep.platform.uefi_vendor,
       biosPlatform: prep.platform.bios_platform,
     };
-    const pipelines: Pipeline[] = [buildPipeline(this.spec.distro.runner, build, gpgKeysFor(build, repos))];
+    const pipelines: Pipeline[] = [buildPipeline(this.spec.distro.runner, build, gpgKeysFor(build, repos, gpgKeys))];
     pipelines.push(
       osPipeline({
         customizations: prep.osc,
         platform,
         partitionTable: prep.pt,
         mountConfiguration: prep.mountConfiguration,
-        transactions: [{ packages: os, gpgkeys: gpgKeysFor(os, repos) }],
+        transactions: [{ packages: os, gpgkeys: gpgKeysFor(os, repos, gpgKeys) }],
         sources,
         build: 'build',
       }),
