@@ -236,6 +236,16 @@ favourite = "tea"
     expect(unknownFormat.status).toBe(400);
   });
 
+  it('a file too large to keep twice is kept as converted, and says so', async () => {
+    const data = 'x'.repeat(200_000);
+    const text = `name = "big"\nversion = "9.9.9"\n[[customizations.files]]\npath = "/etc/big"\ndata = "${data}"\n`;
+    const imported = await call('POST', '/blueprints/import', { blueprint: text, ...target });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(201);
+    expect(imported.body.warnings).toEqual([expect.stringMatching(/^\(file\): larger than 300 kB with its conversion; not kept as written/)]);
+    const exported = (await call('GET', `/blueprints/${imported.body.id}/export?format=composer`)).body.blueprint;
+    expect(exported).toEqual({ name: 'big', distro: 'centos-9', customizations: { files: [{ path: '/etc/big', data }] } });
+  });
+
   it("another organization's blueprint is not found for export, and an import there creates its own", async () => {
     const mine = await call('POST', '/blueprints/import', { blueprint: 'name = "mine"', ...target }, 'org-a');
     expect((await call('GET', `/blueprints/${mine.body.id}/export?format=composer`, undefined, 'org-b')).status).toBe(404);

@@ -15,6 +15,8 @@ import type { ServiceDeps } from './deps.ts';
 type Obj = Record<string, unknown>;
 
 const IMPORT_FIELDS = ['blueprint', 'format', 'name', 'distribution', 'image_requests'];
+/** Body bytes up to which the composer file is stored next to its conversion. */
+const MAX_KEPT_BYTES = 300_000;
 
 export interface BlueprintImportResult {
   blueprint: StoredBlueprint;
@@ -77,7 +79,11 @@ export async function importBlueprintFile(deps: ServiceDeps, orgId: string, valu
 
   const accepted = acceptBlueprint(hosted);
   const hashed = await hashRequestPasswordsYielding(accepted.body);
-  const body = { ...hashed, [COMPOSER_SOURCE_KEY]: withStoredPasswords(imported.composer, hashed.customizations) };
+  const source = withStoredPasswords(imported.composer, hashed.customizations);
+  // A stored version is one DynamoDB item (400 KB at most): a file too large to be kept twice is kept as converted.
+  const keep = Buffer.byteLength(JSON.stringify(hashed)) + Buffer.byteLength(JSON.stringify(source)) <= MAX_KEPT_BYTES;
+  if (!keep) imported.warnings.push(`(file): larger than ${MAX_KEPT_BYTES / 1000} kB with its conversion; not kept as written: the export converts the hosted customizations, and settings they cannot express are not kept`);
+  const body = keep ? { ...hashed, [COMPOSER_SOURCE_KEY]: source } : hashed;
   const change = { name: accepted.name, description: accepted.description, body };
   if (existing) {
     const saved = await store.update(orgId, existing.id, change, { expectedVersion: existing.version });
