@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../layers/src/log/logger.ts';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { startAmiStandIns, type AmiStandIns } from '../ami-stand-ins/start-ami-stand-ins.ts';
+import { DOUBLE, FAST_ENV } from '../runner/helpers.ts';
+
+let standIns: AmiStandIns;
+let stack: LocalStack;
+let api: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  standIns = await startAmiStandIns();
+  dataDir = mkdtempSync(join(tmpdir(), 'ibs-ami-e2e-'));
+  stack = await startLocalStack({
+    dataDir,
+    port: 0,
+    runners: 1,
+    log: createLogger({}, { write: () => {} }),
+    runnerEnv: {
+      ...FAST_ENV,
+      IBS_OSBUILD: DOUBLE,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_MAX_ATTEMPTS: '1',
+      IBS_AMI_POLL_MS: '100',
+      ...standIns.env,
+    },
+  });
+  api = `${stack.url}/api/image-builder/v1`;
+});
+afterAll(async () => {
+  await stack?.stop();
+  await standIns?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const headers = async (org = 'org-ami') => ({ 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken(org)}` });
+
+async function status(id: string): Promise<Record<string, any>> {
+  return (await (await fetch(`${api}/composes/${id}`, { headers: await headers() })).json()) as Record<string, any>;
+}
+
+async function post(body: unknown): Promise<Response> {
+  return fetch(`${api}/compose`, { method: 'POST', headers: await headers(), body: JSON.stringify(body) });
+}
+
+describe('an aws compose in the local stack, against the EBS direct and EC2 stand-ins', () => {
+  it('the hosted request body goes from compose to a shared AMI in each region, with `registering` on the way', async () => {
+    standIns.account.timing.imagePendingPolls = 3;
+    const created = await post({
+      distribution: 'test-distro-1',
+      image_name: 'e2e image',
+      image_requests: [{ architecture: 'x86_64', image_type: 'aws', upload_request: { type: 'aws', options: { share_with_accounts: ['123456789012', '000011112222'], regions: ['us-east-1'] } } }],
+      customizations: { hostname: 'ami-e2e' },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const seen = new Set<string>();
+    let last: Record<string, any> = {};
+    await expect
+      .poll(async () => {
+        last = await status(id);
+        seen.add(last.image_status.status);
+        return last.state;
+      }, { timeout: 60_000, interval: 100 })
+      .toMatch(/success|failure|cancelled/);
+    expect(last.state, JSON.stringify(last.image_status)).toBe('success');
+    expect(seen).toContain('registering');
+    const upload = last.image_status.upload_status;
+    expect(upload).toMatchObject({ status: 'success', type: 'aws', snapshot_method: 'ebs-direct', options: { region: 'eu-west-1' } });
+    expect(Object.keys(upload.options).sort()).toEqual(['ami', 'region']);
+    expect(upload.images.map((i: { region: string }) => i.region)).toEqual(['eu-west-1', 'us-east-1']);
+    for (const { ami, region } of upload.images as { ami: string; region: string }[]) {
+      const image = standIns.account.images.get(ami)!;
+      expect(image).toMatchObject({ region, state: 'available' });
+      expect(image.name).toBe(`e2e image-${id}`);
+      expect([...image.launchPermissions].sort()).toEqual(['000011112222', '123456789012']);
+      expect(image.tags).toMatchObject({ 'ibs:compose-id': id, 'ibs:organization': 'org-ami', 'ibs:image-type': 'aws', 'ibs:distribution': 'test-distro-1' });
+    }
+    // The snapshot holds the disk osbuild built: its MBR is there, block for block.
+    const snapshot = standIns.account.snapshots.get(standIns.account.images.get(upload.options.ami)!.snapshotId)!;
+    expect(snapshot.origin).toBe('ebs-direct');
+    expect(snapshot.blocks.has(0)).toBe(true);
+    expect(last.artifacts).toEqual([]);
+    expect(last.request.image_requests[0].upload_request.options.share_with_accounts).toEqual(['123456789012', '000011112222']);
+  });
+
+  it('rejects bad aws options at request time with a 400 naming the field', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ share_with_accounts: ['12345'] }, /share_with_accounts\[0\].*12 digits/],
+      [{ regions: ['eu-nowhere-1'] }, /regions\[0\].*not an AWS region/],
+      [{ ami_name: 'x' }, /ami_name/],
+      [{ boot_mode: 'bios' }, /boot_mode/],
+      [{ share_with_sources: ['42'] }, /share_with_sources\[0\].*unknown source/],
+      [{ surprise: true }, /options: unknown field .{0,2}surprise/],
+    ];
+    for (const [options, message] of cases) {
+      const answer = await post({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'aws', upload_request: { type: 'aws', options } }] });
+      expect(answer.status, JSON.stringify(options)).toBe(400);
+      const text = JSON.stringify(await answer.json());
+      expect(text, text).toMatch(message);
+    }
+    const tar = await post({ distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar', upload_request: { type: 'aws', options: {} } }] });
+    expect(tar.status).toBe(400);
+    expect(JSON.stringify(await tar.json())).toMatch(/image_type.*raw disk/);
+  });
+});
