@@ -1,7 +1,8 @@
 /**
  * Quotas and request rate through the API of a local stack (no runner, so composes stay unfinished until cancelled):
  * 403 naming the quota, 429 with Retry-After, both in the API's error format, nothing written on refusal, deleted
- * composes still counted, organizations independent, racing requests get exactly the quota.
+ * composes still counted, organizations independent, racing requests get exactly the quota — on the embedded backend
+ * and on the AWS adapters against DynamoDB Local.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { tokenHeaders } from '../support/auth.ts';
+import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
 
 const quiet = createLogger({}, { write: () => {} });
 const TAR = { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] };
@@ -125,5 +127,31 @@ describe('request rate over the API', () => {
     expect((await s.stack.deps.store.list(org, { limit: 10, offset: 0 })).total).toBe(0);
     expect((await s.call('org-rate-other', 'GET', '/composes')).status).toBe(200);
     expect((await fetch(`${s.api}/version`)).status).toBe(200);
+  });
+});
+
+const dynamoMissing = dynamoDbLocalMissing();
+describe.skipIf(Boolean(dynamoMissing))(`compose quotas on the AWS adapters (DynamoDB Local)${dynamoMissing ? ` (skipped: ${dynamoMissing})` : ''}`, () => {
+  let s: Awaited<ReturnType<typeof startStack>>;
+  beforeAll(async () => {
+    s = await startStack({ backend: 'aws', quotas: { buildsPerWindow: 4, windowSeconds: 3600, concurrentBuilds: 3 }, requestRate: undefined });
+  }, 120_000);
+  afterAll(() => s?.stack.stop());
+
+  it('accepts exactly the quota of racing requests, then refuses by window after a cancel, counting the deleted', async () => {
+    const org = 'org-aws-race';
+    const answers = await Promise.all(Array.from({ length: 10 }, () => s.call(org, 'POST', '/compose', TAR)));
+    expect(answers.map((r) => r.status).filter((st) => st === 201)).toHaveLength(3);
+    const refused = answers.find((r) => r.status === 403)!;
+    expect(await errorDetail(refused)).toMatch(/^Quota of 3 concurrent builds exceeded for user/);
+    const page = await s.stack.deps.store.list(org, { limit: 100, offset: 0 });
+    expect(page.total).toBe(3);
+    // A deleted (cancelled) compose frees its concurrent slot but stays in the window: one more fits, then none.
+    expect((await s.call(org, 'DELETE', `/composes/${page.items[0].id}`)).status).toBe(200);
+    expect((await s.call(org, 'POST', '/compose', TAR)).status).toBe(201);
+    expect((await s.call(org, 'POST', `/composes/${page.items[1].id}/cancel`)).status).toBe(200);
+    const windowRefusal = await s.call(org, 'POST', '/compose', TAR);
+    expect(windowRefusal.status).toBe(403);
+    expect(await errorDetail(windowRefusal)).toMatch(/^Quota of 4 builds per 1 hour exceeded for user/);
   });
 });
