@@ -12,7 +12,7 @@ import {
   listBlueprints,
   updateBlueprint,
 } from '../../layers/src/service/blueprint-service.ts';
-import { hostedBodyOf } from '../../layers/src/blueprint/composer-blueprint-export.ts';
+import { omitComposerSource } from '../../layers/src/blueprint/composer-blueprint-export.ts';
 import { exportComposerBlueprint, importBlueprintFile } from '../../layers/src/service/blueprint-import-service.ts';
 import type { RequestContext, Route } from './http.ts';
 import { uuidParam } from './params.ts';
@@ -25,7 +25,7 @@ const presentBlueprint = (b: StoredBlueprint) => ({
   id: b.id,
   name: b.name,
   description: b.description,
-  ...presentComposeRequest(presentBlueprintBody(hostedBodyOf(b.body))),
+  ...presentComposeRequest(presentBlueprintBody(omitComposerSource(b.body))),
   lint: { errors: [], warnings: [] },
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composerBlueprintOf, formatComposerToml } from '../../layers/src/blueprint/composer-blueprint-export.ts';
+import { renderComposerBlueprint, formatComposerToml } from '../../layers/src/blueprint/composer-blueprint-export.ts';
 import { importBlueprint } from '../../layers/src/blueprint/composer-blueprint-import.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { isCryptedPassword, sha512Crypt } from '../../layers/src/manifest/crypt.ts';
@@ -100,7 +100,7 @@ describe.skipIf(!hasExamples)(skipTitle(!hasExamples, 'composer blueprint files 
     const imported = importBlueprint(example.text, example.format);
     expect(imported.warnings.map((w) => w.slice(0, w.indexOf(':')))).toEqual(WARNED[file] ?? []);
     const name = (example.blueprint.name as string | undefined) ?? 'unnamed';
-    const { blueprint, warnings } = composerBlueprintOf({ name, description: imported.description ?? '', body: { ...imported, composer: imported.composer } });
+    const { blueprint, warnings } = renderComposerBlueprint({ name, description: imported.description ?? '', body: { ...imported, composer: imported.composer } });
     expect(warnings).toEqual([]);
     expect(parseToml(formatComposerToml(blueprint))).toEqual({ ...example.blueprint, name });
   });

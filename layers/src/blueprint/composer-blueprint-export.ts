@@ -28,7 +28,7 @@ const omitUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.e
 export const COMPOSER_SOURCE_KEY = 'composer';
 
 /** The stored body without the composer source: what the hosted API shows and builds. */
-export function hostedBodyOf(body: Record<string, unknown>): Record<string, unknown> {
+export function omitComposerSource(body: Record<string, unknown>): Record<string, unknown> {
   const { [COMPOSER_SOURCE_KEY]: _source, ...hosted } = body;
   return hosted;
 }
@@ -42,14 +42,14 @@ function ordered(bp: Obj): Obj {
 }
 
 /** The composer blueprint of a stored version. */
-export function composerBlueprintOf(stored: ExportableBlueprint): ComposerExport {
+export function renderComposerBlueprint(stored: ExportableBlueprint): ComposerExport {
   const source = stored.body[COMPOSER_SOURCE_KEY];
   if (isObj(source)) {
     const { name: _n, description, ...rest } = source;
     const text = stored.description || (description as string | undefined);
     return { blueprint: ordered({ name: stored.name, ...(text !== undefined ? { description: text } : {}), ...rest }), warnings: [] };
   }
-  return composerFromHosted(stored);
+  return convertHostedToComposer(stored);
 }
 
 function composerUser(u: Obj): Obj {
@@ -96,7 +96,7 @@ function composerRepositories(c: Obj): Obj[] {
 const SAME_KEYS = ['hostname', 'kernel', 'timezone', 'locale', 'firewall', 'services', 'disk', 'partitioning_mode', 'installation_device', 'directories', 'cacerts', 'fdo', 'ignition', 'installer'];
 
 /** A blueprint saved through the hosted API, in composer's shape (as image-builder-frontend's mapHostedToOnPrem). */
-function composerFromHosted(stored: ExportableBlueprint): ComposerExport {
+function convertHostedToComposer(stored: ExportableBlueprint): ComposerExport {
   const warnings: string[] = [];
   const c = isObj(stored.body.customizations) ? stored.body.customizations : {};
   const specs = Array.isArray(c.packages) ? c.packages.filter((p): p is string => typeof p === 'string') : [];

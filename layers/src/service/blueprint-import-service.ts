@@ -4,7 +4,7 @@
  * or a new version of the organization's blueprint of that name; a stored version comes back out as composer TOML/JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { COMPOSER_SOURCE_KEY, composerBlueprintOf, formatComposerToml } from '../blueprint/composer-blueprint-export.ts';
+import { COMPOSER_SOURCE_KEY, renderComposerBlueprint, formatComposerToml } from '../blueprint/composer-blueprint-export.ts';
 import { importBlueprint, type ImportedBlueprint } from '../blueprint/composer-blueprint-import.ts';
 import { hashRequestPasswordsYielding } from '../blueprint/password-intake.ts';
 import { ConflictError, NotConfiguredError, ValidationError } from '../errors.ts';
@@ -99,6 +99,6 @@ export async function importBlueprintFile(deps: ServiceDeps, orgId: string, valu
 /** A stored version (default: the current one) as a composer blueprint, its TOML text and the conversion's warnings. */
 export async function exportComposerBlueprint(deps: ServiceDeps, orgId: string, id: string, version?: number) {
   const stored = await getBlueprint(deps, orgId, id, version);
-  const { blueprint, warnings } = composerBlueprintOf(stored);
+  const { blueprint, warnings } = renderComposerBlueprint(stored);
   return { blueprint, toml: formatComposerToml(blueprint), warnings, version: stored.version };
 }
