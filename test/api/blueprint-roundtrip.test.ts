@@ -224,6 +224,8 @@ favourite = "tea"
       [{ blueprint: 'name = "x"\n[customizations]\nhostname = 7\n', ...target }, /customizations\.hostname/],
       [{ blueprint: 'name = "x" [', ...target }, /not a valid TOML blueprint/],
       [{ blueprint: 'name = "x"', extra: true }, /extra/],
+      // A hosted file's customizations are the hosted API's: an unknown key there is refused by name.
+      [{ blueprint: { name: 'x', distribution: 'centos-9', customizations: { colour: 'blue' } }, image_requests: IMAGE_REQUESTS }, /customizations: unknown field \\"colour/],
       [{ blueprint: 'name = "x"', ...target, format: 'yaml' }, /format/],
     ];
     for (const [body, message] of refusals) {
