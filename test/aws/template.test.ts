@@ -7,7 +7,7 @@
  * outlives the stack (retained, recoverable), dead-letter queues and function errors raise alarms, logs expire, tracing
  * is available, and the runner role reaches only the prefixes it works on (docs/security.md).
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -234,7 +234,9 @@ describe('serverless.yml → CloudFormation', () => {
       for (const action of asArray<string>(s.Action)) expect(action, `${id}: ${action}`).not.toContain('*');
       expect(s.NotAction, id).toBeUndefined();
       expect(s.NotResource, id).toBeUndefined();
-      if (asArray(s.Resource).includes('*')) expect([['autoscaling:DescribeAutoScalingGroups'], ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']], id).toContainEqual(asArray(s.Action));
+      if (asArray(s.Resource).includes('*')) {
+        expect([['autoscaling:DescribeAutoScalingGroups'], ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['ec2:DescribeImages', 'ec2:DescribeSnapshots', 'ec2:DescribeImportSnapshotTasks']], id).toContainEqual(asArray(s.Action));
+      }
     }
   });
 
@@ -308,6 +310,7 @@ describe('serverless.yml → CloudFormation', () => {
         'AWS::AccountId': '123456789012',
         ComposeTable: 'ibs-dev-composes',
         ArtifactBucket: 'ibs-dev-artifacts-123456789012',
+        VmImportRole: 'ibs-dev-vmimport',
       };
       const rendered = userData.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
         expect(values[name], `user data refers to \${${name}}`).toBeDefined();
@@ -435,6 +438,32 @@ describe('serverless.yml → CloudFormation', () => {
       expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ORG#*'] } } }),
     ]);
     expect(refOf(dynamodb[0].Resource)).toBe('ComposeTable');
+  });
+
+  it('grants the runner exactly the EC2/EBS actions its AMI code calls; sharing and removal only of resources tagged ibs:compose-id', () => {
+    const statements = template.Resources.RunnerRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const granted = statements.flatMap((s: any) => asArray<string>(s.Action)).filter((a: string) => /^(ec2|ebs):/.test(a)).sort();
+    const amiDir = join(root, 'runner-ami/src/ami');
+    const called = new Set<string>();
+    for (const file of readdirSync(amiDir)) {
+      const source = readFileSync(join(amiDir, file), 'utf8');
+      for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
+        called.add(/^(StartSnapshot|PutSnapshotBlock|CompleteSnapshot)$/.test(command) ? `ebs:${command}` : `ec2:${command}`);
+      }
+    }
+    expect(granted).toEqual([...called].sort());
+    const destructive = statements.find((s: any) => asArray<string>(s.Action).includes('ec2:DeregisterImage'));
+    expect(asArray<string>(destructive.Action).sort()).toEqual(['ec2:DeleteSnapshot', 'ec2:DeregisterImage', 'ec2:ModifyImageAttribute', 'ec2:ModifySnapshotAttribute']);
+    expect(destructive.Condition).toEqual({ Null: { 'aws:ResourceTag/ibs:compose-id': 'false' } });
+    const passRole = statements.find((s: any) => asArray<string>(s.Action).includes('iam:PassRole'));
+    expect(passRole).toMatchObject({ Resource: { 'Fn::GetAtt': ['VmImportRole', 'Arn'] }, Condition: { StringEquals: { 'iam:PassedToService': 'vmie.amazonaws.com' } } });
+    const vmimport = template.Resources.VmImportRole!.Properties;
+    expect(vmimport.AssumeRolePolicyDocument.Statement[0]).toMatchObject({ Principal: { Service: 'vmie.amazonaws.com' }, Condition: { StringEquals: { 'sts:ExternalId': 'vmimport' } } });
+    expect(vmimport.Policies.flatMap((p: any) => p.PolicyDocument.Statement).flatMap((s: any) => asArray<string>(s.Action)).sort()).toEqual(['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket']);
+    for (const arch of ['X8664', 'Aarch64']) {
+      const userData = JSON.stringify(template.Resources[`RunnerLaunchTemplate${arch}`]!.Properties.LaunchTemplateData.UserData);
+      expect(userData).toContain('IBS_AMI_IMPORT_ROLE=${VmImportRole}');
+    }
   });
 
   it('outputs the API URL, bucket, table and queue URLs', () => {
