@@ -55,6 +55,20 @@ describe('compose quotas', () => {
     expect((await open.store.list('org-conc', { limit: 10, offset: 0 })).total).toBe(4);
   });
 
+  it('applies an organization\'s own window quota (the quota file\'s entries), 0 refusing every build', async () => {
+    const deps = depsWith({
+      buildsPerWindow: 100,
+      windowSeconds: 3600,
+      concurrentBuilds: 10,
+      organizations: { 'org-small': { buildsPerWindow: 1, windowSeconds: 86_400 }, 'org-none': { buildsPerWindow: 0, windowSeconds: 86_400 } },
+    });
+    await storeComposeWithinQuota(deps, newCompose('org-small'));
+    await expect(storeComposeWithinQuota(deps, newCompose('org-small'))).rejects.toThrow(/^Quota of 1 builds per 1 day exceeded for user/);
+    await expect(storeComposeWithinQuota(deps, newCompose('org-none'))).rejects.toThrow(/^Quota of 0 builds per 1 day exceeded for user/);
+    await storeComposeWithinQuota(deps, newCompose('org-other'));
+    await expect(storeComposeWithinQuota(deps, newCompose('constructor'))).resolves.toBeUndefined();
+  });
+
   it('words windows as the hosted message does', () => {
     expect(describeWindow(14 * 86_400)).toBe('14 days');
     expect(describeWindow(86_400)).toBe('1 day');

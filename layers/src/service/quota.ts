@@ -15,7 +15,17 @@ export interface ComposeQuotas {
   windowSeconds: number;
   /** Unfinished composes (pending, queued, building, uploading) one organization may have at once. */
   concurrentBuilds: number;
+  /** Window quotas of named organizations (the hosted quota file's entries), in place of the two above for them. */
+  organizations?: Readonly<Record<string, WindowQuota>>;
 }
+
+export type WindowQuota = Pick<ComposeQuotas, 'buildsPerWindow' | 'windowSeconds'>;
+
+/** The quotas that apply to `orgId`: its own window quota when it has one. */
+export const quotasFor = (quotas: ComposeQuotas, orgId: string): ComposeQuotas => {
+  const own = quotas.organizations && Object.hasOwn(quotas.organizations, orgId) ? quotas.organizations[orgId] : undefined;
+  return own ? { ...quotas, ...own } : quotas;
+};
 
 /**
  * The hosted service's window quota (image-builder-crc DefaultQuota, DefaultSlidingWindow); the hosted service has no
@@ -55,8 +65,8 @@ export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal):
 
 /** Stores a new compose if its organization is within its quotas (deps.config.quotas; none configured: always). */
 export async function storeComposeWithinQuota(deps: ServiceDeps, compose: Compose, now = Date.now()): Promise<void> {
-  const quotas = deps.config.quotas;
-  if (!quotas) return deps.store.create(compose);
+  if (!deps.config.quotas) return deps.store.create(compose);
+  const quotas = quotasFor(deps.config.quotas, compose.orgId);
   const refusal = await deps.store.createWithinQuota(compose, {
     windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
     maxInWindow: quotas.buildsPerWindow,
