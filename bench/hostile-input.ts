@@ -55,13 +55,16 @@ const take = (probe: Worker): Promise<number[]> =>
     probe.postMessage('take');
   });
 
+/** The bearer token every measured request carries (minted once in run()). */
+let auth: Record<string, string> = {};
+
 /** One request while the probe asks GET /version; the loop delay histogram covers the request. */
 async function measure(api: string, probe: Worker, path: string, body: string): Promise<Round> {
   await sleep(20);
   await take(probe);
   delay.reset();
   const t = performance.now();
-  const response = await fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const response = await fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
   await response.arrayBuffer();
   const requestMs = performance.now() - t;
   // A little longer: work the request left behind (the in-process manifest worker) delays the next GETs too.
@@ -85,6 +88,7 @@ async function series(api: string, probe: Worker, path: string, body: string) {
 
 export async function run() {
   const { stack, api } = await startStubbedStack('bench-hostile');
+  auth = { authorization: `Bearer ${await stack.mintToken('bench')}` };
   delay.enable();
   const probe = new Worker(PROBE, { eval: true, workerData: { url: `${api}/version` } });
   try {
