@@ -9,6 +9,7 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import { buildFilesIndex, parseComps, type RepomdRecord } from './metadata-parsers.ts';
 import { createGuardedFetch, type GuardedFetchOptions } from './address-guard.ts';
 import { createRepositoryFetch } from './repository-fetch.ts';
+import { createRepomdVerifier } from './repomd-signature.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './metadata-limits.ts';
 import { buildIndexFromPrimaryBytes } from './primary-parser.ts';
 import { RepoIndex, type Comps } from './repo-index.ts';
@@ -111,12 +112,13 @@ export class IndexStore {
   /** Resolve mirrors and fetch repomd.xml (cached for metadataExpire seconds). */
   async repomd(repo: RepositoryConfig, subst: Substitutions): Promise<FetchedRepomd> {
     const insecure = repo.sslverify === false;
-    const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst, insecure]);
+    const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst, insecure, repo.checkRepoGpg ? repo.gpgkeys : false]);
     const hit = this.repomdCache.get(key);
     if (hit && Date.now() - hit.at < this.metadataExpire * 1000) return hit.repomd;
     const fetchFn = this.fetchOf({ insecure });
     const mirrors = await resolveMirrors(repo, subst, fetchFn, this.limits);
-    const repomd = { ...(await fetchRepomd(mirrors, fetchFn, this.limits)), ...(insecure ? { insecure } : {}) };
+    const verify = await createRepomdVerifier(repo, subst, (url, r) => this.readDocument(url, r));
+    const repomd = { ...(await fetchRepomd(mirrors, fetchFn, this.limits, verify)), ...(insecure ? { insecure } : {}) };
     this.repomdCache.set(key, { at: Date.now(), repomd });
     return repomd;
   }

@@ -125,7 +125,13 @@ function msg(e: unknown): string {
 }
 
 /** Download and check repomd.xml from the first mirror that serves a valid one. */
-export async function fetchRepomd(m: RepoMirrors, fetchFn: FetchFn = fetch, limits: MetadataLimits = DEFAULT_METADATA_LIMITS): Promise<FetchedRepomd> {
+export async function fetchRepomd(
+  m: RepoMirrors,
+  fetchFn: FetchFn = fetch,
+  limits: MetadataLimits = DEFAULT_METADATA_LIMITS,
+  /** repo_gpgcheck: checks the bytes as served by a mirror (throwing moves on to the next mirror). */
+  verify?: (repomd: Uint8Array, base: string) => Promise<void>,
+): Promise<FetchedRepomd> {
   const failures: string[] = [];
   for (let i = 0; i < m.mirrors.length; i++) {
     const base = m.mirrors[i];
@@ -136,6 +142,7 @@ export async function fetchRepomd(m: RepoMirrors, fetchFn: FetchFn = fetch, limi
         const ok = m.repomdHashes.some((h) => hashAlgo(h.type) && createHash(hashAlgo(h.type)!).update(bytes).digest('hex') === h.value);
         if (!ok) throw new Error('repomd.xml does not match the metalink checksum');
       }
+      if (verify) await verify(bytes, base);
       const repomd = parseRepomd(new TextDecoder().decode(bytes));
       const revision = createHash('sha256').update(bytes).digest('hex');
       const mirrors = [base, ...m.mirrors.filter((_, j) => j !== i)];
