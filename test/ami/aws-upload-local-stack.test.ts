@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { startAmiStandIns, type AmiStandIns } from '../ami-stand-ins/start-ami-stand-ins.ts';
@@ -28,16 +29,41 @@ beforeAll(async () => {
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_MAX_ATTEMPTS: '1',
       IBS_AMI_POLL_MS: '100',
+      IBS_AMI_STAGING_BUCKET: 'local-artifacts',
       ...standIns.env,
     },
   });
   api = `${stack.url}/api/image-builder/v1`;
+  // ImportSnapshot reads the staged disk from the stack's blob store (the bucket of the local stack).
+  standIns.account.readImportObject = async (bucket, key) => {
+    const stream = bucket === 'local-artifacts' ? await stack.deps.blobs.get(key) : undefined;
+    return stream ? buffer(stream) : undefined;
+  };
 });
 afterAll(async () => {
   await stack?.stop();
   await standIns?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+afterEach(() => {
+  standIns.account.faults.length = 0;
+  Object.assign(standIns.account.timing, { snapshotPendingPolls: 0, imagePendingPolls: 0, importPolls: 2 });
+});
+
+const awsCompose = (options: Record<string, unknown>, image_name?: string) => ({
+  distribution: 'test-distro-1',
+  ...(image_name ? { image_name } : {}),
+  image_requests: [{ architecture: 'x86_64', image_type: 'aws', upload_request: { type: 'aws', options } }],
+});
+
+async function finished(id: string): Promise<Record<string, any>> {
+  let last: Record<string, any> = {};
+  await expect.poll(async () => (last = await status(id)).state, { timeout: 60_000, interval: 100 }).toMatch(/success|failure|cancelled/);
+  return last;
+}
+
+const live = () => ({ images: standIns.account.liveImages().length, snapshots: standIns.account.liveSnapshots().length });
 
 const headers = async (org = 'org-ami') => ({ 'content-type': 'application/json', authorization: `Bearer ${await stack.mintToken(org)}` });
 
@@ -88,6 +114,41 @@ describe('an aws compose in the local stack, against the EBS direct and EC2 stan
     expect(snapshot.blocks.has(0)).toBe(true);
     expect(last.artifacts).toEqual([]);
     expect(last.request.image_requests[0].upload_request.options.share_with_accounts).toEqual(['123456789012', '000011112222']);
+  });
+
+  it('a duplicate AMI name fails the compose with EC2\'s message and leaves no snapshot behind', async () => {
+    const first = (await (await post(awsCompose({ ami_name: 'the one name' }))).json()) as { id: string };
+    expect((await finished(first.id)).state).toBe('success');
+    const before = live();
+    const second = (await (await post(awsCompose({ ami_name: 'the one name' }))).json()) as { id: string };
+    const failed = await finished(second.id);
+    expect(failed.state).toBe('failure');
+    expect(failed.image_status.error.reason).toMatch(/RegisterImage failed: InvalidAMIName.Duplicate: AMI name the one name is already in use/);
+    expect(live()).toEqual(before);
+  });
+
+  it('cancel while registering removes the image and snapshot it made', async () => {
+    const before = live();
+    standIns.account.timing.imagePendingPolls = 1000;
+    const { id } = (await (await post(awsCompose({}))).json()) as { id: string };
+    await expect.poll(async () => (await status(id)).image_status.status, { timeout: 60_000, interval: 100 }).toBe('registering');
+    await expect.poll(() => standIns.account.liveImages().length, { timeout: 30_000, interval: 50 }).toBe(before.images + 1);
+    const cancel = await fetch(`${api}/composes/${id}/cancel`, { method: 'POST', headers: await headers() });
+    expect(cancel.status).toBe(200);
+    await expect.poll(live, { timeout: 30_000, interval: 100 }).toEqual(before);
+    expect((await status(id)).state).toBe('cancelled');
+  });
+
+  it('snapshot_method import-snapshot stages the disk, polls the import, registers the AMI and says which path it took', async () => {
+    standIns.account.timing.importPolls = 3;
+    const { id } = (await (await post(awsCompose({ snapshot_method: 'import-snapshot' }))).json()) as { id: string };
+    const done = await finished(id);
+    expect(done.state, JSON.stringify(done.image_status)).toBe('success');
+    expect(done.image_status.upload_status).toMatchObject({ type: 'aws', snapshot_method: 'import-snapshot' });
+    const image = standIns.account.images.get(done.image_status.upload_status.options.ami)!;
+    expect(standIns.account.snapshots.get(image.snapshotId)!.origin).toBe('import-snapshot');
+    // The staged object is gone.
+    expect((await stack.deps.blobs.list(`artifacts/`)).filter((b) => b.key.includes(id) && b.key.includes('ami-import'))).toEqual([]);
   });
 
   it('rejects bad aws options at request time with a 400 naming the field', async () => {
