@@ -202,6 +202,18 @@ favourite = "tea"
     expect(exported.warnings).toEqual([]);
   });
 
+  it('a hosted blueprint with base64 files exports their text, and names binary content composer cannot hold', async () => {
+    const files = [
+      { path: '/etc/motd', data: Buffer.from('héllo\n').toString('base64'), data_encoding: 'base64' },
+      { path: '/etc/blob', data: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), data_encoding: 'base64' },
+    ];
+    const created = await call('POST', '/blueprints', { name: 'b64', ...target, customizations: { files } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const exported = (await call('GET', `/blueprints/${created.body.id}/export?format=composer`)).body;
+    expect(exported.blueprint.customizations.files[0]).toEqual({ path: '/etc/motd', data: 'héllo\n' });
+    expect(exported.warnings).toEqual(['customizations.files[1].data: binary content cannot be written in a composer blueprint; it is not valid UTF-8']);
+  });
+
   it('imports a hosted export (BlueprintExportResponse), naming what it leaves out', async () => {
     const source = await call('POST', '/blueprints', { name: 'hosted-src', ...target, customizations: { hostname: 'h', packages: ['tmux'] } });
     const exported = (await call('GET', `/blueprints/${source.body.id}/export`)).body;

@@ -63,9 +63,14 @@ function composerFiles(files: Obj[], warnings: string[]): Obj[] {
     if (ensure_parents !== undefined) warnings.push(`customizations.files[${i}].ensure_parents: composer files have no such setting; add the directory to customizations.directories`);
     let text = data;
     if (data_encoding === 'base64' && typeof data === 'string') {
-      const bytes = Buffer.from(data, 'base64');
-      text = bytes.toString('utf8');
-      if (!Buffer.from(text as string, 'utf8').equals(bytes)) warnings.push(`customizations.files[${i}].data: binary content cannot be written in a composer blueprint; it is not valid UTF-8`);
+      // atob and TextDecoder, not Buffer: the web UI runs this module in the browser.
+      const bytes = Uint8Array.from(atob(data.replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        text = new TextDecoder('utf-8').decode(bytes);
+        warnings.push(`customizations.files[${i}].data: binary content cannot be written in a composer blueprint; it is not valid UTF-8`);
+      }
     }
     return omitUndefined({ ...rest, data: text });
   });
