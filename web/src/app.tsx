@@ -1,5 +1,7 @@
 /** The page frame (masthead, navigation) and the routes. */
+import { lazy, Suspense } from 'react';
 import {
+  Bullseye,
   Button,
   Masthead,
   MastheadBrand,
@@ -15,6 +17,7 @@ import {
   PageSidebarBody,
   PageToggleButton,
   SkipToContent,
+  Spinner,
   Title,
 } from '@patternfly/react-core';
 import { BarsIcon } from '@patternfly/react-icons';
@@ -24,12 +27,14 @@ import type { RuntimeConfig } from './api/runtime-config.ts';
 import { signOut } from './api/oidc.ts';
 import { Link, matchPath, navigate, useLocation } from './router.tsx';
 import { ImagesPage } from './pages/images-page.tsx';
-import { ImageDetailsPage } from './pages/image-details-page.tsx';
-import { CreateImagePage } from './pages/create-image-page.tsx';
-import { BlueprintsPage } from './pages/blueprints-page.tsx';
-import { BlueprintDetailsPage } from './pages/blueprint-details-page.tsx';
-import { BlueprintEditPage } from './pages/blueprint-edit-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
+
+// The images page (the landing page) is in the main bundle; the others load when first opened.
+const ImageDetailsPage = lazy(() => import('./pages/image-details-page.tsx').then((m) => ({ default: m.ImageDetailsPage })));
+const CreateImagePage = lazy(() => import('./pages/create-image-page.tsx').then((m) => ({ default: m.CreateImagePage })));
+const BlueprintsPage = lazy(() => import('./pages/blueprints-page.tsx').then((m) => ({ default: m.BlueprintsPage })));
+const BlueprintDetailsPage = lazy(() => import('./pages/blueprint-details-page.tsx').then((m) => ({ default: m.BlueprintDetailsPage })));
+const BlueprintEditPage = lazy(() => import('./pages/blueprint-edit-page.tsx').then((m) => ({ default: m.BlueprintEditPage })));
 
 function routeOf(path: string) {
   let p: Record<string, string> | undefined;
@@ -99,7 +104,15 @@ export function App({ api, config }: { api: ApiClient; config: RuntimeConfig }) 
         mainContainerId="main-content"
         skipToContent={<SkipToContent href="#main-content">Skip to content</SkipToContent>}
       >
-        {routeOf(path)}
+        <Suspense
+          fallback={
+            <Bullseye>
+              <Spinner aria-label="Loading the page" />
+            </Bullseye>
+          }
+        >
+          {routeOf(path)}
+        </Suspense>
       </Page>
     </ApiContext.Provider>
   );

@@ -4,8 +4,15 @@ import type { BlueprintsResponse, ComposesResponse, ComposesResponseItem } from 
 
 const PAGE = 100;
 
-export async function listAllComposes(api: ApiClient, path = '/composes', query: Record<string, string | number | undefined> = {}): Promise<ComposesResponseItem[]> {
+/** `onFirstPage` gets the newest 100 at once, so a page can show them while the rest loads. */
+export async function listAllComposes(
+  api: ApiClient,
+  path = '/composes',
+  query: Record<string, string | number | undefined> = {},
+  onFirstPage?: (newest: ComposesResponseItem[], total: number) => void,
+): Promise<ComposesResponseItem[]> {
   const first = await api.get<ComposesResponse>(path, { ...query, limit: PAGE, offset: 0 });
+  if (first.meta.count > PAGE) onFirstPage?.(first.data, first.meta.count);
   const rest: Promise<ComposesResponse>[] = [];
   for (let offset = PAGE; offset < first.meta.count; offset += PAGE) rest.push(api.get<ComposesResponse>(path, { ...query, limit: PAGE, offset }));
   const pages = [first, ...(await Promise.all(rest))];

@@ -63,7 +63,9 @@ function FilterSelect({ id, label, value, choices, onChange }: { id: string; lab
 
 export function ImagesPage() {
   const api = useApi();
-  const composes = useRequest(() => listAllComposes(api), [], 10_000);
+  // The newest 100 show at once; the rest (for filters and later pages) follows.
+  const [newest, setNewest] = useState<ComposesResponseItem[]>();
+  const composes = useRequest(() => listAllComposes(api, '/composes', {}, (items) => setNewest((shown) => shown ?? items)), [], 10_000);
   const blueprints = useRequest(() => listAllBlueprints(api).catch(() => []), []);
   const [filters, setFilters] = useState<ComposeFilters>({ status: '', distribution: '', imageType: '', blueprint: '' });
   const [page, setPage] = useState(1);
@@ -72,7 +74,7 @@ export function ImagesPage() {
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'cancel'; id: string } | undefined>();
   const [actionError, setActionError] = useState<Error>();
 
-  const all = composes.data ?? [];
+  const all = composes.data ?? newest ?? [];
   const filtered = useMemo(() => filterComposes(all, filters), [all, filters]);
   const visible = filtered.slice((page - 1) * perPage, page * perPage);
   const visibleKey = visible.map((c) => c.id).join(',');
