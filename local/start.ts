@@ -1,7 +1,6 @@
 /** `npm start`: the whole service on this machine (API on 127.0.0.1:8080, manifest worker, one runner). */
 import { ConfigError } from '../layers/src/config/env.ts';
 import { readLocalConfig } from './config.ts';
-import { startLocalStack } from './stack.ts';
 import { authDirOf } from './auth-keys.ts';
 
 const INSECURE_WARNING =
@@ -27,6 +26,8 @@ async function main(): Promise<void> {
   }
   let stack;
   try {
+    // imported here: loading the distributions reads IBS_REPOSITORIES_DIR, whose errors are a bad setting too
+    const { startLocalStack } = await import('./stack.ts');
     stack = await startLocalStack(config);
   } catch (error) {
     process.stderr.write(`ibs: ${explainStartFailure(error, config.port)}\n`);

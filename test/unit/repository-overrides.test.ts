@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { findArchitecture, findImageType, loadDistributions } from '../../layers/src/distro/registry.ts';
 import { parseRepositoryOverride, readRepositoryOverrides } from '../../layers/src/distro/repository-overrides.ts';
@@ -61,6 +62,18 @@ describe('IBS_REPOSITORIES_DIR (composer repository override files)', () => {
     expect(at({ x86_64: [{ name: 'a', baseurl: 'http://a/', check_gpg: true }] })).toThrow(/check_gpg is true but no gpgkey/);
     expect(() => loadDistributions({ IBS_REPOSITORIES_DIR: overrideDir({ 'fedora-44.json': '{ not json' }) })).toThrow(/fedora-44\.json: .*JSON/);
     expect(() => loadDistributions({ IBS_REPOSITORIES_DIR: join(tmpdir(), 'no-such-ibs-dir') })).toThrow(/IBS_REPOSITORIES_DIR .*no-such-ibs-dir.*ENOENT/);
+  });
+
+  it('npm start with an unusable IBS_REPOSITORIES_DIR stops with one line naming the setting and the file', async () => {
+    const dir = overrideDir({ 'fedora-44.json': { x86_64: [{ name: 'm', baseurl: 'ftp://mirror/' }] } });
+    const run = await execa('node', ['--import', 'tsx', 'local/start.ts'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      env: { IBS_REPOSITORIES_DIR: dir, IBS_DATA_DIR: mkdtempSync(join(tmpdir(), 'ibs-start-')), IBS_PORT: '0', IBS_RUNNERS: '0' },
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^ibs: bad setting: IBS_REPOSITORIES_DIR \(.*fedora-44\.json: x86_64\[0\]\.baseurl: "ftp:\/\/mirror\/" is not an http, https or file URL\)$/);
   });
 
   it('lists the files of distributions it does not build as ignored', () => {

@@ -6,9 +6,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DefaultRepository } from './defs/types.ts';
+import { ConfigError } from '../config/env.ts';
 
-/** An override file that cannot be used: names the file, the field and what is wrong. */
-export class RepositoryOverrideError extends Error {}
+/** An override file that cannot be used: names the file, the field and what is wrong (a bad IBS_REPOSITORIES_DIR). */
+export class RepositoryOverrideError extends ConfigError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IBS_REPOSITORIES_DIR', `(${message})`);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
 
 /** One distribution's repositories by architecture. */
 export type RepositoriesByArch = Record<string, DefaultRepository[]>;
@@ -84,7 +90,7 @@ export function readRepositoryOverrides(dir: string, known: readonly string[]): 
   try {
     names = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   } catch (e) {
-    throw new RepositoryOverrideError(`IBS_REPOSITORIES_DIR ${dir}: ${(e as Error).message}`, { cause: e });
+    throw new RepositoryOverrideError(`${dir}: ${(e as Error).message}`, { cause: e });
   }
   const overrides = new Map<string, RepositoriesByArch>();
   const ignored: string[] = [];
