@@ -169,6 +169,9 @@ describe('ibs blueprints', () => {
     expect(JSON.parse(again.stdout)[0]).toMatchObject({ version: 2, created: false });
     const detail = JSON.parse((await ibs(['blueprints', 'show', 'web', '--json'])).stdout);
     expect(detail.customizations.packages).toEqual(['glib2-2.68-1.el9.x86_64', 'glibc-2:2.34-1.el9.x86_64', 'httpd-1.0-1.el9.x86_64', '@base']);
+    const pinned = await ibs(['blueprints', 'depsolve', 'web', '--repo', `base=${repo.url}/`, '--json']);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(JSON.parse(pinned.stdout).packages.map((p: { name: string }) => p.name).sort()).toEqual(['bash', 'glib2', 'glibc', 'httpd']);
   });
 
   it("compose builds the blueprint's image types and waits for them", async () => {
