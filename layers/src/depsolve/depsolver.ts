@@ -176,6 +176,19 @@ export function makePool(
   return new Pool(repos, arch, exclude);
 }
 
+/** A pool's merged comps and resolved packages, made once per pool (warm resolutions and the sets of a compose). */
+const compsByPool = new WeakMap<Pool, ReturnType<typeof mergeComps>>();
+const resolvedByPool = new WeakMap<Pool, Map<number, ResolvedPackage>>();
+
+/** The package as the Depsolver port returns it (a fresh copy: callers may change it). */
+function resolvedOf(pool: Pool, p: number): ResolvedPackage {
+  let byId = resolvedByPool.get(pool);
+  if (!byId) resolvedByPool.set(pool, (byId = new Map()));
+  let r = byId.get(p);
+  if (!r) byId.set(p, (r = toResolved(pool, p)));
+  return { ...r };
+}
+
 function toResolved(pool: Pool, p: number): ResolvedPackage {
   const e = pool.evr(p);
   const info = pool.info(p);

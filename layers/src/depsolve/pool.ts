@@ -3,7 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import { DEP_KINDS, KIND, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
+import { DEP_KINDS, KIND, P_ARCH, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -63,28 +63,25 @@ export class Pool {
     this.excluded = new Uint8Array(n);
     this.nameCache = new Array(n);
     this.evrCache = new Array(n);
-    this.depCache = DEP_KINDS.map(() => new Array(n).fill(undefined));
+    this.depCache = DEP_KINDS.map(() => []);
     const excludeRes = excludes.map((x) => globToRegExp(x));
     repos.forEach((r, ri) => {
       const idx = r.index;
-      const archIds = new Map<number, number>();
+      const archScores = new Map<number, number>();
       const off = this.offsets[ri];
-      for (let i = 0; i < idx.packageCount; i++) {
-        const a = idx.archId(i);
-        let s = archIds.get(a);
-        if (s === undefined) {
-          s = archScore(idx.str(a), arch);
-          archIds.set(a, s);
-        }
-        if (excludeRes.length) {
-          const name = idx.name(i);
-          if (excludeRes.some((re) => re.test(name))) {
-            this.excluded[off + i] = 1;
-            s = 0;
-          }
+      const { pkgs, depStart } = idx;
+      const K = DEP_KINDS.length;
+      const sup = KIND.supplements;
+      for (let i = 0, n = idx.packageCount; i < n; i++) {
+        const a = pkgs[i * P_STRIDE + P_ARCH];
+        let s = archScores.get(a);
+        if (s === undefined) archScores.set(a, (s = archScore(idx.str(a), arch)));
+        if (excludeRes.length && excludeRes.some((re) => re.test(idx.name(i)))) {
+          this.excluded[off + i] = 1;
+          s = 0;
         }
         this.score[off + i] = s;
-        if (s && idx.hasDeps(i, KIND.supplements)) this.supplementing.push(off + i);
+        if (s && depStart[i * K + sup + 1] > depStart[i * K + sup]) this.supplementing.push(off + i);
       }
     });
   }
@@ -167,7 +164,8 @@ export class Pool {
 
   deps(p: number, kind: DepKind): Dep[] {
     const k = KIND[kind];
-    const cache = this.depCache[k];
+    let cache = this.depCache[k];
+    if (cache.length === 0) this.depCache[k] = cache = new Array(this.size);
     let d = cache[p];
     if (d === undefined) {
       const [r, i] = this.loc(p);

@@ -98,18 +98,28 @@ export class RepoIndexBuilder {
     const nStr = st.count;
     const strBytes = st.arena.slice(0, st.used);
     const strOff = st.offsets.slice(0, nStr + 1);
+    // Only dependency names are looked up (providers, conflicts, obsoletes and package names, which every package
+    // provides): the hash leaves out versions, checksums, locations, summaries... (lookup finds no id for them).
+    const depTriples = this.deps.done();
+    const named = new Uint8Array(nStr);
+    let nNamed = 0;
+    for (let d = 0; d < depTriples.length; d += 3) {
+      if (named[depTriples[d]] === 0) nNamed++;
+      named[depTriples[d]] = 1;
+    }
     let size = 1;
-    while (size < nStr * 1.5) size <<= 1;
+    while (size < nNamed * 1.5) size <<= 1;
     const strHash = new Uint32Array(size);
     const mask = size - 1;
     for (let i = 0; i < nStr; i++) {
+      if (named[i] === 0) continue;
       // The interning table already holds each string's hashBytes value.
       let slot = st.hashOf(i) & mask;
       while (strHash[slot] !== 0) slot = (slot + 1) & mask;
       strHash[slot] = i + 1;
     }
 
-    const deps = this.deps.done();
+    const deps = depTriples;
     this.depStart.push(deps.length / 3);
     const depStart = this.depStart.done();
     const n = this.count;
