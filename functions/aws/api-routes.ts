@@ -1,5 +1,6 @@
 import { ROUTES } from '../api/routes.ts';
 import type { Route } from '../api/http.ts';
+import { deployedRoutePaths } from './route-paths.ts';
 
 /**
  * The HTTP API is served by two functions. `apiPackages` takes the routes that run the depsolver (package search,
@@ -14,3 +15,8 @@ export const isPackageRoute = (route: Pick<Route, 'operationId'>): boolean => PA
 
 export const COMPOSE_API_ROUTES: readonly Route[] = ROUTES.filter((r) => !isPackageRoute(r));
 export const PACKAGE_API_ROUTES: readonly Route[] = ROUTES.filter(isPackageRoute);
+
+/** Each route's path as deployed on the one HTTP API both functions share (variable names made conflict-free). */
+export const DEPLOYED_PATHS: ReadonlyMap<Route, string> = new Map(
+  deployedRoutePaths(ROUTES.map((r) => r.path)).map((path, i) => [ROUTES[i], path]),
+);

@@ -7,11 +7,11 @@ module.exports = async () => {
   const { tsImport } = await import('tsx/esm/api');
   const parent = pathToFileURL(__filename).href;
   const { API_BASES } = await tsImport('../api/http.ts', parent);
-  const { COMPOSE_API_ROUTES, PACKAGE_API_ROUTES } = await tsImport('./api-routes.ts', parent);
+  const { COMPOSE_API_ROUTES, PACKAGE_API_ROUTES, DEPLOYED_PATHS } = await tsImport('./api-routes.ts', parent);
   const eventsOf = (routes) =>
     routes.flatMap((route) =>
       API_BASES.map((base) => ({
-        httpApi: { method: route.method, path: `${base}${route.path}`, ...(route.public ? {} : { authorizer: { name: 'jwt' } }) },
+        httpApi: { method: route.method, path: `${base}${DEPLOYED_PATHS.get(route)}`, ...(route.public ? {} : { authorizer: { name: 'jwt' } }) },
       })),
     );
   return { api: eventsOf(COMPOSE_API_ROUTES), apiPackages: eventsOf(PACKAGE_API_ROUTES) };
