@@ -258,8 +258,36 @@ export const openapiDocument = {
               }
             }
           },
+          "403": {
+            "description": "a quota of the organization is used up (builds per sliding window, concurrent builds): the detail names it",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          },
           "413": {
             "description": "body over 1 MiB",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "the organization exceeded its request rate (every authenticated operation); Retry-After says when to try again",
+            "headers": {
+              "Retry-After": {
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            },
             "content": {
               "application/json": {
                 "schema": {
@@ -1145,6 +1173,16 @@ export const openapiDocument = {
                   "items": {
                     "$ref": "#/components/schemas/ComposeResponse"
                   }
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "a quota of the organization is used up (each image request counts as one build)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/HTTPErrorList"
                 }
               }
             }

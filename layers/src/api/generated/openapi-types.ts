@@ -1236,9 +1236,28 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPErrorList"];
                 };
             };
+            /** @description a quota of the organization is used up (builds per sliding window, concurrent builds): the detail names it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
             /** @description body over 1 MiB */
             413: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
+                };
+            };
+            /** @description the organization exceeded its request rate (every authenticated operation); Retry-After says when to try again */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1898,6 +1917,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ComposeResponse"][];
+                };
+            };
+            /** @description a quota of the organization is used up (each image request counts as one build) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPErrorList"];
                 };
             };
             /** @description no such blueprint */
