@@ -128,6 +128,12 @@ describe('HTTP(S) proxies from the environment', () => {
     expect(proxy.requests.length).toBeGreaterThan(0);
   });
 
+  it('loopback mirrors are fetched directly even with a proxy set (a proxy elsewhere cannot reach them)', async () => {
+    await new IndexStore({ proxyEnv: { http_proxy: proxy.url } }).load({ id: 'local', baseurl: [server.url] }, subst);
+    expect(server.requests).toContain('/repodata/repomd.xml');
+    expect(proxy.requests).toEqual([]);
+  });
+
   it('https repositories go through https_proxy with CONNECT', async () => {
     const store = new IndexStore({ proxyEnv: { https_proxy: proxy.url } });
     // the stand-in tunnels to a plain-http server, so TLS fails after the tunnel is set up

@@ -39,9 +39,11 @@ export interface RepositoryFetchOptions {
 export function createRepositoryFetch(opts: RepositoryFetchOptions = {}): FetchFn {
   const proxies = readProxySettings(opts.env ?? process.env);
   const network = opts.fetch ?? (proxies || opts.insecure ? undiciFetchVia(proxies, opts.insecure ?? false) : fetch);
+  // a proxy elsewhere cannot reach this machine's loopback: 127.0.0.1 mirrors are always fetched directly
+  const direct = opts.fetch ?? (opts.insecure ? undiciFetchVia(undefined, true) : fetch);
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
-    if (!url.toLowerCase().startsWith('file:')) return network(input, init);
+    if (!url.toLowerCase().startsWith('file:')) return (isLoopbackUrl(url) ? direct : network)(input, init);
     if (!opts.fileUrls) throw new Error(`file:// URLs are not allowed here (${url}): serve the repository over http(s)`);
     return readFileUrl(url);
   }) as FetchFn;
@@ -54,6 +56,16 @@ function undiciFetchVia(proxies: ProxySettings | undefined, insecure: boolean): 
   const dispatcher = proxies ? new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false, ...tls }) : new Agent(tls);
   return ((input: string | URL | Request, init?: RequestInit) =>
     undiciFetch(input instanceof Request ? input.url : input, { ...(init as object), dispatcher }) as unknown as Promise<Response>) as FetchFn;
+}
+
+function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** A local file as a Response (404 when it does not exist, as a web server would answer). */

@@ -65,6 +65,8 @@ function proxyFor(u, env = process.env) {
   const proxy = env.OSBUILD_SOURCES_CURL_PROXY || env.http_proxy || env.all_proxy || env.ALL_PROXY;
   if (!proxy) return undefined;
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // like the service's depsolver, loopback is never proxied (a proxy elsewhere cannot reach it)
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return undefined;
   const bypass = (env.no_proxy ?? env.NO_PROXY ?? '').split(',').map((e) => e.trim().toLowerCase().replace(/^\*?\./, '')).filter(Boolean);
   if (bypass.some((e) => e === '*' || host === e || host.endsWith(`.${e}`))) return undefined;
   return new URL(/^[a-z]+:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
