@@ -55,6 +55,8 @@ describe('wizard state', () => {
     expect(wizardFieldOf('/customizations/hostname')).toBe('hostname');
     expect(wizardFieldOf('image_requests[0].image_type')).toBe('imageType');
     expect(wizardFieldOf('customizations.timezone.ntpservers')).toBe('ntpServers');
+    expect(wizardFieldOf('image_requests[0].upload_request.options.share_with_accounts[1]')).toBe('awsAccounts');
+    expect(wizardFieldOf('image_requests[0].upload_request.options.regions')).toBe('awsRegion');
     expect(wizardFieldOf('something.else')).toBeUndefined();
     expect(stepOfField('files.0.path')).toBe('files');
     expect(stepOfField('users.0.name')).toBe('users');
@@ -100,5 +102,15 @@ describe('wizard state', () => {
     // The password never comes back; a stored one is marked instead.
     expect(back).toEqual({ ...s, users: [{ ...s.users[0], password: '', hasPassword: true }] });
     expect(toBlueprintRequest(back).customizations.users).toEqual([{ name: 'admin', hasPassword: true, groups: ['wheel', 'adm'] }]);
+  });
+
+  it('asks for an AMI shared with the accounts and copied to the regions typed, and reads them back', () => {
+    const s: WizardState = { ...base(), imageType: 'ami', uploadTarget: 'aws', awsAccounts: '123456789012, 210987654321', awsRegion: 'eu-west-1' };
+    expect(validateStep(s, 'output')).toEqual({});
+    expect(validateStep({ ...s, awsAccounts: '12345' }, 'output')).toHaveProperty('awsAccounts');
+    const request = toComposeRequest(s).image_requests[0];
+    expect(request.upload_request).toEqual({ type: 'aws', options: { share_with_accounts: ['123456789012', '210987654321'], regions: ['eu-west-1'] } });
+    const back = fromBlueprint({ name: 'x', description: '', image_requests: [request], customizations: {} });
+    expect(back).toMatchObject({ uploadTarget: 'aws', awsAccounts: '123456789012, 210987654321', awsRegion: 'eu-west-1' });
   });
 });

@@ -79,9 +79,10 @@ export function toCustomizations(s: WizardState): Customizations {
 
 export function toImageRequest(s: WizardState): ImageRequest {
   if (s.uploadTarget === 'aws') {
-    const options = { share_with_accounts: splitList(s.awsAccounts), ...(s.awsRegion ? { region: s.awsRegion } : {}) };
-    // The AWS target ('aws', as the hosted API names it) is only offered where the service lists it.
-    return { architecture: s.architecture, image_type: s.imageType, upload_request: { type: 'aws', options } as unknown as ImageRequest['upload_request'] };
+    const regions = splitList(s.awsRegion);
+    const options = { share_with_accounts: splitList(s.awsAccounts), ...(regions.length ? { regions } : {}) };
+    // The schema types `options` as a bare object; for aws it is AWSUploadRequestOptions.
+    return { architecture: s.architecture, image_type: s.imageType, upload_request: { type: 'aws', options: options as unknown as Record<string, never> } };
   }
   return { architecture: s.architecture, image_type: s.imageType, upload_request: { type: 'aws.s3', options: {} } };
 }
@@ -114,7 +115,7 @@ const owner = (v: string | number | undefined) => (v === undefined ? '' : String
 export function fromBlueprint(bp: Pick<BlueprintResponse, 'name' | 'description' | 'distribution' | 'image_requests' | 'customizations'>): WizardState {
   const c = bp.customizations ?? {};
   const request = bp.image_requests?.[0];
-  const upload = request?.upload_request as { type?: string; options?: { share_with_accounts?: string[]; region?: string } } | undefined;
+  const upload = request?.upload_request as { type?: string; options?: { share_with_accounts?: string[]; regions?: string[] } } | undefined;
   const firstBootFile = c.files?.find((f) => f.path === FIRST_BOOT_SCRIPT);
   const files = (c.files ?? []).filter((f) => f.path !== FIRST_BOOT_SCRIPT && f.path !== FIRST_BOOT_UNIT_PATH);
   return {
@@ -126,7 +127,7 @@ export function fromBlueprint(bp: Pick<BlueprintResponse, 'name' | 'description'
     imageType: request?.image_type ?? '',
     uploadTarget: upload?.type === 'aws' ? 'aws' : 'download',
     awsAccounts: joinList(upload?.options?.share_with_accounts),
-    awsRegion: upload?.options?.region ?? '',
+    awsRegion: joinList(upload?.options?.regions),
     packages: [...(c.packages ?? [])],
     users: (c.users ?? []).map((u) => ({ name: u.name, password: '', sshKey: u.ssh_key ?? '', groups: joinList(u.groups), hasPassword: !!(u.password || u.hasPassword) })),
     groups: (c.groups ?? []).map((g) => ({ name: g.name, gid: g.gid === undefined ? '' : String(g.gid) })),

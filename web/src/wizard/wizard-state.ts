@@ -44,7 +44,7 @@ export interface WizardState {
   architecture: string;
   imageType: string;
   uploadTarget: UploadTarget;
-  /** AWS: account ids to share the AMI with and the region (comma/space-separated ids). */
+  /** AWS: account ids to share the AMI with, other regions to copy it to (comma/space-separated). */
   awsAccounts: string;
   awsRegion: string;
   packages: string[];

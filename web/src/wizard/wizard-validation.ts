@@ -32,7 +32,7 @@ export function validateStep(state: WizardState, step: StepId, mode: 'image' | '
     check('imageType', !state.imageType, 'Choose an image type');
     if (state.uploadTarget === 'aws') {
       check('awsAccounts', splitList(state.awsAccounts).some((a) => !/^\d{12}$/.test(a)), 'AWS account ids are 12 digits');
-      check('awsRegion', !!state.awsRegion && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(state.awsRegion), 'A region like us-east-1');
+      check('awsRegion', splitList(state.awsRegion).some((r) => !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)), 'Regions like eu-west-1, separated by commas');
     }
   }
   if (all || step === 'users') {
@@ -83,6 +83,8 @@ const API_FIELDS: [RegExp, string][] = [
   [/^distribution$/, 'distribution'],
   [/^image_requests(\.0|\[0\])?\.architecture$/, 'architecture'],
   [/^image_requests(\.0|\[0\])?\.image_type$/, 'imageType'],
+  [/^image_requests(\.0|\[0\])?\.upload_request\.options\.share_with_accounts.*$/, 'awsAccounts'],
+  [/^image_requests(\.0|\[0\])?\.upload_request\.options\.regions.*$/, 'awsRegion'],
   [/^image_requests(\.0|\[0\])?\.upload_request.*$/, 'uploadTarget'],
   [/^customizations\.filesystem\[(\d+)\]\.min_size$/, 'filesystems.$1.size'],
   [/^customizations\.filesystem\[(\d+)\]\.(\w+)$/, 'filesystems.$1.$2'],

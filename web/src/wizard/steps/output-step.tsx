@@ -56,7 +56,7 @@ export function OutputStep({ state, dispatch, mode }: StepProps & { mode: 'image
       {state.uploadTarget === 'aws' ? (
         <>
           <InputField field="awsAccounts" label="AWS account ids to share with" value={state.awsAccounts} onChange={set('awsAccounts')} helper="12-digit ids, separated by commas" />
-          <InputField field="awsRegion" label="AWS region" value={state.awsRegion} onChange={set('awsRegion')} placeholder="us-east-1" />
+          <InputField field="awsRegion" label="Also copy to regions" value={state.awsRegion} onChange={set('awsRegion')} placeholder="eu-west-1, us-west-2" helper="The service's own region always gets the AMI" />
         </>
       ) : null}
     </Form>

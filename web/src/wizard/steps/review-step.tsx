@@ -44,7 +44,7 @@ export function ReviewStep({ state, onApiError }: StepProps & { onApiError: (err
         {row('Name', state.name)}
         {row('Distribution', state.distribution)}
         {row('Image type', `${state.imageType} (${state.architecture})`)}
-        {row('Target', state.uploadTarget === 'aws' ? `AWS ${state.awsRegion} ${state.awsAccounts}` : 'Download')}
+        {row('Target', state.uploadTarget === 'aws' ? `AWS AMI${state.awsAccounts ? `, shared with ${state.awsAccounts}` : ''}${state.awsRegion ? `, copied to ${state.awsRegion}` : ''}` : 'Download')}
         {row('Packages you chose', state.packages.length)}
         {row('Users', state.users.map((u) => u.name).join(', '))}
         {row('Hostname', state.hostname)}
