@@ -18,9 +18,15 @@ export function keepProxyEnvironment(command: OsbuildCommand, env: Record<string
 }
 
 /**
- * What to add to the environment so curl uses the proxy the depsolver used: curl reads `http_proxy` in lower case
- * only, the depsolver `HTTP_PROXY` too.
+ * What to add to the environment so curl uses the proxies as the depsolver did: curl reads `http_proxy` in lower case
+ * only (the depsolver `HTTP_PROXY` too), and proxies loopback unless `no_proxy` names it (the depsolver never does).
  */
 export function curlProxyAdditions(env: Record<string, string | undefined> = process.env): Record<string, string> {
-  return !env.http_proxy && env.HTTP_PROXY ? { http_proxy: env.HTTP_PROXY } : {};
+  const out: Record<string, string> = !env.http_proxy && env.HTTP_PROXY ? { http_proxy: env.HTTP_PROXY } : {};
+  const proxied = [env.http_proxy, env.HTTP_PROXY, env.https_proxy, env.HTTPS_PROXY, env.all_proxy, env.ALL_PROXY, env.OSBUILD_SOURCES_CURL_PROXY].some(Boolean);
+  if (!proxied) return out;
+  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (noProxy.includes('*')) return out;
+  const loopback = ['localhost', '127.0.0.1', '::1'].filter((h) => !noProxy.includes(h));
+  return loopback.length ? { ...out, no_proxy: [...noProxy, ...loopback].join(',') } : out;
 }

@@ -19,8 +19,14 @@ describe('proxy variables reach osbuild (its curl source downloads the packages)
   });
 
   it('curl reads http_proxy in lower case only: HTTP_PROXY (which the depsolver honours) is given to it under that name', () => {
-    expect(curlProxyAdditions({ HTTP_PROXY: 'http://p:1' })).toEqual({ http_proxy: 'http://p:1' });
-    expect(curlProxyAdditions({ HTTP_PROXY: 'http://p:1', http_proxy: 'http://q:2' })).toEqual({});
+    expect(curlProxyAdditions({ HTTP_PROXY: 'http://p:1', no_proxy: '*' })).toEqual({ http_proxy: 'http://p:1' });
+    expect(curlProxyAdditions({ HTTP_PROXY: 'http://p:1', http_proxy: 'http://q:2', NO_PROXY: 'localhost,127.0.0.1,::1' })).toEqual({});
     expect(curlProxyAdditions({})).toEqual({});
+  });
+
+  it('with a proxy set, loopback joins no_proxy (the depsolver never proxies it; curl would)', () => {
+    expect(curlProxyAdditions({ https_proxy: 'http://p:1' })).toEqual({ no_proxy: 'localhost,127.0.0.1,::1' });
+    expect(curlProxyAdditions({ http_proxy: 'http://p:1', NO_PROXY: '.lan, localhost' })).toEqual({ no_proxy: '.lan,localhost,127.0.0.1,::1' });
+    expect(curlProxyAdditions({ no_proxy: 'x' })).toEqual({});
   });
 });
