@@ -108,6 +108,8 @@ export async function startDynamoDbLocal(): Promise<{ endpoint: string; stop(): 
 
 export interface AwsStandIns {
   config: AwsAdaptersConfig;
+  /** The EBS direct and EC2 stand-ins' endpoints for the runners (the `aws` upload target). */
+  amiEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -140,12 +142,27 @@ export async function startAwsStandIns(options: { prefix?: string; maxReceives?:
   } finally {
     await adapters.close();
   }
+  const ami = await startAmiStandInsOnFauxqs(config);
   return {
     config,
+    amiEnv: ami.env,
     stop: async () => {
-      await Promise.all([fauxqs.stop(), dynamodb.stop()]);
+      await Promise.all([fauxqs.stop(), dynamodb.stop(), ami.stop()]);
     },
   };
+}
+
+/** EBS direct + EC2 (test/ami-stand-ins); ImportSnapshot reads the staged disk from the fauxqs bucket. */
+async function startAmiStandInsOnFauxqs(config: AwsAdaptersConfig) {
+  const { startAmiStandIns } = await import('../test/ami-stand-ins/start-ami-stand-ins.ts');
+  const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const ami = await startAmiStandIns();
+  const s3 = new S3Client({ region: config.region, endpoint: config.endpoints?.s3, forcePathStyle: true, credentials: config.credentials });
+  ami.account.readImportObject = async (bucket, key) => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    return object?.Body ? Buffer.from(await object.Body.transformToByteArray()) : undefined;
+  };
+  return { env: ami.env, stop: async () => (s3.destroy(), ami.stop()) };
 }
 
 /** Environment that points the AWS composition roots (Lambda entries, runner) at the stand-ins. */

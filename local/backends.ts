@@ -72,7 +72,7 @@ async function openAwsBackend(maxReceives: number): Promise<LocalBackend> {
     setPublicUrl: () => {},
     awsConfig: standIns.config,
     // No EC2 here: no instance metadata to poll, no Auto Scaling group to protect the instance in.
-    runnerEnv: () => ({ ...env, IBS_BACKEND: 'aws', IBS_IMDS_ENDPOINT: 'off' }),
+    runnerEnv: () => ({ ...env, ...standIns.amiEnv, IBS_BACKEND: 'aws', IBS_IMDS_ENDPOINT: 'off' }),
     describe: () =>
       `on the AWS adapters: DynamoDB Local ${env.AWS_ENDPOINT_URL_DYNAMODB} (table ${env.IBS_TABLE}), ` +
       `fauxqs S3+SQS ${env.AWS_ENDPOINT_URL_S3} (bucket ${env.IBS_BUCKET}); in memory: nothing is kept after it stops`,
