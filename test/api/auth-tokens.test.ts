@@ -16,6 +16,7 @@ import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { createBearerAuthenticator } from '../../local/auth-bearer.ts';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, ensureLocalKeySet, loadLocalKeySet, signLocalToken, type LocalKeySet } from '../../local/auth-keys.ts';
 import { readLocalConfig } from '../../local/config.ts';
+import { readAuthClaimNames } from '../../functions/aws/config.ts';
 
 const whoAmI: Route = { method: 'GET', path: '/whoami', operationId: 'whoAmI', handle: async (ctx) => ({ status: 200, body: { org: ctx.orgId, user: ctx.userId ?? null } }) };
 const open: Route = { method: 'GET', path: '/version', operationId: 'getVersion', public: true, handle: async () => ({ status: 200, body: { version: 'x' } }) };
@@ -160,6 +161,12 @@ describe('AWS: the JWT authorizer verified the token, the handler reads its clai
     expect((await call(aws, {})).status).toBe(401);
     // A header is never a credential on AWS.
     expect((await call(gatewayClaimsAuthenticator(), { 'x-org-id': 'acme' })).status).toBe(401);
+  });
+
+  it('the Lambda functions read the claim names from IBS_ORG_CLAIM and IBS_USER_CLAIM (default org_id, sub)', () => {
+    expect(readAuthClaimNames({})).toEqual({ org: 'org_id', user: 'sub' });
+    expect(readAuthClaimNames({ IBS_ORG_CLAIM: 'custom:org_id', IBS_USER_CLAIM: 'cognito:username' })).toEqual({ org: 'custom:org_id', user: 'cognito:username' });
+    expect(() => readAuthClaimNames({ IBS_ORG_CLAIM: 'org id' })).toThrow(/IBS_ORG_CLAIM must be a claim name/);
   });
 });
 
