@@ -25,8 +25,9 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'ibs-web-e2e-'));
     await ensureWebUiBuilt();
-    // Each stage of the double takes 600 ms: long enough to see progress and cancel, short enough for a quick build.
-    stack = await startDoubleStack(dataDir, 600);
+    // Each stage of the double takes 1.2 s: long enough to see progress and cancel on a busy machine, short enough
+    // for a quick build.
+    stack = await startDoubleStack(dataDir, 1200);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   }, 180_000);
@@ -108,7 +109,9 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
   }, 120_000);
 
   it('cancels a build from the images list mid-build', async () => {
-    const response = await postTarCompose(stack, { hostname: 'to-cancel' });
+    // Files and directories add stages: a build of several seconds to cancel in.
+    const files = Array.from({ length: 4 }, (_, i) => ({ path: `/etc/cancel-${i}`, data: 'x\n' }));
+    const response = await postTarCompose(stack, { hostname: 'to-cancel', files, directories: [{ path: '/srv/cancel' }] });
     const { id } = (await response.json()) as { id: string };
     const { page, errors } = await openPage();
     await page.goto(`${stack.url}/`);
