@@ -25,6 +25,8 @@ describe('file:// repositories: where the deployment allows them', () => {
     expect(() => checkComposeRepositories(off, { ...compose([]), customizations: { custom_repositories: [{ id: 'x', baseurl: ['file:///mnt/repo'] }] } })).not.toThrow();
     expect(() => checkDepsolveRepositories(off, [{ id: 'a', baseurl: ['https://a/', 'file:///b'] }])).toThrow(expect.objectContaining({ field: 'repositories[0].baseurl[1]' }));
     expect(() => checkComposeRepositories({ fileRepositories: true }, compose([fileRepo]))).not.toThrow();
+    expect(() => checkComposeRepositories({ fileRepositories: true }, compose([{ rhsm: false, baseurl: 'ftp://mirror/' }]))).toThrow(/payload_repositories\[0\]\.baseurl: "ftp:\/\/mirror\/" cannot be fetched/);
+    expect(() => checkDepsolveRepositories({}, [{ id: 'a', metalink: 'mirrors.example.org/metalink' }])).toThrow(expect.objectContaining({ field: 'repositories[0].metalink' }));
     expect(() => checkDepsolveRepositories({ fileRepositories: true }, [{ id: 'a', baseurl: ['file:///b'] }])).not.toThrow();
   });
 });

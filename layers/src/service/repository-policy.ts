@@ -1,5 +1,5 @@
 /**
- * Which repository URLs a request may make this service fetch: `file://` mirrors are read from the service's own disk,
+ * Which repository URLs a request may make this service fetch: http(s), and `file://` mirrors, which are read from the service's own disk,
  * so only where the deployment says so (local mode, `ServiceConfig.fileRepositories`); elsewhere (AWS) the request is
  * refused up front with a 400 naming the field instead of failing later in the manifest worker.
  */
@@ -27,7 +27,9 @@ function urlsOf(r: unknown, field: string): [string, string][] {
   return out;
 }
 
-function refuseFileUrls(config: Pick<ServiceConfig, 'fileRepositories'>, urls: [string, string][]): void {
+function refuseUnfetchableUrls(config: Pick<ServiceConfig, 'fileRepositories'>, urls: [string, string][]): void {
+  const unfetchable = urls.find(([, url]) => !/^\s*(https?|file):\/\//i.test(url));
+  if (unfetchable) throw new ValidationError(unfetchable[0], `"${unfetchable[1]}" cannot be fetched: repositories are read over http, https or (local mode) file URLs`);
   if (config.fileRepositories) return;
   const found = urls.find(([, url]) => /^\s*file:/i.test(url));
   if (found) {
@@ -37,10 +39,10 @@ function refuseFileUrls(config: Pick<ServiceConfig, 'fileRepositories'>, urls: [
 
 /** POST /compose, /manifest, a blueprint's compose: refuses file:// payload repositories where they are not allowed. */
 export function checkComposeRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, request: unknown): void {
-  refuseFileUrls(config, fetchedUrlsOfCompose(request));
+  refuseUnfetchableUrls(config, fetchedUrlsOfCompose(request));
 }
 
 /** POST /depsolve: the same for its `repositories`. */
 export function checkDepsolveRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, repositories: readonly unknown[] | undefined): void {
-  refuseFileUrls(config, (repositories ?? []).flatMap((r, i) => urlsOf(r, `repositories[${i}]`)));
+  refuseUnfetchableUrls(config, (repositories ?? []).flatMap((r, i) => urlsOf(r, `repositories[${i}]`)));
 }
