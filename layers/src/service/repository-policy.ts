@@ -1,7 +1,8 @@
 /**
- * Which repository URLs a request may make this service fetch: http(s), and `file://` mirrors, which are read from the service's own disk,
- * so only where the deployment says so (local mode, `ServiceConfig.fileRepositories`); elsewhere (AWS) the request is
- * refused up front with a 400 naming the field instead of failing later in the manifest worker.
+ * Which repository URLs a request may make this service fetch: http(s), and `file://` mirrors, which are read from
+ * the service's own disk, so only where the deployment says so (local mode, `ServiceConfig.fileRepositories`);
+ * elsewhere (AWS) the request is refused up front with a 400 naming the field instead of failing later in the
+ * manifest worker.
  */
 import { ValidationError } from '../errors.ts';
 import type { ServiceConfig } from './deps.ts';
