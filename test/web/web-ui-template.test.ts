@@ -1,29 +1,40 @@
 /**
- * The web UI's AWS hosting in the packaged template (`npx osls package`, offline): a private bucket only the stack's
- * CloudFront distribution reads (origin access control), the API behind the same distribution, the user pool's app
- * client allowed the code flow back to the distribution, no dependency cycle; and the config.json the deploy writes.
+ * The web UI's AWS hosting as serverless.yml declares it (test/aws/template.test.ts packages the whole template with
+ * `npx osls package`; here the YAML is read directly, CloudFormation tags as their JSON forms, to keep the suite fast):
+ * a private bucket only the stack's CloudFront distribution reads (origin access control), the API behind the same
+ * distribution, the user pool's app client allowed the code flow back to the distribution, no dependency cycle; and the
+ * config.json the deploy plugin writes.
  */
 import { createRequire } from 'node:module';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyCheckout, runOsls, type CheckoutCopy } from '../aws/osls-package.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+import { REPO_ROOT } from '../aws/osls-package.ts';
 
 type Resource = { Type: string; Condition?: string; DependsOn?: string | string[]; Properties: any };
-let copy: CheckoutCopy;
 let resources: Record<string, Resource>;
 let outputs: Record<string, { Value: unknown; Condition?: string }>;
 
-beforeAll(async () => {
-  copy = copyCheckout();
-  const run = await runOsls(copy, ['package']);
-  if (run.code !== 0) throw new Error(`osls package failed:\n${run.output}`);
-  const template = JSON.parse(readFileSync(join(copy.service, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
-  resources = template.Resources;
-  outputs = template.Outputs;
-}, 240_000);
+/** CloudFormation's short tags (!Ref, !Sub, ...) as the JSON the template would hold. */
+function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
+  const fn = (name: string, json: (v: unknown) => unknown) => [
+    { tag: `!${name}`, resolve: (v: string) => json(v) } as ScalarTag,
+    { tag: `!${name}`, collection: 'seq', resolve: (v: { toJSON(): unknown }) => json(v.toJSON()) } as unknown as CollectionTag,
+    { tag: `!${name}`, collection: 'map', resolve: (v: { toJSON(): unknown }) => json(v.toJSON()) } as unknown as CollectionTag,
+  ];
+  return [
+    ...fn('Ref', (v) => ({ Ref: v })),
+    ...fn('GetAtt', (v) => ({ 'Fn::GetAtt': typeof v === 'string' ? [v.slice(0, v.indexOf('.')), v.slice(v.indexOf('.') + 1)] : v })),
+    ...['Sub', 'If', 'Not', 'Equals', 'GetAZs', 'Split', 'Join', 'Select'].flatMap((name) => fn(name, (v) => ({ [`Fn::${name}`]: v }))),
+  ];
+}
 
-afterAll(() => rmSync(copy.root, { recursive: true, force: true }));
+beforeAll(() => {
+  const yml = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8'), { customTags: cloudFormationTags() });
+  resources = yml.resources.Resources;
+  outputs = yml.resources.Outputs;
+});
 
 /** Logical ids a value refers to (Ref, Fn::GetAtt, ${Name} in Fn::Sub). */
 function referencesOf(value: unknown, out = new Set<string>()): Set<string> {
