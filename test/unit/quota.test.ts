@@ -11,6 +11,7 @@ import { QuotaExceededError } from '../../layers/src/errors.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { describeWindow, storeComposeWithinQuota, type ComposeQuotas } from '../../layers/src/service/quota.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { AdmissionBusyError } from '../../layers/src/ports/compose-store.ts';
 import { newCompose } from '../contract/compose-store.contract.ts';
 
 const adapters = createEmbeddedAdapters({ dataDir: mkdtempSync(join(tmpdir(), 'ibs-quota-unit-')), publicBaseUrl: 'http://127.0.0.1:1' });
@@ -67,6 +68,14 @@ describe('compose quotas', () => {
     await expect(storeComposeWithinQuota(deps, newCompose('org-none'))).rejects.toThrow(/^Quota of 0 builds per 1 day exceeded for user/);
     await storeComposeWithinQuota(deps, newCompose('org-other'));
     await expect(storeComposeWithinQuota(deps, newCompose('constructor'))).resolves.toBeUndefined();
+  });
+
+  it('turns an admission that kept losing to concurrent ones into a 429 with Retry-After 1, writing nothing', async () => {
+    const deps = depsWith({ buildsPerWindow: 10, windowSeconds: 3600, concurrentBuilds: 10 });
+    const busy = { ...deps, store: { ...deps.store, createWithinQuota: async () => Promise.reject(new AdmissionBusyError('org-busy', 64)) } } as ServiceDeps;
+    const compose = newCompose('org-busy');
+    await expect(storeComposeWithinQuota(busy, compose)).rejects.toMatchObject({ kind: 'rate-limited', retryAfterSeconds: 1 });
+    expect(await deps.store.get('org-busy', compose.id)).toBeUndefined();
   });
 
   it('words windows as the hosted message does', () => {

@@ -90,3 +90,11 @@ export class ComposeExistsError extends Error {
     this.name = 'ComposeExistsError';
   }
 }
+
+/** Admission gave up because concurrent admissions of the same organization kept winning: the caller may retry. */
+export class AdmissionBusyError extends Error {
+  constructor(orgId: string, attempts: number) {
+    super(`the quota of organization ${orgId} kept changing under concurrent admissions (${attempts} attempts)`);
+    this.name = 'AdmissionBusyError';
+  }
+}

@@ -4,8 +4,8 @@
  * racing for the last slot get exactly the quota; a refusal writes nothing and is a 403 naming the limit.
  */
 import type { Compose } from '../compose/compose.ts';
-import { QuotaExceededError } from '../errors.ts';
-import type { AdmissionRefusal } from '../ports/compose-store.ts';
+import { QuotaExceededError, RateLimitedError } from '../errors.ts';
+import { AdmissionBusyError, type AdmissionRefusal } from '../ports/compose-store.ts';
 import type { ServiceDeps } from './deps.ts';
 
 export interface ComposeQuotas {
@@ -67,11 +67,18 @@ export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal):
 export async function storeComposeWithinQuota(deps: ServiceDeps, compose: Compose, now = Date.now()): Promise<void> {
   if (!deps.config.quotas) return deps.store.create(compose);
   const quotas = quotasFor(deps.config.quotas, compose.orgId);
-  const refusal = await deps.store.createWithinQuota(compose, {
-    windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
-    maxInWindow: quotas.buildsPerWindow,
-    maxUnfinished: quotas.concurrentBuilds,
-  });
+  let refusal: AdmissionRefusal | undefined;
+  try {
+    refusal = await deps.store.createWithinQuota(compose, {
+      windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
+      maxInWindow: quotas.buildsPerWindow,
+      maxUnfinished: quotas.concurrentBuilds,
+    });
+  } catch (error) {
+    // Nothing was written; the client may simply come back a moment later.
+    if (error instanceof AdmissionBusyError) throw new RateLimitedError('too many compose requests of this organization at once; retry after 1 second', 1);
+    throw error;
+  }
   if (refusal) {
     deps.log.info('compose refused by quota', { orgId: compose.orgId, ...refusal });
     throw quotaExceeded(quotas, refusal);

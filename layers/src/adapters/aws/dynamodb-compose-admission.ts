@@ -17,7 +17,7 @@ import {
 import type { Compose, ComposeState } from '../../compose/compose.ts';
 import { isFinalState } from '../../compose/compose.ts';
 import type { AdmissionQuota, AdmissionRefusal } from '../../ports/compose-store.ts';
-import { ComposeExistsError } from '../../ports/compose-store.ts';
+import { AdmissionBusyError, ComposeExistsError } from '../../ports/compose-store.ts';
 
 /** Sort key of an organization's compose quota ledger (beside its composes and blueprints). */
 export const QUOTA_LEDGER_SK = 'QUOTA#composes';
@@ -123,5 +123,5 @@ export async function admitComposeItem(
       }
     }
   }
-  throw new Error(`could not admit compose ${compose.id}: the quota ledger of organization ${compose.orgId} kept changing (${MAX_ROUNDS} attempts)`);
+  throw new AdmissionBusyError(compose.orgId, MAX_ROUNDS);
 }
