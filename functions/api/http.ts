@@ -4,6 +4,7 @@ import { ValidationError } from '../../layers/src/errors.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { AuthRefusal, headerOf, type Authenticator } from './auth.ts';
 import { HttpRefusal, respondToError } from './error-responses.ts';
+import type { Logger } from '../../layers/src/log/logger.ts';
 import { enforceRequestRate } from '../../layers/src/service/rate-limit.ts';
 
 export const API_BASE = '/api/image-builder/v1';
@@ -47,7 +48,17 @@ export interface ApiOptions {
    * identityFromOrgHeader.
    */
   authenticate: Authenticator;
+  /** The path prefixes the routes answer under (default API_BASES); another API over the same use cases names its own. */
+  bases?: readonly string[];
+  /** Turns a thrown error into the answer (default: the hosted API's error bodies, respondToError). */
+  presentError?: ErrorPresenter;
 }
+
+/** An API's error answer for a thrown error; `operationId` is the matched route's ('' when no route matched). */
+export type ErrorPresenter = (
+  error: unknown,
+  context: { requestId: string; log: Logger; path: string; operationId: string },
+) => { status: number; body: unknown; headers?: Record<string, string> };
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResultV2 => ({
   statusCode: status,
@@ -55,13 +66,15 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   body: JSON.stringify(body),
 });
 
-const compileRoute = (route: Route) => {
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const compileRoute = (route: Route, bases: readonly string[]) => {
   const names: string[] = [];
   const pattern = route.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     names.push(name);
     return '([^/]+)';
   });
-  return { route, names, regex: new RegExp(`^${API_BASE.replace(/\//g, '\\/')}(?:\\.0)?${pattern}/?$`) };
+  return { route, names, regex: new RegExp(`^(?:${bases.map(escapeRegex).join('|')})${pattern}/?$`) };
 };
 
 /** A malformed %-escape is the client's mistake, not a crash. */
@@ -112,12 +125,16 @@ export function jsonDepth(value: unknown, limit: number): number {
 
 /** One Lambda handler (API Gateway HTTP API, payload v2) serving `routes`; the same handler runs in local mode. */
 export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], options: ApiOptions) {
-  const compiled = routes.map(compileRoute);
+  const compiled = routes.map((route) => compileRoute(route, options.bases ?? API_BASES));
+  const presentError = options.presentError ?? respondToError;
+  // The route each request matched, for error bodies that name the operation.
+  const operationOf = new WeakMap<APIGatewayProxyEventV2, string>();
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
     .use({
       onError: async (request) => {
         const requestId = request.context?.awsRequestId ?? request.event.requestContext?.requestId ?? 'unknown';
-        const { status, body, headers } = respondToError(request.error, { requestId, log: deps.log, path: request.event.rawPath });
+        const operationId = operationOf.get(request.event) ?? '';
+        const { status, body, headers } = presentError(request.error, { requestId, log: deps.log, path: request.event.rawPath, operationId });
         const challenge: Record<string, string> = request.error instanceof AuthRefusal ? { 'www-authenticate': request.error.challenge } : {};
         request.response = json(status, body, { 'x-request-id': requestId, ...headers, ...challenge });
       },
@@ -131,6 +148,7 @@ export function createApiHandler(deps: ServiceDeps, routes: readonly Route[], op
       if (!match) {
         throw new HttpRefusal(405, 'Method not allowed', `${method} is not allowed on ${path} (allowed: ${candidates.map((c) => c.route.method).join(', ')})`);
       }
+      operationOf.set(event, match.route.operationId);
       const values = path.match(match.regex)?.slice(1) ?? [];
       const params = Object.fromEntries(match.names.map((name, i) => [name, decodePathParam(name, values[i] ?? '')]));
       const identity = match.route.public ? { orgId: '' } : await options.authenticate(event);

@@ -1,0 +1,18 @@
+/** The cloud API v2 Lambda/local handler: the hosted API's router and middleware under composer's base and errors. */
+import type { Authenticator } from '../api/auth.ts';
+import { createApiHandler } from '../api/http.ts';
+import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { COMPOSER_API_BASE, presentComposerError } from './composer-errors.ts';
+import { COMPOSER_ROUTES } from './composer-routes.ts';
+import type { Route } from '../api/http.ts';
+
+export function createComposerHandler(deps: ServiceDeps, options: { authenticate: Authenticator; routes?: readonly Route[] }) {
+  return createApiHandler(deps, options.routes ?? COMPOSER_ROUTES, {
+    authenticate: options.authenticate,
+    bases: [COMPOSER_API_BASE],
+    presentError: presentComposerError,
+  });
+}
+
+/** Whether a request path belongs to this API (the local gateway serves both APIs from one port). */
+export const isComposerPath = (path: string): boolean => path === COMPOSER_API_BASE || path.startsWith(`${COMPOSER_API_BASE}/`);
