@@ -1,16 +1,55 @@
 /**
- * The depsolver as a one-shot process, bundled by the bench with esbuild as the Lambda ships it: the stored index read
- * from the BlobStore (repomd.xml re-checked), the sets of one request shape resolved, one JSON line printed.
+ * The depsolver as the bench runs it in a process of its own, bundled with the Lambdas' esbuild settings (as it ships):
+ * - once: the stored index read from the BlobStore (repomd.xml re-checked), the sets of DEPSOLVE_BENCH_SETS resolved;
+ * - warm: the index loaded (timed), every request shape of DEPSOLVE_BENCH_SHAPES resolved DEPSOLVE_BENCH_ROUNDS times to
+ *   warm up, then as many timed rounds of each (median).
+ * Prints one JSON line.
  */
 import { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
 import { IndexStore, RepoDepsolver } from '../layers/src/depsolve/index.ts';
 
-const sets = JSON.parse(process.env.DEPSOLVE_BENCH_SETS!) as Record<string, string[]>;
+type Sets = Record<string, string[]>;
 const blobStore = new FsBlobStore({ root: process.env.DEPSOLVE_BENCH_BLOBS!, publicBaseUrl: 'http://127.0.0.1:1', signingKey: Buffer.from('bench') });
 const repo = { id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] };
-const out = await new RepoDepsolver({ store: new IndexStore({ blobStore }) }).resolve({
+const store = new IndexStore({ blobStore });
+const solver = new RepoDepsolver({ store });
+const request = (sets: Sets) => ({
   architecture: 'x86_64',
   releasever: '41',
   sets: Object.fromEntries(Object.entries(sets).map(([k, include]) => [k, { include, exclude: [], installWeakDeps: true, repositories: [repo] }])),
 });
-process.stdout.write(`${JSON.stringify({ closure: Object.values(out).reduce((n, s) => n + s.length, 0), peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+if (process.env.DEPSOLVE_BENCH_CHILD === 'warm') {
+  const rounds = Number(process.env.DEPSOLVE_BENCH_ROUNDS ?? 30);
+  const t0 = performance.now();
+  await store.load(repo, { arch: 'x86_64', releasever: '41' });
+  const indexLoadMs = performance.now() - t0;
+  const shapes: Record<string, { firstSolveMs: number; warmSolveMs: number; sets: Record<string, string[]> }> = {};
+  const all = Object.entries(JSON.parse(process.env.DEPSOLVE_BENCH_SHAPES!) as Record<string, Sets>);
+  // Warm up every shape first (a warm worker's JIT has compiled the solver; on a loaded machine the optimizing
+  // compiler's thread gets little CPU, so the first rounds of the first shape would measure the compiler instead).
+  const first: Record<string, number> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const [shape, sets] of all) {
+      const a = performance.now();
+      await solver.resolve(request(sets));
+      first[shape] ??= performance.now() - a;
+    }
+  }
+  for (const [shape, sets] of all) {
+    const times: number[] = [];
+    let names: Record<string, string[]> = {};
+    for (let i = 0; i < rounds; i++) {
+      const a = performance.now();
+      const out = await solver.resolve(request(sets));
+      times.push(performance.now() - a);
+      names = Object.fromEntries(Object.entries(out).map(([k, ps]) => [k, ps.map((p) => p.name).sort()]));
+    }
+    shapes[shape] = { firstSolveMs: first[shape], warmSolveMs: median(times), sets: names };
+  }
+  process.stdout.write(`${JSON.stringify({ indexLoadMs, shapes })}\n`);
+} else {
+  const out = await solver.resolve(request(JSON.parse(process.env.DEPSOLVE_BENCH_SETS!) as Sets));
+  process.stdout.write(`${JSON.stringify({ closure: Object.values(out).reduce((n, s) => n + s.length, 0), peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+}

@@ -56,14 +56,16 @@ pool = new_pool(); repo = pool.add_repo('fedora'); repo.add_solv(solv.xfopen(sol
 load_ms = (time.perf_counter() - t0) * 1000
 groups, envs = read_comps(comps_path)
 out = {}
+for i in range(rounds):
+    for sets in shapes.values():
+        for specs in sets.values(): solve(pool, specs, groups, envs)
 for shape, sets in shapes.items():
     times = []
     for i in range(rounds):
         t = time.perf_counter()
         res = {name: solve(pool, specs, groups, envs) for name, specs in sets.items()}
         times.append((time.perf_counter() - t) * 1000)
-    late = sorted(times[rounds // 2:])
-    out[shape] = {'warmSolveMs': late[len(late) // 2], 'sets': {k: v[1] for k, v in res.items()}, 'problems': sum(v[0] for v in res.values())}
+    out[shape] = {'warmSolveMs': sorted(times)[len(times) // 2], 'sets': {k: v[1] for k, v in res.items()}, 'problems': sum(v[0] for v in res.values())}
 print(json.dumps({'solvLoadMs': load_ms, 'shapes': out}))
 `;
 
@@ -102,7 +104,7 @@ export const hasDnf = (): boolean => spawnSync(PY, ['-c', 'import dnf']).status 
 
 /** libsolv's XML load of primary.xml (and the .solv file it writes for the other modes). */
 export const libsolvXmlArgs = (repoDir: string, solvOut: string): [string, string[]] => [PY, ['-c', LIBSOLV_XML, repoDir, solvOut]];
-/** libsolv in-process: .solv load, then `rounds` solves of every shape (jobs built each round). */
+/** libsolv in-process: .solv load, `rounds` warm-up solves of every shape, then `rounds` timed (jobs built each round). */
 export const libsolvWarmArgs = (solv: string, comps: string, shapes: object, rounds: number): [string, string[]] => [PY, ['-c', LIBSOLV_WARM, solv, comps, JSON.stringify(shapes), String(rounds)]];
 /** libsolv as a one-shot process: .solv load, comps, the sets of one shape. */
 export const libsolvOnceArgs = (solv: string, comps: string, sets: object): [string, string[]] => [PY, ['-c', LIBSOLV_ONCE, solv, comps, JSON.stringify(sets)]];

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
 import { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
-import { IndexStore, RepoDepsolver } from '../layers/src/depsolve/index.ts';
+import { IndexStore } from '../layers/src/depsolve/index.ts';
 import { serveDirectory } from '../test/depsolve/helpers.ts';
 import { dnfArgs, hasDnf, hasLibsolv, libsolvOnceArgs, libsolvWarmArgs, libsolvXmlArgs } from './depsolve-reference.ts';
 import { REQUESTS, writeFedoraRepo } from './depsolve-repo.ts';
@@ -25,48 +25,18 @@ const SELF = fileURLToPath(import.meta.url);
 const WARM_ROUNDS = 30;
 const WARM_BATCHES = 3;
 const PROCESS_RUNS = 5;
-type Sets = Record<string, string[]>;
 
 function blobStore(root: string): FsBlobStore {
   return new FsBlobStore({ root, publicBaseUrl: 'http://127.0.0.1:1', signingKey: Buffer.from('bench') });
 }
 
-const request = (sets: Sets, repo: { id: string; baseurl: string[] }) => ({
-  architecture: 'x86_64',
-  releasever: '41',
-  sets: Object.fromEntries(Object.entries(sets).map(([k, include]) => [k, { include, exclude: [], installWeakDeps: true, repositories: [repo] }])),
-});
-
-/** Child process entry: build, or warm (cold load, then rounds of every shape). One JSON line. */
-async function child(mode: string): Promise<void> {
+/** Child process entry (tsx): the index build from primary.xml. One JSON line. */
+async function child(): Promise<void> {
   const store = new IndexStore({ blobStore: blobStore(process.env.DEPSOLVE_BENCH_BLOBS!) });
-  const repo = { id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] };
-  const subst = { arch: 'x86_64', releasever: '41' };
-  const rssMB = () => process.resourceUsage().maxRSS / 1024;
-  if (mode === 'build') {
-    const t0 = performance.now();
-    const r = await store.refresh(repo, subst);
-    const cpu = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, packages: r.packages, peakRssMB: rssMB() })}\n`);
-    return;
-  }
-  const solver = new RepoDepsolver({ store });
   const t0 = performance.now();
-  await store.load(repo, subst);
-  const indexLoadMs = performance.now() - t0;
-  const shapes: Record<string, { firstSolveMs: number; warmSolveMs: number; sets: Record<string, string[]> }> = {};
-  for (const [shape, sets] of Object.entries(REQUESTS)) {
-    const times: number[] = [];
-    let names: Record<string, string[]> = {};
-    for (let i = 0; i < WARM_ROUNDS; i++) {
-      const a = performance.now();
-      const out = await solver.resolve(request(sets, repo));
-      times.push(performance.now() - a);
-      names = Object.fromEntries(Object.entries(out).map(([k, ps]) => [k, ps.map((p) => p.name).sort()]));
-    }
-    shapes[shape] = { firstSolveMs: times[0], warmSolveMs: median(times.slice(WARM_ROUNDS >> 1)), sets: names };
-  }
-  process.stdout.write(`${JSON.stringify({ indexLoadMs, shapes })}\n`);
+  const r = await store.refresh({ id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] }, { arch: 'x86_64', releasever: '41' });
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, packages: r.packages, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
@@ -91,11 +61,13 @@ function timeProcess(cmd: string, args: string[], env: Record<string, string> = 
 }
 
 const runChild = async (mode: string, env: Record<string, string>) => (await timeProcess(process.execPath, ['--import', 'tsx', SELF], { ...env, DEPSOLVE_BENCH_CHILD: mode })).out;
+/** The warm child runs from the same esbuild bundle as the one-shot process (no tsx transform in the hot paths). */
+const runBundledChild = async (bundle: string, mode: string, env: Record<string, string>) => (await timeProcess(process.execPath, [bundle], { ...env, DEPSOLVE_BENCH_CHILD: mode })).out;
 
-/** Our one-shot depsolver process as it ships: bench/depsolve-once.ts bundled with the Lambdas' esbuild settings. */
-async function bundleOneShot(outfile: string): Promise<void> {
+/** Our depsolver as it ships: `entry` bundled with the Lambdas' esbuild settings. */
+async function bundle(entry: string, outfile: string): Promise<void> {
   const { build } = await import('esbuild');
-  await build({ ...ESBUILD_OPTIONS, entryPoints: [join(import.meta.dirname, 'depsolve-once.ts')], outfile, logLevel: 'error' });
+  await build({ ...ESBUILD_OPTIONS, entryPoints: [entry], outfile, logLevel: 'error' });
 }
 
 /** Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender. */
@@ -132,18 +104,18 @@ export async function run(): Promise<object> {
       const solvFile = join(work, 'fedora.solv');
       const xml = libsolv ? (await timeProcess(...libsolvXmlArgs(repoDir, solvFile))).out : undefined;
       const comps = join(repoDir, readdirSync(join(repoDir, 'repodata')).map((f) => `repodata/${f}`).find((f) => f.includes('comps') || f.endsWith('group.xml')) ?? '');
+      const oneShot = join(work, 'depsolve-once.mjs');
+      await bundle(join(import.meta.dirname, 'depsolve-once.ts'), oneShot);
       // Warm solves and stored-data loads, in interleaved batches (the machine is shared: medians of batch medians).
       const ours: Record<string, unknown>[] = [];
       const refs: Record<string, unknown>[] = [];
       for (let b = 0; b < WARM_BATCHES; b++) {
-        ours.push(await runChild('warm', env));
+        ours.push(await runBundledChild(oneShot, 'warm', { ...env, DEPSOLVE_BENCH_SHAPES: JSON.stringify(REQUESTS), DEPSOLVE_BENCH_ROUNDS: String(WARM_ROUNDS) }));
         if (libsolv) refs.push((await timeProcess(...libsolvWarmArgs(solvFile, comps, REQUESTS, WARM_ROUNDS))).out);
       }
       // dnf: a first process fills its metadata cache (not measured), as ours was filled by the build.
       const dnfCache = join(work, 'dnfcache');
       if (dnf) await timeProcess(...dnfArgs(server.url, REQUESTS.server, dnfCache));
-      const oneShot = join(work, 'depsolve-once.mjs');
-      await bundleOneShot(oneShot);
       const shapes: Record<string, unknown> = {};
       for (const [shape, sets] of Object.entries(REQUESTS)) {
         const contenders: Parameters<typeof interleaved>[0] = { ours: [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }] };
@@ -187,7 +159,7 @@ export async function run(): Promise<object> {
         },
         shapes,
         description: {
-          warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Medians of the later half of 30 rounds, median of 3 interleaved batches.',
+          warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
           processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node (stored index from the BlobStore, repomd.xml re-checked, resolve); spawn to exit, median of 5 interleaved runs.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache (one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (repomd.xml check + BlobStore read + views) vs libsolv add_solv + createwhatprovides.',
@@ -203,4 +175,4 @@ export async function run(): Promise<object> {
   }
 }
 
-if (process.env.DEPSOLVE_BENCH_CHILD) await child(process.env.DEPSOLVE_BENCH_CHILD);
+if (process.env.DEPSOLVE_BENCH_CHILD === 'build') await child();

@@ -62,9 +62,11 @@ export class RepoDepsolver implements Depsolver {
     for (;;) {
       const pool = this.poolFor(loaded, opts.architecture, set.exclude, files);
       try {
-        const ids = solveSpecs(pool, mergeComps(loaded), set.include, set.installWeakDeps, basearchOf(opts.architecture));
+        let comps = compsByPool.get(pool);
+        if (!comps) compsByPool.set(pool, (comps = mergeComps(loaded)));
+        const ids = solveSpecs(pool, comps, set.include, set.installWeakDeps, basearchOf(opts.architecture));
         const insecure = new Set(loaded.filter((l) => l.config.sslverify === false).map((l) => l.config.id));
-        return ids.map((p) => withIgnoreSsl(toResolved(pool, p), insecure)).sort(byNevra);
+        return ids.map((p) => withIgnoreSsl(resolvedOf(pool, p), insecure)).sort(byNevra);
       } catch (e) {
         if (e instanceof NeedFilelists) {
           for (const id of e.repoIds) {

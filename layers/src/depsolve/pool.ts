@@ -45,7 +45,7 @@ export class Pool {
   /** Dependencies by kind, then package id (decoded on first use). */
   private readonly depCache: (Dep[] | undefined)[][];
   private readonly infoCache = new Map<number, PackageInfo>();
-  private readonly reverseCache = new Map<string, number[]>();
+  private readonly reverseCache = { conflicts: new Map<string, number[]>(), obsoletes: new Map<string, number[]>() };
   private readonly providesCache = new Map<string, Int32Array>();
   private readonly supplementing: number[] = [];
   private readonly byNameCache = new Map<string, number[]>();
@@ -257,8 +257,7 @@ export class Pool {
 
   /** Packages with a Conflicts / Obsoletes naming `name` (candidates to check against a package). */
   reverse(kind: 'conflicts' | 'obsoletes', name: string): readonly number[] {
-    const key = `${kind}\0${name}`;
-    const cached = this.reverseCache.get(key);
+    const cached = this.reverseCache[kind].get(name);
     if (cached) return cached;
     const out: number[] = [];
     this.repos.forEach((r, ri) => {
@@ -270,7 +269,7 @@ export class Pool {
         if (this.score[p]) out.push(p);
       }
     });
-    this.reverseCache.set(key, out);
+    this.reverseCache[kind].set(name, out);
     return out;
   }
 
