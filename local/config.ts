@@ -6,6 +6,7 @@ import { readClaimNames, type ClaimNames } from '../functions/api/auth.ts';
 import { readComposeQuotas, readRequestRate } from '../layers/src/config/quota-config.ts';
 import type { ComposeQuotas } from '../layers/src/service/quota.ts';
 import type { RateLimit } from '../layers/src/ports/rate-limiter.ts';
+import { readWeldrConfig, type WeldrSocketConfig } from './weldr-socket.ts';
 
 export const LOCAL_BACKENDS = ['embedded', 'aws'] as const;
 export type LocalBackendKind = (typeof LOCAL_BACKENDS)[number];
@@ -40,6 +41,8 @@ export interface LocalConfig {
   quotas: ComposeQuotas | undefined;
   /** Requests per organization and window (IBS_RATE_LIMIT, IBS_RATE_WINDOW_SECONDS); undefined: no limit. */
   requestRate: RateLimit | undefined;
+  /** composer's Weldr API on a unix socket (IBS_WELDR_SOCKET, IBS_WELDR_ORG, IBS_WELDR_GROUP); undefined: IBS_WELDR=0. */
+  weldr: WeldrSocketConfig | undefined;
 }
 
 /** IBS_DATA_DIR as an absolute path (default ./.ibs-data): the service's and `ibs token`'s. */
@@ -61,6 +64,7 @@ export function readLocalConfig(env: Env = process.env): LocalConfig {
     fileRepositories: envChoice(env, 'IBS_FILE_REPOSITORIES', ['0', '1'], '1') === '1',
     quotas: readComposeQuotas(env),
     requestRate: readRequestRate(env),
+    weldr: readWeldrConfig(env),
     minFreeBytes: envNumber(env, 'IBS_API_MIN_FREE_BYTES', 256 * 2 ** 20),
     runnerStaleAfterSeconds: envNumber(env, 'IBS_RUNNER_STALE_AFTER_SECONDS', 90, { min: 1 }),
     reaperIntervalSeconds: envNumber(env, 'IBS_REAPER_INTERVAL_SECONDS', 60, { min: 1 }),

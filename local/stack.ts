@@ -21,6 +21,7 @@ import { MemoryRateLimiter } from '../layers/src/adapters/embedded/memory-rate-l
 import { createBearerAuthenticator } from './auth-bearer.ts';
 import { ensureLocalKeySet, signLocalToken } from './auth-keys.ts';
 import { DEFAULT_REAPER_OPTIONS } from '../layers/src/service/reaper.ts';
+import { startWeldrSocket, type WeldrSocket } from './weldr-socket.ts';
 
 export interface LocalStackOptions extends Partial<LocalConfig> {
   /** Environment added to the runners' (IBS_OSBUILD, ...). */
@@ -40,6 +41,8 @@ export interface LocalStack {
   runners: RunnerSupervisor;
   /** A bearer token for `org` (and `user`) signed with the data directory's key, as `ibs token` mints. */
   mintToken(org: string, user?: string, ttlSeconds?: number): Promise<string>;
+  /** The Weldr API's unix socket (composer-cli --socket), unless IBS_WELDR=0. */
+  weldr?: WeldrSocket;
   stop(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const server = createHttpGateway(api, backend.downloads, { log, allowedHosts: config.allowedHosts, webUi });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
+    const weldr = config.weldr ? await startWeldrSocket(config.weldr, config.dataDir, deps, log) : undefined;
 
     const workers = startQueueWorkers(deps, log, {
       reaperIntervalMs: config.reaperIntervalSeconds * 1000,
@@ -97,10 +101,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deps,
       backend,
       runners,
+      ...(weldr ? { weldr } : {}),
       mintToken: (org, user = `${org}-user`, ttlSeconds) => signLocalToken(keys, { org, user, ttlSeconds, claimNames: config.claimNames }),
       stop: async () => {
         await runners.stop();
         await workers.stop();
+        await weldr?.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await backend.close();

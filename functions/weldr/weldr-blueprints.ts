@@ -1,0 +1,154 @@
+/**
+ * Composer's blueprints on the hosted API's blueprint store: a blueprint pushed over the socket is the organization's
+ * hosted blueprint of that name (its composer file kept as written), every save a version, versions bumped as lorax
+ * does, and the saved versions are the blueprint's commit history.
+ */
+import { createHash } from 'node:crypto';
+import { parse as parseToml } from 'smol-toml';
+import { renderComposerBlueprint } from '../../layers/src/blueprint/composer-blueprint-export.ts';
+import { findArchitecture, findDistribution } from '../../layers/src/distro/registry.ts';
+import { importBlueprintFile } from '../../layers/src/service/blueprint-import-service.ts';
+import { deleteBlueprint } from '../../layers/src/service/blueprint-service.ts';
+import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
+import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
+import type { WeldrContext } from './weldr-router.ts';
+import { checkNames, WeldrError } from './weldr-errors.ts';
+
+type Obj = Record<string, unknown>;
+
+const storeOf = (ctx: WeldrContext) => {
+  if (!ctx.deps.blueprints) throw new NotConfiguredError('no blueprint store is configured');
+  return ctx.deps.blueprints;
+};
+
+/** The organization's live blueprint with this exact name. */
+export async function findBlueprint(ctx: WeldrContext, name: string): Promise<StoredBlueprint | undefined> {
+  return (await storeOf(ctx).list(ctx.orgId, { name, limit: 1, offset: 0 })).items[0];
+}
+
+/** Every live blueprint name of the organization, sorted as composer lists them. */
+export async function listBlueprintNames(ctx: WeldrContext): Promise<string[]> {
+  const names: string[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await storeOf(ctx).list(ctx.orgId, { limit: 100, offset });
+    names.push(...page.items.map((b) => b.name));
+    if (page.items.length < 100 || names.length >= page.total) break;
+  }
+  return names.sort();
+}
+
+/** A stored version as composer's blueprint.Blueprint (Initialize()d: empty lists present, distro always set). */
+export function presentBlueprint(stored: Pick<StoredBlueprint, 'name' | 'description' | 'body'>): Obj {
+  const { blueprint } = renderComposerBlueprint(stored);
+  const { name, description, version, packages, modules, groups, distro, arch, ...rest } = blueprint;
+  return {
+    name,
+    description: description ?? '',
+    ...(version ? { version } : {}),
+    packages: packages ?? [],
+    modules: modules ?? [],
+    groups: groups ?? [],
+    ...rest,
+    distro: distro ?? '',
+    ...(arch !== undefined && rest.architecture === undefined ? { architecture: arch } : {}),
+  };
+}
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** lorax/composer: a push with no version or the stored one bumps the stored patch level; others must be semver. */
+export function nextComposerVersion(given: unknown, previous: string | undefined): string {
+  const version = typeof given === 'string' ? given : '';
+  if (previous !== undefined && (version === '' || version === previous)) {
+    const match = SEMVER.exec(previous);
+    return match ? `${match[1]}.${match[2]}.${Number(match[3]) + 1}` : '0.0.1';
+  }
+  if (version === '') return '0.0.0';
+  if (!SEMVER.test(version)) throw new WeldrError(400, 'BlueprintsError', `Invalid 'version', must use Semantic Versioning: ${version}`);
+  return version;
+}
+
+/** Decodes a `/blueprints/new` body as composer does: by exact Content-Type. */
+export function decodeBlueprintBody(contentType: string | undefined, body: Buffer): Obj {
+  if (contentType === undefined) throw new WeldrError(400, 'BlueprintsError', 'missing Content-Type header');
+  if (body.length === 0) throw new WeldrError(400, 'BlueprintsError', 'Missing blueprint');
+  const bad = (detail: string, cause?: unknown) =>
+    new WeldrError(400, 'BlueprintsError', `400 Bad Request: The browser (or proxy) sent a request that this server could not understand: ${detail}`, { cause });
+  let raw: unknown;
+  try {
+    if (contentType === 'application/json') raw = JSON.parse(body.toString('utf8'));
+    else if (contentType === 'text/x-toml') raw = parseToml(body.toString('utf8'));
+    else throw bad('blueprint must be in json or toml format');
+  } catch (error) {
+    if (error instanceof WeldrError) throw error;
+    throw bad((error as Error).message.split('\n')[0], error);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('a blueprint must be an object');
+  return raw as Obj;
+}
+
+/** The image request a Weldr blueprint is stored with (the hosted API needs one; Weldr composes name their own type). */
+function defaultImageRequests(distribution: string, architecture: string) {
+  const arch = findArchitecture(findDistribution(distribution, 'distro'), architecture, 'architecture');
+  return [{ architecture: arch.name, image_type: arch.imageTypes[0].name }];
+}
+
+/** Saves a pushed blueprint as a new version (or a new blueprint); `message` is the commit message composer writes. */
+export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<StoredBlueprint> {
+  const name = typeof raw.name === 'string' ? raw.name : '';
+  checkNames([name]);
+  const existing = await findBlueprint(ctx, name);
+  const previous = existing ? presentBlueprint(existing).version : undefined;
+  const version = nextComposerVersion(raw.version, typeof previous === 'string' ? previous : existing ? '0.0.0' : undefined);
+  const distro = typeof raw.distro === 'string' && raw.distro !== '' ? raw.distro : undefined;
+  const architecture = typeof raw.architecture === 'string' && raw.architecture !== '' ? raw.architecture : ctx.hostArch;
+  if (distro !== undefined) {
+    try {
+      findArchitecture(findDistribution(distro), architecture);
+    } catch (error) {
+      throw new WeldrError(400, 'BlueprintsError', `'${distro}' is not a valid distribution (architecture '${architecture}')`, { cause: error });
+    }
+  }
+  const distribution = distro ?? (existing?.body.distribution as string | undefined) ?? ctx.defaultDistro;
+  try {
+    const { blueprint } = await importBlueprintFile(ctx.deps, ctx.orgId, {
+      blueprint: { ...raw, version },
+      distribution,
+      image_requests: (existing?.body.image_requests as unknown[] | undefined) ?? defaultImageRequests(distribution, architecture),
+    });
+    return blueprint;
+  } catch (error) {
+    if (error instanceof DomainError) throw new WeldrError(400, 'BlueprintsError', error.message, { cause: error });
+    throw error;
+  }
+}
+
+export async function deleteBlueprintByName(ctx: WeldrContext, name: string): Promise<void> {
+  const existing = await findBlueprint(ctx, name);
+  if (!existing) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
+  await deleteBlueprint(ctx.deps, ctx.orgId, existing.id);
+}
+
+/** A git-like commit id of one saved version: stable, 40 hex digits. */
+export const commitOf = (blueprintId: string, version: number): string => createHash('sha1').update(`${blueprintId}:${version}`).digest('hex');
+
+export interface WeldrChange {
+  commit: string;
+  message: string;
+  revision: number | null;
+  timestamp: string;
+}
+
+/** composer's blueprint.Change list, oldest first. */
+export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): Promise<{ change: WeldrChange; version: BlueprintVersion }[]> {
+  const versions = await storeOf(ctx).listVersions(ctx.orgId, stored.id);
+  return versions.map((version) => ({
+    version,
+    change: {
+      commit: commitOf(stored.id, version.version),
+      message: `Recipe ${version.name}, version ${String(presentBlueprint(version).version ?? '0.0.0')} saved.`,
+      revision: null,
+      timestamp: new Date(version.savedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
+  }));
+}

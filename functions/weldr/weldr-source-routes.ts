@@ -1,0 +1,151 @@
+/**
+ * Weldr's `/projects/source/*` routes: the default distribution's repositories are the system sources (never
+ * overwritten: SystemSource), user sources are kept per organization in the blob store as composer's SourceConfigV1.
+ */
+import { text } from 'node:stream/consumers';
+import { parse as parseToml } from 'smol-toml';
+import { findArchitecture, findDistribution, listDistributions } from '../../layers/src/distro/registry.ts';
+import { WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
+import { blueprintToml } from './weldr-blueprint-routes.ts';
+import { jsonReply, okReply, type WeldrContext, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
+
+export interface WeldrSource {
+  id: string;
+  name: string;
+  type: 'yum-baseurl' | 'yum-mirrorlist' | 'yum-metalink';
+  url: string;
+  check_gpg: boolean;
+  check_ssl: boolean;
+  system: boolean;
+  proxy?: string;
+  gpgkeys?: string[];
+  distros?: string[];
+}
+
+const SOURCE_TYPES = ['yum-baseurl', 'yum-mirrorlist', 'yum-metalink'];
+const sourcesKey = (orgId: string) => `weldr/${orgId}/sources.json`;
+
+/** The default distribution's repositories on the host architecture, as system sources. */
+export function systemSources(ctx: WeldrContext): WeldrSource[] {
+  try {
+    const arch = findArchitecture(findDistribution(ctx.defaultDistro), ctx.hostArch);
+    return arch.repositories.map((r) => ({
+      id: r.id,
+      name: r.name ?? r.id,
+      type: r.metalink ? 'yum-metalink' : r.mirrorlist ? 'yum-mirrorlist' : 'yum-baseurl',
+      url: r.metalink ?? r.mirrorlist ?? r.baseurl?.[0] ?? '',
+      check_gpg: r.checkGpg ?? false,
+      check_ssl: r.sslverify ?? true,
+      system: true,
+      ...(r.gpgkeys?.length ? { gpgkeys: r.gpgkeys } : {}),
+    }));
+  } catch {
+    return [];
+  }
+}
+
+export async function readUserSources(ctx: WeldrContext): Promise<Record<string, WeldrSource>> {
+  const stream = await ctx.deps.blobs.get(sourcesKey(ctx.orgId));
+  return stream ? (JSON.parse(await text(stream)) as Record<string, WeldrSource>) : {};
+}
+
+const writeUserSources = (ctx: WeldrContext, sources: Record<string, WeldrSource>) =>
+  ctx.deps.blobs.put(sourcesKey(ctx.orgId), JSON.stringify(sources), { contentType: 'application/json' });
+
+/** composer's DecodeSourceConfigV1 and checks: a JSON or TOML (`[id]` table or bare) source with id, name, type, url. */
+function decodeSource(request: WeldrRequest): Record<string, unknown> {
+  if (request.contentType === undefined) throw new WeldrError(400, 'HTTPError', 'malformed Content-Type header');
+  if (request.body.length === 0) throw new WeldrError(400, 'ProjectsError', 'Missing source');
+  const bad = (msg: string, cause?: unknown) => new WeldrError(400, 'ProjectsError', `Problem parsing POST body: ${msg}`, { cause });
+  let source: Record<string, unknown>;
+  try {
+    if (request.contentType === 'application/json') source = JSON.parse(request.body.toString('utf8')) as Record<string, unknown>;
+    else if (request.contentType === 'text/x-toml') {
+      const raw = parseToml(request.body.toString('utf8')) as Record<string, unknown>;
+      const tables = Object.keys(raw).filter((k) => typeof raw[k] === 'object' && raw[k] !== null && !Array.isArray(raw[k])).sort();
+      if (raw.url === undefined && tables.length > 0) source = { id: tables[0], ...(raw[tables[0]] as Record<string, unknown>) };
+      else source = raw;
+    } else throw bad('blueprint must be in json or toml format');
+  } catch (error) {
+    if (error instanceof WeldrError) throw error;
+    throw bad((error as Error).message.split('\n')[0], error);
+  }
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) throw bad('a source must be an object');
+  if (typeof source.id !== 'string' || source.id === '') throw bad("'id' field is missing from request");
+  if (typeof source.name !== 'string' || source.name === '') throw bad("'name' field is missing from request");
+  if (typeof source.type !== 'string' || source.type === '') throw bad("'type' field is missing from request");
+  if (typeof source.url !== 'string' || source.url === '') throw bad("'url' field is missing from request");
+  if (!SOURCE_TYPES.includes(source.type)) throw bad(`unknown source type: ${source.type}`);
+  return source;
+}
+
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined);
+
+async function newSource(ctx: WeldrContext, request: WeldrRequest) {
+  const s = decodeSource(request);
+  const distros = strings(s.distros) ?? [];
+  const valid = listDistributions().map((d) => d.name);
+  const invalid = distros.filter((d) => !valid.includes(d));
+  if (invalid.length) throw new WeldrError(400, 'ProjectsError', `Invalid distributions: ${invalid.join(',')}`);
+  const id = String(s.id);
+  if (systemSources(ctx).some((sys) => sys.id === id)) throw new WeldrError(400, 'SystemSource', `${id} is a system source, it cannot be changed.`);
+  const source: WeldrSource = {
+    id,
+    name: String(s.name),
+    type: s.type as WeldrSource['type'],
+    url: String(s.url),
+    check_gpg: s.check_gpg === true,
+    check_ssl: s.check_ssl === true,
+    system: false,
+    ...(typeof s.proxy === 'string' && s.proxy ? { proxy: s.proxy } : {}),
+    ...(strings(s.gpgkeys)?.length ? { gpgkeys: strings(s.gpgkeys) } : {}),
+    ...(distros.length ? { distros } : {}),
+  };
+  await writeUserSources(ctx, { ...(await readUserSources(ctx)), [id]: source });
+  return okReply();
+}
+
+export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
+  {
+    method: 'GET',
+    pattern: '/projects/source/list',
+    errorId: 'ProjectsError',
+    handler: async (ctx) => jsonReply({ sources: [...Object.keys(await readUserSources(ctx)).sort(), ...systemSources(ctx).map((s) => s.id)] }),
+  },
+  {
+    method: 'GET',
+    pattern: '/projects/source/info/*names',
+    errorId: 'ProjectsError',
+    handler: async (ctx, request, params) => {
+      if (params.names === '') throw new WeldrError(404, 'HTTPError', 'Not Found', { code: 404 });
+      const all: Record<string, WeldrSource> = { ...(await readUserSources(ctx)) };
+      for (const s of systemSources(ctx)) all[s.id] = s;
+      const sources: Record<string, WeldrSource> = {};
+      const errors: WeldrErrorEntry[] = [];
+      for (const name of params.names === '*' ? Object.keys(all) : params.names.split(',')) {
+        if (all[name]) sources[name] = all[name];
+        else errors.push({ id: 'UnknownSource', msg: `${name} is not a valid source` });
+      }
+      const format = request.query.get('format') ?? '';
+      if (format === '' || format === 'json') return jsonReply({ sources, errors });
+      if (format === 'toml') return blueprintToml(sources as unknown as Record<string, unknown>);
+      throw new WeldrError(400, 'InvalidChars', `invalid format parameter: ${format}`);
+    },
+  },
+  { method: 'POST', pattern: '/projects/source/new', errorId: 'ProjectsError', handler: newSource },
+  {
+    method: 'DELETE',
+    pattern: '/projects/source/delete/*name',
+    errorId: 'ProjectsError',
+    handler: async (ctx, _request, params) => {
+      const id = params.name.split(',')[0];
+      if (id === '') throw new WeldrError(404, 'HTTPError', 'Not Found', { code: 404 });
+      if (systemSources(ctx).some((s) => s.id === id)) throw new WeldrError(400, 'SystemSource', `${id} is a system source, it cannot be deleted.`);
+      const sources = await readUserSources(ctx);
+      if (!sources[id]) throw new WeldrError(400, 'UnknownSource', `${id} is not a valid source.`);
+      delete sources[id];
+      await writeUserSources(ctx, sources);
+      return okReply();
+    },
+  },
+];

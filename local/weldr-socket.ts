@@ -1,0 +1,99 @@
+/**
+ * Local mode's Weldr listener: composer's API (functions/weldr/) as HTTP/1.1 on a unix socket, acting for one
+ * organization, so composer-cli and cockpit-composer drive this service as they drive a composer host. No cloud API
+ * socket is created: composer-cli would switch APIs on seeing one.
+ */
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import { envChoice, envString, type Env } from '../layers/src/config/env.ts';
+import type { Logger } from '../layers/src/log/logger.ts';
+import type { ServiceDeps } from '../layers/src/service/deps.ts';
+import { createWeldrListener } from '../functions/weldr/weldr-api.ts';
+
+export interface WeldrSocketConfig {
+  /** IBS_WELDR_SOCKET; unset: `<data dir>/weldr/api.socket` of the stack's data directory. */
+  socketPath?: string;
+  /** IBS_WELDR_ORG: the organization every socket request acts for (default `local`). */
+  orgId: string;
+  /** IBS_WELDR_GROUP: the group owning the socket (name or gid); unset: the process's. */
+  group?: string;
+  /** IBS_DEFAULT_DISTRO: the distribution of blueprints naming none (default: the host's when built, else the first). */
+  defaultDistro?: string;
+}
+
+/** The Weldr settings, or undefined when IBS_WELDR=0 turns the socket off. */
+export function readWeldrConfig(env: Env): WeldrSocketConfig | undefined {
+  if (envChoice(env, 'IBS_WELDR', ['0', '1'], '1') === '0') return undefined;
+  const group = env.IBS_WELDR_GROUP?.trim();
+  const defaultDistro = env.IBS_DEFAULT_DISTRO?.trim();
+  const socketPath = env.IBS_WELDR_SOCKET?.trim();
+  return {
+    ...(socketPath ? { socketPath } : {}),
+    orgId: envString(env, 'IBS_WELDR_ORG', 'local'),
+    ...(group ? { group } : {}),
+    ...(defaultDistro ? { defaultDistro } : {}),
+  };
+}
+
+/** composer's host architecture names. */
+export const hostArchitecture = (): string => ({ x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x' })[process.arch as string] ?? process.arch;
+
+/** The host's distribution (`<ID>-<VERSION_ID major>` from os-release) when the service builds it, else the first. */
+async function resolveDefaultDistro(given: string | undefined): Promise<string> {
+  const { listDistributions, findDistribution } = await import('../layers/src/distro/registry.ts');
+  if (given) return findDistribution(given, 'IBS_DEFAULT_DISTRO').name;
+  const names = listDistributions().map((d) => d.name);
+  try {
+    const release = readFileSync('/etc/os-release', 'utf8');
+    const field = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?$`, 'm').exec(release)?.[1] ?? '';
+    const host = `${field('ID')}-${field('VERSION_ID').split('.')[0]}`;
+    if (names.includes(host)) return host;
+  } catch {
+    // No os-release: fall through to the first distribution.
+  }
+  return names[0];
+}
+
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === group);
+  if (!line) throw new Error(`IBS_WELDR_GROUP: no group named "${group}" in /etc/group`);
+  return Number(line.split(':')[2]);
+}
+
+export interface WeldrSocket {
+  socketPath: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Listens on the socket (a stale socket file from an earlier run is replaced), mode 0660, group as configured. */
+export async function startWeldrSocket(config: WeldrSocketConfig, dataDir: string, deps: ServiceDeps, log: Logger): Promise<WeldrSocket> {
+  const socketPath = config.socketPath ?? join(dataDir, 'weldr', 'api.socket');
+  const defaultDistro = await resolveDefaultDistro(config.defaultDistro);
+  const server = createServer(createWeldrListener({ deps, orgId: config.orgId, defaultDistro, hostArch: hostArchitecture(), log }));
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o750 });
+  if (existsSync(socketPath)) {
+    if (!lstatSync(socketPath).isSocket()) throw new Error(`IBS_WELDR_SOCKET: ${socketPath} exists and is not a socket`);
+    unlinkSync(socketPath);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  chmodSync(socketPath, 0o660);
+  if (config.group !== undefined) chownSync(socketPath, -1, groupId(config.group));
+  log.info('weldr socket listening', { socket: socketPath, orgId: config.orgId, defaultDistro });
+  return {
+    socketPath,
+    server,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (existsSync(socketPath)) unlinkSync(socketPath);
+    },
+  };
+}
