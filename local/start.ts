@@ -1,6 +1,8 @@
 /** `npm start`: the whole service on this machine (API on 127.0.0.1:8080, manifest worker, one runner). */
 import { ConfigError } from '../layers/src/config/env.ts';
 import { readLocalConfig } from './config.ts';
+import { startLocalStack } from './stack.ts';
+import { checkDistributions } from '../layers/src/distro/registry.ts';
 import { authDirOf } from './auth-keys.ts';
 
 const INSECURE_WARNING =
@@ -20,14 +22,13 @@ async function main(): Promise<void> {
   let config;
   try {
     config = readLocalConfig();
+    checkDistributions();
   } catch (error) {
     process.stderr.write(`ibs: ${explainStartFailure(error, 0)}\n`);
     process.exit(2);
   }
   let stack;
   try {
-    // imported here: loading the distributions reads IBS_REPOSITORIES_DIR, whose errors are a bad setting too
-    const { startLocalStack } = await import('./stack.ts');
     stack = await startLocalStack(config);
   } catch (error) {
     process.stderr.write(`ibs: ${explainStartFailure(error, config.port)}\n`);

@@ -72,7 +72,7 @@ describe('IBS_REPOSITORIES_DIR (composer repository override files)', () => {
       reject: false,
       timeout: 60_000,
     });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toMatch(/^ibs: bad setting: IBS_REPOSITORIES_DIR \(.*fedora-44\.json: x86_64\[0\]\.baseurl: "ftp:\/\/mirror\/" is not an http, https or file URL\)$/);
   });
 

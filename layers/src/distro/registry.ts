@@ -16,12 +16,28 @@ export function loadDistributions(env: Record<string, string | undefined> = proc
   return [...DISTRO_DEFS.map((def, i) => (overrides.has(def.name) ? buildDistribution(def, overrides.get(def.name)) : REAL_DISTRIBUTIONS[i])), testDistro];
 }
 
-/** Every distribution the service can build (read once per process: the environment is fixed at start). */
-export const DISTRIBUTIONS: readonly Distribution[] = loadDistributions();
+let overrideError: unknown;
 
-export const listDistributions = (): readonly Distribution[] => DISTRIBUTIONS;
+/** Every distribution the service can build (read once per process: the environment is fixed at start). */
+export const DISTRIBUTIONS: readonly Distribution[] = (() => {
+  try {
+    return loadDistributions();
+  } catch (error) {
+    // kept for checkDistributions(): an import must not throw, so that entry points can report it as a bad setting
+    overrideError = error;
+    return [...REAL_DISTRIBUTIONS, testDistro];
+  }
+})();
+
+/** Throws why IBS_REPOSITORIES_DIR could not be used (a ConfigError); entry points call it at start. */
+export function checkDistributions(): void {
+  if (overrideError) throw overrideError;
+}
+
+export const listDistributions = (): readonly Distribution[] => (checkDistributions(), DISTRIBUTIONS);
 
 export function findDistribution(name: string, field = 'distribution'): Distribution {
+  checkDistributions();
   const distro = DISTRIBUTIONS.find((d) => d.name === name);
   if (!distro) {
     throw new ValidationError(field, `unknown distribution "${name}" (allowed: ${DISTRIBUTIONS.map((d) => d.name).join(', ')})`);
