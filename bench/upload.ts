@@ -28,7 +28,7 @@ import { STAND_IN_CREDENTIALS, STAND_IN_REGION, startFauxqs } from '../local/aws
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = join(SELF, '../..');
-const BUCKET = 'ibs-bench-upload';
+export const BUCKET = 'ibs-bench-upload';
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
@@ -182,7 +182,7 @@ async function checkStored(adapters: ReturnType<typeof createAwsAdapters>, key: 
 }
 
 /** fauxqs in its own process: the stored bytes live there, not in the bench's or the uploader's memory. */
-async function startFauxqsChild(): Promise<{ endpoint: string; version: string; stop(): Promise<void> }> {
+export async function startFauxqsChild(): Promise<{ endpoint: string; version: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--fauxqs'], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   const line = await Promise.race([
@@ -235,7 +235,7 @@ interface UploadChild {
   tsx: string[];
 }
 
-async function prepareUploadChild(dir: string): Promise<UploadChild> {
+export async function prepareUploadChild(dir: string): Promise<UploadChild> {
   const source = join(dir, 'upload-child.mts');
   writeFileSync(source, childSource(REPO));
   const bundle = join(dir, 'upload-child.mjs');
@@ -253,7 +253,7 @@ async function prepareUploadChild(dir: string): Promise<UploadChild> {
   return { bundled: [bundle], tsx: ['--import', 'tsx', source] };
 }
 
-function uploadChild(args: string[], file: string, endpoint: string, key: string, dir: string): OursRun {
+export function uploadChild(args: string[], file: string, endpoint: string, key: string, dir: string): OursRun {
   const { result, seconds, cpuSeconds } = timedSpawn(process.execPath, [...args, file, endpoint, BUCKET, key.replace(/disk\.raw$/, '')], { cwd: REPO, encoding: 'utf8', maxBuffer: 16 * MiB }, dir);
   if (result.status !== 0) throw new Error(`upload child failed (${result.status}): ${result.stderr}`);
   const reported = JSON.parse(String(result.stdout).trim().split('\n').at(-1)!) as Omit<OursRun, 'processSeconds' | 'cpuSeconds'>;
@@ -261,7 +261,7 @@ function uploadChild(args: string[], file: string, endpoint: string, key: string
 }
 
 /** Debian's awscli (`apt-get install awscli` → /usr/bin/aws), else whatever `aws` is on PATH. */
-function findAwsCli(): { path?: string; version?: string; reason?: string } {
+export function findAwsCli(): { path?: string; version?: string; reason?: string } {
   for (const path of ['/usr/bin/aws', 'aws']) {
     const probe = spawnSync(path, ['--version'], { encoding: 'utf8' });
     if (!probe.error && probe.status === 0) return { path, version: (probe.stdout || probe.stderr).trim().split(' ')[0] };
@@ -270,7 +270,7 @@ function findAwsCli(): { path?: string; version?: string; reason?: string } {
 }
 
 /** `aws s3 cp` with a private config (path-style, stand-in credentials; nothing from ~/.aws), timed, CPU and RSS measured. */
-function awsCopy(aws: string, file: string, endpoint: string, key: string, dir: string): AwsRun {
+export function awsCopy(aws: string, file: string, endpoint: string, key: string, dir: string): AwsRun {
   const config = join(dir, 'aws-config');
   writeFileSync(config, '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n');
   const env = {
