@@ -108,7 +108,7 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it('cancels a build from the images list mid-build', async () => {
+  it('cancels a build from the images list mid-build, then deletes it', async () => {
     // Files and directories add stages: a build of several seconds to cancel in.
     const files = Array.from({ length: 4 }, (_, i) => ({ path: `/etc/cancel-${i}`, data: 'x\n' }));
     const response = await postTarCompose(stack, { hostname: 'to-cancel', files, directories: [{ path: '/srv/cancel' }] });
@@ -122,6 +122,12 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await row.locator('[data-state="cancelled"]').waitFor({ timeout: 30_000 });
     const status = await readStatus(id);
     expect(status.state).toBe('cancelled');
+    // Then delete it: gone from the list and from the API.
+    await row.getByRole('button', { name: /^Delete / }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    const gone = await fetch(`${stack.url}${API}/composes/${id}`, { headers: await asOrg('local') });
+    expect(gone.status).toBe(404);
     expect(errors).toEqual([]);
   }, 90_000);
 
