@@ -4,7 +4,7 @@
  */
 import { createApiHandler } from '../functions/api/http.ts';
 import { ROUTES } from '../functions/api/routes.ts';
-import { createComposerHandler, isComposerPath } from '../functions/composer-v2/composer-handler.ts';
+import { createComposerHandler, serveHostedAndComposer } from '../functions/composer-v2/composer-handler.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { Depsolver } from '../layers/src/packages/package-set.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
@@ -79,8 +79,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const webUi = createWebUi({ log, runtimeConfig: localRuntimeConfig(uiOrg, mintUiToken) });
     const hostedApi = createApiHandler(deps, ROUTES, { authenticate });
     const composerApi = createComposerHandler(deps, { authenticate });
-    const api = (event: Parameters<typeof hostedApi>[0], context: Parameters<typeof hostedApi>[1]) => (isComposerPath(event.rawPath) ? composerApi : hostedApi)(event, context);
-    const server = createHttpGateway(api, backend.downloads, { log, allowedHosts: config.allowedHosts, webUi });
+    const server = createHttpGateway(serveHostedAndComposer(hostedApi, composerApi), backend.downloads, { log, allowedHosts: config.allowedHosts, webUi });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);
     const weldr = config.weldr ? await startWeldrSocket(config.weldr, config.dataDir, deps, log) : undefined;

@@ -1,6 +1,7 @@
 import { ROUTES } from '../api/routes.ts';
 import type { Route } from '../api/http.ts';
 import { deployedRoutePaths } from './route-paths.ts';
+import { COMPOSER_ROUTES } from '../composer-v2/composer-routes.ts';
 
 /**
  * The HTTP API is served by two functions. `apiPackages` takes the routes that run the depsolver (package search,
@@ -12,6 +13,16 @@ import { deployedRoutePaths } from './route-paths.ts';
 export const PACKAGE_OPERATIONS: readonly string[] = ['searchPackages', 'depsolve', 'previewManifest', 'recommendPackage'];
 
 export const isPackageRoute = (route: Pick<Route, 'operationId'>): boolean => PACKAGE_OPERATIONS.includes(route.operationId);
+
+/** The cloud API v2's depsolver routes (with the hosted ones on apiPackages; the rest on api). */
+export const COMPOSER_PACKAGE_OPERATIONS: readonly string[] = ['postDepsolveBlueprint', 'postSearchPackages'];
+export const isComposerPackageRoute = (route: Pick<Route, 'operationId'>): boolean => COMPOSER_PACKAGE_OPERATIONS.includes(route.operationId);
+export const COMPOSER_COMPOSE_ROUTES: readonly Route[] = COMPOSER_ROUTES.filter((r) => !isComposerPackageRoute(r));
+export const COMPOSER_PACKAGE_API_ROUTES: readonly Route[] = COMPOSER_ROUTES.filter(isComposerPackageRoute);
+/** The cloud API v2 routes' deployed paths (under their own base: no variable conflicts with the hosted ones). */
+export const COMPOSER_DEPLOYED_PATHS: ReadonlyMap<Route, string> = new Map(
+  deployedRoutePaths(COMPOSER_ROUTES.map((r) => r.path)).map((path, i) => [COMPOSER_ROUTES[i], path]),
+);
 
 export const COMPOSE_API_ROUTES: readonly Route[] = ROUTES.filter((r) => !isPackageRoute(r));
 export const PACKAGE_API_ROUTES: readonly Route[] = ROUTES.filter(isPackageRoute);

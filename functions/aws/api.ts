@@ -7,7 +7,8 @@ import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.t
 import { createSqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { gatewayClaimsAuthenticator } from '../api/auth.ts';
 import { createApiHandler } from '../api/http.ts';
-import { COMPOSE_API_ROUTES } from './api-routes.ts';
+import { createComposerHandler, serveHostedAndComposer } from '../composer-v2/composer-handler.ts';
+import { COMPOSE_API_ROUTES, COMPOSER_COMPOSE_ROUTES } from './api-routes.ts';
 import { readAuthClaimNames } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
 
@@ -18,4 +19,9 @@ const deps = createLambdaDeps({
   queue: createSqsJobQueue,
   rateLimiter: createDynamoDbRateLimiter,
 });
-export const handler = createApiHandler(deps, COMPOSE_API_ROUTES, { authenticate: gatewayClaimsAuthenticator(readAuthClaimNames(process.env)) });
+const authenticate = gatewayClaimsAuthenticator(readAuthClaimNames(process.env));
+// The cloud API v2's compose routes too (their own base and error bodies, the same use cases).
+export const handler = serveHostedAndComposer(
+  createApiHandler(deps, COMPOSE_API_ROUTES, { authenticate }),
+  createComposerHandler(deps, { authenticate, routes: COMPOSER_COMPOSE_ROUTES }),
+);

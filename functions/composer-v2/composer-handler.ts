@@ -16,3 +16,9 @@ export function createComposerHandler(deps: ServiceDeps, options: { authenticate
 
 /** Whether a request path belongs to this API (the local gateway serves both APIs from one port). */
 export const isComposerPath = (path: string): boolean => path === COMPOSER_API_BASE || path.startsWith(`${COMPOSER_API_BASE}/`);
+
+type ApiHandler = ReturnType<typeof createApiHandler>;
+
+/** One handler for both APIs (one Lambda function or one local port): the path says which answers. */
+export const serveHostedAndComposer = (hosted: ApiHandler, composer: ApiHandler) => (event: Parameters<ApiHandler>[0], context: Parameters<ApiHandler>[1]) =>
+  (isComposerPath(event.rawPath) ? composer : hosted)(event, context);

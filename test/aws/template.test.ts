@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.ts';
 import { API_BASES } from '../../functions/api/http.ts';
 import { LAMBDA_ENTRIES } from '../../functions/aws/bundles.ts';
-import { DEPLOYED_PATHS, isPackageRoute } from '../../functions/aws/api-routes.ts';
+import { COMPOSER_DEPLOYED_PATHS, DEPLOYED_PATHS, isComposerPackageRoute, isPackageRoute } from '../../functions/aws/api-routes.ts';
+import { COMPOSER_ROUTES } from '../../functions/composer-v2/composer-routes.ts';
+import { COMPOSER_API_BASE } from '../../functions/composer-v2/composer-errors.ts';
 import { conflictingVariables } from '../../functions/aws/route-paths.ts';
 import { COMPOSE_TABLE_SHAPE } from '../../layers/src/adapters/aws/provision.ts';
 import { readAwsConfig } from '../../layers/src/adapters/aws/aws-config.ts';
@@ -251,13 +253,15 @@ describe('serverless.yml → CloudFormation', () => {
     };
     // Every route under both server URLs of the hosted spec (/v1 and /v1.0).
     const keys = ROUTES.flatMap((r) => API_BASES.map((base) => ({ route: r, key: `${r.method} ${base}${DEPLOYED_PATHS.get(r)}` })));
+    // And the cloud API v2 (functions/composer-v2) under its own base, on the same two functions.
+    keys.push(...COMPOSER_ROUTES.map((r) => ({ route: r, key: `${r.method} ${COMPOSER_API_BASE}${COMPOSER_DEPLOYED_PATHS.get(r)}` })));
     // API Gateway refuses differently named variables at one level (ConflictException): the hosted oscap paths have them.
     expect(conflictingVariables(ROUTES.map((r) => r.path)).length).toBeGreaterThan(0);
     expect(conflictingVariables(routes.map((r) => String(r.RouteKey).split(' ')[1]))).toEqual([]);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual(keys.map((k) => k.key).sort());
     for (const { route, key } of keys) {
       const deployed = routes.find((r) => r.RouteKey === key)!;
-      expect(functionOf(deployed), route.path).toBe(isPackageRoute(route) ? 'ApiPackagesLambdaFunction' : 'ApiLambdaFunction');
+      expect(functionOf(deployed), route.path).toBe(isPackageRoute(route) || isComposerPackageRoute(route) ? 'ApiPackagesLambdaFunction' : 'ApiLambdaFunction');
       if (route.public) {
         expect(deployed.AuthorizationType ?? 'NONE', route.path).toBe('NONE');
       } else {
