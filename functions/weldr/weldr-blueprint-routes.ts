@@ -4,6 +4,7 @@ import { freezeBlueprint } from '../../layers/src/blueprint/freeze-blueprint.ts'
 import type { ResolvedPackage } from '../../layers/src/packages/package-set.ts';
 import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
 import { depsolvePackages } from '../../layers/src/service/package-service.ts';
+import { withSourceRepositories } from './weldr-sources.ts';
 import { checkNames, notFoundError, readOffsetAndLimit, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, okReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import {
@@ -59,10 +60,13 @@ export function presentDepsolved(p: ResolvedPackage): Obj {
 export async function depsolveStored(ctx: WeldrContext, stored: StoredBlueprint): Promise<ResolvedPackage[]> {
   const customizations = (stored.body.customizations ?? {}) as { packages?: string[] };
   const images = (stored.body.image_requests ?? []) as { architecture?: string }[];
+  const distribution = String(stored.body.distribution ?? ctx.defaultDistro);
+  const architecture = images[0]?.architecture ?? ctx.hostArch;
   const resolved = await depsolvePackages(ctx.deps, {
-    distribution: String(stored.body.distribution ?? ctx.defaultDistro),
-    architecture: images[0]?.architecture ?? ctx.hostArch,
+    distribution,
+    architecture,
     packages: customizations.packages ?? [],
+    ...(await withSourceRepositories(ctx, distribution, architecture)),
   });
   return [...resolved].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -8,6 +8,7 @@ import { findArchitecture, findDistribution, findImageType } from '../../layers/
 import { checkNames, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import { findBlueprint } from './weldr-blueprints.ts';
+import { sourcePayloadRepositories } from './weldr-sources.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
 import {
@@ -83,6 +84,14 @@ async function storeTestCompose(ctx: WeldrContext, request: Record<string, unkno
   return compose;
 }
 
+/** The blueprint's customizations with the user sources added as payload repositories, as composer builds them. */
+async function withSourcePayloads(ctx: WeldrContext, distribution: string, customizations: unknown): Promise<unknown> {
+  const payloads = await sourcePayloadRepositories(ctx, distribution);
+  if (payloads.length === 0) return customizations;
+  const current = (customizations ?? {}) as { payload_repositories?: unknown[] };
+  return { ...current, payload_repositories: [...(current.payload_repositories ?? []), ...payloads] };
+}
+
 async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<WeldrReply> {
   const body = parseStart(request);
   const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
@@ -108,7 +117,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
     image_name: stored.name,
     client_id: 'weldr',
     image_requests: [{ architecture, image_type: imageType, ...(size ? { size } : {}) }],
-    customizations: stored.body.customizations,
+    customizations: await withSourcePayloads(ctx, distribution, stored.body.customizations),
   };
   const origin = { id: stored.id, version: stored.version };
   const test = request.query.get('test');

@@ -12,6 +12,7 @@ import { readOffsetAndLimit, WeldrError } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrHandler, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { weldrTypeName } from './weldr-composes.ts';
+import { withSourceRepositories } from './weldr-sources.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -166,7 +167,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       const arch = archOf(ctx, request);
       const distro = distroOf(ctx, request, arch);
       try {
-        const resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: names });
+        const resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: names, ...(await withSourceRepositories(ctx, distro.name, arch)) });
         return jsonReply({ projects: resolved.map(presentDepsolved) });
       } catch (error) {
         throw new WeldrError(400, 'ProjectsError', `BadRequest: ${(error as Error).message}`, { cause: error });

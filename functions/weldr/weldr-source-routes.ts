@@ -1,56 +1,10 @@
-/**
- * Weldr's `/projects/source/*` routes: the default distribution's repositories are the system sources (never
- * overwritten: SystemSource), user sources are kept per organization in the blob store as composer's SourceConfigV1.
- */
-import { text } from 'node:stream/consumers';
+/** Weldr's `/projects/source/*` routes (osbuild-composer internal/weldr/api.go) over weldr-sources.ts. */
 import { parse as parseToml } from 'smol-toml';
-import { findArchitecture, findDistribution, listDistributions } from '../../layers/src/distro/registry.ts';
+import { listDistributions } from '../../layers/src/distro/registry.ts';
+import { readUserSources, SOURCE_TYPES, systemSources, writeUserSources, type WeldrSource } from './weldr-sources.ts';
 import { WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { blueprintToml } from './weldr-blueprint-routes.ts';
 import { jsonReply, okReply, type WeldrContext, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
-
-export interface WeldrSource {
-  id: string;
-  name: string;
-  type: 'yum-baseurl' | 'yum-mirrorlist' | 'yum-metalink';
-  url: string;
-  check_gpg: boolean;
-  check_ssl: boolean;
-  system: boolean;
-  proxy?: string;
-  gpgkeys?: string[];
-  distros?: string[];
-}
-
-const SOURCE_TYPES = ['yum-baseurl', 'yum-mirrorlist', 'yum-metalink'];
-const sourcesKey = (orgId: string) => `weldr/${orgId}/sources.json`;
-
-/** The default distribution's repositories on the host architecture, as system sources. */
-export function systemSources(ctx: WeldrContext): WeldrSource[] {
-  try {
-    const arch = findArchitecture(findDistribution(ctx.defaultDistro), ctx.hostArch);
-    return arch.repositories.map((r) => ({
-      id: r.id,
-      name: r.name ?? r.id,
-      type: r.metalink ? 'yum-metalink' : r.mirrorlist ? 'yum-mirrorlist' : 'yum-baseurl',
-      url: r.metalink ?? r.mirrorlist ?? r.baseurl?.[0] ?? '',
-      check_gpg: r.checkGpg ?? false,
-      check_ssl: r.sslverify ?? true,
-      system: true,
-      ...(r.gpgkeys?.length ? { gpgkeys: r.gpgkeys } : {}),
-    }));
-  } catch {
-    return [];
-  }
-}
-
-export async function readUserSources(ctx: WeldrContext): Promise<Record<string, WeldrSource>> {
-  const stream = await ctx.deps.blobs.get(sourcesKey(ctx.orgId));
-  return stream ? (JSON.parse(await text(stream)) as Record<string, WeldrSource>) : {};
-}
-
-const writeUserSources = (ctx: WeldrContext, sources: Record<string, WeldrSource>) =>
-  ctx.deps.blobs.put(sourcesKey(ctx.orgId), JSON.stringify(sources), { contentType: 'application/json' });
 
 /** composer's DecodeSourceConfigV1 and checks: a JSON or TOML (`[id]` table or bare) source with id, name, type, url. */
 function decodeSource(request: WeldrRequest): Record<string, unknown> {

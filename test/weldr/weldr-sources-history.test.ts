@@ -1,0 +1,119 @@
+/**
+ * Weldr sources (list/info/new/delete, SystemSource, user sources reaching depsolve and composes), blueprint history
+ * (changes, change, undo, delete) and TOML round trips of weldr-client's example blueprints over the socket.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import type { Depsolver, RepositoryConfig } from '../../layers/src/packages/package-set.ts';
+import { silentLogger } from '../runner/helpers.ts';
+import { composerCli, weldrCall } from './weldr-client.ts';
+
+const EXAMPLES = resolve(import.meta.dirname, '../../../shared/reference/blueprints/weldr-client-toml');
+const seen: RepositoryConfig[][] = [];
+const depsolver: Depsolver = {
+  async resolve({ sets }) {
+    seen.push(Object.values(sets)[0].repositories);
+    return Object.fromEntries(Object.keys(sets).map((k) => [k, []]));
+  },
+  async searchPackages() {
+    return { total: 0, packages: [] };
+  },
+};
+
+let stack: LocalStack;
+let cli: ReturnType<typeof composerCli>;
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-src-')),
+    port: 0,
+    runners: 0,
+    log: silentLogger(),
+    depsolver,
+    weldr: { orgId: 'weldr-sources', defaultDistro: 'centos-9' },
+  });
+  cli = composerCli(stack.weldr!.socketPath);
+}, 60_000);
+afterAll(() => stack?.stop());
+
+const SOURCE = `id = "local-mirror"
+name = "A local mirror"
+type = "yum-baseurl"
+url = "file:///srv/mirror/"
+check_gpg = false
+check_ssl = false
+`;
+
+describe('Weldr sources', () => {
+  it('adds, lists, shows and deletes a user source; system sources cannot be changed', async () => {
+    const system = (await cli.get('/projects/source/list')).json<{ sources: string[] }>().sources;
+    expect(system.length).toBeGreaterThan(0);
+    expect((await weldrCall(stack.weldr!.socketPath, 'POST', '/api/v1/projects/source/new', SOURCE, 'text/x-toml')).json()).toEqual({ status: true });
+    expect((await cli.get('/projects/source/list')).json()).toEqual({ sources: ['local-mirror', ...system] });
+    const info = (await cli.get('/projects/source/info/local-mirror,nope')).json();
+    expect(info).toEqual({
+      sources: { 'local-mirror': { id: 'local-mirror', name: 'A local mirror', type: 'yum-baseurl', url: 'file:///srv/mirror/', check_gpg: false, check_ssl: false, system: false } },
+      errors: [{ id: 'UnknownSource', msg: 'nope is not a valid source' }],
+    });
+    const sys = (await cli.get(`/projects/source/info/${system[0]}`)).json<{ sources: Record<string, { system: boolean }> }>();
+    expect(sys.sources[system[0]].system).toBe(true);
+    const overwrite = await cli.postJson('/projects/source/new', { id: system[0], name: 'x', type: 'yum-baseurl', url: 'http://127.0.0.1:9/' });
+    expect(overwrite.json()).toEqual({ status: false, errors: [{ id: 'SystemSource', msg: `${system[0]} is a system source, it cannot be changed.` }] });
+    expect((await cli.delete(`/projects/source/delete/${system[0]}`)).json()).toEqual({ status: false, errors: [{ id: 'SystemSource', msg: `${system[0]} is a system source, it cannot be deleted.` }] });
+    expect((await cli.postJson('/projects/source/new', { id: 'x', name: 'x', type: 'yum-baseurl' })).json()).toEqual({
+      status: false,
+      errors: [{ id: 'ProjectsError', msg: "Problem parsing POST body: 'url' field is missing from request" }],
+    });
+
+    // The user source reaches the depsolver with the distribution's own repositories.
+    await cli.pushToml('name = "with-source"\n\n[[packages]]\nname = "tmux"\n');
+    seen.length = 0;
+    expect((await cli.get('/blueprints/depsolve/with-source')).json<{ errors: unknown[] }>().errors).toEqual([]);
+    expect(seen[0].map((r) => r.id)).toEqual([...system, 'local-mirror']);
+    expect(seen[0].at(-1)).toMatchObject({ baseurl: ['file:///srv/mirror/'], checkGpg: false, sslverify: false });
+
+    expect((await cli.delete('/projects/source/delete/local-mirror')).json()).toEqual({ status: true });
+    expect((await cli.delete('/projects/source/delete/local-mirror')).json()).toEqual({ status: false, errors: [{ id: 'UnknownSource', msg: 'local-mirror is not a valid source.' }] });
+    expect((await cli.get('/projects/source/list')).json()).toEqual({ sources: system });
+  });
+});
+
+describe('Weldr blueprint history', () => {
+  it('lists changes newest first, shows one change, undoes to it and deletes the blueprint', async () => {
+    await cli.pushToml('name = "hist"\nversion = "1.0.0"\n\n[[packages]]\nname = "tmux"\n');
+    await cli.pushToml('name = "hist"\nversion = "1.0.0"\n\n[[packages]]\nname = "vim"\n');
+    const { blueprints } = (await cli.get('/blueprints/changes/hist')).json<{ blueprints: { changes: { commit: string; message: string; revision: null; timestamp: string }[]; total: number }[] }>();
+    expect(blueprints[0].changes.map((c) => c.message)).toEqual(['Recipe hist, version 1.0.1 saved.', 'Recipe hist, version 1.0.0 saved.']);
+    expect(blueprints[0].changes[0]).toMatchObject({ revision: null, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    const first = blueprints[0].changes[1].commit;
+    expect((await cli.get(`/blueprints/change/hist/${first}`)).json()).toMatchObject({ name: 'hist', version: '1.0.0', packages: [{ name: 'tmux' }] });
+    expect((await weldrCall(stack.weldr!.socketPath, 'GET', `/api/v0/blueprints/change/hist/${first}`)).status).toBe(404);
+    expect((await cli.postJson(`/blueprints/undo/hist/${first}`, '')).json()).toEqual({ status: true });
+    expect((await cli.get('/blueprints/info/hist')).json<{ blueprints: unknown[] }>().blueprints[0]).toMatchObject({ version: '1.0.0', packages: [{ name: 'tmux' }] });
+    expect((await cli.postJson('/blueprints/undo/hist/0000000000000000000000000000000000000000', '')).json()).toEqual({
+      status: false,
+      errors: [{ id: 'UnknownCommit', msg: 'Unknown commit: 0000000000000000000000000000000000000000' }],
+    });
+    expect((await cli.delete('/blueprints/delete/hist')).json()).toEqual({ status: true });
+    expect((await cli.get('/blueprints/info/hist')).json<{ errors: unknown[] }>().errors).toEqual([{ id: 'UnknownBlueprint', msg: 'hist: ' }]);
+  });
+});
+
+describe.skipIf(!existsSync(EXAMPLES))('TOML round trips of weldr-client examples (needs ../shared/reference/blueprints)', () => {
+  it('gives back every example blueprint as pushed (passwords as crypt hashes, version 0.0.0 when absent, as composer)', async () => {
+    for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith('.toml'))) {
+      const text = readFileSync(join(EXAMPLES, file), 'utf8');
+      const pushed = await cli.pushToml(text);
+      expect(pushed.json(), file).toEqual({ status: true });
+      const sent = parseToml(text) as Record<string, unknown>;
+      const back = parseToml((await cli.get(`/blueprints/info/${String(sent.name)}?format=toml`)).text()) as Record<string, unknown>;
+      const users = (back.customizations as { user?: { name: string; password?: string }[] } | undefined)?.user ?? [];
+      for (const u of users) if (u.password !== undefined) expect(u.password, `${file} ${u.name}`).toMatch(/^\$6\$/);
+      const withoutPasswords = (bp: Record<string, unknown>) => JSON.parse(JSON.stringify(bp, (k, v) => (k === 'password' ? undefined : v)));
+      expect(withoutPasswords(back), file).toEqual(withoutPasswords({ packages: [], modules: [], groups: [], distro: '', ...sent, description: sent.description ?? '', version: sent.version ?? '0.0.0' }));
+    }
+  });
+});
