@@ -80,10 +80,12 @@ describe('ibs distros and types', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
       { distribution: 'test-distro-1', architecture: 'x86_64', image_type: 'tar' },
+      { distribution: 'test-distro-1', architecture: 'x86_64', image_type: 'aws' },
       { distribution: 'test-distro-1', architecture: 'aarch64', image_type: 'tar' },
+      { distribution: 'test-distro-1', architecture: 'aarch64', image_type: 'aws' },
     ]);
     const q = await ibs(['types', '-d', 'test-distro-1', '-a', 'aarch64', '-q']);
-    expect(q.stdout).toBe('tar\n');
+    expect(q.stdout).toBe('tar\naws\n');
   });
 
   it('shows the client and service versions', async () => {
