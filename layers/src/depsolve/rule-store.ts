@@ -9,13 +9,19 @@ export class RuleStore {
   /** Decision points in libsolv order: package rules sorted by literals, then job rules in job order. */
   readonly ordered: Rule[] = [];
   readonly jobRules: Rule[] = [];
-  /** Dense slot of each package the rules mention (0: none yet); the lists below are indexed by slot. */
-  private readonly slots: Int32Array;
-  /** Rules holding +p (checked when p is decided not installed) and -p (checked when p is installed). */
-  private readonly positive: Rule[][] = [[]];
-  private readonly negative: Rule[][] = [[]];
-  /** Requires rules with a real choice, by requiring package's slot: decision points once it is installed. */
-  private readonly reqRules: (Rule[] | undefined)[] = [undefined];
+  /**
+   * The propagation index: for each package, the rules holding +p (checked when p is decided not installed) and those
+   * holding -p (checked when p is installed), as linked lists in typed arrays (head/tail by `p * 2 + sign`, entries
+   * in insertion order): nothing is allocated per package or per rule.
+   */
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private entryRule = new Int32Array(1 << 14);
+  private entryNext = new Int32Array(1 << 14);
+  private entries = 1;
+  private readonly ruleList: Rule[] = [];
+  /** Requires rules with a real choice, by requiring package: decision points once it is installed. */
+  private readonly reqRules = new Map<number, Rule[]>();
   private pending: Rule[] = [];
   private readonly inOrdered = new Set<Rule>();
 
@@ -27,19 +33,8 @@ export class RuleStore {
     /** A package a rule may install (its own rules must be made). */
     private readonly reach: (p: number) => void,
   ) {
-    this.slots = new Int32Array(size);
-  }
-
-  private slot(p: number): number {
-    let i = this.slots[p];
-    if (i === 0) {
-      i = this.positive.length;
-      this.slots[p] = i;
-      this.positive.push([]);
-      this.negative.push([]);
-      this.reqRules.push(undefined);
-    }
-    return i;
+    this.head = new Int32Array(size * 2);
+    this.tail = new Int32Array(size * 2);
   }
 
   /** Add a job rule (normalized here, tautologies dropped); it waits in `takePending` until the solver evaluates it. */
@@ -54,10 +49,9 @@ export class RuleStore {
       this.jobRules.push(r);
       this.ordered.push(r);
     } else if (r.type === 'requires' && r.lits.length > 2) {
-      const at = this.slot(r.pkg);
-      const list = this.reqRules[at];
+      const list = this.reqRules.get(r.pkg);
       if (list) list.push(r);
-      else this.reqRules[at] = [r];
+      else this.reqRules.set(r.pkg, [r]);
       if (this.installed(r.pkg)) this.insertOrdered(r);
     }
     for (let i = 0; i < r.lits.length; i++) if (r.lits[i] > 0) this.reach(r.lits[i]);
@@ -69,17 +63,24 @@ export class RuleStore {
     this.index(r);
   }
 
-  /** Rules in which the literal `l` just made true falsifies a literal (only those can become unit or false). */
-  falsifiedBy(l: number): Rule[] | undefined {
-    const at = this.slots[l > 0 ? l : -l];
-    if (at === 0) return undefined;
-    return l > 0 ? this.negative[at] : this.positive[at];
+  /** The first entry of the rules in which the literal `l` just made true falsifies a literal (0: none). */
+  firstFalsified(l: number): number {
+    return this.head[l > 0 ? l * 2 + 1 : -l * 2];
+  }
+
+  /** The entry after `e` (0: none); entries appended meanwhile are seen. */
+  nextEntry(e: number): number {
+    return this.entryNext[e];
+  }
+
+  /** The rule of entry `e`. */
+  ruleOf(e: number): Rule {
+    return this.ruleList[this.entryRule[e]];
   }
 
   /** Package p was installed: its requires rules with a choice become decision points. */
   installedPackage(p: number): void {
-    const at = this.slots[p];
-    const rs = at === 0 ? undefined : this.reqRules[at];
+    const rs = this.reqRules.get(p);
     if (rs) for (const r of rs) this.insertOrdered(r);
   }
 
@@ -95,12 +96,27 @@ export class RuleStore {
   }
 
   private index(r: Rule): void {
+    const id = this.ruleList.push(r) - 1;
     const lits = r.lits;
     for (let i = 0; i < lits.length; i++) {
       const l = lits[i];
-      if (l > 0) this.positive[this.slot(l)].push(r);
-      else this.negative[this.slot(-l)].push(r);
+      const key = l > 0 ? l * 2 : -l * 2 + 1;
+      if (this.entries === this.entryRule.length) this.grow();
+      const e = this.entries++;
+      this.entryRule[e] = id;
+      if (this.tail[key] === 0) this.head[key] = e;
+      else this.entryNext[this.tail[key]] = e;
+      this.tail[key] = e;
     }
+  }
+
+  private grow(): void {
+    const rule = new Int32Array(this.entryRule.length * 2);
+    rule.set(this.entryRule);
+    this.entryRule = rule;
+    const next = new Int32Array(this.entryNext.length * 2);
+    next.set(this.entryNext);
+    this.entryNext = next;
   }
 
   private insertOrdered(r: Rule): void {

@@ -102,10 +102,9 @@ export class Solver {
   private propagate(): Rule | undefined {
     while (this.propagateIndex < this.queue.length) {
       const l = this.queue[this.propagateIndex++];
-      const rs = this.rules.falsifiedBy(l);
-      if (!rs) continue;
-      for (let k = 0; k < rs.length; k++) {
-        const r = rs[k];
+      const rules = this.rules;
+      for (let e = rules.firstFalsified(l); e !== 0; e = rules.nextEntry(e)) {
+        const r = rules.ruleOf(e);
         const c = this.evalRule(r);
         if (c === undefined) continue;
         if (c === 0) return r;
