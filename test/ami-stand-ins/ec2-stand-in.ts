@@ -1,6 +1,6 @@
 /**
  * EC2 stand-in (Query protocol, version 2016-11-15, XML answers) for the actions the AMI path uses: RegisterImage,
- * DescribeImages, DescribeSnapshots, ImportSnapshot, DescribeImportSnapshotTasks, CopyImage, ModifyImageAttribute,
+ * DescribeImages, DescribeSnapshots, ImportSnapshot, DescribeImportSnapshotTasks, CancelImportTask, CopyImage, ModifyImageAttribute,
  * ModifySnapshotAttribute, CreateTags, DeregisterImage, DeleteSnapshot. Every region is served on one port: the region
  * is the one the request was signed for.
  */
@@ -193,6 +193,13 @@ const ACTIONS: Record<string, Action> = {
     const tasks = ids.map((id) => tasksOf(account).get(id) ?? (() => { throw new Ec2Error('InvalidConversionTaskId.Malformed', `No import task ${id}`); })());
     for (const task of tasks) await advanceImport(account, task);
     return { importSnapshotTaskSet: tasks.map(taskXml) };
+  },
+  CancelImportTask(account, params) {
+    const task = tasksOf(account).get(params.ImportTaskId);
+    if (!task || task.status !== 'active') throw new Ec2Error('IncorrectState', `The import task ${params.ImportTaskId} is not active`);
+    task.status = 'deleted';
+    task.message = `Cancelled: ${params.CancelReason ?? ''}`;
+    return { importTaskId: task.id, previousState: 'active', state: 'deleting' };
   },
   async CopyImage(account, params, region) {
     const source = liveImage(account, params.SourceImageId, params.SourceRegion);

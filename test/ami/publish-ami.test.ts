@@ -170,6 +170,24 @@ describe('publishAmi against the EBS direct and EC2 stand-ins', () => {
     expect(standIns.account.callsOf('ImportSnapshot').at(-1)!.params).toMatchObject({ 'DiskContainer.Format': 'raw', 'DiskContainer.UserBucket.S3Bucket': 'artifact-bucket', 'DiskContainer.UserBucket.S3Key': key, RoleName: 'vmimport' });
   });
 
+  it('cancel while ImportSnapshot runs cancels the import task and deletes the staged object', async () => {
+    const blobs = memoryBlobs();
+    standIns.account.readImportObject = async (_bucket, key) => blobs.objects.get(key);
+    standIns.account.timing.importPolls = 1000;
+    const before = live();
+    const seen = standIns.account.callsOf('DescribeImportSnapshotTasks').length;
+    const abort = new AbortController();
+    const staging = { blobs, bucket: 'artifact-bucket', key: `artifacts/org/${compose.id}/1/ami-import/disk.raw`, roleName: 'vmimport' };
+    const run = publishAmi(publishing({ method: 'import-snapshot', staging, polling: { ...fast, signal: abort.signal } }));
+    while (standIns.account.callsOf('DescribeImportSnapshotTasks').length === seen) await new Promise((r) => setTimeout(r, 5));
+    abort.abort(new Error('build stopped: cancel'));
+    await expect(run).rejects.toThrow(/cancel|aborted/);
+    const cancelled = standIns.account.callsOf('CancelImportTask').at(-1)!;
+    expect(cancelled.params.ImportTaskId).toBe(standIns.account.callsOf('DescribeImportSnapshotTasks').at(-1)!.params['ImportTaskId.1']);
+    expect(blobs.objects.size).toBe(0);
+    expect(live()).toEqual(before);
+  });
+
   it('cancel while the image is being registered deregisters it and deletes its snapshot', async () => {
     const before = live();
     const seen = standIns.account.callsOf('DescribeImages').length;

@@ -4,7 +4,7 @@
  * the temporary object is deleted whatever happens.
  */
 import { createReadStream } from 'node:fs';
-import { DescribeImportSnapshotTasksCommand, ImportSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CancelImportTaskCommand, DescribeImportSnapshotTasksCommand, ImportSnapshotCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { BlobStore } from '../../../layers/src/ports/blob-store.ts';
 import { AmiError, withAwsRetries } from './ami-errors.ts';
 import { pollUntil, type Polling } from './ec2-images.ts';
@@ -47,6 +47,7 @@ export async function importSnapshot(imp: SnapshotImport): Promise<ImportedSnaps
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+  let taskId: string | undefined;
   try {
     const { ImportTaskId } = await withAwsRetries(
       'ImportSnapshot',
@@ -64,6 +65,7 @@ export async function importSnapshot(imp: SnapshotImport): Promise<ImportedSnaps
       { signal },
     );
     if (!ImportTaskId) throw new AmiError('ImportSnapshot answered no task id', undefined, false);
+    taskId = ImportTaskId;
     imp.onStarted?.(ImportTaskId);
     let polls = 0;
     const snapshotId = await pollUntil(`import task ${ImportTaskId}`, polling, async () => {
@@ -82,7 +84,12 @@ export async function importSnapshot(imp: SnapshotImport): Promise<ImportedSnaps
       return status === 'completed' ? detail?.SnapshotId : undefined;
     });
     imp.onProgress?.(100, 100);
+    taskId = undefined;
     return { snapshotId, importTaskId: ImportTaskId, bytesSent: stored.size, polls };
+  } catch (error) {
+    // A cancelled or failed run must not leave an import running that makes a snapshot nobody deletes.
+    if (taskId) await ec2.send(new CancelImportTaskCommand({ ImportTaskId: taskId, CancelReason: 'image build stopped' })).catch(() => {});
+    throw error;
   } finally {
     await imp.blobs.delete(imp.key).catch(() => {});
   }
