@@ -131,22 +131,29 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     expect(errors).toEqual([]);
   }, 90_000);
 
-  it('imports a composer-cli TOML blueprint, saves it and builds an image from it', async () => {
+  it('imports a composer-cli TOML blueprint through the API, shows its warnings, and builds an image from it', async () => {
     const toml = join(dataDir, 'e2e-blueprint.toml');
-    writeFileSync(toml, 'name = "e2e-toml"\ndescription = "from composer-cli"\nversion = "0.0.1"\ndistro = "test-distro-1"\n\n[customizations]\nhostname = "from-toml"\n');
+    writeFileSync(toml, 'name = "e2e-toml"\ndescription = "from composer-cli"\nversion = "0.0.1"\ndistro = "test-distro-1"\n\n[customizations]\nhostname = "from-toml"\ncolour = "blue"\n');
     const { page, errors } = await openPage();
     await page.goto(`${stack.url}/blueprints`);
     await page.getByRole('button', { name: 'Import' }).click();
     await page.locator('#import-file input[type="file"], input[type="file"]').first().setInputFiles(toml);
-    await page.waitForURL(/\/blueprints\/new/);
-    await expect(page.locator('#field-name').inputValue()).resolves.toBe('e2e-toml');
-    await expect.poll(() => page.locator('#field-distribution').inputValue()).toBe('test-distro-1');
-    await page.locator('#field-imageType').selectOption('tar');
-    await (await wizardStep(page, 'System')).click();
-    await expect(page.locator('#field-hostname').inputValue()).resolves.toBe('from-toml');
-    await (await wizardStep(page, 'Review')).click();
-    await page.getByRole('button', { name: 'Create blueprint' }).click();
+    // The file's distro offers its image types; the service converts the TOML and saves it.
+    await page.locator('#import-image-type option[value="tar"]').waitFor({ state: 'attached', timeout: 15_000 });
+    await page.locator('#import-image-type').selectOption('tar');
+    await page.getByRole('dialog').getByRole('button', { name: 'Import', exact: true }).click();
+    const warnings = page.getByRole('list', { name: 'Import warnings' });
+    await warnings.waitFor({ timeout: 15_000 });
+    expect(await warnings.textContent()).toContain('customizations.colour');
+    await page.getByRole('button', { name: 'Open the blueprint' }).click();
     await page.waitForURL(/\/blueprints\/[0-9a-f-]{36}$/);
+    const blueprintId = page.url().split('/').pop()!;
+    const stored = (await (await fetch(`${stack.url}${API}/blueprints/${blueprintId}`, { headers: await asOrg('local') })).json()) as { name: string; customizations: { hostname?: string } };
+    expect(stored).toMatchObject({ name: 'e2e-toml', customizations: { hostname: 'from-toml' } });
+    // Export gives the composer TOML back from the service.
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as composer-cli TOML' }).click()]);
+    expect(exported.suggestedFilename()).toBe('e2e-toml.toml');
+    expect(readFileSync((await exported.path())!, 'utf8')).toMatch(/name = "e2e-toml"[\s\S]*hostname = "from-toml"/);
     const blueprintPage = page.url();
     await page.getByRole('button', { name: 'Build image' }).click();
     await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);

@@ -1,6 +1,8 @@
 /** One blueprint: its versions, what a version holds, build, export, delete, and its images by version. */
 import { useState } from 'react';
 import {
+  Alert,
+  AlertActionCloseButton,
   Breadcrumb,
   BreadcrumbItem,
   Button,
@@ -19,12 +21,13 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useApi } from '../api/api-context.tsx';
 import { saveFile } from '../api/client.ts';
 import { listAllComposes } from '../api/compose-list.ts';
-import type { BlueprintExportResponse, BlueprintResponse, BlueprintsResponse, ComposeResponse } from '../api/types.ts';
+import type { BlueprintResponse, BlueprintsResponse, ComposeResponse } from '../api/types.ts';
 import { useRequest } from '../api/use-request.ts';
 import { ComposeStateCell, composeName, formatTime } from '../components/compose-status.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert } from '../components/error-alert.tsx';
 import { Link, navigate } from '../router.tsx';
+import { exportBlueprintFile, type BlueprintExportFormat } from '../blueprints/blueprint-files.ts';
 
 export function BlueprintDetailsPage({ id }: { id: string }) {
   const api = useApi();
@@ -37,6 +40,7 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
   const images = useRequest(() => listAllComposes(api, `/blueprints/${id}/composes`, { blueprint_version: imagesOf || undefined }), [id, imagesOf], 5000);
   const [error, setError] = useState<Error>();
   const [deleting, setDeleting] = useState(false);
+  const [exportWarnings, setExportWarnings] = useState<string[]>([]);
   const [building, setBuilding] = useState(false);
 
   const name = current.data?.name ?? id.slice(0, 8);
@@ -52,10 +56,12 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
       setBuilding(false);
     }
   };
-  const exportIt = async () => {
+  const exportIt = async (format: BlueprintExportFormat) => {
     try {
-      const exported = await api.get<BlueprintExportResponse>(`/blueprints/${id}/export`);
-      saveFile(`${name}.json`, JSON.stringify(exported, null, 2));
+      const file = await exportBlueprintFile(api, id, format, version === 'current' ? undefined : version);
+      saveFile(`${name}${format === 'hosted' ? '.image-builder' : ''}.${file.extension}`, file.text, file.type);
+      setExportWarnings(file.warnings);
+      setError(undefined);
     } catch (e) {
       setError(e as Error);
     }
@@ -85,6 +91,11 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
       <PageSection>
         <ErrorAlert error={current.error} title="Could not read the blueprint" retry={() => void current.reload()} />
         <ErrorAlert error={error} title="That did not work" />
+        {exportWarnings.length ? (
+          <Alert variant="warning" isInline title="Exported; the file leaves out:" actionClose={<AlertActionCloseButton onClose={() => setExportWarnings([])} />}>
+            {exportWarnings.join('; ')}
+          </Alert>
+        ) : null}
         <Toolbar>
           <ToolbarContent>
             <ToolbarItem>
@@ -98,8 +109,18 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
               </Button>
             </ToolbarItem>
             <ToolbarItem>
-              <Button variant="secondary" onClick={() => void exportIt()}>
-                Export
+              <Button variant="secondary" onClick={() => void exportIt('toml')} aria-label="Export as composer-cli TOML">
+                Export TOML
+              </Button>
+            </ToolbarItem>
+            <ToolbarItem>
+              <Button variant="secondary" onClick={() => void exportIt('json')} aria-label="Export as composer-cli JSON">
+                Export JSON
+              </Button>
+            </ToolbarItem>
+            <ToolbarItem>
+              <Button variant="link" onClick={() => void exportIt('hosted')} aria-label="Export for Image Builder (hosted JSON)">
+                Export for Image Builder
               </Button>
             </ToolbarItem>
             <ToolbarItem>

@@ -1,7 +1,5 @@
 /** Create or edit a blueprint through the same wizard (saving an edit makes a new version). */
-import { useEffect, useState } from 'react';
-import { Alert, PageSection, Spinner, Title } from '@patternfly/react-core';
-import { dropImport, peekImport } from '../blueprints/import-blueprint.ts';
+import { PageSection, Spinner, Title } from '@patternfly/react-core';
 import { useApi } from '../api/api-context.tsx';
 import type { BlueprintResponse, ComposeResponse } from '../api/types.ts';
 import { useRequest } from '../api/use-request.ts';
@@ -14,24 +12,17 @@ export function BlueprintEditPage({ id }: { id?: string }) {
   const api = useApi();
   const existing = useRequest(() => (id ? api.get<BlueprintResponse>(`/blueprints/${id}`) : Promise.resolve(undefined)), [id]);
   const ready = !id || existing.data;
-  const [imported] = useState(() => (id ? undefined : peekImport()));
-  useEffect(() => dropImport(), []);
   return (
     <>
       <PageSection>
         <Title headingLevel="h2">{id ? `Edit blueprint ${existing.data?.name ?? ''}` : 'Create blueprint'}</Title>
       </PageSection>
       <PageSection isFilled>
-        {imported ? (
-          <Alert variant="info" isInline title={`Imported ${imported.state.name}: check it, choose an image type, and save`} style={{ marginBottom: 16 }}>
-            {imported.ignored.length ? `Not carried over: ${imported.ignored.join(', ')}.` : 'Everything in the file was carried over.'}
-          </Alert>
-        ) : null}
         <ErrorAlert error={existing.error} title="Could not read the blueprint" retry={() => void existing.reload()} />
         {ready ? (
           <ImageWizard
             mode="blueprint"
-            initial={existing.data ? fromBlueprint(existing.data) : imported?.state}
+            initial={existing.data ? fromBlueprint(existing.data) : undefined}
             submitLabel={id ? 'Save new version' : 'Create blueprint'}
             onCancel={() => navigate(id ? `/blueprints/${id}` : '/blueprints')}
             onSubmit={async (state) => {

@@ -1,46 +1,14 @@
 /** Blueprints: search, create, import a composer-cli TOML or JSON file. */
 import { useState } from 'react';
-import { Button, Content, EmptyState, EmptyStateBody, FileUpload, Modal, ModalBody, ModalHeader, PageSection, SearchInput, Title, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
+import { Button, Content, EmptyState, EmptyStateBody, PageSection, SearchInput, Title, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useApi } from '../api/api-context.tsx';
 import { listAllBlueprints } from '../api/compose-list.ts';
 import { useRequest } from '../api/use-request.ts';
-import { importBlueprint, stashImport } from '../blueprints/import-blueprint.ts';
+import { ImportModal } from '../blueprints/import-modal.tsx';
 import { formatTime } from '../components/compose-status.tsx';
 import { ErrorAlert } from '../components/error-alert.tsx';
 import { Link, navigate } from '../router.tsx';
-
-function ImportModal({ onClose }: { onClose: () => void }) {
-  const [fileName, setFileName] = useState('');
-  const [error, setError] = useState<Error>();
-  const read = async (file: File) => {
-    setFileName(file.name);
-    try {
-      stashImport(importBlueprint(file.name, await file.text()));
-      navigate('/blueprints/new?import=1');
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
-  return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="import-title">
-      <ModalHeader title="Import a blueprint" labelId="import-title" description="A composer-cli blueprint (TOML or JSON) or a blueprint exported from Image Builder (JSON)." />
-      <ModalBody>
-        <ErrorAlert error={error} title="Could not import the file" />
-        <FileUpload
-          id="import-file"
-          filename={fileName}
-          filenamePlaceholder="Drag a file here or browse"
-          browseButtonText="Browse"
-          onFileInputChange={(_e, file) => void read(file)}
-          onClearClick={() => (setFileName(''), setError(undefined))}
-          hideDefaultPreview
-          dropzoneProps={{ accept: { 'application/toml': ['.toml'], 'application/json': ['.json'] } }}
-        />
-      </ModalBody>
-    </Modal>
-  );
-}
 
 export function BlueprintsPage() {
   const api = useApi();
