@@ -5,6 +5,7 @@
  * Also: a POST refused by the quota (403), and POST /compose on the AWS adapters (DynamoDB Local, the quota ledger's
  * conditional transaction) when DynamoDB Local is installed.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,22 @@ async function measureOnDynamoDbLocal(): Promise<unknown> {
   }
 }
 
+/** ComposeStore.createWithinQuota vs create, alternated, on an organization holding `SAMPLES` unfinished composes. */
+async function measureAdmission(stack: LocalStack): Promise<{ createWithinQuota: unknown; create: unknown }> {
+  const sample = await stack.deps.store.get('local', (await stack.deps.store.list('local', { limit: 1, offset: 0 })).items[0].id);
+  const quota = { windowStart: new Date(Date.now() - QUOTAS.windowSeconds * 1000).toISOString(), maxInWindow: 1e6, maxUnfinished: 1e6 };
+  const within: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const compose = { ...sample!, id: randomUUID(), history: undefined, createdAt: new Date().toISOString() };
+    const t = performance.now();
+    if (i % 2) await stack.deps.store.createWithinQuota(compose, quota);
+    else await stack.deps.store.create(compose);
+    (i % 2 ? within : plain).push(performance.now() - t);
+  }
+  return { createWithinQuota: percentiles(within), create: percentiles(plain) };
+}
+
 export async function run() {
   // Other work on the machine moves every figure: say how busy it was.
   const loadAtStart = loadavg()[0];
@@ -99,8 +116,10 @@ export async function run() {
       stack.deps.config.quotas = i % 2 ? QUOTAS : undefined;
       (i % 2 ? withQuotas : withoutQuotas).push((await timed(post, 201)).ms);
     }
-    // The same handler with the quota used up: the refusal's cost (the admission's counts, no write).
-    stack.deps.config.quotas = { ...QUOTAS, buildsPerWindow: 2 * SAMPLES + WARM_UP };
+    // The store call alone, in process: the admission (two counts and the insert in one transaction) against a plain insert.
+    const admission = await measureAdmission(stack);
+    // The same handler with the quota used up (warm-up, two POST rounds, the store calls): the refusal's cost.
+    stack.deps.config.quotas = { ...QUOTAS, buildsPerWindow: 3 * SAMPLES + WARM_UP };
     const refused: number[] = [];
     for (let i = 0; i < 50; i++) refused.push((await timed(post, 403)).ms);
     const v = percentiles(version);
@@ -112,6 +131,7 @@ export async function run() {
       postComposeMs: a,
       composeToManifestStoredMs: percentiles(toManifest),
       postComposeRefusedByQuotaMs: percentiles(refused),
+      storeCallMs: admission,
       interleaved: { postComposeQuotasOnMs: percentiles(withQuotas), postComposeQuotasOffMs: percentiles(withoutQuotas) },
       postComposeVsGetVersionP50: +(a.p50 / v.p50).toFixed(2),
       postComposeOnDynamoDbLocal: await measureOnDynamoDbLocal(),
