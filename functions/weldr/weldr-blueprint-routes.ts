@@ -2,12 +2,17 @@
 import { stringify as stringifyToml } from 'smol-toml';
 import { freezeBlueprint } from '../../layers/src/blueprint/freeze-blueprint.ts';
 import type { ResolvedPackage } from '../../layers/src/packages/package-set.ts';
-import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
+import { hostedCustomizationsFromBlueprint } from '../../layers/src/blueprint/composer-blueprint-import.ts';
+import { blueprintFromObject } from '../../layers/src/blueprint/parse-blueprint.ts';
 import { depsolvePackages } from '../../layers/src/service/package-service.ts';
 import { withSourceRepositories } from './weldr-sources.ts';
+import { deleteWorkspace, diffPackages, tagCommit, writeWorkspace } from './weldr-workspace.ts';
 import { checkNames, notFoundError, readOffsetAndLimit, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, okReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import {
+  commitOf,
+  currentBlueprint,
+  type CurrentBlueprint,
   decodeBlueprintBody,
   deleteBlueprintByName,
   findBlueprint,
@@ -56,16 +61,19 @@ export function presentDepsolved(p: ResolvedPackage): Obj {
   };
 }
 
-/** The packages a stored blueprint depsolves to, on its distribution and architecture. */
-export async function depsolveStored(ctx: WeldrContext, stored: StoredBlueprint): Promise<ResolvedPackage[]> {
-  const customizations = (stored.body.customizations ?? {}) as { packages?: string[] };
-  const images = (stored.body.image_requests ?? []) as { architecture?: string }[];
-  const distribution = String(stored.body.distribution ?? ctx.defaultDistro);
-  const architecture = images[0]?.architecture ?? ctx.hostArch;
+/** The hosted package specs of a composer blueprint (packages, modules, @groups), as its import converts them. */
+const packageSpecsOf = (bp: Obj): string[] => (hostedCustomizationsFromBlueprint(blueprintFromObject(bp).blueprint).packages as string[] | undefined) ?? [];
+
+/** The packages a blueprint (workspace or newest commit) depsolves to, on its distribution and architecture. */
+export async function depsolveCurrent(ctx: WeldrContext, current: CurrentBlueprint): Promise<ResolvedPackage[]> {
+  const { blueprint, stored } = current;
+  const images = (stored?.body.image_requests ?? []) as { architecture?: string }[];
+  const distribution = String((blueprint.distro as string | undefined) || stored?.body.distribution || ctx.defaultDistro);
+  const architecture = (blueprint.architecture as string | undefined) || images[0]?.architecture || ctx.hostArch;
   const resolved = await depsolvePackages(ctx.deps, {
     distribution,
     architecture,
-    packages: customizations.packages ?? [],
+    packages: packageSpecsOf(blueprint),
     ...(await withSourceRepositories(ctx, distribution, architecture)),
   });
   return [...resolved].sort((a, b) => a.name.localeCompare(b.name));
@@ -78,14 +86,13 @@ async function info(ctx: WeldrContext, request: WeldrRequest, params: Record<str
   const changes: { changed: boolean; name: string }[] = [];
   const errors: WeldrErrorEntry[] = [];
   for (const name of names) {
-    const stored = await findBlueprint(ctx, name);
-    if (!stored) {
+    const current = await currentBlueprint(ctx, name);
+    if (!current) {
       errors.push({ id: 'UnknownBlueprint', msg: `${name}: ` });
       continue;
     }
-    const bp = presentBlueprint(stored);
-    blueprints.push(bp);
-    changes.push({ changed: false, name: String(bp.name) });
+    blueprints.push(current.blueprint);
+    changes.push({ changed: current.changed, name: String(current.blueprint.name) });
   }
   if (format === 'json') return jsonReply({ blueprints, changes, errors });
   if (blueprints.length > 1) throw new WeldrError(400, 'HTTPError', 'toml format only supported when requesting one blueprint');
@@ -97,18 +104,18 @@ async function depsolve(ctx: WeldrContext, _request: WeldrRequest, params: Recor
   const blueprints: { blueprint: Obj; dependencies: Obj[] }[] = [];
   const errors: WeldrErrorEntry[] = [];
   for (const name of namesOf(params.names)) {
-    const stored = await findBlueprint(ctx, name);
-    if (!stored) {
+    const current = await currentBlueprint(ctx, name);
+    if (!current) {
       errors.push({ id: 'UnknownBlueprint', msg: `${name}: blueprint not found` });
       continue;
     }
     let dependencies: Obj[] = [];
     try {
-      dependencies = (await depsolveStored(ctx, stored)).map(presentDepsolved);
+      dependencies = (await depsolveCurrent(ctx, current)).map(presentDepsolved);
     } catch (error) {
       errors.push({ id: 'BlueprintsError', msg: `${name}: ${(error as Error).message}` });
     }
-    blueprints.push({ blueprint: presentBlueprint(stored), dependencies });
+    blueprints.push({ blueprint: current.blueprint, dependencies });
   }
   return jsonReply({ blueprints, errors });
 }
@@ -118,13 +125,13 @@ async function freeze(ctx: WeldrContext, request: WeldrRequest, params: Record<s
   const blueprints: { blueprint: Obj }[] = [];
   const errors: WeldrErrorEntry[] = [];
   for (const name of names) {
-    const stored = await findBlueprint(ctx, name);
-    if (!stored) {
+    const current = await currentBlueprint(ctx, name);
+    if (!current) {
       errors.push({ id: 'UnknownBlueprint', msg: `${name}: blueprint not found` });
       break;
     }
     try {
-      const frozen = freezeBlueprint(presentBlueprint(stored), await depsolveStored(ctx, stored));
+      const frozen = freezeBlueprint(current.blueprint, await depsolveCurrent(ctx, current));
       if (frozen.missing.length > 0) throw new Error(`${frozen.missing[0].split(' ').pop()} missing from depsolve results`);
       blueprints.push({ blueprint: frozen.blueprint });
     } catch (error) {
@@ -166,6 +173,46 @@ async function versionOfCommit(ctx: WeldrContext, name: string, commit: string) 
   return found.version;
 }
 
+/** `POST /blueprints/workspace`: the blueprint kept uncommitted (checked as a push is, never stored as a version). */
+async function saveWorkspace(ctx: WeldrContext, request: WeldrRequest): Promise<WeldrReply> {
+  const raw = decodeBlueprintBody(request.contentType, request.body);
+  const name = typeof raw.name === 'string' ? raw.name : '';
+  checkNames([name]);
+  try {
+    blueprintFromObject(raw);
+  } catch (error) {
+    throw new WeldrError(400, 'BlueprintsError', (error as Error).message, { cause: error });
+  }
+  await writeWorkspace(ctx, name, { description: '', packages: [], modules: [], groups: [], ...raw, distro: typeof raw.distro === 'string' ? raw.distro : '' });
+  return okReply();
+}
+
+/** `GET /blueprints/diff/<name>/NEWEST/WORKSPACE`: composer diffs only these two, and only packages. */
+async function diff(ctx: WeldrContext, _request: WeldrRequest, params: Record<string, string>): Promise<WeldrReply> {
+  checkNames([params.name, params.from, params.to]);
+  for (const commit of [params.from === 'NEWEST' ? undefined : params.from, params.to === 'WORKSPACE' ? undefined : params.to]) {
+    if (commit !== undefined) throw new WeldrError(400, 'UnknownCommit', `ggit-error: revspec '${commit}' not found (-3)`);
+  }
+  const stored = await findBlueprint(ctx, params.name);
+  const current = await currentBlueprint(ctx, params.name);
+  if (!stored || !current) throw new WeldrError(404, 'UnknownBlueprint', `Unknown blueprint name: ${params.name}`);
+  return jsonReply({ diff: diffPackages(presentBlueprint(stored), current.blueprint) });
+}
+
+/** A route acting on the blueprint named in the path (InvalidChars for a bad name), answering `{"status": true}`. */
+function namedRoute(method: 'POST' | 'DELETE', pattern: string, action: (ctx: WeldrContext, name: string) => Promise<void>): WeldrRoute {
+  return {
+    method,
+    pattern,
+    errorId: 'BlueprintsError',
+    handler: async (ctx, _request, params) => {
+      checkNames([params.name]);
+      await action(ctx, params.name);
+      return okReply();
+    },
+  };
+}
+
 export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
   {
     method: 'GET',
@@ -203,6 +250,16 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
       return okReply();
     },
   },
+  { method: 'POST', pattern: '/blueprints/workspace', errorId: 'BlueprintsError', handler: saveWorkspace },
+  namedRoute('DELETE', '/blueprints/workspace/:name', async (ctx, name) => {
+    if (!(await deleteWorkspace(ctx, name))) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
+  }),
+  { method: 'GET', pattern: '/blueprints/diff/:name/:from/:to', errorId: 'BlueprintsError', handler: diff },
+  namedRoute('POST', '/blueprints/tag/:name', async (ctx, name) => {
+    const stored = await findBlueprint(ctx, name);
+    if (!stored) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
+    await tagCommit(ctx, stored.id, commitOf(stored.id, stored.version));
+  }),
   {
     method: 'POST',
     pattern: '/blueprints/undo/:name/:commit',
@@ -214,14 +271,5 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
       return okReply();
     },
   },
-  {
-    method: 'DELETE',
-    pattern: '/blueprints/delete/:name',
-    errorId: 'BlueprintsError',
-    handler: async (ctx, _request, params) => {
-      checkNames([params.name]);
-      await deleteBlueprintByName(ctx, params.name);
-      return okReply();
-    },
-  },
+  namedRoute('DELETE', '/blueprints/delete/:name', deleteBlueprintByName),
 ];

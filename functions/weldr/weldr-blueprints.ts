@@ -13,6 +13,7 @@ import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/b
 import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
+import { deleteWorkspace, readTags, readWorkspace } from './weldr-workspace.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -116,6 +117,8 @@ export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<Stored
       distribution,
       image_requests: (existing?.body.image_requests as unknown[] | undefined) ?? defaultImageRequests(distribution, architecture),
     });
+    // A push commits: the workspace copy is gone, as in composer.
+    await deleteWorkspace(ctx, name);
     return blueprint;
   } catch (error) {
     if (error instanceof DomainError) throw new WeldrError(400, 'BlueprintsError', error.message, { cause: error });
@@ -125,8 +128,22 @@ export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<Stored
 
 export async function deleteBlueprintByName(ctx: WeldrContext, name: string): Promise<void> {
   const existing = await findBlueprint(ctx, name);
-  if (!existing) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
-  await deleteBlueprint(ctx.deps, ctx.orgId, existing.id);
+  const hadWorkspace = await deleteWorkspace(ctx, name);
+  if (!existing && !hadWorkspace) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
+  if (existing) await deleteBlueprint(ctx.deps, ctx.orgId, existing.id);
+}
+
+/** What composer's GetBlueprint gives: the workspace copy when there is one (`changed`), else the newest commit. */
+export interface CurrentBlueprint {
+  blueprint: Obj;
+  changed: boolean;
+  stored?: StoredBlueprint;
+}
+
+export async function currentBlueprint(ctx: WeldrContext, name: string): Promise<CurrentBlueprint | undefined> {
+  const [stored, workspace] = await Promise.all([findBlueprint(ctx, name), readWorkspace(ctx, name)]);
+  if (workspace) return { blueprint: workspace, changed: true, ...(stored ? { stored } : {}) };
+  return stored ? { blueprint: presentBlueprint(stored), changed: false, stored } : undefined;
 }
 
 /** A git-like commit id of one saved version: stable, 40 hex digits. */
@@ -142,12 +159,13 @@ export interface WeldrChange {
 /** composer's blueprint.Change list, oldest first. */
 export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): Promise<{ change: WeldrChange; version: BlueprintVersion }[]> {
   const versions = await storeOf(ctx).listVersions(ctx.orgId, stored.id);
+  const tags = await readTags(ctx, stored.id);
   return versions.map((version) => ({
     version,
     change: {
       commit: commitOf(stored.id, version.version),
       message: `Recipe ${version.name}, version ${String(presentBlueprint(version).version ?? '0.0.0')} saved.`,
-      revision: null,
+      revision: tags[commitOf(stored.id, version.version)] ?? null,
       timestamp: new Date(version.savedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
     },
   }));

@@ -1,6 +1,6 @@
 /**
  * Weldr sources (list/info/new/delete, SystemSource, user sources reaching depsolve and composes), blueprint history
- * (changes, change, undo, delete) and TOML round trips of weldr-client's example blueprints over the socket.
+ * (changes, change, undo, delete, workspace, diff, tag) and TOML round trips of weldr-client's example blueprints over the socket.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,45 @@ describe('Weldr blueprint history', () => {
     });
     expect((await cli.delete('/blueprints/delete/hist')).json()).toEqual({ status: true });
     expect((await cli.get('/blueprints/info/hist')).json<{ errors: unknown[] }>().errors).toEqual([{ id: 'UnknownBlueprint', msg: 'hist: ' }]);
+  });
+});
+
+describe('Weldr workspace, diff and tag', () => {
+  it('keeps a workspace copy until the next push, diffs NEWEST to WORKSPACE and tags revisions', async () => {
+    await cli.pushToml('name = "ws"\nversion = "0.1.0"\n\n[[packages]]\nname = "tmux"\nversion = "3.*"\n\n[[packages]]\nname = "vim"\n');
+    const workspace = 'name = "ws"\nversion = "0.1.0"\n\n[[packages]]\nname = "tmux"\nversion = "3.4"\n\n[[packages]]\nname = "git"\n';
+    expect((await weldrCall(stack.weldr!.socketPath, 'POST', '/api/v1/blueprints/workspace', workspace, 'text/x-toml')).json()).toEqual({ status: true });
+    const info = (await cli.get('/blueprints/info/ws')).json<{ blueprints: { packages: { name: string }[] }[]; changes: unknown[] }>();
+    expect(info.changes).toEqual([{ changed: true, name: 'ws' }]);
+    expect(info.blueprints[0].packages.map((p) => p.name)).toEqual(['tmux', 'git']);
+    // Not a commit: the history and the hosted store still have one version.
+    expect((await cli.get('/blueprints/changes/ws')).json<{ blueprints: { total: number }[] }>().blueprints[0].total).toBe(1);
+
+    const diff = (await cli.get('/blueprints/diff/ws/NEWEST/WORKSPACE')).json<{ diff: unknown[] }>().diff;
+    expect(diff).toEqual([
+      { new: { Package: { name: 'tmux', version: '3.4' } }, old: { Package: { name: 'tmux', version: '3.*' } } },
+      { new: { Package: { name: 'git' } }, old: null },
+      { new: null, old: { Package: { name: 'vim' } } },
+    ]);
+    expect((await cli.get('/blueprints/diff/ws/abc/WORKSPACE')).json()).toEqual({ status: false, errors: [{ id: 'UnknownCommit', msg: "ggit-error: revspec 'abc' not found (-3)" }] });
+    const unknown = await cli.get('/blueprints/diff/nope/NEWEST/WORKSPACE');
+    expect({ status: unknown.status, body: unknown.json() }).toEqual({ status: 404, body: { status: false, errors: [{ id: 'UnknownBlueprint', msg: 'Unknown blueprint name: nope' }] } });
+
+    expect((await cli.delete('/blueprints/workspace/ws')).json()).toEqual({ status: true });
+    expect((await cli.get('/blueprints/info/ws')).json<{ changes: unknown[] }>().changes).toEqual([{ changed: false, name: 'ws' }]);
+    expect((await cli.delete('/blueprints/workspace/ws')).json()).toEqual({ status: false, errors: [{ id: 'BlueprintsError', msg: 'Unknown blueprint: ws' }] });
+
+    // A push removes the workspace copy.
+    await weldrCall(stack.weldr!.socketPath, 'POST', '/api/v1/blueprints/workspace', workspace, 'text/x-toml');
+    await cli.pushToml(workspace);
+    expect((await cli.get('/blueprints/info/ws')).json<{ changes: unknown[] }>().changes).toEqual([{ changed: false, name: 'ws' }]);
+
+    expect((await cli.postJson('/blueprints/tag/ws', '')).json()).toEqual({ status: true });
+    await cli.pushToml(workspace);
+    await cli.postJson('/blueprints/tag/ws', '');
+    const revisions = (await cli.get('/blueprints/changes/ws')).json<{ blueprints: { changes: { revision: number | null }[] }[] }>().blueprints[0].changes.map((c) => c.revision);
+    expect(revisions).toEqual([2, 1, null]);
+    expect((await cli.postJson('/blueprints/tag/nope', '')).json()).toEqual({ status: false, errors: [{ id: 'BlueprintsError', msg: 'Unknown blueprint: nope' }] });
   });
 });
 
