@@ -17,7 +17,7 @@ export interface WeldrResponse {
 export function weldrCall(socketPath: string, method: string, path: string, body?: string, contentType?: string): Promise<WeldrResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, method, path, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+      { socketPath, method, path, agent: false, headers: { ...(contentType ? { 'content-type': contentType } : {}), ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
