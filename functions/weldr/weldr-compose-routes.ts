@@ -68,7 +68,7 @@ async function storeTestCompose(ctx: WeldrContext, request: Record<string, unkno
     request,
     spec,
     imageName: request.image_name as string,
-    clientId: 'weldr',
+    clientId: 'api',
     ...(origin ? { blueprint: origin } : {}),
     state: success ? 'success' : 'failure',
     createdAt: now,
@@ -115,7 +115,8 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   const composeRequest = {
     distribution,
     image_name: stored.name,
-    client_id: 'weldr',
+    // The hosted API's ComposeRequest allows api, ui and mcp only: its answers echo the request.
+    client_id: 'api',
     image_requests: [{ architecture, image_type: imageType, ...(size ? { size } : {}) }],
     customizations: await withSourcePayloads(ctx, distribution, stored.body.customizations),
   };

@@ -148,7 +148,15 @@ describe('Weldr API on the unix socket', () => {
     expect(Number(image.headers['content-length'])).toBe(image.body.length);
     expect(tarMembers(image.body).length).toBeGreaterThan(0);
 
+    // The same compose through the hosted API of the socket's organization.
+    const token = await stack.mintToken(ORG);
+    const hosted = await fetch(`${stack.url}/api/image-builder/v1/composes/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(hosted.status).toBe(200);
+    expect(await hosted.json()).toMatchObject({ request: { distribution: 'test-distro-1', image_name: 'weldr-base', image_requests: [{ image_type: 'tar' }] } });
+
     expect((await cli.delete(`/compose/delete/${id}`)).json()).toEqual({ uuids: [{ uuid: id, status: true }], errors: [] });
+    expect((await fetch(`${stack.url}/api/image-builder/v1/composes/${id}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+    expect(await stack.deps.blobs.list(`artifacts/${ORG}/${id}/`)).toEqual([]);
     expect((await cli.get(`/compose/info/${id}`)).json()).toEqual({ status: false, errors: [{ id: 'UnknownUUID', msg: `${id} is not a valid build uuid` }] });
   });
 });
