@@ -17,10 +17,13 @@ const seen: RepositoryConfig[][] = [];
 const depsolver: Depsolver = {
   async resolve({ sets }) {
     seen.push(Object.values(sets)[0].repositories);
-    return Object.fromEntries(Object.keys(sets).map((k) => [k, []]));
+    const nevra = (name: string) => ({ name, epoch: 0, version: '1.0', release: '1.el9', arch: 'x86_64', checksum: 'sha256:11', remoteLocation: `http://127.0.0.1:9/${name}.rpm`, repoId: 'baseos' });
+    return Object.fromEntries(Object.entries(sets).map(([k, set]) => [k, set.include.filter((n) => !n.startsWith('@')).map(nevra)]));
   },
-  async searchPackages() {
-    return { total: 0, packages: [] };
+  async searchPackages({ search }) {
+    const all = ['bash', 'tmux', 'vim-enhanced'].map((name) => ({ name, epoch: 0, version: '1.0', release: '1.el9', arch: 'x86_64', summary: `The ${name} package`, repoId: 'baseos' }));
+    const match = search === '*' ? all : all.filter((p) => p.name.includes(search));
+    return { total: match.length, packages: match };
   },
 };
 
@@ -78,6 +81,39 @@ describe('Weldr sources', () => {
     expect((await cli.delete('/projects/source/delete/local-mirror')).json()).toEqual({ status: true });
     expect((await cli.delete('/projects/source/delete/local-mirror')).json()).toEqual({ status: false, errors: [{ id: 'UnknownSource', msg: 'local-mirror is not a valid source.' }] });
     expect((await cli.get('/projects/source/list')).json()).toEqual({ sources: system });
+  });
+});
+
+describe('Weldr projects and modules', () => {
+  it('lists, shows and depsolves packages of the default distribution, paging with a right total', async () => {
+    const all = (await cli.getAll('/projects/list')).json<{ total: number; projects: { name: string; builds: { release: string; epoch: number }[] }[] }>();
+    expect(all.total).toBe(3);
+    expect(all.projects.map((p) => p.name)).toEqual(['bash', 'tmux', 'vim-enhanced']);
+    expect(all.projects[0].builds[0]).toMatchObject({ arch: 'x86_64', epoch: 0, release: '1.el9', source: { version: '1.0' } });
+    expect((await cli.get('/projects/list?limit=0')).json()).toEqual({ total: 3, offset: 0, limit: 0, projects: [] });
+    expect((await cli.get('/projects/info/tmux')).json<{ projects: { name: string; summary: string }[] }>().projects).toEqual([
+      expect.objectContaining({ name: 'tmux', summary: 'The tmux package' }),
+    ]);
+    expect((await cli.get('/projects/info/nothing')).json()).toEqual({ status: false, errors: [{ id: 'UnknownProject', msg: 'No packages have been found.' }] });
+    expect((await cli.get('/projects/info/')).json()).toEqual({ status: false, errors: [{ id: 'UnknownProject', msg: 'No packages specified.' }] });
+    expect((await cli.get('/modules/list')).json()).toEqual({
+      total: 3,
+      offset: 0,
+      limit: 20,
+      modules: [
+        { name: 'bash', group_type: 'rpm' },
+        { name: 'tmux', group_type: 'rpm' },
+        { name: 'vim-enhanced', group_type: 'rpm' },
+      ],
+    });
+    const module = (await cli.get('/modules/info/tmux')).json<{ modules: { name: string; dependencies: unknown[] }[] }>().modules[0];
+    expect(module.dependencies).toEqual([{ name: 'tmux', epoch: 0, version: '1.0', release: '1.el9', arch: 'x86_64', remote_location: 'http://127.0.0.1:9/tmux.rpm', checksum: 'sha256:11' }]);
+    expect((await cli.get('/projects/depsolve/tmux,bash')).json<{ projects: { name: string }[] }>().projects.map((p) => p.name)).toEqual(['tmux', 'bash']);
+    expect((await cli.get('/projects/list?distro=nope')).json()).toEqual({ status: false, errors: [{ id: 'DistroError', msg: 'Invalid distro: nope' }] });
+    expect((await cli.get('/distros/list')).json<{ distros: string[] }>().distros).toEqual(expect.arrayContaining(['centos-9', 'test-distro-1']));
+    expect((await cli.get('/compose/types?distro=centos-9')).json<{ types: { name: string }[] }>().types.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['qcow2', 'ami', 'vhd', 'vmdk', 'ova', 'gce', 'tar']),
+    );
   });
 });
 
