@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { runDouble } from '../osbuild-double/harness.ts';
+import { parseOsbuildCommand } from '../../runner-ami/src/osbuild-command.ts';
+import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'test-aws-image-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -30,6 +32,25 @@ async function buildDisk(name: string): Promise<string> {
   return path.join(out, 'image', 'disk.raw');
 }
 
+/** The same build with a real osbuild command line (IBS_TEST_OSBUILD): its stages run on the host, with loop devices. */
+function buildDiskWithOsbuild(command: string, name: string): string {
+  const manifest = path.join(work, `${name}.json`);
+  writeFileSync(manifest, JSON.stringify(awsManifest().manifest));
+  const out = path.join(work, `out-${name}`);
+  const { file, args } = parseOsbuildCommand(command);
+  const run = spawnSync(file, [...args, '--store', path.join(work, `store-${name}`), '--export', 'image', '--output-directory', out, manifest], { encoding: 'utf8', timeout: 240_000 });
+  expect(run.status, `${run.stdout}${run.stderr}${run.error ?? ''}`).toBe(0);
+  return path.join(out, 'image', 'disk.raw');
+}
+
+const readSector = (file: string, at = 0): Buffer => {
+  const sector = Buffer.alloc(512);
+  const fd = openSync(file, 'r');
+  readSync(fd, sector, 0, 512, at);
+  closeSync(fd);
+  return sector;
+};
+
 describe('test-distro-1 aws image (raw disk) built by the osbuild double', () => {
   it('is the raw-disk image type the aws upload needs: truncate, dos sfdisk, mkfs.ext4, the os tree copied onto the mount', () => {
     const generated = awsManifest();
@@ -46,15 +67,13 @@ describe('test-distro-1 aws image (raw disk) built by the osbuild double', () =>
     const stat = statSync(disk);
     expect(stat.size).toBe(64 * 1024 * 1024);
     expect(stat.blocks * 512).toBeLessThan(stat.size / 4);
-    const mbr = Buffer.alloc(512);
-    const fd = openSync(disk, 'r');
-    readSync(fd, mbr, 0, 512, 0);
-    const superblock = Buffer.alloc(1024);
-    readSync(fd, superblock, 0, 1024, 1024 * 1024 + 1024);
-    closeSync(fd);
+    const mbr = readSector(disk);
+    const superblock = readSector(disk, 1024 * 1024 + 1024);
     expect(mbr.readUInt16LE(510)).toBe(0xaa55);
     expect(mbr[446]).toBe(0x80);
     expect(mbr[450]).toBe(0x83);
+    // CHS of sectors 2048 and 131071 as sfdisk writes them in real osbuild (255 heads, 63 sectors).
+    expect([...mbr.subarray(447, 450), ...mbr.subarray(451, 454)]).toEqual([0x20, 0x21, 0x00, 0x28, 0x20, 0x08]);
     expect(mbr.readUInt32LE(454)).toBe(2048);
     expect(mbr.readUInt32LE(458)).toBe(64 * 2048 - 2048);
     expect(superblock.readUInt16LE(56)).toBe(0xef53);
@@ -66,5 +85,43 @@ describe('test-distro-1 aws image (raw disk) built by the osbuild double', () =>
     spawnSync('dd', [`if=${disk}`, `of=${partition}`, 'bs=1M', 'skip=1', 'status=none']);
     expect(spawnSync(debugfs!, ['-R', 'cat /etc/motd', partition], { encoding: 'utf8' }).stdout).toBe('built for an AMI\n');
     expect(spawnSync(debugfs!, ['-R', 'cat /etc/hostname', partition], { encoding: 'utf8' }).stdout).toBe('ami-host\n');
+  });
+});
+
+const realOsbuild = process.env.IBS_TEST_OSBUILD?.trim() || undefined;
+const sfdisk = ['/usr/sbin/sfdisk', '/sbin/sfdisk'].find((p) => !spawnSync(p, ['-v']).error);
+const realMissing = [
+  ...(realOsbuild ? [] : ['a real osbuild (set IBS_TEST_OSBUILD)']),
+  ...(process.getuid?.() === 0 ? [] : ['root (loop devices)']),
+  ...(sfdisk ? [] : ['sfdisk (util-linux)']),
+  ...(debugfs && mke2fs ? [] : ['debugfs and mkfs.ext4 (e2fsprogs)']),
+];
+const skipReal = realMissing.length > 0;
+
+describe.skipIf(noteSkip(skipReal, 'aws image built by real osbuild', realMissing.join(', ')))(skipTitle(skipReal, `test-distro-1 aws image built by real osbuild${realOsbuild ? ` (${realOsbuild})` : ''}`, realMissing.join(', ')), () => {
+  it('builds offline: a sparse 64 MiB disk, the dos table of the manifest, ext4 with its UUID and label holding the os tree', { timeout: 300_000 }, async () => {
+    const disk = buildDiskWithOsbuild(realOsbuild!, 'real');
+    const stat = statSync(disk);
+    expect(stat.size).toBe(64 * 1024 * 1024);
+    expect(stat.blocks * 512).toBeLessThan(stat.size / 4);
+
+    const image = awsManifest().manifest.pipelines.find((p) => p.name === 'image')!;
+    const table = image.stages.find((s) => s.type === 'org.osbuild.sfdisk')!.options as { uuid: string };
+    const mkfs = image.stages.find((s) => s.type === 'org.osbuild.mkfs.ext4')!.options as { uuid: string; label: string };
+    const dumped = JSON.parse(spawnSync(sfdisk!, ['--json', disk], { encoding: 'utf8' }).stdout) as { partitiontable: { label: string; id: string; partitions: object[] } };
+    expect(dumped.partitiontable).toMatchObject({ label: 'dos', id: table.uuid });
+    expect(dumped.partitiontable.partitions).toEqual([expect.objectContaining({ start: 2048, size: 64 * 2048 - 2048, type: '83', bootable: true })]);
+
+    const root = `${disk}?offset=${1024 * 1024}`;
+    const fs = (request: string) => spawnSync(debugfs!, ['-R', request, root], { encoding: 'utf8' }).stdout;
+    expect(fs('stats')).toMatch(new RegExp(`Filesystem volume name:\\s+${mkfs.label}\\n[\\s\\S]*Filesystem UUID:\\s+${mkfs.uuid}`));
+    const etc = fs('ls -p /etc').split('\n').filter(Boolean).map((l) => l.split('/')).filter((f) => !f[5].startsWith('.'));
+    expect(etc.map((f) => [f[5], f[2], f[6]]).sort()).toEqual([['hostname', '100644', '9'], ['motd', '100644', '17'], ['os-release', '100644', '84']]);
+    expect(fs('cat /etc/motd')).toBe('built for an AMI\n');
+    expect(fs('cat /etc/hostname')).toBe('ami-host\n');
+    expect(fs('cat /etc/os-release')).toMatch(/^NAME="Test Distro"\nID=test-distro\n/);
+
+    // The double (what test/ami runs) writes the same MBR, CHS bytes included.
+    expect(readSector(await buildDisk('vs-real')).equals(readSector(disk))).toBe(true);
   });
 });

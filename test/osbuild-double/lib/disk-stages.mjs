@@ -53,6 +53,17 @@ function truncateStage(ctx) {
   truncateSync(file, parseSize(ctx.options.size));
 }
 
+/**
+ * The CHS bytes sfdisk writes for a sector, as libfdisk does for a device without a geometry (255 heads, 63 sectors,
+ * capped at cylinder 1023), so the double's MBR equals real osbuild's byte for byte.
+ */
+function chsOf(lba) {
+  const heads = 255, sectors = 63;
+  const l = Math.min(lba, heads * sectors * 1024 - 1);
+  const cyl = Math.floor(l / (heads * sectors));
+  return [Math.floor(l / sectors) % heads, (((cyl >> 8) & 3) << 6) | ((l % sectors) + 1), cyl & 0xff];
+}
+
 function sfdiskStage(ctx) {
   const dev = loopbackOf(ctx, 'device');
   const { label, uuid, partitions = [] } = ctx.options;
@@ -66,9 +77,9 @@ function sfdiskStage(ctx) {
   partitions.forEach((p, i) => {
     const at = 446 + 16 * i;
     mbr[at] = p.bootable ? 0x80 : 0x00;
-    mbr.set([0xfe, 0xff, 0xff], at + 1); // CHS unused: LBA addressing
+    mbr.set(chsOf(p.start), at + 1);
     mbr[at + 4] = Number.parseInt(p.type, 16);
-    mbr.set([0xfe, 0xff, 0xff], at + 5);
+    mbr.set(chsOf(p.start + p.size - 1), at + 5);
     mbr.writeUInt32LE(p.start, at + 8);
     mbr.writeUInt32LE(p.size, at + 12);
   });
