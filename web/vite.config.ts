@@ -2,11 +2,13 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
+import { trimUnusedPatternFlyCss } from './css-trim.ts';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [react()],
+  css: { postcss: { plugins: [trimUnusedPatternFlyCss()] } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

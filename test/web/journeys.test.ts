@@ -104,7 +104,8 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.getByRole('link', { name: 'Images' }).first().click();
     const row = page.locator(`tr[data-compose-id="${id}"]`);
     await row.locator('[data-state="success"]').waitFor();
-    await expect(row.getByRole('link', { name: 'Download e2e-first-image' }).count()).resolves.toBe(1);
+    // The download link comes with the compose's status, asked for after the row shows.
+    await row.getByRole('link', { name: 'Download e2e-first-image' }).waitFor({ timeout: 15_000 });
     expect(errors).toEqual([]);
   }, 120_000);
 

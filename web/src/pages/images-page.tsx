@@ -1,8 +1,7 @@
 /** Images: every compose newest first, live status of the visible ones, filters, pages, cancel/delete/download. */
-import { useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import {
   Button,
-  ClipboardCopy,
   EmptyState,
   EmptyStateBody,
   PageSection,
@@ -17,31 +16,17 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useApi } from '../api/api-context.tsx';
-import { listAllBlueprints, listAllComposes } from '../api/compose-list.ts';
-import type { ComposeState, ComposeStatus, ComposesResponseItem } from '../api/types.ts';
+import { listAllBlueprints } from '../api/compose-list.ts';
+import type { ComposeState, ComposeStatus, ComposesResponseItem, DistributionsResponse } from '../api/types.ts';
 import { useRequest } from '../api/use-request.ts';
 import { ComposeProgress, composeName, formatTime, isUnfinished, resultsOf, StateLabel } from '../components/compose-status.tsx';
-import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert } from '../components/error-alert.tsx';
 import { Link, navigate } from '../router.tsx';
+import { readComposePage, type ComposeFilters } from './images-query.ts';
 
-export interface ComposeFilters {
-  status: string;
-  distribution: string;
-  imageType: string;
-  blueprint: string;
-}
-
-/** The composes the filters let through ('' = any). */
-export function filterComposes(composes: ComposesResponseItem[], f: ComposeFilters): ComposesResponseItem[] {
-  return composes.filter(
-    (c) =>
-      (!f.status || c.status === f.status || (f.status === 'running' && isUnfinished(c.status))) &&
-      (!f.distribution || c.request.distribution === f.distribution) &&
-      (!f.imageType || c.request.image_requests[0]?.image_type === f.imageType) &&
-      (!f.blueprint || c.blueprint_id === f.blueprint),
-  );
-}
+// Dialogs and the AMI copy button are rarely needed at first paint: their code and styles load when first shown.
+const ConfirmModal = lazy(() => import('../components/confirm-modal.tsx').then((m) => ({ default: m.ConfirmModal })));
+const ClipboardCopy = lazy(() => import('@patternfly/react-core/dist/esm/components/ClipboardCopy/ClipboardCopy.js').then((m) => ({ default: m.ClipboardCopy })));
 
 const STATUS_CHOICES: [string, string][] = [
   ['', 'Any status'],
@@ -63,20 +48,29 @@ function FilterSelect({ id, label, value, choices, onChange }: { id: string; lab
 
 export function ImagesPage() {
   const api = useApi();
-  // The newest 100 show at once; the rest (for filters and later pages) follows.
-  const [newest, setNewest] = useState<ComposesResponseItem[]>();
-  const composes = useRequest(() => listAllComposes(api, '/composes', {}, (items) => setNewest((shown) => shown ?? items)), [], 10_000);
-  const blueprints = useRequest(() => listAllBlueprints(api).catch(() => []), []);
   const [filters, setFilters] = useState<ComposeFilters>({ status: '', distribution: '', imageType: '', blueprint: '' });
   const [page, setPage] = useState(1);
   const [perPage, setPerPage] = useState(20);
+  // Only the page shown is asked for (and again every 10 s); a filter the API lacks reads the whole list.
+  const composes = useRequest(() => readComposePage(api, filters, page, perPage), [filters, page, perPage], 10_000);
+  const shownOnce = composes.data !== undefined;
+  // The filters' choices wait for the first rows, so they do not compete with them.
+  const blueprints = useRequest(() => (shownOnce ? listAllBlueprints(api).catch(() => []) : Promise.resolve(undefined)), [shownOnce]);
+  const distributions = useRequest(() => (shownOnce ? api.get<DistributionsResponse>('/distributions').catch(() => []) : Promise.resolve(undefined)), [shownOnce]);
   const [statuses, setStatuses] = useState<Record<string, ComposeStatus>>({});
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'cancel'; id: string } | undefined>();
   const [actionError, setActionError] = useState<Error>();
 
-  const all = composes.data ?? newest ?? [];
-  const filtered = useMemo(() => filterComposes(all, filters), [all, filters]);
-  const visible = filtered.slice((page - 1) * perPage, page * perPage);
+  const visible = composes.data?.items ?? [];
+  const total = composes.data?.total ?? 0;
+  const filtering = Object.values(filters).some(Boolean);
+  // Image types seen so far (the API lists no image types across distributions), and the chosen one.
+  const [typesSeen, setTypesSeen] = useState<string[]>([]);
+  useEffect(() => {
+    const found = visible.map((c) => c.request.image_requests[0]?.image_type).filter((t): t is string => !!t && !typesSeen.includes(t));
+    if (found.length) setTypesSeen((seen) => [...new Set([...seen, ...found])]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [composes.data]);
   const visibleKey = visible.map((c) => c.id).join(',');
 
   // Status (progress, finish time, results) of the visible rows; the unfinished ones again every 2 s.
@@ -135,22 +129,22 @@ export function ImagesPage() {
               <FilterSelect id="filter-status" label="Filter by status" value={filters.status} choices={STATUS_CHOICES} onChange={setFilter('status')} />
             </ToolbarItem>
             <ToolbarItem>
-              <FilterSelect id="filter-distribution" label="Filter by distribution" value={filters.distribution} choices={choices(all.map((c) => c.request.distribution), 'Any distribution')} onChange={setFilter('distribution')} />
+              <FilterSelect id="filter-distribution" label="Filter by distribution" value={filters.distribution} choices={choices([...(distributions.data ?? []).map((d) => d.name), filters.distribution], 'Any distribution')} onChange={setFilter('distribution')} />
             </ToolbarItem>
             <ToolbarItem>
-              <FilterSelect id="filter-type" label="Filter by image type" value={filters.imageType} choices={choices(all.map((c) => c.request.image_requests[0]?.image_type), 'Any image type')} onChange={setFilter('imageType')} />
+              <FilterSelect id="filter-type" label="Filter by image type" value={filters.imageType} choices={choices([...typesSeen, filters.imageType], 'Any image type')} onChange={setFilter('imageType')} />
             </ToolbarItem>
             <ToolbarItem>
               <FilterSelect id="filter-blueprint" label="Filter by blueprint" value={filters.blueprint} choices={[['', 'Any blueprint'], ...(blueprints.data ?? []).map((b): [string, string] => [b.id, b.name])]} onChange={setFilter('blueprint')} />
             </ToolbarItem>
             <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
-              <Pagination itemCount={filtered.length} page={page} perPage={perPage} onSetPage={(_e, p) => setPage(p)} onPerPageSelect={(_e, pp) => (setPerPage(pp), setPage(1))} isCompact titles={{ paginationAriaLabel: 'Images pages' }} />
+              <Pagination itemCount={total} page={page} perPage={perPage} onSetPage={(_e, p) => setPage(p)} onPerPageSelect={(_e, pp) => (setPerPage(pp), setPage(1))} isCompact titles={{ paginationAriaLabel: 'Images pages' }} />
             </ToolbarItem>
           </ToolbarContent>
         </Toolbar>
-        {!composes.loading && filtered.length === 0 ? (
-          <EmptyState titleText={all.length ? 'No image matches the filters' : 'No images yet'} headingLevel="h3">
-            <EmptyStateBody>{all.length ? 'Change the filters to see more.' : 'Create an image: choose a distribution and an image type, and build it.'}</EmptyStateBody>
+        {composes.data && total === 0 ? (
+          <EmptyState titleText={filtering ? 'No image matches the filters' : 'No images yet'} headingLevel="h3">
+            <EmptyStateBody>{filtering ? 'Change the filters to see more.' : 'Create an image: choose a distribution and an image type, and build it.'}</EmptyStateBody>
           </EmptyState>
         ) : (
           <Table aria-label="Images" variant="compact" data-testid="images-table">
@@ -174,14 +168,16 @@ export function ImagesPage() {
         )}
       </PageSection>
       {confirm ? (
-        <ConfirmModal
-          title={confirm.kind === 'delete' ? 'Delete this image?' : 'Cancel this build?'}
-          body={confirm.kind === 'delete' ? 'The image and its files go away; an unfinished build is cancelled first.' : 'The build stops; the image will not be made.'}
-          confirm={confirm.kind === 'delete' ? 'Delete' : 'Cancel build'}
-          danger
-          onConfirm={() => void act()}
-          onClose={() => setConfirm(undefined)}
-        />
+        <Suspense fallback={null}>
+          <ConfirmModal
+            title={confirm.kind === 'delete' ? 'Delete this image?' : 'Cancel this build?'}
+            body={confirm.kind === 'delete' ? 'The image and its files go away; an unfinished build is cancelled first.' : 'The build stops; the image will not be made.'}
+            confirm={confirm.kind === 'delete' ? 'Delete' : 'Cancel build'}
+            danger
+            onConfirm={() => void act()}
+            onClose={() => setConfirm(undefined)}
+          />
+        </Suspense>
       ) : null}
     </>
   );
@@ -219,9 +215,11 @@ function ImageRow({ compose: c, status, onCancel, onDelete }: { compose: Compose
           </Button>
         ) : null}
         {results.ami ? (
-          <ClipboardCopy isReadOnly hoverTip="Copy AMI id" clickTip="Copied" variant="inline-compact" aria-label={`AMI id of ${name}`}>
-            {results.ami}
-          </ClipboardCopy>
+          <Suspense fallback={results.ami}>
+            <ClipboardCopy isReadOnly hoverTip="Copy AMI id" clickTip="Copied" variant="inline-compact" aria-label={`AMI id of ${name}`}>
+              {results.ami}
+            </ClipboardCopy>
+          </Suspense>
         ) : null}
         {isUnfinished(state) ? (
           <Button variant="link" onClick={onCancel} aria-label={`Cancel ${name}`}>
