@@ -90,12 +90,11 @@ function blueprintCustomizations(blueprint: unknown, distribution: string): Obj 
   return importBlueprint(blueprint, 'json', 'blueprint').customizations;
 }
 
-/** The hosted request a v2 ComposeRequest stands for (validated by the hosted schema as well). */
+/** The hosted request a v2 ComposeRequest stands for (validated by the hosted schema as well); `koji` is read by koji-builds.ts. */
 export function acceptComposerRequest(body: unknown): AcceptedComposeRequest {
   if (!isObj(body)) return refuse(Code.BodyDecodingError, 'a ComposeRequest JSON object is required');
   checkKeys(body, REQUEST_KEYS, '(body)');
   if (body.bootc !== undefined) refuse(Code.ValidationFailed, 'bootc (image mode) composes are not supported by this service; give a distribution');
-  if (body.koji !== undefined) refuse(Code.InvalidUploadTarget, 'koji: Koji content-generator imports are not supported by this service yet');
   if (typeof body.distribution !== 'string' || body.distribution === '') return refuse(Code.UnsupportedDistribution, 'distribution is required');
   if (body.customizations !== undefined && body.blueprint !== undefined) refuse(Code.BlueprintOrCustomNotBoth, 'give customizations or blueprint, not both');
   const images = [

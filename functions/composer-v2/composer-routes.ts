@@ -3,17 +3,20 @@
  * the same compose service, stores, queues and runners, the organization from the token.
  */
 import type { Compose } from '../../layers/src/compose/compose.ts';
-import { createCompose, deleteCompose, getCompose, readComposeLogs, readManifests, readPackageSets, readSboms } from '../../layers/src/service/compose-service.ts';
+import { createCompose, deleteCompose, getCompose, readManifests, readPackageSets, readSboms } from '../../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 import type { Reply, RequestContext, Route } from '../api/http.ts';
 import { uuidParam } from '../api/params.ts';
 import { ok } from '../api/replies.ts';
+import { readWholeLog } from './compose-log.ts';
 import { acceptComposerRequest } from './composer-request.ts';
 import { objectReference, presentComposerStatus, presentPackageMetadata } from './composer-present.ts';
 import { COMPOSER_ERROR_ROUTES } from './composer-error-routes.ts';
 import { COMPOSER_PACKAGE_ROUTES } from './composer-package-routes.ts';
 import { composerOpenApiDocument } from './composer-openapi.ts';
+import { kojiAuthFromEnv, readKojiRequest, readKojiState, reserveKojiBuild, saveKojiState, settleKojiBuild, type KojiState } from './koji/koji-builds.ts';
+import { KOJI_BUILD_STATE, KojiSession } from './koji/koji-session.ts';
 
 /** The presigned link of a successful compose's image. */
 async function imageUrl(deps: ServiceDeps, compose: Compose): Promise<string | undefined> {
@@ -33,15 +36,19 @@ const composeRoute = (path: string, operationId: string, respond: (compose: Comp
   handle: async (ctx) => respond(await composeOf(ctx), ctx),
 });
 
-/** The whole build log, slice after slice. */
-async function readWholeLog(deps: ServiceDeps, compose: Compose): Promise<{ text: string; complete: boolean }> {
-  let text = '';
-  let offset = 0;
-  for (;;) {
-    const slice = await readComposeLogs(deps, compose.orgId, compose.id, offset);
-    text += slice.text;
-    if (slice.nextOffset === offset) return { text, complete: slice.complete };
-    offset = slice.nextOffset;
+/** The compose status with its Koji build: `koji_status.build_id`; a failed import or a refund is the compose's failure. */
+function withKojiStatus(status: ReturnType<typeof presentComposerStatus>, koji: KojiState | undefined) {
+  if (!koji) return status;
+  const failed = koji.state === 'failed' || koji.state === 'refunded';
+  const pending = koji.state === 'reserved' && status.status === 'success';
+  return { ...status, status: failed ? ('failure' as const) : pending ? ('pending' as const) : status.status, koji_status: { build_id: koji.buildId } };
+}
+
+async function refundQuietly(deps: ServiceDeps, koji: KojiState): Promise<void> {
+  try {
+    await (await KojiSession.open(koji.request.server, kojiAuthFromEnv())).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
+  } catch (error) {
+    deps.log.warn('koji refund failed', { buildId: koji.buildId, error });
   }
 }
 
@@ -52,9 +59,18 @@ const COMPOSE_ROUTES: readonly Route[] = [
     operationId: 'postCompose',
     handle: async ({ deps, orgId, body }) => {
       const request = acceptComposerRequest(body);
+      const kojiRequest = (body as Record<string, unknown>).koji === undefined ? undefined : readKojiRequest((body as Record<string, unknown>).koji);
       await ensureStorageRoom(deps);
-      const compose = await createCompose(deps, orgId, request);
-      return { status: 201, body: objectReference(`/composes/${compose.id}`, compose.id, 'ComposeId') };
+      // A Koji build is reserved before the compose exists, and given back if the compose cannot be created.
+      const koji = kojiRequest ? await reserveKojiBuild(kojiRequest, kojiAuthFromEnv()) : undefined;
+      try {
+        const compose = await createCompose(deps, orgId, request);
+        if (koji) await saveKojiState(deps, compose, koji);
+        return { status: 201, body: objectReference(`/composes/${compose.id}`, compose.id, 'ComposeId') };
+      } catch (error) {
+        if (koji) await refundQuietly(deps, koji);
+        throw error;
+      }
     },
   },
   {
@@ -73,7 +89,10 @@ const COMPOSE_ROUTES: readonly Route[] = [
       return ok({ kind: 'ComposeList', page: 0, size: items.length, total: items.length, items });
     },
   },
-  composeRoute('/composes/{id}', 'getComposeStatus', async (compose, { deps }) => ok(presentComposerStatus(compose, await imageUrl(deps, compose)))),
+  composeRoute('/composes/{id}', 'getComposeStatus', async (compose, { deps }) => {
+    const koji = await settleKojiBuild(deps, compose);
+    return ok(withKojiStatus(presentComposerStatus(compose, await imageUrl(deps, compose)), koji));
+  }),
   {
     method: 'DELETE',
     path: '/composes/{id}',
@@ -95,7 +114,9 @@ const COMPOSE_ROUTES: readonly Route[] = [
   composeRoute('/composes/{id}/logs', 'getComposeLogs', async (compose, { deps }) => {
     const log = await readWholeLog(deps, compose);
     const build = { log: log.text, complete: log.complete, status: presentComposerStatus(compose, undefined).image_status.status };
-    return ok({ ...objectReference(`/composes/${compose.id}/logs`, compose.id, 'ComposeLogs'), image_builds: [build] });
+    const koji = await readKojiState(deps, compose);
+    const kojiLogs = koji && { init: { build_id: koji.buildId }, import: { build_id: koji.buildId, state: koji.state, ...(koji.reason ? { reason: koji.reason } : {}) } };
+    return ok({ ...objectReference(`/composes/${compose.id}/logs`, compose.id, 'ComposeLogs'), image_builds: [build], ...(kojiLogs ? { koji: kojiLogs } : {}) });
   }),
   composeRoute('/composes/{id}/manifests', 'getComposeManifests', async (compose, { deps }) => {
     return ok({ ...objectReference(`/composes/${compose.id}/manifests`, compose.id, 'ComposeManifests'), manifests: await readManifests(deps, compose) });

@@ -1,0 +1,150 @@
+/**
+ * Koji builds of cloud API v2 composes (the `koji` block): the build is reserved on the hub (CGInitBuild) when the
+ * compose is accepted, and settled when its status is read after the build ends — the image, its manifest and log
+ * uploaded and imported (CGImport) on success, the reservation refunded (CGRefundBuild) on failure. The Koji state
+ * lives beside the compose in the blob store (`koji/<org>/<compose>.json`). Only hubs named in IBS_KOJI_HUBS are
+ * called; IBS_KOJI_CERT/IBS_KOJI_KEY/IBS_KOJI_CA give the SSL client certificate (Kerberos is not available).
+ */
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Compose } from '../../../layers/src/compose/compose.ts';
+import { isFinalState } from '../../../layers/src/compose/compose.ts';
+import { readPackageSets } from '../../../layers/src/service/compose-service.ts';
+import type { ServiceDeps } from '../../../layers/src/service/deps.ts';
+import { SERVICE_VERSION } from '../../../layers/src/version.ts';
+import { readWholeLog } from '../compose-log.ts';
+import { ComposerError, ComposerErrorCode as Code } from '../composer-errors.ts';
+import { kojiImportMetadata, type KojiBuildTarget, type KojiUploadedFile } from './koji-metadata.ts';
+import { KOJI_BUILD_STATE, KojiSession, sslCertificateAuth, type KojiAuth } from './koji-session.ts';
+
+export interface KojiRequest extends KojiBuildTarget {
+  server: string;
+}
+
+export interface KojiState {
+  request: KojiRequest;
+  buildId: number;
+  token: string;
+  state: 'reserved' | 'imported' | 'refunded' | 'failed';
+  reason?: string;
+  startTime: number;
+}
+
+const stateKey = (orgId: string, composeId: string) => `koji/${orgId}/${composeId}.json`;
+
+/** The request's `koji` block (server, task_id, name, version, release), its hub one of IBS_KOJI_HUBS. */
+export function readKojiRequest(value: unknown, env: NodeJS.ProcessEnv = process.env): KojiRequest {
+  const refuse = (details: string): never => {
+    throw new ComposerError(Code.ValidationFailed, `koji: ${details}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return refuse('must be an object');
+  const k = value as Record<string, unknown>;
+  const extra = Object.keys(k).filter((key) => !['server', 'task_id', 'name', 'version', 'release'].includes(key));
+  if (extra.length > 0) refuse(`unknown field ${extra.join(', ')}`);
+  if (typeof k.server !== 'string' || !/^https?:\/\//.test(k.server)) refuse('server must be the hub URL (http or https)');
+  if (typeof k.task_id !== 'number' || !Number.isInteger(k.task_id) || k.task_id < 0) refuse('task_id must be a whole number');
+  for (const key of ['name', 'version', 'release']) if (typeof k[key] !== 'string' || k[key] === '') refuse(`${key} must be a non-empty string`);
+  const allowed = (env.IBS_KOJI_HUBS ?? '').split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean);
+  const server = (k.server as string).replace(/\/$/, '');
+  if (!allowed.includes(server)) {
+    throw new ComposerError(Code.InvalidUploadTarget, `koji: hub ${server} is not one this service may import into (IBS_KOJI_HUBS: ${allowed.join(', ') || 'none'})`);
+  }
+  return { server, taskId: k.task_id as number, name: k.name as string, version: k.version as string, release: k.release as string };
+}
+
+/** The hub authentication configured (an SSL client certificate; none for a plain-http stand-in). */
+export function kojiAuthFromEnv(env: NodeJS.ProcessEnv = process.env): KojiAuth {
+  const file = (name: string) => (env[name] ? readFileSync(env[name]!) : undefined);
+  const [cert, key, ca] = [file('IBS_KOJI_CERT'), file('IBS_KOJI_KEY'), file('IBS_KOJI_CA')];
+  return sslCertificateAuth({ ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) });
+}
+
+/** Reserves the build on the hub before the compose is created; the reservation to record once it is. */
+export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth): Promise<KojiState> {
+  try {
+    const session = await KojiSession.open(request.server, auth);
+    const { buildId, token } = await session.initBuild({ name: request.name, version: request.version, release: request.release });
+    return { request, buildId, token, state: 'reserved', startTime: Math.floor(Date.now() / 1000) };
+  } catch (error) {
+    throw new ComposerError(Code.EnqueueingJob, `koji: CGInitBuild on ${request.server} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function saveKojiState(deps: ServiceDeps, compose: Pick<Compose, 'orgId' | 'id'>, state: KojiState): Promise<void> {
+  await deps.blobs.put(stateKey(compose.orgId, compose.id), JSON.stringify(state), { contentType: 'application/json' });
+}
+
+export async function readKojiState(deps: ServiceDeps, compose: Pick<Compose, 'orgId' | 'id'>): Promise<KojiState | undefined> {
+  const stream = await deps.blobs.get(stateKey(compose.orgId, compose.id));
+  if (!stream) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as KojiState;
+}
+
+async function* streamOf(deps: ServiceDeps, key: string): AsyncGenerator<Buffer> {
+  const stream: Readable | undefined = await deps.blobs.get(key);
+  if (!stream) throw new Error(`${key} is missing from the blob store`);
+  for await (const chunk of stream as AsyncIterable<Buffer>) yield Buffer.from(chunk);
+}
+
+async function* once(data: Buffer): AsyncGenerator<Buffer> {
+  yield data;
+}
+
+/** Uploads the compose's image, manifest and log and imports them into the reserved build. */
+async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiState, auth: KojiAuth): Promise<void> {
+  const session = await KojiSession.open(state.request.server, auth);
+  const directory = `osbuild-cg/ibs-${compose.id}`;
+  const files: KojiUploadedFile[] = [];
+  for (const artifact of compose.artifacts) {
+    files.push({ filename: artifact.name, type: 'image', ...(await session.upload(streamOf(deps, artifact.key), directory, artifact.name)) });
+  }
+  const base = compose.artifacts[0]?.name ?? compose.id;
+  if (compose.manifestKey) {
+    files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await session.upload(streamOf(deps, compose.manifestKey), directory, `${base}.manifest.json`)) });
+  }
+  const log = Buffer.from((await readWholeLog(deps, compose)).text);
+  files.push({ filename: `${base}.log`, type: 'log', ...(await session.upload(once(log), directory, `${base}.log`)) });
+  const metadata = kojiImportMetadata({
+    koji: state.request,
+    buildId: state.buildId,
+    arch: compose.spec.architecture,
+    imageType: compose.spec.imageType,
+    startTime: state.startTime,
+    endTime: Math.floor(Date.parse(compose.finishedAt ?? compose.updatedAt) / 1000),
+    osbuildVersion: 'unknown',
+    serviceVersion: SERVICE_VERSION,
+    packages: await readPackageSets(deps, compose),
+    files,
+  });
+  await session.importBuild(metadata, directory, state.token);
+}
+
+/**
+ * Settles the Koji build of a finished compose (once): import on success, refund on failure; the state as it stands.
+ * Two status reads racing may both try: the hub takes one import and refuses the other (the build is no longer
+ * reserved), which is recorded as that read's failure only if nothing was recorded first.
+ */
+export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth: KojiAuth = kojiAuthFromEnv()): Promise<KojiState | undefined> {
+  const state = await readKojiState(deps, compose);
+  if (!state || state.state !== 'reserved' || !isFinalState(compose.state)) return state;
+  let settled: KojiState;
+  try {
+    if (compose.state === 'success') {
+      await importCompose(deps, compose, state, auth);
+      settled = { ...state, state: 'imported' };
+    } else {
+      const session = await KojiSession.open(state.request.server, auth);
+      await session.refundBuild(state.buildId, state.token, compose.state === 'cancelled' ? KOJI_BUILD_STATE.canceled : KOJI_BUILD_STATE.failed);
+      settled = { ...state, state: 'refunded' };
+    }
+  } catch (error) {
+    deps.log.warn('koji import failed', { composeId: compose.id, buildId: state.buildId, error });
+    const again = await readKojiState(deps, compose);
+    if (again && again.state !== 'reserved') return again;
+    settled = { ...state, state: 'failed', reason: (error as Error).message };
+  }
+  await saveKojiState(deps, compose, settled);
+  return settled;
+}
