@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   process.stdout.write(`ibs local stack: API ${base} (${stack.backend.describe()}; osbuild: ${config.osbuild})\n`);
   if (config.insecureOrgHeader) process.stderr.write(`${INSECURE_WARNING}\n`);
   else process.stdout.write(`requests need a bearer token: npx ibs token --org ORG --user USER (key in ${authDirOf(config.dataDir)})\n`);
+  if (stack.weldr) process.stdout.write(`Weldr API (composer-cli --socket ${stack.weldr.socketPath}) for organization ${config.weldr?.orgId}\n`);
   process.stdout.write(`ready: ${base}\n`);
 
   let stopping = false;
