@@ -1,3 +1,8 @@
+/**
+ * test-distro-1's `aws` raw disk, built by the osbuild double and, with IBS_TEST_OSBUILD set (as root, for the loop
+ * devices), by real osbuild offline: e.g. a script running `PYTHONPATH=$SRC exec python3 -m osbuild --libdir $SRC "$@"`
+ * on an osbuild checkout (needs bubblewrap, python3-jsonschema, sfdisk and e2fsprogs on the host, /etc/containers).
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { runDouble } from '../osbuild-double/harness.ts';
 import { parseOsbuildCommand } from '../../runner-ami/src/osbuild-command.ts';
+import { computeManifestIds } from '../../layers/src/manifest/ids.ts';
 import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'test-aws-image-'));
@@ -23,9 +29,9 @@ function awsManifest(size = 0) {
 const debugfs = ['/usr/sbin/debugfs', '/sbin/debugfs'].find((p) => !spawnSync(p, ['-V']).error);
 const mke2fs = ['/usr/sbin/mkfs.ext4', '/sbin/mkfs.ext4'].find((p) => !spawnSync(p, ['-V']).error);
 
-async function buildDisk(name: string): Promise<string> {
+async function buildDisk(name: string, size = 0): Promise<string> {
   const manifest = path.join(work, `${name}.json`);
-  writeFileSync(manifest, JSON.stringify(awsManifest().manifest));
+  writeFileSync(manifest, JSON.stringify(awsManifest(size).manifest));
   const out = path.join(work, `out-${name}`);
   const run = await runDouble(['--store', path.join(work, `store-${name}`), '--export', 'image', '--output-directory', out, '--json', manifest]);
   expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -33,9 +39,9 @@ async function buildDisk(name: string): Promise<string> {
 }
 
 /** The same build with a real osbuild command line (IBS_TEST_OSBUILD): its stages run on the host, with loop devices. */
-function buildDiskWithOsbuild(command: string, name: string): string {
+function buildDiskWithOsbuild(command: string, name: string, size = 0): string {
   const manifest = path.join(work, `${name}.json`);
-  writeFileSync(manifest, JSON.stringify(awsManifest().manifest));
+  writeFileSync(manifest, JSON.stringify(awsManifest(size).manifest));
   const out = path.join(work, `out-${name}`);
   const { file, args } = parseOsbuildCommand(command);
   const run = spawnSync(file, [...args, '--store', path.join(work, `store-${name}`), '--export', 'image', '--output-directory', out, manifest], { encoding: 'utf8', timeout: 240_000 });
@@ -123,5 +129,30 @@ describe.skipIf(noteSkip(skipReal, 'aws image built by real osbuild', realMissin
 
     // The double (what test/ami runs) writes the same MBR, CHS bytes included.
     expect(readSector(await buildDisk('vs-real')).equals(readSector(disk))).toBe(true);
+  });
+
+  it('accepts the manifest with the stage ids we compute (osbuild --inspect)', { timeout: 60_000 }, () => {
+    const generated = awsManifest();
+    const manifest = path.join(work, 'inspect.json');
+    writeFileSync(manifest, JSON.stringify(generated.manifest));
+    const { file, args } = parseOsbuildCommand(realOsbuild!);
+    const run = spawnSync(file, [...args, '--inspect', manifest], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    expect(run.status, run.stderr).toBe(0);
+    const inspected = JSON.parse(run.stdout) as { pipelines: { name: string; stages: { id: string }[] }[] };
+    expect(inspected.pipelines.map((p) => [p.name, p.stages.map((s) => s.id)])).toEqual(
+      computeManifestIds(generated.manifest).pipelines.map((p) => [p.name, p.stages.map((s) => s.id)]),
+    );
+  });
+
+  it('builds a sparse 10 GiB disk (a few MiB allocated) whose MBR equals the double\'s (CHS capped at cylinder 1023)', { timeout: 300_000 }, async () => {
+    const size = 10 * 1024 ** 3;
+    const disk = buildDiskWithOsbuild(realOsbuild!, 'real-10g', size);
+    const stat = statSync(disk);
+    expect(stat.size).toBe(size);
+    expect(stat.blocks * 512).toBeLessThan(64 * 1024 * 1024);
+    const dumped = JSON.parse(spawnSync(sfdisk!, ['--json', disk], { encoding: 'utf8' }).stdout) as { partitiontable: { partitions: object[] } };
+    expect(dumped.partitiontable.partitions).toEqual([expect.objectContaining({ start: 2048, size: size / 512 - 2048 })]);
+    expect(spawnSync(debugfs!, ['-R', 'cat /etc/motd', `${disk}?offset=${1024 * 1024}`], { encoding: 'utf8' }).stdout).toBe('built for an AMI\n');
+    expect(readSector(await buildDisk('vs-real-10g', size)).equals(readSector(disk))).toBe(true);
   });
 });
