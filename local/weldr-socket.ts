@@ -82,7 +82,13 @@ export async function startWeldrSocket(config: WeldrSocketConfig, dataDir: strin
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve());
+    // A unix socket is bound inside listen(): under this umask it is born 0660, with no moment of wider access.
+    const previous = process.umask(0o117);
+    try {
+      server.listen(socketPath, () => resolve());
+    } finally {
+      process.umask(previous);
+    }
   });
   chmodSync(socketPath, 0o660);
   if (config.group !== undefined) chownSync(socketPath, -1, groupId(config.group));
