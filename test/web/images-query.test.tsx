@@ -20,7 +20,10 @@ function fakeApi() {
   const api = {
     apiBase: '/api',
     async get<T>(path: string, query: Record<string, string | number | undefined> = {}) {
-      gets.push(`${path}?limit=${query.limit}&offset=${query.offset}`);
+      if (path === '/distributions') return [{ name: 'd1' }, { name: 'd2' }] as T;
+      if (path === '/distributions/d1') return { architectures: { x86_64: { image_types: { tar: { name: 'tar' }, aws: { name: 'aws', aliases: ['ami'] } } } } } as T;
+      if (path === '/distributions/d2') return { architectures: { aarch64: { image_types: { qcow2: { name: 'qcow2', aliases: ['guest-image'] }, tar: { name: 'tar' } } } } } as T;
+      gets.push(`${path}?limit=${query.limit}&offset=${query.offset}${query.ignoreImageTypes ? `&ignoreImageTypes=${query.ignoreImageTypes}` : ''}`);
       const offset = Number(query.offset ?? 0);
       return { meta: { count: all.length }, links: {}, data: all.slice(offset, offset + Number(query.limit ?? 100)) } as T;
     },
@@ -43,6 +46,17 @@ describe('readComposePage', () => {
     const { api, gets } = fakeApi();
     await readComposePage(api, { ...none, blueprint: 'b1' }, 1, 10);
     expect(gets).toEqual(['/blueprints/b1/composes?limit=10&offset=0']);
+  });
+
+  it('asks for one image type as ignoreImageTypes naming every other type and alias of every distribution', async () => {
+    const { api, gets } = fakeApi();
+    await readComposePage(api, { ...none, imageType: 'qcow2' }, 1, 20);
+    await readComposePage(api, { ...none, imageType: 'ami', blueprint: 'b1' }, 1, 20);
+    expect(gets).toEqual(['/composes?limit=20&offset=0&ignoreImageTypes=tar,aws,ami', '/blueprints/b1/composes?limit=20&offset=0&ignoreImageTypes=tar,qcow2,guest-image']);
+    // A type no distribution knows: filtered in the browser.
+    const page = await readComposePage(api, { ...none, imageType: 'old-type' }, 1, 20);
+    expect(gets.at(-1)).toBe('/composes?limit=100&offset=0');
+    expect(page.total).toBe(0);
   });
 
   it('reads every compose for a filter the API lacks, and pages the filtered list', async () => {

@@ -106,6 +106,14 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await row.locator('[data-state="success"]').waitFor();
     // The download link comes with the compose's status, asked for after the row shows.
     await row.getByRole('link', { name: 'Download e2e-first-image' }).waitFor({ timeout: 15_000 });
+    // The image type filter is the API's: every other type as ignoreImageTypes, which the API accepts.
+    const [filtered] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('ignoreImageTypes='), { timeout: 15_000 }),
+      page.locator('#filter-type').selectOption('tar'),
+    ]);
+    expect(filtered.status()).toBe(200);
+    expect(new URL(filtered.url()).searchParams.get('ignoreImageTypes')!.split(',')).not.toContain('tar');
+    await row.waitFor({ timeout: 15_000 });
     expect(errors).toEqual([]);
   }, 120_000);
 
