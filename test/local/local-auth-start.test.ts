@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mintLocalToken } from '../../local/auth-keys.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -65,7 +65,8 @@ describe('npm start and authentication', { timeout: 120_000 }, () => {
 
   it('IBS_INSECURE_ORG_HEADER=1 prints a warning at start and takes the organization from X-Org-Id', async () => {
     const s = await start({ IBS_INSECURE_ORG_HEADER: '1' });
-    expect(s.stderr()).toMatch(/WARNING: IBS_INSECURE_ORG_HEADER=1: .*X-Org-Id.*For development only/);
+    // stderr and stdout are separate pipes: the warning may arrive after the ready line.
+    await vi.waitFor(() => expect(s.stderr()).toMatch(/WARNING: IBS_INSECURE_ORG_HEADER=1: .*X-Org-Id.*For development only/), { timeout: 10_000 });
     const created = await fetch(`${s.api}/compose`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-org-id': 'dev-org' },
