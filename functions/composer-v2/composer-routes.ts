@@ -14,6 +14,7 @@ import { acceptComposerRequest } from './composer-request.ts';
 import { objectReference, presentComposerStatus, presentPackageMetadata } from './composer-present.ts';
 import { COMPOSER_ERROR_ROUTES } from './composer-error-routes.ts';
 import { COMPOSER_PACKAGE_ROUTES } from './composer-package-routes.ts';
+import { COMPOSER_DISTRIBUTION_ROUTES } from './composer-distribution-routes.ts';
 import { composerOpenApiDocument } from './composer-openapi.ts';
 import { kojiAuthFromEnv, readKojiRequest, readKojiState, reserveKojiBuild, saveKojiState, settleKojiBuild, type KojiState } from './koji/koji-builds.ts';
 import { KOJI_BUILD_STATE, KojiSession } from './koji/koji-session.ts';
@@ -131,4 +132,4 @@ const META_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/openapi', operationId: 'getOpenapi', handle: async () => ok(composerOpenApiDocument(COMPOSER_ROUTES)) },
 ];
 
-export const COMPOSER_ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSE_ROUTES, ...COMPOSER_PACKAGE_ROUTES, ...COMPOSER_ERROR_ROUTES];
+export const COMPOSER_ROUTES: readonly Route[] = [...META_ROUTES, ...COMPOSER_DISTRIBUTION_ROUTES, ...COMPOSE_ROUTES, ...COMPOSER_PACKAGE_ROUTES, ...COMPOSER_ERROR_ROUTES];

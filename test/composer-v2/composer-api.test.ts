@@ -198,6 +198,18 @@ describe.skipIf(!spec)(`cloud API v2${spec ? '' : ` (skipped: ${COMPOSER_SPEC_PA
     expectError(await call('GET', `/composes/${id}`), 404, 15);
   });
 
+  it('lists distributions with their repositories, and one with its architectures and image types', async () => {
+    const list = await call('GET', '/distributions');
+    expect(list.status).toBe(200);
+    expect(Object.keys(list.body)).toEqual(expect.arrayContaining(['test-distro-1', 'fedora-43']));
+    expect(list.body['fedora-43'].x86_64.length).toBeGreaterThan(0);
+    const one = await call('GET', '/distributions/test-distro-1?architecture=x86_64');
+    expect(one.body).toMatchObject({ kind: 'DistributionDetails', name: 'test-distro-1' });
+    expect(Object.keys(one.body.architectures.x86_64.image_types)).toContain('tar');
+    expect(Object.keys((await call('GET', '/distributions/test-distro-1?image_type=tar')).body.architectures.x86_64.image_types)).toEqual(['tar']);
+    expectError(await call('GET', '/distributions/nope-1'), 400, 4, 'getDistribution');
+  });
+
   it('depsolves a blueprint and searches packages with the depsolver', async () => {
     const solved = await call('POST', '/depsolve/blueprint', { distribution: 'fedora-43', architecture: 'x86_64', blueprint: { name: 'bp', packages: [{ name: 'nginx' }] } });
     expect(solved.status, JSON.stringify(solved.body)).toBe(200);

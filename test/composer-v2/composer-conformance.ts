@@ -18,6 +18,11 @@ export const COMPOSER_EXCEPTIONS = {
   enumValues: { ImageTypes: ['tar'] } as Record<string, string[]>,
   /** An aws.s3 upload status `{url}` is both an AWSS3UploadStatus and an OCIUploadStatus: the spec's oneOf read as anyOf. */
   oneOfAsAnyOf: ['UploadStatus.options'],
+  /**
+   * allOf an ObjectReference and an object with additionalProperties: false, which no answer satisfies (the second
+   * part refuses href, id and kind that the first requires): read with those three allowed in the second part.
+   */
+  objectReferenceAllowed: ['DistributionDetails'],
 };
 
 type Schema = Record<string, unknown>;
@@ -53,6 +58,10 @@ export function loadComposerSpec(path = COMPOSER_SPEC_PATH): Document | undefine
   if (!existsSync(path)) return undefined;
   const raw = parse(readFileSync(path, 'utf8')) as Document;
   const schemas = Object.fromEntries(Object.entries(raw.components.schemas).map(([name, s]) => [name, toJsonSchema(s, name) as Schema]));
+  for (const name of COMPOSER_EXCEPTIONS.objectReferenceAllowed) {
+    const strict = (schemas[name]!.allOf as Schema[])[1]!;
+    strict.properties = { ...(strict.properties as Schema), href: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' } };
+  }
   for (const [name, extra] of Object.entries(COMPOSER_EXCEPTIONS.enumValues)) schemas[name]!.enum = [...(schemas[name]!.enum as string[]), ...extra];
   const paths = toJsonSchema(raw.paths, 'paths') as Document['paths'];
   return { paths, components: { schemas } };
