@@ -20,19 +20,43 @@ export interface WeldrSocketConfig {
   group?: string;
   /** IBS_DEFAULT_DISTRO: the distribution of blueprints naming none (default: the host's when built, else the first). */
   defaultDistro?: string;
+  /** IBS_WELDR_SYSTEM=1: composer's system socket (/run/weldr/api.socket in a 0755 directory); needs root. */
+  system?: boolean;
 }
 
-/** The Weldr settings, or undefined when IBS_WELDR=0 turns the socket off. */
-export function readWeldrConfig(env: Env): WeldrSocketConfig | undefined {
+/** composer's socket (osbuild-composer.socket: ListenStream=/run/weldr/api.socket, SocketGroup=weldr, SocketMode=660). */
+export const SYSTEM_WELDR_SOCKET = '/run/weldr/api.socket';
+const SYSTEM_WELDR_GROUP = 'weldr';
+
+/** A group's id from /etc/group, or undefined when there is no such group. */
+function findGroupId(name: string): number | undefined {
+  let groups = '';
+  try {
+    groups = readFileSync('/etc/group', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = groups.split('\n').find((l) => l.split(':')[0] === name);
+  return line === undefined ? undefined : Number(line.split(':')[2]);
+}
+
+/**
+ * The Weldr settings, or undefined when IBS_WELDR=0 turns the socket off. IBS_WELDR_SYSTEM=1 serves composer's
+ * /run/weldr/api.socket (group `weldr` when that group exists), as a composer host does, unless IBS_WELDR_SOCKET or
+ * IBS_WELDR_GROUP say otherwise.
+ */
+export function readWeldrConfig(env: Env, groupExists: (name: string) => boolean = (name) => findGroupId(name) !== undefined): WeldrSocketConfig | undefined {
   if (envChoice(env, 'IBS_WELDR', ['0', '1'], '1') === '0') return undefined;
-  const group = env.IBS_WELDR_GROUP?.trim();
+  const system = envChoice(env, 'IBS_WELDR_SYSTEM', ['0', '1'], '0') === '1';
+  const group = env.IBS_WELDR_GROUP?.trim() || (system && groupExists(SYSTEM_WELDR_GROUP) ? SYSTEM_WELDR_GROUP : undefined);
   const defaultDistro = env.IBS_DEFAULT_DISTRO?.trim();
-  const socketPath = env.IBS_WELDR_SOCKET?.trim();
+  const socketPath = env.IBS_WELDR_SOCKET?.trim() || (system ? SYSTEM_WELDR_SOCKET : undefined);
   return {
     ...(socketPath ? { socketPath } : {}),
     orgId: envString(env, 'IBS_WELDR_ORG', 'local'),
     ...(group ? { group } : {}),
     ...(defaultDistro ? { defaultDistro } : {}),
+    ...(system ? { system } : {}),
   };
 }
 
@@ -57,11 +81,9 @@ async function resolveDefaultDistro(given: string | undefined): Promise<string> 
 
 function groupId(group: string): number {
   if (/^\d+$/.test(group)) return Number(group);
-  const line = readFileSync('/etc/group', 'utf8')
-    .split('\n')
-    .find((l) => l.split(':')[0] === group);
-  if (!line) throw new Error(`IBS_WELDR_GROUP: no group named "${group}" in /etc/group`);
-  return Number(line.split(':')[2]);
+  const gid = findGroupId(group);
+  if (gid === undefined) throw new Error(`IBS_WELDR_GROUP: no group named "${group}" in /etc/group`);
+  return gid;
 }
 
 export interface WeldrSocket {
@@ -73,9 +95,11 @@ export interface WeldrSocket {
 /** Listens on the socket (a stale socket file from an earlier run is replaced), mode 0660, group as configured. */
 export async function startWeldrSocket(config: WeldrSocketConfig, dataDir: string, deps: ServiceDeps, log: Logger): Promise<WeldrSocket> {
   const socketPath = config.socketPath ?? join(dataDir, 'weldr', 'api.socket');
+  if (config.system && process.getuid?.() !== 0) throw new Error(`IBS_WELDR_SYSTEM=1: ${socketPath} is composer's system socket and needs root (or give IBS_WELDR_SOCKET)`);
   const defaultDistro = await resolveDefaultDistro(config.defaultDistro);
   const server = createServer(createWeldrListener({ deps, orgId: config.orgId, defaultDistro, hostArch: hostArchitecture(), log }));
-  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o750 });
+  // /run/weldr is 0755 as systemd makes it for composer: the socket's own mode and group decide who connects.
+  mkdirSync(dirname(socketPath), { recursive: true, mode: config.system ? 0o755 : 0o750 });
   if (existsSync(socketPath)) {
     if (!lstatSync(socketPath).isSocket()) throw new Error(`IBS_WELDR_SOCKET: ${socketPath} exists and is not a socket`);
     unlinkSync(socketPath);

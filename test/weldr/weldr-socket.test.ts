@@ -28,6 +28,36 @@ describe('Weldr socket', () => {
     expect(() => readWeldrConfig({ IBS_WELDR: 'yes' })).toThrow(/IBS_WELDR/);
   });
 
+  it("IBS_WELDR_SYSTEM=1 is composer's /run/weldr/api.socket, group weldr when it exists; IBS_WELDR_SOCKET/GROUP override", () => {
+    const system = { IBS_WELDR_SYSTEM: '1' };
+    expect(readWeldrConfig(system, (g) => g === 'weldr')).toEqual({ socketPath: '/run/weldr/api.socket', orgId: 'local', group: 'weldr', system: true });
+    expect(readWeldrConfig(system, () => false)).toEqual({ socketPath: '/run/weldr/api.socket', orgId: 'local', system: true });
+    expect(readWeldrConfig({ ...system, IBS_WELDR_SOCKET: '/srv/w.sock', IBS_WELDR_GROUP: 'wheel' }, () => true)).toEqual({
+      socketPath: '/srv/w.sock',
+      orgId: 'local',
+      group: 'wheel',
+      system: true,
+    });
+    expect(readWeldrConfig({ IBS_WELDR_SYSTEM: '0' }, () => true)).toEqual({ orgId: 'local' });
+    expect(() => readWeldrConfig({ IBS_WELDR_SYSTEM: 'yes' })).toThrow(/IBS_WELDR_SYSTEM/);
+  });
+
+  it('system mode: a 0755 directory and a 0660 socket as root, refused for another user', async () => {
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'ibs-weldr-sys-')), 'run-weldr', 'api.socket');
+    const starting = startWeldrSocket({ socketPath, orgId: 'o', defaultDistro: 'test-distro-1', system: true }, '/nonexistent', deps, log);
+    if (process.getuid!() !== 0) {
+      await expect(starting).rejects.toThrow(/needs root/);
+      return;
+    }
+    const socket = await starting;
+    try {
+      expect({ dir: statSync(join(socketPath, '..')).mode & 0o777, socket: statSync(socketPath).mode & 0o777 }).toEqual({ dir: 0o755, socket: 0o660 });
+      expect((await composerCli(socketPath).status()).status).toBe(200);
+    } finally {
+      await socket.close();
+    }
+  });
+
   it('listens at <data dir>/weldr/api.socket with mode 0660 and the group given by gid or by name', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ibs-weldr-sock-'));
     const gid = process.getgid!();
