@@ -254,6 +254,30 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       await expect(store.createWithinQuota(c, { ...quota, maxUnfinished: 10 })).rejects.toBeInstanceOf(ComposeExistsError);
     });
 
+    it('admits a batch of composes all together or not at all', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const quota = { windowStart: '2000-01-01T00:00:00.000Z', maxInWindow: 4, maxUnfinished: 100 };
+      const first = newCompose(org);
+      expect(await store.createWithinQuota(first, quota)).toBeUndefined();
+      // Room for 3 more: a batch of 4 is refused whole, nothing of it written.
+      const four = Array.from({ length: 4 }, () => newCompose(org));
+      expect(await store.createAllWithinQuota(four, quota)).toEqual({ quota: 'builds-per-window', used: 1 });
+      for (const c of four) expect(await store.get(org, c.id)).toBeUndefined();
+      const two = Array.from({ length: 2 }, () => newCompose(org));
+      expect(await store.createAllWithinQuota(two, { ...quota, maxUnfinished: 2 })).toEqual({ quota: 'concurrent-builds', used: 1 });
+      expect((await store.list(org, { limit: 100, offset: 0 })).total).toBe(1);
+      // A batch that fits is written whole, and counts for the next admission.
+      const three = Array.from({ length: 3 }, () => newCompose(org));
+      expect(await store.createAllWithinQuota(three, quota)).toBeUndefined();
+      for (const c of three) expect(await store.get(org, c.id)).toBeDefined();
+      expect(await store.createWithinQuota(newCompose(org), quota)).toEqual({ quota: 'builds-per-window', used: 4 });
+      // An existing id fails the batch, and its new composes with it.
+      const fresh = newCompose(org);
+      await expect(store.createAllWithinQuota([fresh, first], { ...quota, maxInWindow: 100 })).rejects.toBeInstanceOf(ComposeExistsError);
+      expect(await store.get(org, fresh.id)).toBeUndefined();
+    });
+
     it('lets exactly the quota of concurrent admissions racing for the last slots win', async () => {
       const store = await makeStore();
       for (const [racers, maxInWindow, maxUnfinished] of [

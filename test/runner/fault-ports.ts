@@ -68,6 +68,7 @@ export class UnreachableStore implements ComposeStore {
   list: ComposeStore['list'] = (orgId, options) => this.reach(() => this.inner.list(orgId, options));
   listByBlueprint: ComposeStore['listByBlueprint'] = (orgId, query) => this.reach(() => this.inner.listByBlueprint(orgId, query));
   createWithinQuota: ComposeStore['createWithinQuota'] = (compose, quota) => this.reach(() => this.inner.createWithinQuota(compose, quota));
+  createAllWithinQuota: ComposeStore['createAllWithinQuota'] = (composes, quota) => this.reach(() => this.inner.createAllWithinQuota(composes, quota));
   transition: ComposeStore['transition'] = (orgId, id, request) =>
     this.reach(async () => {
       await this.beforeTransition?.(orgId, id, request);

@@ -76,6 +76,11 @@ export interface ComposeStore {
    * the last slot exactly one wins. Returns the refusal (and writes nothing) otherwise; throws if the id exists.
    */
   createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined>;
+  /**
+   * Insert several new composes of one organization (a blueprint's image requests) only when all of them fit in
+   * `quota`, atomically: all are written or none. The refusal reports the usage before them; throws if an id exists.
+   */
+  createAllWithinQuota(composes: readonly Compose[], quota: AdmissionQuota): Promise<AdmissionRefusal | undefined>;
   /** Conditional state change; also enforces the lifecycle (TRANSITIONS). Returns the updated compose. */
   transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined>;
   /** Conditional update of non-state fields (progress, heartbeat, cancel request). */
@@ -97,4 +102,11 @@ export class AdmissionBusyError extends Error {
     super(`the quota of organization ${orgId} kept changing under concurrent admissions (${attempts} attempts)`);
     this.name = 'AdmissionBusyError';
   }
+}
+
+/** The one organization of a batch admission (createAllWithinQuota); an empty or mixed batch is a programming error. */
+export function sameOrganization(composes: readonly Compose[]): string {
+  const orgId = composes[0]?.orgId;
+  if (orgId === undefined || composes.some((c) => c.orgId !== orgId)) throw new Error('a batch admission needs composes of exactly one organization');
+  return orgId;
 }

@@ -17,7 +17,7 @@ import {
 import type { Compose, ComposeState } from '../../compose/compose.ts';
 import { isFinalState } from '../../compose/compose.ts';
 import type { AdmissionQuota, AdmissionRefusal } from '../../ports/compose-store.ts';
-import { AdmissionBusyError, ComposeExistsError } from '../../ports/compose-store.ts';
+import { AdmissionBusyError, ComposeExistsError, sameOrganization } from '../../ports/compose-store.ts';
 
 /** Sort key of an organization's compose quota ledger (beside its composes and blueprints). */
 export const QUOTA_LEDGER_SK = 'QUOTA#composes';
@@ -65,35 +65,40 @@ async function stillUnfinished(client: DynamoDBClient, table: string, orgId: str
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Most composes one admission writes: a transaction holds 100 items, one of them the ledger. */
+export const MAX_COMPOSES_PER_ADMISSION = 99;
+
 /**
- * Puts `composeItem` (the compose's marshalled item) if `compose.orgId` stays within `quota`; the ledger and the
- * compose are written in one transaction or not at all.
+ * Puts every compose's item if their organization stays within `quota` with all of them; the ledger and all the
+ * composes are written in one transaction or none is.
  */
-export async function admitComposeItem(
+export async function admitComposeItems(
   client: DynamoDBClient,
   table: string,
-  compose: Compose,
-  composeItem: Record<string, AttributeValue>,
+  entries: readonly { compose: Compose; item: Record<string, AttributeValue> }[],
   quota: AdmissionQuota,
 ): Promise<AdmissionRefusal | undefined> {
+  const orgId = sameOrganization(entries.map((e) => e.compose));
+  if (entries.length > MAX_COMPOSES_PER_ADMISSION) throw new Error(`one admission writes at most ${MAX_COMPOSES_PER_ADMISSION} composes (asked: ${entries.length})`);
+  const ids = entries.map((e) => e.compose.id).join(', ');
   const windowStart = Date.parse(quota.windowStart);
-  const createdAt = Date.parse(compose.createdAt);
+  const createdAt = entries.map((e) => Date.parse(e.compose.createdAt));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (round > 0) await sleep(Math.random() * Math.min(200, 5 * 2 ** Math.min(round, 6)));
-    const ledger = await readLedger(client, table, compose.orgId);
+    const ledger = await readLedger(client, table, orgId);
     const admittedAt = (ledger?.admittedAt ?? []).filter((t) => t >= windowStart);
-    if (admittedAt.length >= quota.maxInWindow) return { quota: 'builds-per-window', used: admittedAt.length };
+    if (admittedAt.length + entries.length > quota.maxInWindow) return { quota: 'builds-per-window', used: admittedAt.length };
     let unfinished = ledger?.unfinished ?? [];
-    if (unfinished.length >= quota.maxUnfinished) {
-      unfinished = await stillUnfinished(client, table, compose.orgId, unfinished);
-      if (unfinished.length >= quota.maxUnfinished) return { quota: 'concurrent-builds', used: unfinished.length };
+    if (unfinished.length + entries.length > quota.maxUnfinished) {
+      unfinished = await stillUnfinished(client, table, orgId, unfinished);
+      if (unfinished.length + entries.length > quota.maxUnfinished) return { quota: 'concurrent-builds', used: unfinished.length };
     }
     const next: Record<string, AttributeValue> = {
-      ...ledgerKey(compose.orgId),
+      ...ledgerKey(orgId),
       kind: { S: 'compose-quota-ledger' },
       ledgerVersion: { N: String((ledger?.version ?? 0) + 1) },
-      admittedAt: { L: [...admittedAt, createdAt].sort((a, b) => a - b).map((t) => ({ N: String(t) })) },
-      unfinished: { L: [...unfinished, compose.id].map((id) => ({ S: id })) },
+      admittedAt: { L: [...admittedAt, ...createdAt].sort((a, b) => a - b).map((t) => ({ N: String(t) })) },
+      unfinished: { L: [...unfinished, ...entries.map((e) => e.compose.id)].map((id) => ({ S: id })) },
     };
     try {
       await client.send(
@@ -108,20 +113,21 @@ export async function admitComposeItem(
                   : { ConditionExpression: 'attribute_not_exists(pk)' }),
               },
             },
-            { Put: { TableName: table, Item: composeItem, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...entries.map((e) => ({ Put: { TableName: table, Item: e.item, ConditionExpression: 'attribute_not_exists(pk)' } })),
           ],
         }),
       );
       return undefined;
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw new Error(`could not admit compose ${compose.id}`, { cause: error });
-      const [ledgerReason, composeReason] = error.CancellationReasons ?? [];
-      if (composeReason?.Code === 'ConditionalCheckFailed') throw new ComposeExistsError(compose.id);
+      if (!(error instanceof TransactionCanceledException)) throw new Error(`could not admit compose(s) ${ids}`, { cause: error });
+      const [ledgerReason, ...composeReasons] = error.CancellationReasons ?? [];
+      const existing = composeReasons.findIndex((r) => r?.Code === 'ConditionalCheckFailed');
+      if (existing >= 0) throw new ComposeExistsError(entries[existing]!.compose.id);
       // Another admission moved the ledger (or the transactions collided): read it again.
-      if (ledgerReason?.Code !== 'ConditionalCheckFailed' && ![ledgerReason?.Code, composeReason?.Code].includes('TransactionConflict')) {
-        throw new Error(`could not admit compose ${compose.id}`, { cause: error });
+      if (ledgerReason?.Code !== 'ConditionalCheckFailed' && ![ledgerReason?.Code, ...composeReasons.map((r) => r?.Code)].includes('TransactionConflict')) {
+        throw new Error(`could not admit compose(s) ${ids}`, { cause: error });
       }
     }
   }
-  throw new AdmissionBusyError(compose.orgId, MAX_ROUNDS);
+  throw new AdmissionBusyError(orgId, MAX_ROUNDS);
 }

@@ -15,7 +15,7 @@ import { TRANSITIONS, isFinalState } from '../../compose/compose.ts';
 import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore } from '../../ports/compose-store.ts';
 import type { ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
-import { admitComposeItem } from './dynamodb-compose-admission.ts';
+import { admitComposeItems } from './dynamodb-compose-admission.ts';
 
 /** Index names; serverless.yml and the stand-in provisioning create the same ones. */
 export const BY_CREATED_INDEX = 'byCreated';
@@ -94,7 +94,11 @@ export class DynamoDbComposeStore implements ComposeStore {
   }
 
   async createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
-    return admitComposeItem(this.client, this.tableName, compose, this.itemOf(compose), quota);
+    return this.createAllWithinQuota([compose], quota);
+  }
+
+  async createAllWithinQuota(composes: readonly Compose[], quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
+    return admitComposeItems(this.client, this.tableName, composes.map((compose) => ({ compose, item: this.itemOf(compose) })), quota);
   }
 
   /** Walks the blueprint's index partition newest first (version filtered there), then reads the page's items. */

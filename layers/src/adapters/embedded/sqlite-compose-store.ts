@@ -10,7 +10,7 @@ import type {
   PatchConditions,
   TransitionRequest,
 } from '../../ports/compose-store.ts';
-import { ComposeExistsError } from '../../ports/compose-store.ts';
+import { ComposeExistsError, sameOrganization } from '../../ports/compose-store.ts';
 import type { SqliteDatabase } from './sqlite.ts';
 
 /** Not soft-deleted (a damaged document counts as live, so its page reports it). */
@@ -83,17 +83,23 @@ export class SqliteComposeStore implements ComposeStore {
     this.insert(compose);
   }
 
-  /** Counts and inserts inside one IMMEDIATE transaction: other processes' admissions wait for the write lock. */
   async createWithinQuota(compose: Compose, quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
+    return this.createAllWithinQuota([compose], quota);
+  }
+
+  /** Counts and inserts inside one IMMEDIATE transaction: other processes' admissions wait for the write lock. */
+  async createAllWithinQuota(composes: readonly Compose[], quota: AdmissionQuota): Promise<AdmissionRefusal | undefined> {
+    const orgId = sameOrganization(composes);
     const admit = this.db.transaction((): AdmissionRefusal | undefined => {
       const count = (where: string, ...args: unknown[]) =>
-        (this.db.prepare(`SELECT count(*) AS n FROM composes WHERE org_id = ? AND ${where}`).get(compose.orgId, ...args) as { n: number }).n;
+        (this.db.prepare(`SELECT count(*) AS n FROM composes WHERE org_id = ? AND ${where}`).get(orgId, ...args) as { n: number }).n;
       // Soft-deleted composes count: the hosted service counts every compose created in the window.
       const inWindow = count('created_at >= ?', quota.windowStart);
-      if (inWindow >= quota.maxInWindow) return { quota: 'builds-per-window', used: inWindow };
+      if (inWindow + composes.length > quota.maxInWindow) return { quota: 'builds-per-window', used: inWindow };
       const unfinished = count(UNFINISHED);
-      if (unfinished >= quota.maxUnfinished) return { quota: 'concurrent-builds', used: unfinished };
-      this.insert(compose);
+      if (unfinished + composes.length > quota.maxUnfinished) return { quota: 'concurrent-builds', used: unfinished };
+      // An existing id throws inside the transaction, which rolls the earlier inserts back.
+      for (const compose of composes) this.insert(compose);
       return undefined;
     });
     return admit.immediate();
