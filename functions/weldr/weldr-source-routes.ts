@@ -6,7 +6,10 @@ import { WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { blueprintToml } from './weldr-blueprint-routes.ts';
 import { jsonReply, okReply, type WeldrContext, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 
-/** composer's DecodeSourceConfigV1 and checks: a JSON or TOML (`[id]` table or bare) source with id, name, type, url. */
+/**
+ * composer's DecodeSourceConfigV1 (v0: DecodeSourceConfigV0) and checks: a JSON or TOML (`[key]` table or bare)
+ * source with name, type, url and, in v1, an id (the table's key when absent). A v0 source's key is its name.
+ */
 function decodeSource(request: WeldrRequest): Record<string, unknown> {
   if (request.contentType === undefined) throw new WeldrError(400, 'HTTPError', 'malformed Content-Type header');
   if (request.body.length === 0) throw new WeldrError(400, 'ProjectsError', 'Missing source');
@@ -17,7 +20,7 @@ function decodeSource(request: WeldrRequest): Record<string, unknown> {
     else if (request.contentType === 'text/x-toml') {
       const raw = parseToml(request.body.toString('utf8')) as Record<string, unknown>;
       const tables = Object.keys(raw).filter((k) => typeof raw[k] === 'object' && raw[k] !== null && !Array.isArray(raw[k])).sort();
-      if (raw.url === undefined && tables.length > 0) source = { id: tables[0], ...(raw[tables[0]] as Record<string, unknown>) };
+      if (raw.url === undefined && tables.length > 0) source = { ...(request.version >= 1 ? { id: tables[0] } : {}), ...(raw[tables[0]] as Record<string, unknown>) };
       else source = raw;
     } else throw bad('blueprint must be in json or toml format');
   } catch (error) {
@@ -25,7 +28,8 @@ function decodeSource(request: WeldrRequest): Record<string, unknown> {
     throw bad((error as Error).message.split('\n')[0], error);
   }
   if (typeof source !== 'object' || source === null || Array.isArray(source)) throw bad('a source must be an object');
-  if (typeof source.id !== 'string' || source.id === '') throw bad("'id' field is missing from request");
+  if (request.version < 1) source = { ...source, id: source.name };
+  else if (typeof source.id !== 'string' || source.id === '') throw bad("'id' field is missing from request");
   if (typeof source.name !== 'string' || source.name === '') throw bad("'name' field is missing from request");
   if (typeof source.type !== 'string' || source.type === '') throw bad("'type' field is missing from request");
   if (typeof source.url !== 'string' || source.url === '') throw bad("'url' field is missing from request");
@@ -59,12 +63,23 @@ async function newSource(ctx: WeldrContext, request: WeldrRequest) {
   return okReply();
 }
 
+/** composer's SourceInfoResponseV0: keyed by name, NewSourceConfigV0's six fields (no proxy, gpgkeys or distros). */
+function presentSourcesV0(sources: Record<string, WeldrSource>): Record<string, unknown> {
+  const v0: Record<string, unknown> = {};
+  for (const s of Object.values(sources)) v0[s.name] = { name: s.name, type: s.type, url: s.url, check_gpg: s.check_gpg, check_ssl: s.check_ssl, system: s.system };
+  return v0;
+}
+
 export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
   {
     method: 'GET',
     pattern: '/projects/source/list',
     errorId: 'ProjectsError',
-    handler: async (ctx) => jsonReply({ sources: [...Object.keys(await readUserSources(ctx)).sort(), ...systemSources(ctx).map((s) => s.id)] }),
+    // v0 lists user sources by name, v1 by id (composer's ListSourcesByName/ById); system sources by id in both.
+    handler: async (ctx, request) => {
+      const users = Object.entries(await readUserSources(ctx)).map(([id, s]) => (request.version >= 1 ? id : s.name));
+      return jsonReply({ sources: [...users.sort(), ...systemSources(ctx).map((s) => s.id)] });
+    },
   },
   {
     method: 'GET',
@@ -81,7 +96,7 @@ export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
         else errors.push({ id: 'UnknownSource', msg: `${name} is not a valid source` });
       }
       const format = request.query.get('format') ?? '';
-      if (format === '' || format === 'json') return jsonReply({ sources, errors });
+      if (format === '' || format === 'json') return jsonReply({ sources: request.version >= 1 ? sources : presentSourcesV0(sources), errors });
       if (format === 'toml') return blueprintToml(sources as unknown as Record<string, unknown>);
       throw new WeldrError(400, 'InvalidChars', `invalid format parameter: ${format}`);
     },
@@ -91,13 +106,15 @@ export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
     method: 'DELETE',
     pattern: '/projects/source/delete/*name',
     errorId: 'ProjectsError',
-    handler: async (ctx, _request, params) => {
+    handler: async (ctx, request, params) => {
       const id = params.name.split(',')[0];
       if (id === '') throw new WeldrError(404, 'HTTPError', 'Not Found', { code: 404 });
       if (systemSources(ctx).some((s) => s.id === id)) throw new WeldrError(400, 'SystemSource', `${id} is a system source, it cannot be deleted.`);
       const sources = await readUserSources(ctx);
       if (!sources[id]) throw new WeldrError(400, 'UnknownSource', `${id} is not a valid source.`);
-      delete sources[id];
+      // composer's DeleteSourceByName (v0) removes every source of that name; DeleteSourceByID (v1) the one.
+      if (request.version >= 1) delete sources[id];
+      else for (const [key, s] of Object.entries(sources)) if (s.name === id) delete sources[key];
       await writeUserSources(ctx, sources);
       return okReply();
     },

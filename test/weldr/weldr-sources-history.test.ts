@@ -84,6 +84,45 @@ describe('Weldr sources', () => {
   });
 });
 
+describe('Weldr v0 sources', () => {
+  const v0 = (method: string, path: string, body?: string, type?: string) => weldrCall(stack.weldr!.socketPath, method, `/api/v0${path}`, body, type);
+
+  it("keys sources by name as composer's v0 does (list, info, new without id, delete by name); v1 still by id", async () => {
+    const system = (await v0('GET', '/projects/source/list')).json<{ sources: string[] }>().sources;
+    const toml = '[any-key]\nname = "v0-mirror"\ntype = "yum-baseurl"\nurl = "file:///srv/v0/"\ncheck_gpg = true\ncheck_ssl = false\nproxy = "http://127.0.0.1:3128"\n';
+    expect((await v0('POST', '/projects/source/new', toml, 'text/x-toml')).json()).toEqual({ status: true });
+    await cli.postJson('/projects/source/new', { id: 'v1-id', name: 'v1 name', type: 'yum-baseurl', url: 'file:///srv/v1/' });
+    expect((await v0('GET', '/projects/source/list')).json()).toEqual({ sources: ['v0-mirror', 'v1 name', ...system] });
+    expect((await cli.get('/projects/source/list')).json()).toEqual({ sources: ['v0-mirror', 'v1-id', ...system] });
+    expect((await v0('GET', '/projects/source/info/v0-mirror,v1-id,nope')).json()).toEqual({
+      sources: {
+        'v0-mirror': { name: 'v0-mirror', type: 'yum-baseurl', url: 'file:///srv/v0/', check_gpg: true, check_ssl: false, system: false },
+        'v1 name': { name: 'v1 name', type: 'yum-baseurl', url: 'file:///srv/v1/', check_gpg: false, check_ssl: false, system: false },
+      },
+      errors: [{ id: 'UnknownSource', msg: 'nope is not a valid source' }],
+    });
+    expect((await cli.get('/projects/source/info/v0-mirror')).json<{ sources: Record<string, unknown> }>().sources['v0-mirror']).toMatchObject({ id: 'v0-mirror', proxy: 'http://127.0.0.1:3128' });
+
+    // Refusals store nothing: a body without a name, malformed TOML and JSON, a system source's name.
+    const before = (await v0('GET', '/projects/source/list')).json();
+    expect((await v0('POST', '/projects/source/new', JSON.stringify({ id: 'x', type: 'yum-baseurl', url: 'file:///x/' }), 'application/json')).json()).toEqual({
+      status: false,
+      errors: [{ id: 'ProjectsError', msg: "Problem parsing POST body: 'name' field is missing from request" }],
+    });
+    for (const [body, type] of [['name = "x', 'text/x-toml'], ['{"name": "x",', 'application/json']]) {
+      const bad = await v0('POST', '/projects/source/new', body, type);
+      expect({ status: bad.status, id: bad.json<{ errors: { id: string }[] }>().errors[0].id }).toEqual({ status: 400, id: 'ProjectsError' });
+    }
+    const sys = await v0('POST', '/projects/source/new', JSON.stringify({ name: system[0], type: 'yum-baseurl', url: 'file:///x/' }), 'application/json');
+    expect(sys.json()).toEqual({ status: false, errors: [{ id: 'SystemSource', msg: `${system[0]} is a system source, it cannot be changed.` }] });
+    expect((await v0('GET', '/projects/source/list')).json()).toEqual(before);
+
+    expect((await v0('DELETE', '/projects/source/delete/v0-mirror')).json()).toEqual({ status: true });
+    expect((await cli.delete('/projects/source/delete/v1-id')).json()).toEqual({ status: true });
+    expect((await v0('GET', '/projects/source/list')).json()).toEqual({ sources: system });
+  });
+});
+
 describe('Weldr projects and modules', () => {
   it('lists, shows and depsolves packages of the default distribution, paging with a right total', async () => {
     const all = (await cli.getAll('/projects/list')).json<{ total: number; projects: { name: string; builds: { release: string; epoch: number }[] }[] }>();
