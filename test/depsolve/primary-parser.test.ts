@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PrimaryHandler } from '../../layers/src/depsolve/metadata-parsers.ts';
 import { PrimaryByteParser } from '../../layers/src/depsolve/primary-parser.ts';
-import { DEP_KINDS, P_ARCH, P_CHECKSUM, P_EPOCH, P_LOCATION, P_NAME, P_RELEASE, P_SUMMARY, P_VERSION, type RepoIndex } from '../../layers/src/depsolve/repo-index.ts';
+import { DEP_KINDS, P_ARCH, P_EPOCH, P_NAME, P_RELEASE, P_SUMMARY, P_VERSION, type RepoIndex } from '../../layers/src/depsolve/repo-index.ts';
 import { XmlScanner } from '../../layers/src/depsolve/xml-scanner.ts';
 import { randomRepo, writePrimaryXml, type GenPackage } from './repo-generator.ts';
 import { craftedMain } from './scenarios.ts';
@@ -17,7 +17,7 @@ function dump(idx: RepoIndex): string[] {
       for (let d = a; d < b; d++) list.push(`${idx.str(idx.deps[d * 3])}|${idx.deps[d * 3 + 1]}|${idx.deps[d * 3 + 2] ? idx.str(idx.deps[d * 3 + 2]) : ''}`);
       return list.sort().join(',');
     });
-    out.push([f(P_NAME), idx.field(p, P_EPOCH), f(P_VERSION), f(P_RELEASE), f(P_ARCH), f(P_CHECKSUM), f(P_LOCATION), f(P_SUMMARY), ...deps].join(' ; '));
+    out.push([f(P_NAME), idx.field(p, P_EPOCH), f(P_VERSION), f(P_RELEASE), f(P_ARCH), idx.info(p).checksum, idx.info(p).location, idx.info(p).sourcerpm, f(P_SUMMARY), ...deps].join(' ; '));
   }
   return out;
 }

@@ -200,7 +200,7 @@ export async function buildFilesIndex(
 ): Promise<RepoIndex> {
   const byPkgid = new Map<string, number>();
   for (let i = 0; i < primary.packageCount; i++) {
-    const cs = primary.fieldStr(i, 5);
+    const cs = primary.checksum(i);
     byPkgid.set(cs.slice(cs.indexOf(':') + 1), i);
   }
   const filesOf: (string[] | undefined)[] = new Array(primary.packageCount);

@@ -1,6 +1,7 @@
 /** The write side of a repository index: packages and their dependencies added as the metadata streams by. */
 import type { PackageNevra } from '../packages/package-set.ts';
 import { ByteStringTable } from './byte-string-table.ts';
+import { compactIndexStrings } from './index-compaction.ts';
 import { DEP_KINDS, KIND, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
 
 /** Growable Uint32 array. */
@@ -94,13 +95,12 @@ export class RepoIndexBuilder {
   }
 
   finish(meta: IndexMeta): RepoIndex {
-    const st = this.strings;
-    const nStr = st.count;
-    const strBytes = st.arena.slice(0, st.used);
-    const strOff = st.offsets.slice(0, nStr + 1);
+    const depTriples = this.deps.done();
+    const pkgs = this.pkgs.done();
+    const { strBytes, strOff, hashes, digests } = compactIndexStrings(this.strings, pkgs, this.count, depTriples);
+    const nStr = strOff.length - 1;
     // Only dependency names are looked up (providers, conflicts, obsoletes and package names, which every package
     // provides): the hash leaves out versions, checksums, locations, summaries... (lookup finds no id for them).
-    const depTriples = this.deps.done();
     const named = new Uint8Array(nStr);
     let nNamed = 0;
     for (let d = 0; d < depTriples.length; d += 3) {
@@ -114,7 +114,7 @@ export class RepoIndexBuilder {
     for (let i = 0; i < nStr; i++) {
       if (named[i] === 0) continue;
       // The interning table already holds each string's hashBytes value.
-      let slot = st.hashOf(i) & mask;
+      let slot = hashes[i] & mask;
       while (strHash[slot] !== 0) slot = (slot + 1) & mask;
       strHash[slot] = i + 1;
     }
@@ -176,7 +176,8 @@ export class RepoIndexBuilder {
       strBytes,
       strOff,
       strHash,
-      pkgs: this.pkgs.done(),
+      pkgs,
+      digests,
       deps,
       wpOff,
       wpData,

@@ -3,6 +3,7 @@
  * typed arrays over one buffer so that a stored index loads without parsing (strings are decoded on demand).
  */
 import { hashBytes } from './byte-string-table.ts';
+import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
 import { packSections, unpackSections } from './index-format.ts';
 import type { Evr } from './rpm-version.ts';
 
@@ -33,12 +34,12 @@ export const P_EPOCH = 1; // number
 export const P_VERSION = 2;
 export const P_RELEASE = 3;
 export const P_ARCH = 4;
-export const P_CHECKSUM = 5; // "algo:hex"
-export const P_LOCATION = 6; // href
+export const P_CHECKSUM = 5; // "algo:hex", or RAW_DIGEST (index-compaction.ts)
+export const P_LOCATION = 6; // href, or DERIVED_LOCATION
 export const P_BASE = 7; // xml:base, 0 = none
 export const P_SUMMARY = 8;
 export const P_LICENSE = 9;
-export const P_SOURCERPM = 10;
+export const P_SOURCERPM = 10; // or SOURCE_NAME | the source name's id
 export const P_URL = 11;
 export const P_DESCRIPTION = 12;
 export const P_SIZE = 13; // number (package size; low 32 bits)
@@ -114,6 +115,8 @@ export class RepoIndex {
   private readonly strHash: Uint32Array;
   private readonly strCache: (string | undefined)[];
   readonly pkgs: Uint32Array;
+  /** Raw sha256 digests, DIGEST_BYTES a package (see RAW_DIGEST). */
+  private readonly digests: Uint8Array;
   /** Start (in dep triples) of kind k of package i at [i * K + k]; the next entry is its end. */
   readonly depStart: Uint32Array;
   readonly deps: Uint32Array; // triples: name, flags, evr (0 = none)
@@ -133,6 +136,7 @@ export class RepoIndex {
     this.strOff = sections.strOff as Uint32Array;
     this.strHash = sections.strHash as Uint32Array;
     this.pkgs = sections.pkgs as Uint32Array;
+    this.digests = sections.digests as Uint8Array;
     this.deps = sections.deps as Uint32Array;
     this.depStart = sections.depStart as Uint32Array;
     this.wpOff = sections.wpOff as Uint32Array;
@@ -147,7 +151,7 @@ export class RepoIndex {
   /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
   get byteSize(): number {
     if (this.bytesHeld) return this.bytesHeld;
-    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.deps, this.depStart, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
+    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.digests, this.deps, this.depStart, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
     this.bytesHeld = arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
     return this.bytesHeld;
   }
@@ -226,13 +230,33 @@ export class RepoIndex {
   /** What fetching and describing the package needs. */
   info(pkg: number): PackageInfo {
     return {
-      checksum: this.fieldStr(pkg, P_CHECKSUM),
-      location: this.fieldStr(pkg, P_LOCATION),
+      checksum: this.checksum(pkg),
+      location: this.location(pkg),
       base: this.fieldStr(pkg, P_BASE),
       summary: this.fieldStr(pkg, P_SUMMARY),
       license: this.fieldStr(pkg, P_LICENSE),
-      sourcerpm: this.fieldStr(pkg, P_SOURCERPM),
+      sourcerpm: this.sourcerpm(pkg),
     };
+  }
+
+  /** `algorithm:hex`, from the raw digest when the index keeps one. */
+  checksum(pkg: number): string {
+    const v = this.field(pkg, P_CHECKSUM);
+    if (!(v & RAW_DIGEST)) return this.str(v);
+    const at = pkg * DIGEST_BYTES;
+    return `${this.str(v & ~RAW_DIGEST)}:${Buffer.from(this.digests.buffer, this.digests.byteOffset + at, DIGEST_BYTES).toString('hex')}`;
+  }
+
+  private location(pkg: number): string {
+    const v = this.field(pkg, P_LOCATION);
+    if (v !== DERIVED_LOCATION) return this.str(v);
+    return derivedLocation(this.name(pkg), this.fieldStr(pkg, P_VERSION), this.fieldStr(pkg, P_RELEASE), this.arch(pkg));
+  }
+
+  private sourcerpm(pkg: number): string {
+    const v = this.field(pkg, P_SOURCERPM);
+    if (!(v & SOURCE_NAME)) return this.str(v);
+    return `${this.str(v & ~SOURCE_NAME)}-${this.fieldStr(pkg, P_VERSION)}-${this.fieldStr(pkg, P_RELEASE)}.src.rpm`;
   }
 
   /** Range [start, end) of the package's dependency triples of one kind. */
@@ -275,6 +299,7 @@ export class RepoIndex {
       strOff: this.strOff,
       strHash: this.strHash,
       pkgs: this.pkgs,
+      digests: this.digests,
       deps: this.deps,
       wpOff: this.wpOff,
       wpData: this.wpData,
