@@ -8,7 +8,8 @@ import { NotConfiguredError, NotFoundError, ValidationError } from '../errors.ts
 import type { BlueprintListOptions, BlueprintStore, StoredBlueprint } from '../ports/blueprint-store.ts';
 import { validateSchema } from '../api/validate.ts';
 import { hashRequestPasswordsYielding, redactRequestPasswords } from '../blueprint/password-intake.ts';
-import { type AcceptedComposeRequest, createCompose, resolveImageRequest } from './compose-service.ts';
+import { type AcceptedComposeRequest, prepareCompose, queueManifestJob, resolveImageRequest } from './compose-service.ts';
+import { storeComposesWithinQuota } from './quota.ts';
 import type { ServiceDeps } from './deps.ts';
 
 const BLUEPRINT_FIELDS = ['name', 'description', 'distribution', 'image_requests', 'customizations', 'metadata', 'bootc'];
@@ -122,6 +123,7 @@ export async function composeBlueprint(deps: ServiceDeps, orgId: string, id: str
     (image) => !imageTypes?.length || imageTypes.includes(image.image_type),
   );
   if (images.length === 0) throw new ValidationError('image_types', `the blueprint has none of ${imageTypes?.join(', ')}`);
+  // Every compose is checked and made first, then all are admitted at once: a refusal leaves none behind.
   const composes: Compose[] = [];
   for (const image of images) {
     const request = {
@@ -131,8 +133,12 @@ export async function composeBlueprint(deps: ServiceDeps, orgId: string, id: str
       image_requests: [image],
       customizations: blueprint.body.customizations,
     };
-    composes.push(await createCompose(deps, orgId, request, { blueprint: { id: blueprint.id, version: blueprint.version } }));
+    composes.push(await prepareCompose(deps, orgId, request, { blueprint: { id: blueprint.id, version: blueprint.version } }));
   }
+  await storeComposesWithinQuota(deps, composes);
+  let unqueued: unknown;
+  for (const compose of composes) await queueManifestJob(deps, compose).catch((error: unknown) => (unqueued ??= error));
+  if (unqueued) throw unqueued;
   return composes;
 }
 

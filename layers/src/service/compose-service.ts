@@ -64,6 +64,19 @@ export async function createCompose(
   request: AcceptedComposeRequest,
   origin?: { blueprint: { id: string; version: number } },
 ): Promise<Compose> {
+  const compose = await prepareCompose(deps, orgId, request, origin);
+  await storeComposeWithinQuota(deps, compose);
+  await queueManifestJob(deps, compose);
+  return compose;
+}
+
+/** The new compose's record for a checked request, not yet stored (so a batch can be admitted at once). */
+export async function prepareCompose(
+  deps: ServiceDeps,
+  orgId: string,
+  request: AcceptedComposeRequest,
+  origin?: { blueprint: { id: string; version: number } },
+): Promise<Compose> {
   const spec = resolveImageRequest(request);
   checkComposeRepositories(deps.config, request);
   const now = new Date().toISOString();
@@ -82,7 +95,12 @@ export async function createCompose(
     artifacts: [],
     seed: randomBytes(16).toString('hex'),
   };
-  await storeComposeWithinQuota(deps, compose);
+  return compose;
+}
+
+/** Queues a stored compose's manifest job; a compose whose job cannot be queued fails rather than wait forever. */
+export async function queueManifestJob(deps: ServiceDeps, compose: Compose): Promise<void> {
+  const { orgId, spec } = compose;
   const job = manifestJobFor(orgId, compose.id);
   try {
     await deps.queue.send('manifest', job);
@@ -96,7 +114,6 @@ export async function createCompose(
     throw new Error(`could not queue the manifest job of compose ${compose.id}`, { cause: error });
   }
   deps.log.info('compose accepted', { orgId, composeId: compose.id, ...spec });
-  return compose;
 }
 
 export async function getCompose(deps: ServiceDeps, orgId: string, id: string): Promise<Compose> {

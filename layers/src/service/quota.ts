@@ -46,17 +46,19 @@ export function describeWindow(seconds: number): string {
 }
 
 /** The 403 for a refusal; the window's wording is image-builder-crc's ("Quota of 100 builds per 14 days exceeded for user"). */
-export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal): QuotaExceededError {
+export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal, asked = 1): QuotaExceededError {
+  // A blueprint's composes are admitted together: say how many were asked when it was more than one.
+  const batch = asked > 1 ? `; ${asked} composes asked at once, none created` : '';
   if (refusal.quota === 'builds-per-window') {
     return new QuotaExceededError(
       `Quota of ${quotas.buildsPerWindow} builds per ${describeWindow(quotas.windowSeconds)} exceeded for user ` +
-        `(${refusal.used} composes created in the window, deleted ones included)`,
+        `(${refusal.used} composes created in the window, deleted ones included${batch})`,
       refusal.quota,
       quotas.buildsPerWindow,
     );
   }
   return new QuotaExceededError(
-    `Quota of ${quotas.concurrentBuilds} concurrent builds exceeded for user (${refusal.used} unfinished): ` +
+    `Quota of ${quotas.concurrentBuilds} concurrent builds exceeded for user (${refusal.used} unfinished${batch}): ` +
       'wait until one finishes, or cancel one',
     refusal.quota,
     quotas.concurrentBuilds,
@@ -65,22 +67,35 @@ export function quotaExceeded(quotas: ComposeQuotas, refusal: AdmissionRefusal):
 
 /** Stores a new compose if its organization is within its quotas (deps.config.quotas; none configured: always). */
 export async function storeComposeWithinQuota(deps: ServiceDeps, compose: Compose, now = Date.now()): Promise<void> {
-  if (!deps.config.quotas) return deps.store.create(compose);
-  const quotas = quotasFor(deps.config.quotas, compose.orgId);
+  return storeComposesWithinQuota(deps, [compose], now);
+}
+
+/**
+ * Stores new composes of one organization (a blueprint's image requests) only if all of them fit in its quotas, in
+ * one admission: a refusal (403) or a busy store (429) writes none of them. Without quotas nothing can refuse them.
+ */
+export async function storeComposesWithinQuota(deps: ServiceDeps, composes: readonly Compose[], now = Date.now()): Promise<void> {
+  if (!deps.config.quotas) {
+    for (const compose of composes) await deps.store.create(compose);
+    return;
+  }
+  const orgId = composes[0]!.orgId;
+  const quotas = quotasFor(deps.config.quotas, orgId);
+  const quota = {
+    windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
+    maxInWindow: quotas.buildsPerWindow,
+    maxUnfinished: quotas.concurrentBuilds,
+  };
   let refusal: AdmissionRefusal | undefined;
   try {
-    refusal = await deps.store.createWithinQuota(compose, {
-      windowStart: new Date(now - quotas.windowSeconds * 1000).toISOString(),
-      maxInWindow: quotas.buildsPerWindow,
-      maxUnfinished: quotas.concurrentBuilds,
-    });
+    refusal = composes.length === 1 ? await deps.store.createWithinQuota(composes[0]!, quota) : await deps.store.createAllWithinQuota(composes, quota);
   } catch (error) {
     // Nothing was written; the client may simply come back a moment later.
     if (error instanceof AdmissionBusyError) throw new RateLimitedError('too many compose requests of this organization at once; retry after 1 second', 1);
     throw error;
   }
   if (refusal) {
-    deps.log.info('compose refused by quota', { orgId: compose.orgId, ...refusal });
-    throw quotaExceeded(quotas, refusal);
+    deps.log.info('compose refused by quota', { orgId, composes: composes.length, ...refusal });
+    throw quotaExceeded(quotas, refusal, composes.length);
   }
 }
