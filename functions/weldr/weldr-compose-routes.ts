@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
-import { cancelCompose, createCompose, deleteCompose, getCompose, readManifests, readPackageSets } from '../../layers/src/service/compose-service.ts';
+import { cancelCompose, createCompose, deleteCompose, getCompose, readManifests, readPackageSets, resolveImageRequest } from '../../layers/src/service/compose-service.ts';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { checkNames, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
@@ -11,6 +11,7 @@ import { findBlueprint } from './weldr-blueprints.ts';
 import { sourcePayloadRepositories } from './weldr-sources.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
+import { decodeWeldrUpload, presentUploads, refuseUnsupportedProvider } from './weldr-uploads.ts';
 import {
   createBlueprintLabels,
   imageFileName,
@@ -94,6 +95,7 @@ async function withSourcePayloads(ctx: WeldrContext, distribution: string, custo
 
 async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<WeldrReply> {
   const body = parseStart(request);
+  const upload = decodeWeldrUpload(body.upload);
   const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
   checkNames([name]);
   const stored = await findBlueprint(ctx, name);
@@ -108,23 +110,23 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   } catch (error) {
     throw new WeldrError(400, 'ComposeError', `Failed to get compose type "${composeType}": ${(error as Error).message}`, { cause: error });
   }
-  if (body.upload !== undefined && body.upload !== null && request.version >= 1) {
-    throw new WeldrError(400, 'ComposeError', 'uploads are not supported over the Weldr API of this service; build the image and upload it through the hosted API (upload_request)');
-  }
+  // composer decodes `upload` in both versions and uses it from v1 on.
+  const uploadRequest = request.version >= 1 && upload ? (upload.request ?? refuseUnsupportedProvider(upload.provider)) : undefined;
   const size = typeof body.size === 'number' && body.size > 0 ? body.size : undefined;
   const composeRequest = {
     distribution,
     image_name: stored.name,
     // The hosted API's ComposeRequest allows api, ui and mcp only: its answers echo the request.
     client_id: 'api',
-    image_requests: [{ architecture, image_type: imageType, ...(size ? { size } : {}) }],
+    image_requests: [{ architecture, image_type: imageType, ...(size ? { size } : {}), ...(uploadRequest ? { upload_request: uploadRequest } : {}) }],
     customizations: await withSourcePayloads(ctx, distribution, stored.body.customizations),
   };
   const origin = { id: stored.id, version: stored.version };
   const test = request.query.get('test');
   let compose: Compose;
   if (test === '1' || test === '2') {
-    const spec = { distribution, architecture, imageType, size: size ?? 0, uploadType: 'aws.s3' };
+    // An upload is checked as a real start checks it (region, AMI name, raw disk), before the test compose is stored.
+    const spec = uploadRequest ? resolveImageRequest(composeRequest) : { distribution, architecture, imageType, size: size ?? 0, uploadType: 'aws.s3' };
     compose = await storeTestCompose(ctx, composeRequest, spec, origin, test === '2');
   } else {
     compose = await createCompose(ctx.deps, ctx.orgId, composeRequest, { blueprint: origin });
@@ -133,10 +135,16 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   return jsonReply({ build_id: compose.id, status: true, warnings: null });
 }
 
-async function listByStatus(ctx: WeldrContext, statuses: WeldrQueueStatus[]) {
+async function listByStatus(ctx: WeldrContext, request: WeldrRequest, statuses: WeldrQueueStatus[]) {
   const labels = createBlueprintLabels(ctx);
   const composes = (await listAllComposes(ctx)).filter((c) => statuses.includes(queueStatusOf(c)));
-  return Promise.all(composes.map((c) => presentComposeEntry(c, labels)));
+  return Promise.all(composes.map((c) => withUploads(request, c, presentComposeEntry(c, labels))));
+}
+
+/** composer's ComposeEntry: `uploads` from API v1 on, omitted when the compose has none. */
+async function withUploads(request: WeldrRequest, compose: Compose, entry: Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const uploads = request.version >= 1 ? presentUploads(compose, queueStatusOf(compose)) : undefined;
+  return uploads ? { ...(await entry), uploads } : entry;
 }
 
 const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.id).localeCompare(String(b.id));
@@ -155,14 +163,14 @@ async function composeStatus(ctx: WeldrContext, request: WeldrRequest, params: R
   const status = request.query.get('status') ?? '';
   const type = request.query.get('type') ?? '';
   const labels = createBlueprintLabels(ctx);
-  const entries = await Promise.all(selected.map((c) => presentComposeEntry(c, labels)));
+  const entries = await Promise.all(selected.map((c) => withUploads(request, c, presentComposeEntry(c, labels))));
   const uuids = entries.filter(
     (e) => (blueprint === '' || e.blueprint === blueprint) && (status === '' || e.queue_status === status) && (type === '' || e.compose_type === type),
   );
   return jsonReply({ uuids: uuids.sort(byId) });
 }
 
-async function composeInfo(ctx: WeldrContext, _request: WeldrRequest, params: Record<string, string>): Promise<WeldrReply> {
+async function composeInfo(ctx: WeldrContext, request: WeldrRequest, params: Record<string, string>): Promise<WeldrReply> {
   const compose = await composeOf(ctx, params.uuid, `${params.uuid} is not a valid build uuid`);
   const { blueprint } = await createBlueprintLabels(ctx)(compose);
   const sets = await readPackageSets(ctx.deps, compose);
@@ -176,6 +184,8 @@ async function composeInfo(ctx: WeldrContext, _request: WeldrRequest, params: Re
     compose_type: weldrTypeName(compose.spec.imageType),
     queue_status: queueStatusOf(compose),
     image_size: imageSizeOf(compose),
+    // v1 only, and omitted (not null, not []) for a compose without upload targets, as Go's omitempty.
+    ...(request.version >= 1 && presentUploads(compose, queueStatusOf(compose)) ? { uploads: presentUploads(compose, queueStatusOf(compose)) } : {}),
   });
 }
 
@@ -265,10 +275,10 @@ export const WELDR_COMPOSE_ROUTES: readonly WeldrRoute[] = [
     method: 'GET',
     pattern: '/compose/queue',
     errorId: 'ComposeError',
-    handler: async (ctx) => jsonReply({ new: await listByStatus(ctx, ['WAITING']), run: await listByStatus(ctx, ['RUNNING']) }),
+    handler: async (ctx, request) => jsonReply({ new: await listByStatus(ctx, request, ['WAITING']), run: await listByStatus(ctx, request, ['RUNNING']) }),
   },
-  { method: 'GET', pattern: '/compose/finished', errorId: 'ComposeError', handler: async (ctx) => jsonReply({ finished: (await listByStatus(ctx, ['FINISHED'])).sort(byId) }) },
-  { method: 'GET', pattern: '/compose/failed', errorId: 'ComposeError', handler: async (ctx) => jsonReply({ failed: (await listByStatus(ctx, ['FAILED'])).sort(byId) }) },
+  { method: 'GET', pattern: '/compose/finished', errorId: 'ComposeError', handler: async (ctx, r) => jsonReply({ finished: (await listByStatus(ctx, r, ['FINISHED'])).sort(byId) }) },
+  { method: 'GET', pattern: '/compose/failed', errorId: 'ComposeError', handler: async (ctx, r) => jsonReply({ failed: (await listByStatus(ctx, r, ['FAILED'])).sort(byId) }) },
   { method: 'GET', pattern: '/compose/status/:uuids', errorId: 'ComposeError', handler: composeStatus },
   { method: 'GET', pattern: '/compose/info/:uuid', errorId: 'ComposeError', handler: composeInfo },
   {
