@@ -14,7 +14,7 @@ function dump(idx: RepoIndex): string[] {
     const deps = DEP_KINDS.map((_, k) => {
       const [a, b] = idx.depRange(p, k);
       const list: string[] = [];
-      for (let d = a; d < b; d++) list.push(`${idx.str(idx.deps[d * 3])}|${idx.deps[d * 3 + 1]}|${idx.deps[d * 3 + 2] ? idx.str(idx.deps[d * 3 + 2]) : ''}`);
+      for (let d = a; d < b; d++) list.push(`${idx.str(idx.depName(d))}|${idx.depFlags(d)}|${idx.depEvr(d) ? idx.str(idx.depEvr(d)) : ''}`);
       return list.sort().join(',');
     });
     out.push([f(P_NAME), idx.field(p, P_EPOCH), f(P_VERSION), f(P_RELEASE), f(P_ARCH), idx.info(p).checksum, idx.info(p).location, idx.info(p).sourcerpm, f(P_SUMMARY), ...deps].join(' ; '));

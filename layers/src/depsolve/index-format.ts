@@ -1,7 +1,7 @@
 /** The binary layout of a stored index: a header (magic, format version, JSON) and 8-aligned typed-array sections. */
 const MAGIC = 'IBSDEPIX';
-/** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out. */
-const FORMAT_VERSION = 3;
+/** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out; 4: flags in the dependency name. */
+const FORMAT_VERSION = 4;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
 

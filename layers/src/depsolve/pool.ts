@@ -173,11 +173,11 @@ export class Pool {
       const [a, b] = x.depRange(i, k);
       d = [];
       for (let j = a; j < b; j++) {
-        const name = x.str(x.deps[j * 3]);
+        const name = x.str(x.depName(j));
         // rpmlib() dependencies are satisfied by rpm itself.
         if (kind === 'requires' && name.startsWith('rpmlib(')) continue;
-        const evrId = x.deps[j * 3 + 2];
-        d.push(depFromIndex(name, x.deps[j * 3 + 1], evrId ? x.str(evrId) : undefined));
+        const evrId = x.depEvr(j);
+        d.push(depFromIndex(name, x.depFlags(j), evrId ? x.str(evrId) : undefined));
       }
       cache[p] = d;
     }
@@ -220,9 +220,9 @@ export class Pool {
       }
       const [a, b] = x.depRange(local, KIND.provides);
       for (let d = a; d < b; d++) {
-        if (x.deps[d * 3] !== nameId) continue;
-        const pflags = x.deps[d * 3 + 1] & 7;
-        const evrId = x.deps[d * 3 + 2];
+        if (x.depName(d) !== nameId) continue;
+        const pflags = x.depFlags(d) & 7;
+        const evrId = x.depEvr(d);
         if (rangesOverlap(pflags, evrId ? parseEvrCached(x.str(evrId)) : undefined, dep.flags, dep.evr)) {
           out.push(p);
           break;

@@ -2,7 +2,7 @@
 import type { PackageNevra } from '../packages/package-set.ts';
 import { ByteStringTable } from './byte-string-table.ts';
 import { compactIndexStrings } from './index-compaction.ts';
-import { DEP_KINDS, KIND, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, KIND, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
 
 /** Growable Uint32 array. */
 class U32Builder {
@@ -120,6 +120,7 @@ export class RepoIndexBuilder {
     }
 
     const deps = depTriples;
+    if (nStr >= 2 ** (32 - DEP_FLAG_BITS)) throw new Error(`too many strings for a depsolve index (${nStr})`);
     this.depStart.push(deps.length / 3);
     const depStart = this.depStart.done();
     const n = this.count;
@@ -178,7 +179,7 @@ export class RepoIndexBuilder {
       strHash,
       pkgs,
       digests,
-      deps,
+      deps: packDeps(deps),
       wpOff,
       wpData,
       wcPairs,
@@ -187,6 +188,17 @@ export class RepoIndexBuilder {
     };
     return new RepoIndex(sections, meta);
   }
+}
+
+/** (name, flags, evr) triples as the stored (name << DEP_FLAG_BITS | flags, evr) pairs. */
+function packDeps(triples: Uint32Array): Uint32Array {
+  const out = new Uint32Array((triples.length / 3) * 2);
+  for (let d = 0, o = 0; d < triples.length; d += 3, o += 2) {
+    if (triples[d + 1] > DEP_FLAG_MASK) throw new Error(`dependency flags out of range: ${triples[d + 1]}`);
+    out[o] = ((triples[d] << DEP_FLAG_BITS) | triples[d + 1]) >>> 0;
+    out[o + 1] = triples[d + 2];
+  }
+  return out;
 }
 
 function compactCsr(start: Uint32Array, fill: Uint32Array, data: Uint32Array): [Uint32Array, Uint32Array] {

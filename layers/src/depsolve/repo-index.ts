@@ -27,6 +27,9 @@ export const REL_LT = 4;
 export const DEP_PRE = 8;
 /** The name string is a rich (boolean) dependency expression. */
 export const DEP_RICH = 16;
+/** Stored dependencies pack their flags into the low bits of the name id. */
+export const DEP_FLAG_BITS = 5;
+export const DEP_FLAG_MASK = (1 << DEP_FLAG_BITS) - 1;
 
 /** Per-package fields (string ids unless noted), stride of the `pkgs` array. */
 export const P_NAME = 0;
@@ -119,7 +122,8 @@ export class RepoIndex {
   private readonly digests: Uint8Array;
   /** Start (in dep triples) of kind k of package i at [i * K + k]; the next entry is its end. */
   readonly depStart: Uint32Array;
-  readonly deps: Uint32Array; // triples: name, flags, evr (0 = none)
+  /** Pairs: name id << DEP_FLAG_BITS | flags, evr id (0 = none); read with depName, depFlags, depEvr. */
+  readonly deps: Uint32Array;
   private readonly wpOff: Uint32Array;
   private readonly wpData: Uint32Array;
   /** (name, package) pairs sorted by name: conflicts and obsoletes are rare, a full CSR would waste megabytes. */
@@ -259,7 +263,20 @@ export class RepoIndex {
     return `${this.str(v & ~SOURCE_NAME)}-${this.fieldStr(pkg, P_VERSION)}-${this.fieldStr(pkg, P_RELEASE)}.src.rpm`;
   }
 
-  /** Range [start, end) of the package's dependency triples of one kind. */
+  /** Name id of dependency `d`. */
+  depName(d: number): number {
+    return this.deps[d * 2] >>> DEP_FLAG_BITS;
+  }
+  /** Flags of dependency `d` (REL_*, DEP_PRE, DEP_RICH). */
+  depFlags(d: number): number {
+    return this.deps[d * 2] & DEP_FLAG_MASK;
+  }
+  /** Version string id of dependency `d` (0 = none). */
+  depEvr(d: number): number {
+    return this.deps[d * 2 + 1];
+  }
+
+  /** Range [start, end) of the package's dependencies of one kind (indexes for depName, depFlags, depEvr). */
   depRange(pkg: number, kind: number): [number, number] {
     const at = pkg * DEP_KINDS.length + kind;
     return [this.depStart[at], this.depStart[at + 1]];
