@@ -8,6 +8,30 @@ export interface ClientOptions {
   /** Milliseconds before a request counts as unanswered. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** How a 429 is retried after its Retry-After (default DEFAULT_RATE_LIMIT_RETRY). */
+  rateLimitRetry?: RateLimitRetry;
+  /** Told before each wait for a 429 (default: a line on stderr). */
+  onRateLimited?: (message: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Retries of a request the service refused for its rate (429): it wrote nothing, so any request may be sent again. */
+export interface RateLimitRetry {
+  /** Requests in all, the first included (1: never retry). */
+  attempts: number;
+  /** Longest single wait; a Retry-After beyond it is not waited for. */
+  maxWaitMs: number;
+}
+
+/** A few attempts, none waiting more than 30 seconds: a script neither fails at once nor hangs for long. */
+export const DEFAULT_RATE_LIMIT_RETRY: RateLimitRetry = { attempts: 4, maxWaitMs: 30_000 };
+
+/** Milliseconds a Retry-After header asks for (seconds or an HTTP date); absent or unreadable: 1 second. */
+export function parseRetryAfter(header: string | null, now = Date.now()): number {
+  const value = header?.trim() ?? '';
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - now);
 }
 
 const GATEWAY_STATUSES = new Set([502, 503, 504]);
@@ -26,6 +50,9 @@ export function describeNetworkError(error: unknown): string {
 export class ApiClient {
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  private readonly retry: RateLimitRetry;
+  private readonly onRateLimited: (message: string) => void;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     readonly config: ServiceConfig,
@@ -33,6 +60,9 @@ export class ApiClient {
   ) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.fetchFn = options.fetch ?? fetch;
+    this.retry = options.rateLimitRetry ?? DEFAULT_RATE_LIMIT_RETRY;
+    this.onRateLimited = options.onRateLimited ?? ((message) => process.stderr.write(`ibs: ${message}\n`));
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   url(path: string, query: Query = {}): string {
@@ -58,7 +88,28 @@ export class ApiClient {
     return headers;
   }
 
+  /** Sends the request, again after each 429's Retry-After while attempts remain and the wait is within bounds. */
   async request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(method, path, query, body);
+      } catch (error) {
+        if (!(error instanceof RateLimitedAnswer)) throw error;
+        const seconds = Math.ceil(error.waitMs / 1000);
+        const why =
+          attempt >= this.retry.attempts
+            ? `ibs gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}`
+            : error.waitMs > this.retry.maxWaitMs
+              ? `ibs does not wait longer than ${Math.ceil(this.retry.maxWaitMs / 1000)} seconds at a time`
+              : undefined;
+        if (why) throw new ServiceError(429, [...error.errors, { title: 'Rate limit', detail: `${why}; the service asks to retry after ${seconds} seconds` }]);
+        this.onRateLimited(`rate limited by the service (HTTP 429); retrying in ${seconds} seconds (attempt ${attempt + 1} of ${this.retry.attempts})`);
+        await this.sleep(error.waitMs);
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
     const url = this.url(path, query);
     let response: Response;
     let text: string;
@@ -89,6 +140,7 @@ export class ApiClient {
       throw new UnreachableError(`the service at ${this.config.apiUrl} is unavailable (HTTP ${response.status}): ${new ServiceError(response.status, errors).message}`);
     }
     if (response.status === 401) throw new ServiceError(401, [...errors, { title: 'Authentication', detail: this.authHint() }]);
+    if (response.status === 429) throw new RateLimitedAnswer(errors, parseRetryAfter(response.headers.get('retry-after')));
     throw new ServiceError(response.status, errors);
   }
 
@@ -105,4 +157,14 @@ function errorItems(body: unknown): ServiceErrorItem[] | undefined {
   const errors = (body as { errors?: unknown })?.errors;
   if (!Array.isArray(errors) || errors.length === 0) return undefined;
   return errors.map((e) => ({ title: String((e as ServiceErrorItem)?.title ?? 'Error'), detail: String((e as ServiceErrorItem)?.detail ?? '') }));
+}
+
+/** A 429 inside the client, before the retry decision. */
+class RateLimitedAnswer extends Error {
+  constructor(
+    readonly errors: ServiceErrorItem[],
+    readonly waitMs: number,
+  ) {
+    super('rate limited');
+  }
 }
