@@ -5,7 +5,7 @@
 import { SERVICE_VERSION } from '../../layers/src/version.ts';
 import { listDistributions, findArchitecture, findDistribution } from '../../layers/src/distro/registry.ts';
 import type { Distribution } from '../../layers/src/distro/distribution.ts';
-import type { PackageSearchResult } from '../../layers/src/packages/package-set.ts';
+import type { PackageSearchResult, ResolvedPackage } from '../../layers/src/packages/package-set.ts';
 import { depsolvePackages } from '../../layers/src/service/package-service.ts';
 import { NotConfiguredError } from '../../layers/src/errors.ts';
 import { readOffsetAndLimit, WeldrError } from './weldr-errors.ts';
@@ -59,8 +59,11 @@ async function searchNames(ctx: WeldrContext, request: WeldrRequest, names: stri
   }
 }
 
-/** composer's PackageInfo (one build: the newest). */
-function presentProject(p: PackageSearchResult): Obj {
+/**
+ * composer's PackageInfo (one build: the newest). The depsolver's search gives name, EVRA and summary only: the
+ * licence comes from a depsolve of the package (info routes), `homepage` and `description` are not exposed.
+ */
+function presentProject(p: PackageSearchResult, license = ''): Obj {
   return {
     name: p.name,
     summary: p.summary,
@@ -73,7 +76,7 @@ function presentProject(p: PackageSearchResult): Obj {
         build_time: '',
         epoch: p.epoch ?? 0,
         release: p.release,
-        source: { license: '', version: p.version, source_ref: 'SOURCE_REF', metadata: {} },
+        source: { license, version: p.version, source_ref: 'SOURCE_REF', metadata: {} },
         changelog: 'CHANGELOG_NEEDED',
         build_config_ref: 'BUILD_CONFIG_REF',
         build_env_ref: 'BUILD_ENV_REF',
@@ -97,18 +100,23 @@ async function projectsInfo(ctx: WeldrContext, request: WeldrRequest, params: Re
   if (names.length === 0) throw new WeldrError(400, unknownId, 'No packages specified.');
   const found = await searchNames(ctx, request, names, errorId);
   if (found.length === 0) throw new WeldrError(400, unknownId, 'No packages have been found.');
-  const infos = found.map(presentProject);
-  if (!modules) return jsonReply({ projects: infos });
   const arch = archOf(ctx, request);
   const distro = distroOf(ctx, request, arch);
-  for (const info of infos) {
+  const infos: Obj[] = [];
+  for (const p of found) {
+    // The package's own licence is a field of the resolved package (rpm:license of the repository index).
+    let resolved: ResolvedPackage[] = [];
     try {
-      info.dependencies = (await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [String(info.name)] })).map(presentDepsolved);
+      resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [p.name] });
     } catch (error) {
-      throw new WeldrError(400, errorId, `Cannot depsolve package ${String(info.name)}: ${(error as Error).message}`, { cause: error });
+      // composer's projects/info does not depsolve: a package that cannot be installed still has its info.
+      if (modules) throw new WeldrError(400, errorId, `Cannot depsolve package ${p.name}: ${(error as Error).message}`, { cause: error });
     }
+    const info = presentProject(p, resolved.find((r) => r.name === p.name)?.license ?? '');
+    if (modules) info.dependencies = resolved.map(presentDepsolved);
+    infos.push(info);
   }
-  return jsonReply({ modules: infos });
+  return jsonReply(modules ? { modules: infos } : { projects: infos });
 }
 
 export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
@@ -137,7 +145,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
     pattern: '/projects/list',
     errorId: 'ProjectsError',
     handler: async (ctx, request) => {
-      const { items, ...rest } = page((await searchNames(ctx, request, [], 'ProjectsError')).map(presentProject), request);
+      const { items, ...rest } = page((await searchNames(ctx, request, [], 'ProjectsError')).map((p) => presentProject(p)), request);
       return jsonReply({ ...rest, projects: items });
     },
   },

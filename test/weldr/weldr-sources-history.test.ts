@@ -17,7 +17,10 @@ const seen: RepositoryConfig[][] = [];
 const depsolver: Depsolver = {
   async resolve({ sets }) {
     seen.push(Object.values(sets)[0].repositories);
-    const nevra = (name: string) => ({ name, epoch: 0, version: '1.0', release: '1.el9', arch: 'x86_64', checksum: 'sha256:11', remoteLocation: `http://127.0.0.1:9/${name}.rpm`, repoId: 'baseos' });
+    // vim-enhanced alone cannot be installed (projects/info still shows it, modules/info cannot).
+    if (Object.values(sets)[0].include.join() === 'vim-enhanced') throw new Error('nothing provides vim-common');
+    const license = (name: string) => (name === 'tmux' ? 'ISC AND BSD-2-Clause' : 'GPL-3.0-or-later');
+    const nevra = (name: string) => ({ name, epoch: 0, version: '1.0', release: '1.el9', arch: 'x86_64', checksum: 'sha256:11', remoteLocation: `http://127.0.0.1:9/${name}.rpm`, repoId: 'baseos', license: license(name) });
     return Object.fromEntries(Object.entries(sets).map(([k, set]) => [k, set.include.filter((n) => !n.startsWith('@')).map(nevra)]));
   },
   async searchPackages({ search }) {
@@ -133,6 +136,16 @@ describe('Weldr projects and modules', () => {
     expect((await cli.get('/projects/info/tmux')).json<{ projects: { name: string; summary: string }[] }>().projects).toEqual([
       expect.objectContaining({ name: 'tmux', summary: 'The tmux package' }),
     ]);
+    // The licence is the repository index's rpm:license of the package (from a depsolve); '' when it cannot be installed.
+    const licenses = (await cli.get('/projects/info/tmux,vim-enhanced')).json<{ projects: { name: string; builds: { source: { license: string } }[] }[] }>();
+    expect(licenses.projects.map((p) => [p.name, p.builds[0].source.license])).toEqual([
+      ['tmux', 'ISC AND BSD-2-Clause'],
+      ['vim-enhanced', ''],
+    ]);
+    expect((await cli.get('/modules/info/vim-enhanced')).json()).toEqual({
+      status: false,
+      errors: [{ id: 'ModulesError', msg: 'Cannot depsolve package vim-enhanced: nothing provides vim-common' }],
+    });
     expect((await cli.get('/projects/info/nothing')).json()).toEqual({ status: false, errors: [{ id: 'UnknownProject', msg: 'No packages have been found.' }] });
     expect((await cli.get('/projects/info/')).json()).toEqual({ status: false, errors: [{ id: 'UnknownProject', msg: 'No packages specified.' }] });
     expect((await cli.get('/modules/list')).json()).toEqual({
