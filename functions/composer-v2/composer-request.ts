@@ -52,13 +52,14 @@ function uploadRequestOf(image: Obj, at: string): { type: string; options: Obj }
     // Our links are presigned and expire by configuration: `region` and `public` change nothing.
     return { type: 'aws.s3', options: {} };
   }
-  const { region, share_with_accounts: shareWith, snapshot_name: snapshotName } = target.options;
+  // The hosted options have no `region`/`snapshot_name`: the AMI is made in the runner's region and copied to `region`
+  // (the aws upload validates it); the snapshot is named by the AMI path, so `snapshot_name` changes nothing.
+  const { region, share_with_accounts: shareWith } = target.options;
   return {
     type: 'aws',
     options: {
-      ...(typeof region === 'string' ? { region } : {}),
+      ...(typeof region === 'string' ? { regions: [region] } : {}),
       ...(Array.isArray(shareWith) ? { share_with_accounts: shareWith } : {}),
-      ...(typeof snapshotName === 'string' ? { snapshot_name: snapshotName } : {}),
     },
   };
 }

@@ -18,6 +18,7 @@ import { COMPOSER_DISTRIBUTION_ROUTES } from './composer-distribution-routes.ts'
 import { composerOpenApiDocument } from './composer-openapi.ts';
 import { kojiAuthFromEnv, readKojiRequest, readKojiState, reserveKojiBuild, saveKojiState, settleKojiBuild, type KojiState } from './koji/koji-builds.ts';
 import { KOJI_BUILD_STATE, KojiSession } from './koji/koji-session.ts';
+import { presentCloneStatus, readClone, refreshClone, startClone } from './ami-clones.ts';
 
 /** The presigned link of a successful compose's image. */
 async function imageUrl(deps: ServiceDeps, compose: Compose): Promise<string | undefined> {
@@ -122,6 +123,21 @@ const COMPOSE_ROUTES: readonly Route[] = [
   composeRoute('/composes/{id}/manifests', 'getComposeManifests', async (compose, { deps }) => {
     return ok({ ...objectReference(`/composes/${compose.id}/manifests`, compose.id, 'ComposeManifests'), manifests: await readManifests(deps, compose) });
   }),
+  {
+    method: 'POST',
+    path: '/composes/{id}/clone',
+    operationId: 'postCloneCompose',
+    handle: async (ctx) => {
+      const clone = await startClone(ctx.deps, await composeOf(ctx), ctx.body);
+      return { status: 201, body: objectReference(`/clones/${clone.id}`, clone.id, 'CloneComposeId') };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/clones/{id}',
+    operationId: 'getCloneStatus',
+    handle: async ({ deps, orgId, params }) => ok(presentCloneStatus(await refreshClone(deps, await readClone(deps, orgId, uuidParam(params, 'id'))))),
+  },
   composeRoute('/composes/{id}/sboms', 'getComposeSBOMs', async (compose, { deps }) => {
     const items = compose.state === 'success' ? [await readSboms(deps, compose)] : [];
     return ok({ ...objectReference(`/composes/${compose.id}/sboms`, compose.id, 'ComposeSBOMs'), items });

@@ -69,7 +69,8 @@ const bootModeOf = (facts: AwsImageFacts): AmiBootMode => {
   return facts.bootMode === 'uefi' ? 'uefi' : facts.bootMode === 'hybrid' ? 'uefi-preferred' : 'legacy-bios';
 };
 
-function checkAccounts(accounts: readonly string[], field: string): void {
+/** Share-list check (at most 100, each 12 digits), also used by composer v2 clones. */
+export function checkAccounts(accounts: readonly string[], field: string): void {
   if (accounts.length > MAX_SHARES) throw new ValidationError(field, `at most ${MAX_SHARES} accounts`);
   accounts.forEach((account, i) => {
     if (!/^\d{12}$/.test(account)) throw new ValidationError(`${field}[${i}]`, `"${account}" is not an AWS account id (12 digits)`);
