@@ -41,7 +41,7 @@ export interface LocalConfig {
   quotas: ComposeQuotas | undefined;
   /** Requests per organization and window (IBS_RATE_LIMIT, IBS_RATE_WINDOW_SECONDS); undefined: no limit. */
   requestRate: RateLimit | undefined;
-  /** composer's Weldr API on a unix socket (IBS_WELDR_SOCKET, IBS_WELDR_ORG, IBS_WELDR_GROUP); undefined: IBS_WELDR=0. */
+  /** composer's Weldr API on a unix socket (IBS_WELDR_SOCKET or IBS_WELDR_SYSTEM, IBS_WELDR_ORG, IBS_WELDR_GROUP); undefined: IBS_WELDR=0. */
   weldr: WeldrSocketConfig | undefined;
 }
 
