@@ -58,6 +58,9 @@ async function newSource(ctx: WeldrContext, request: WeldrRequest) {
     ...(typeof s.proxy === 'string' && s.proxy ? { proxy: s.proxy } : {}),
     ...(strings(s.gpgkeys)?.length ? { gpgkeys: strings(s.gpgkeys) } : {}),
     ...(distros.length ? { distros } : {}),
+    rhsm: s.rhsm === true,
+    check_repogpg: s.check_repogpg === true,
+    ...(typeof s.module_hotfixes === 'boolean' ? { module_hotfixes: s.module_hotfixes } : {}),
   };
   await writeUserSources(ctx, { ...(await readUserSources(ctx)), [id]: source });
   return okReply();
@@ -68,6 +71,28 @@ function presentSourcesV0(sources: Record<string, WeldrSource>): Record<string, 
   const v0: Record<string, unknown> = {};
   for (const s of Object.values(sources)) v0[s.name] = { name: s.name, type: s.type, url: s.url, check_gpg: s.check_gpg, check_ssl: s.check_ssl, system: s.system };
   return v0;
+}
+
+/** composer's NewSourceConfigV1: keyed by id; `rhsm` and `check_repogpg` always, `proxy` never (composer drops it). */
+function presentSourcesV1(sources: Record<string, WeldrSource>): Record<string, unknown> {
+  const v1: Record<string, unknown> = {};
+  for (const [id, s] of Object.entries(sources)) {
+    v1[id] = {
+      id,
+      name: s.name,
+      type: s.type,
+      url: s.url,
+      check_gpg: s.check_gpg,
+      check_ssl: s.check_ssl,
+      system: s.system,
+      ...(s.gpgkeys?.length ? { gpgkeys: s.gpgkeys } : {}),
+      ...(s.distros?.length ? { distros: s.distros } : {}),
+      rhsm: s.rhsm ?? false,
+      check_repogpg: s.check_repogpg ?? false,
+      ...(s.module_hotfixes !== undefined ? { module_hotfixes: s.module_hotfixes } : {}),
+    };
+  }
+  return v1;
 }
 
 export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
@@ -96,7 +121,7 @@ export const WELDR_SOURCE_ROUTES: readonly WeldrRoute[] = [
         else errors.push({ id: 'UnknownSource', msg: `${name} is not a valid source` });
       }
       const format = request.query.get('format') ?? '';
-      if (format === '' || format === 'json') return jsonReply({ sources: request.version >= 1 ? sources : presentSourcesV0(sources), errors });
+      if (format === '' || format === 'json') return jsonReply({ sources: request.version >= 1 ? presentSourcesV1(sources) : presentSourcesV0(sources), errors });
       if (format === 'toml') return blueprintToml(sources as unknown as Record<string, unknown>);
       throw new WeldrError(400, 'InvalidChars', `invalid format parameter: ${format}`);
     },

@@ -20,6 +20,9 @@ export interface WeldrSource {
   proxy?: string;
   gpgkeys?: string[];
   distros?: string[];
+  rhsm?: boolean;
+  check_repogpg?: boolean;
+  module_hotfixes?: boolean;
 }
 
 export const SOURCE_TYPES = ['yum-baseurl', 'yum-mirrorlist', 'yum-metalink'];

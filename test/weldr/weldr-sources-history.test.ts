@@ -61,7 +61,9 @@ describe('Weldr sources', () => {
     expect((await cli.get('/projects/source/list')).json()).toEqual({ sources: ['local-mirror', ...system] });
     const info = (await cli.get('/projects/source/info/local-mirror,nope')).json();
     expect(info).toEqual({
-      sources: { 'local-mirror': { id: 'local-mirror', name: 'A local mirror', type: 'yum-baseurl', url: 'file:///srv/mirror/', check_gpg: false, check_ssl: false, system: false } },
+      sources: {
+        'local-mirror': { id: 'local-mirror', name: 'A local mirror', type: 'yum-baseurl', url: 'file:///srv/mirror/', check_gpg: false, check_ssl: false, system: false, rhsm: false, check_repogpg: false },
+      },
       errors: [{ id: 'UnknownSource', msg: 'nope is not a valid source' }],
     });
     const sys = (await cli.get(`/projects/source/info/${system[0]}`)).json<{ sources: Record<string, { system: boolean }> }>();
@@ -104,7 +106,18 @@ describe('Weldr v0 sources', () => {
       },
       errors: [{ id: 'UnknownSource', msg: 'nope is not a valid source' }],
     });
-    expect((await cli.get('/projects/source/info/v0-mirror')).json<{ sources: Record<string, unknown> }>().sources['v0-mirror']).toMatchObject({ id: 'v0-mirror', proxy: 'http://127.0.0.1:3128' });
+    // v1 shows composer's NewSourceConfigV1: rhsm and check_repogpg always, the proxy never.
+    expect((await cli.get('/projects/source/info/v0-mirror')).json<{ sources: Record<string, unknown> }>().sources['v0-mirror']).toEqual({
+      id: 'v0-mirror',
+      name: 'v0-mirror',
+      type: 'yum-baseurl',
+      url: 'file:///srv/v0/',
+      check_gpg: true,
+      check_ssl: false,
+      system: false,
+      rhsm: false,
+      check_repogpg: false,
+    });
 
     // Refusals store nothing: a body without a name, malformed TOML and JSON, a system source's name.
     const before = (await v0('GET', '/projects/source/list')).json();
