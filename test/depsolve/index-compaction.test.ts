@@ -45,12 +45,30 @@ describe('stored index compaction', () => {
     expect(Buffer.from(built.serialize()).includes(Buffer.from('Packages/x/Xorg'))).toBe(false);
   });
 
+  it('keeps dependency ranges of a package with more than 65,535 dependencies (wide per-kind offsets)', () => {
+    const b = new RepoIndexBuilder();
+    b.beginPackage(pkg({ name: 'small' }));
+    b.addDeps(1, [{ name: 'x', flags: 0 }]);
+    b.endPackage();
+    b.beginPackage(pkg({ name: 'huge' }));
+    b.addDeps(0, Array.from({ length: 70_000 }, (_, i) => ({ name: `/usr/share/f${i}`, flags: 0 })));
+    b.addDeps(2, [{ name: 'small', flags: 4, evr: '2' }]);
+    b.endPackage();
+    const idx = RepoIndex.deserialize(b.finish({ revision: 'r' }).serialize());
+    expect(idx.depRange(0, 1)).toEqual([0, 1]);
+    expect(idx.depRange(1, 0)).toEqual([1, 70_001]);
+    expect(idx.hasDeps(1, 1)).toBe(false);
+    const [c] = idx.depRange(1, 2);
+    expect([idx.str(idx.depName(c)), idx.depFlags(c), idx.str(idx.depEvr(c))]).toEqual(['small', 4, '2']);
+    expect(idx.depRange(1, 7)).toEqual([70_002, 70_002]);
+  });
+
   it('refuses an index stored in the previous format (it is rebuilt, never misread)', () => {
     const b = new RepoIndexBuilder();
     b.beginPackage(pkg({}));
     b.endPackage();
     const blob = b.finish({ revision: 'r' }).serialize();
-    new DataView(blob.buffer, blob.byteOffset).setUint32(8, 2, true);
-    expect(() => RepoIndex.deserialize(blob)).toThrow(/unsupported depsolve index format 2/);
+    new DataView(blob.buffer, blob.byteOffset).setUint32(8, 4, true);
+    expect(() => RepoIndex.deserialize(blob)).toThrow(/unsupported depsolve index format 4/);
   });
 });

@@ -1,17 +1,20 @@
 /** The binary layout of a stored index: a header (magic, format version, JSON) and 8-aligned typed-array sections. */
 const MAGIC = 'IBSDEPIX';
-/** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out; 4: flags in the dependency name. */
-const FORMAT_VERSION = 4;
+/** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out; 4: flags in the dependency name;
+ * 5: per-package dependency bases with u16 per-kind offsets, u16 sections. */
+const FORMAT_VERSION = 5;
 const textDecoder = new TextDecoder();
+type SectionType = 'u8' | 'u16' | 'u32';
+const WIDTH: Record<SectionType, number> = { u8: 1, u16: 2, u32: 4 };
 const textEncoder = new TextEncoder();
 
 /** Layout: MAGIC(8) | u32 version | u32 headerLen | header JSON | pad to 8 | sections (each 8-aligned). */
-export function packSections(sections: Record<string, Uint8Array | Uint32Array>, meta: unknown): Uint8Array {
+export function packSections(sections: Record<string, Uint8Array | Uint16Array | Uint32Array>, meta: unknown): Uint8Array {
   const entries = Object.entries(sections);
-  const table: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[] = [];
+  const table: { name: string; type: SectionType; offset: number; length: number }[] = [];
   let offset = 0;
   for (const [name, arr] of entries) {
-    table.push({ name, type: arr instanceof Uint32Array ? 'u32' : 'u8', offset, length: arr.length });
+    table.push({ name, type: arr instanceof Uint32Array ? 'u32' : arr instanceof Uint16Array ? 'u16' : 'u8', offset, length: arr.length });
     offset += align8(arr.byteLength);
   }
   const header = textEncoder.encode(JSON.stringify({ meta, sections: table }));
@@ -29,7 +32,7 @@ export function packSections(sections: Record<string, Uint8Array | Uint32Array>,
   return out;
 }
 
-export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint32Array>; meta: unknown } {
+export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint16Array | Uint32Array>; meta: unknown } {
   // Typed array views need 4-byte alignment of the underlying offset.
   const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
   if (buf.length < 16 || textDecoder.decode(buf.subarray(0, 8)) !== MAGIC) throw new Error('not a depsolve index blob');
@@ -39,14 +42,17 @@ export function unpackSections(input: Uint8Array): { sections: Record<string, Ui
   const headerLen = dv.getUint32(12, true);
   const header = JSON.parse(textDecoder.decode(buf.subarray(16, 16 + headerLen))) as {
     meta: unknown;
-    sections: { name: string; type: 'u8' | 'u32'; offset: number; length: number }[];
+    sections: { name: string; type: SectionType; offset: number; length: number }[];
   };
   const dataStart = align8(16 + headerLen);
-  const sections: Record<string, Uint8Array | Uint32Array> = {};
+  const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {};
   for (const s of header.sections) {
     const at = buf.byteOffset + dataStart + s.offset;
-    if (dataStart + s.offset + s.length * (s.type === 'u32' ? 4 : 1) > buf.length) throw new Error('truncated depsolve index blob');
-    sections[s.name] = s.type === 'u32' ? new Uint32Array(buf.buffer, at, s.length) : new Uint8Array(buf.buffer, at, s.length);
+    if (!Object.hasOwn(WIDTH, s.type)) throw new Error(`unknown depsolve index section type ${s.type}`);
+    if (dataStart + s.offset + s.length * WIDTH[s.type] > buf.length) throw new Error('truncated depsolve index blob');
+    if (s.type === 'u32') sections[s.name] = new Uint32Array(buf.buffer, at, s.length);
+    else if (s.type === 'u16') sections[s.name] = new Uint16Array(buf.buffer, at, s.length);
+    else sections[s.name] = new Uint8Array(buf.buffer, at, s.length);
   }
   return { sections, meta: header.meta };
 }

@@ -69,7 +69,7 @@ export class Pool {
       const idx = r.index;
       const archScores = new Map<number, number>();
       const off = this.offsets[ri];
-      const { pkgs, depStart } = idx;
+      const { pkgs } = idx;
       const K = DEP_KINDS.length;
       const sup = KIND.supplements;
       for (let i = 0, n = idx.packageCount; i < n; i++) {
@@ -81,7 +81,7 @@ export class Pool {
           s = 0;
         }
         this.score[off + i] = s;
-        if (s && depStart[i * K + sup + 1] > depStart[i * K + sup]) this.supplementing.push(off + i);
+        if (s && idx.hasDeps(i, sup)) this.supplementing.push(off + i);
       }
     });
   }

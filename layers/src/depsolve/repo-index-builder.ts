@@ -173,7 +173,7 @@ export class RepoIndexBuilder {
     };
     const wcPairs = pairs(KIND.conflicts);
     const woPairs = pairs(KIND.obsoletes);
-    const sections: Record<string, Uint8Array | Uint32Array> = {
+    const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {
       strBytes,
       strOff,
       strHash,
@@ -184,10 +184,24 @@ export class RepoIndexBuilder {
       wpData,
       wcPairs,
       woPairs,
-      depStart,
+      ...splitDepStart(depStart, n),
     };
     return new RepoIndex(sections, meta);
   }
+}
+
+/** Absolute per-(package, kind) starts as a per-package base and per-kind offsets from it (u16 when they fit). */
+function splitDepStart(depStart: Uint32Array, count: number): { depBase: Uint32Array; depKind: Uint16Array | Uint32Array } {
+  const K = DEP_KINDS.length;
+  const depBase = new Uint32Array(count + 1);
+  let widest = 0;
+  for (let p = 0; p <= count; p++) {
+    depBase[p] = depStart[p * K];
+    if (p < count) widest = Math.max(widest, depStart[p * K + K - 1] - depStart[p * K]);
+  }
+  const depKind = widest > 0xffff ? new Uint32Array(count * K) : new Uint16Array(count * K);
+  for (let i = 0; i < count * K; i++) depKind[i] = depStart[i] - depBase[Math.floor(i / K)];
+  return { depBase, depKind };
 }
 
 /** (name, flags, evr) triples as the stored (name << DEP_FLAG_BITS | flags, evr) pairs. */

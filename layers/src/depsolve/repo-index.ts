@@ -121,7 +121,9 @@ export class RepoIndex {
   /** Raw sha256 digests, DIGEST_BYTES a package (see RAW_DIGEST). */
   private readonly digests: Uint8Array;
   /** Start (in dep triples) of kind k of package i at [i * K + k]; the next entry is its end. */
-  readonly depStart: Uint32Array;
+  private readonly depBase: Uint32Array;
+  /** Start of kind k of package i at [i * K + k], relative to depBase[i] (u16 unless some package has more deps). */
+  private readonly depKind: Uint16Array | Uint32Array;
   /** Pairs: name id << DEP_FLAG_BITS | flags, evr id (0 = none); read with depName, depFlags, depEvr. */
   readonly deps: Uint32Array;
   private readonly wpOff: Uint32Array;
@@ -134,7 +136,7 @@ export class RepoIndex {
   /** Strings looked up so far (solvers ask for the same names again and again). */
   private readonly looked = new Map<string, number>();
 
-  constructor(sections: Record<string, Uint8Array | Uint32Array>, meta: IndexMeta) {
+  constructor(sections: Record<string, Uint8Array | Uint16Array | Uint32Array>, meta: IndexMeta) {
     this.meta = meta;
     this.strBytes = sections.strBytes as Uint8Array;
     this.strOff = sections.strOff as Uint32Array;
@@ -142,7 +144,8 @@ export class RepoIndex {
     this.pkgs = sections.pkgs as Uint32Array;
     this.digests = sections.digests as Uint8Array;
     this.deps = sections.deps as Uint32Array;
-    this.depStart = sections.depStart as Uint32Array;
+    this.depBase = sections.depBase as Uint32Array;
+    this.depKind = sections.depKind as Uint16Array | Uint32Array;
     this.wpOff = sections.wpOff as Uint32Array;
     this.wpData = sections.wpData as Uint32Array;
     this.wcPairs = sections.wcPairs as Uint32Array;
@@ -155,7 +158,7 @@ export class RepoIndex {
   /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
   get byteSize(): number {
     if (this.bytesHeld) return this.bytesHeld;
-    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.digests, this.deps, this.depStart, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
+    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.digests, this.deps, this.depBase, this.depKind, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
     this.bytesHeld = arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
     return this.bytesHeld;
   }
@@ -279,13 +282,15 @@ export class RepoIndex {
   /** Range [start, end) of the package's dependencies of one kind (indexes for depName, depFlags, depEvr). */
   depRange(pkg: number, kind: number): [number, number] {
     const at = pkg * DEP_KINDS.length + kind;
-    return [this.depStart[at], this.depStart[at + 1]];
+    const base = this.depBase[pkg];
+    return [base + this.depKind[at], kind + 1 < DEP_KINDS.length ? base + this.depKind[at + 1] : this.depBase[pkg + 1]];
   }
 
   /** Does the package have dependencies of this kind? */
   hasDeps(pkg: number, kind: number): boolean {
     const at = pkg * DEP_KINDS.length + kind;
-    return this.depStart[at + 1] > this.depStart[at];
+    const end = kind + 1 < DEP_KINDS.length ? this.depKind[at + 1] : this.depBase[pkg + 1] - this.depBase[pkg];
+    return end > this.depKind[at];
   }
 
   private csr(off: Uint32Array, data: Uint32Array, nameId: number): Uint32Array {
@@ -311,7 +316,7 @@ export class RepoIndex {
   }
 
   serialize(): Uint8Array {
-    const sections: Record<string, Uint8Array | Uint32Array> = {
+    const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {
       strBytes: this.strBytes,
       strOff: this.strOff,
       strHash: this.strHash,
@@ -322,7 +327,8 @@ export class RepoIndex {
       wpData: this.wpData,
       wcPairs: this.wcPairs,
       woPairs: this.woPairs,
-      depStart: this.depStart,
+      depBase: this.depBase,
+      depKind: this.depKind,
     };
     return packSections(sections, this.meta);
   }
