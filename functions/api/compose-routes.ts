@@ -1,4 +1,5 @@
 /** The compose routes: create, list, status, metadata, manifests, SBOMs, logs, cancel. */
+import { composeListSince } from '../../layers/src/service/compose-list-window.ts';
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { presentComposeListItem, presentComposeStatus } from '../../layers/src/api/present-compose.ts';
 import { validateSchema } from '../../layers/src/api/validate.ts';
@@ -63,7 +64,9 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     handle: async ({ deps, orgId, query }) => {
       const paging = pagingOf(query);
       const ignored = ignoredImageTypesOf(query);
-      const page = await filteredComposePage((p) => deps.store.list(orgId, p), paging, ignored);
+      // As hosted, the list shows the last 14 days only.
+      const since = composeListSince();
+      const page = await filteredComposePage((p) => deps.store.list(orgId, { ...p, createdSince: since }), paging, ignored);
       if (page.unreadable) deps.log.error('damaged compose records left out of a list page', { orgId, unreadable: page.unreadable });
       return listReply('/composes', { total: page.total, limit: paging.limit, filters: ignoredImageTypesLink(ignored) }, page.items.map(presentComposeListItem));
     },

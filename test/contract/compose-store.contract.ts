@@ -254,6 +254,19 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       await expect(store.createWithinQuota(c, { ...quota, maxUnfinished: 10 })).rejects.toBeInstanceOf(ComposeExistsError);
     });
 
+    it('lists only the composes created since a time when asked, counting only those', async () => {
+      const store = await makeStore();
+      const org = `org-${randomUUID()}`;
+      const old = newCompose(org, { createdAt: '2026-05-01T00:00:00.000Z' });
+      const edge = newCompose(org, { createdAt: '2026-06-01T00:00:00.000Z' });
+      const recent = newCompose(org, { createdAt: '2026-06-02T00:00:00.000Z' });
+      for (const c of [old, edge, recent]) await store.create(c);
+      const page = await store.list(org, { limit: 10, offset: 0, createdSince: '2026-06-01T00:00:00.000Z' });
+      expect(page.items.map((c) => c.id)).toEqual([recent.id, edge.id]);
+      expect(page.total).toBe(2);
+      expect((await store.list(org, { limit: 10, offset: 0 })).total).toBe(3);
+    });
+
     it('admits a batch of composes all together or not at all', async () => {
       const store = await makeStore();
       const org = `org-${randomUUID()}`;

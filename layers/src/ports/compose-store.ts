@@ -5,6 +5,12 @@ export interface ListOptions {
   offset: number;
 }
 
+/** Options of an organization's compose list. */
+export interface ComposeListOptions extends ListOptions {
+  /** Only composes created at or after this ISO time (the hosted list shows the last 14 days); `total` counts those. */
+  createdSince?: string;
+}
+
 export interface ComposePage {
   items: Compose[];
   /** Total number of composes of the organization. */
@@ -68,7 +74,7 @@ export interface ComposeStore {
   create(compose: Compose): Promise<void>;
   get(orgId: string, id: string): Promise<Compose | undefined>;
   /** Newest first. */
-  list(orgId: string, options: ListOptions): Promise<ComposePage>;
+  list(orgId: string, options: ComposeListOptions): Promise<ComposePage>;
   /** The live composes of one blueprint (and version), newest first; `total` counts that blueprint's (version's). */
   listByBlueprint(orgId: string, query: BlueprintComposeQuery): Promise<ComposePage>;
   /**
@@ -85,6 +91,11 @@ export interface ComposeStore {
   transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined>;
   /** Conditional update of non-state fields (progress, heartbeat, cancel request). */
   patch(orgId: string, id: string, set: ComposePatch, conditions?: PatchConditions): Promise<Compose | undefined>;
+  /**
+   * Claims a one-time follow-up task of a compose (e.g. `koji-settle`) with a conditional write: true only for the one
+   * caller that made the claim, so the task runs once however many workers race for it.
+   */
+  claimTask(orgId: string, id: string, task: string): Promise<boolean>;
   /** Composes in a state whose heartbeat (or start) is older than `before` – for the reaper, across organizations. */
   listStale(states: readonly ComposeState[], before: string, limit: number): Promise<Compose[]>;
 }

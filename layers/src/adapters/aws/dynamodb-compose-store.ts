@@ -13,7 +13,7 @@ import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
 import { TRANSITIONS, isFinalState } from '../../compose/compose.ts';
 import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore } from '../../ports/compose-store.ts';
-import type { ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
+import type { ComposeListOptions, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
 import { admitComposeItems } from './dynamodb-compose-admission.ts';
 
@@ -164,9 +164,15 @@ export class DynamoDbComposeStore implements ComposeStore {
    * Walks the keys-only index newest first: counts every compose of the organization (the API reports the total)
    * and keeps the keys of the requested slice, then reads those items with one consistent BatchGetItem.
    */
-  async list(orgId: string, options: ListOptions): Promise<ComposePage> {
+  async list(orgId: string, { createdSince, ...options }: ComposeListOptions): Promise<ComposePage> {
+    // gsi1sk is `<createdAt>#<id>`: ISO times of one format compare as strings, so the window is a key condition.
+    const since: Record<string, AttributeValue> = createdSince === undefined ? {} : { ':since': { S: createdSince } };
     return this.pageOfIndex(
-      { IndexName: BY_CREATED_INDEX, KeyConditionExpression: 'gsi1pk = :org', ExpressionAttributeValues: { ':org': { S: orgKey(orgId) } } },
+      {
+        IndexName: BY_CREATED_INDEX,
+        KeyConditionExpression: `gsi1pk = :org${createdSince === undefined ? '' : ' AND gsi1sk >= :since'}`,
+        ExpressionAttributeValues: { ':org': { S: orgKey(orgId) }, ...since },
+      },
       options,
     );
   }
@@ -211,6 +217,25 @@ export class DynamoDbComposeStore implements ComposeStore {
     }
     if (conditions.runnerId !== undefined) checks.push(`${expr.name('runnerId')} = ${expr.value({ S: conditions.runnerId })}`);
     return this.update(orgId, id, expr, checks, [], [], set);
+  }
+
+  async claimTask(orgId: string, id: string, task: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: keyOf(orgId, id),
+          UpdateExpression: 'SET #claim = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#claim)',
+          ExpressionAttributeNames: { '#claim': `claim_${task}` },
+          ExpressionAttributeValues: { ':at': { S: new Date().toISOString() } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new Error(`could not claim ${task} of compose ${id}`, { cause: error });
+    }
   }
 
   /** Queries every shard of every requested (non-final) state for index keys older than `before`, oldest first. */

@@ -4,9 +4,9 @@ import type {
   AdmissionQuota,
   AdmissionRefusal,
   BlueprintComposeQuery,
+  ComposeListOptions,
   ComposePage,
   ComposeStore,
-  ListOptions,
   PatchConditions,
   TransitionRequest,
 } from '../../ports/compose-store.ts';
@@ -132,11 +132,11 @@ export class SqliteComposeStore implements ComposeStore {
     return this.read(orgId, id);
   }
 
-  async list(orgId: string, { limit, offset }: ListOptions): Promise<ComposePage> {
-    const rows = this.db
-      .prepare(`SELECT id, doc FROM composes WHERE org_id = ? AND ${LIVE} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
-      .all(orgId, limit, offset) as Row[];
-    const { total } = this.db.prepare(`SELECT count(*) AS total FROM composes WHERE org_id = ? AND ${LIVE}`).get(orgId) as { total: number };
+  async list(orgId: string, { limit, offset, createdSince }: ComposeListOptions): Promise<ComposePage> {
+    const where = `org_id = ? AND ${LIVE}${createdSince === undefined ? '' : ' AND created_at >= ?'}`;
+    const args = createdSince === undefined ? [orgId] : [orgId, createdSince];
+    const rows = this.db.prepare(`SELECT id, doc FROM composes WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM composes WHERE ${where}`).get(...args) as { total: number };
     const { items, unreadable } = parseRows(rows);
     return { items, total, ...(unreadable.length ? { unreadable } : {}) };
   }
@@ -162,6 +162,14 @@ export class SqliteComposeStore implements ComposeStore {
       if (conditions.runnerId !== undefined && current.runnerId !== conditions.runnerId) return undefined;
       return { ...current, ...set };
     });
+  }
+
+  async claimTask(orgId: string, id: string, task: string): Promise<boolean> {
+    const claimed = this.update(orgId, id, (current) => {
+      const claims = (current as Compose & { claimedTasks?: Record<string, string> }).claimedTasks ?? {};
+      return claims[task] ? undefined : ({ ...current, claimedTasks: { ...claims, [task]: new Date().toISOString() } } as Compose);
+    });
+    return claimed !== undefined;
   }
 
   async listStale(states: readonly ComposeState[], before: string, limit: number): Promise<Compose[]> {
