@@ -40,7 +40,10 @@ const request = {
 function dataDirText(dir: string): string {
   return readdirSync(dir).map((name) => {
     const path = join(dir, name);
-    return statSync(path).isDirectory() ? dataDirText(path) : readFileSync(path).toString('latin1');
+    const stat = statSync(path);
+    if (stat.isDirectory()) return dataDirText(path);
+    // Sockets (the Weldr API's) hold no bytes to read.
+    return stat.isFile() ? readFileSync(path).toString('latin1') : '';
   }).join('\n');
 }
 
