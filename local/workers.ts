@@ -7,6 +7,7 @@ import { deadLetterQueueOf } from '../layers/src/ports/job-queue.ts';
 import { reapStaleComposes, type ReaperOptions } from '../layers/src/service/reaper.ts';
 import { startQueueConsumer } from './queue-consumer.ts';
 import { ARCHITECTURES } from '../layers/src/distro/generic/distributions.ts';
+import { settleFinishedKojiBuilds } from '../functions/composer-v2/koji/koji-builds.ts';
 
 export interface WorkerOptions {
   /** How often the reaper looks for builds whose runner stopped heartbeating (the scheduled Lambda on AWS). */
@@ -29,9 +30,17 @@ export function startQueueWorkers(deps: ServiceDeps, log: Logger, options: Worke
     reapStaleComposes(deps, options.reaper).catch((error: unknown) => log.error('reaper run failed', { error }));
   }, options.reaperIntervalMs);
   reaper.unref();
+  // What the status-events function does on AWS for Koji composes: settle each finished one's build (claimed once).
+  let settling = Promise.resolve();
+  const koji = setInterval(() => {
+    settling = settling.then(() => settleFinishedKojiBuilds(deps)).catch((error: unknown) => log.error('koji settle failed', { error }));
+  }, 500);
+  koji.unref();
   return {
     stop: async () => {
       clearInterval(reaper);
+      clearInterval(koji);
+      await settling;
       await Promise.all(consumers.map((c) => c.stop()));
     },
   };

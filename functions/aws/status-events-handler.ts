@@ -8,6 +8,7 @@ import type { Logger } from '../../layers/src/log/logger.ts';
 
 export const EVENT_SOURCE = 'image-builder-serverless';
 export const DETAIL_TYPE = 'ComposeStatusChanged';
+const FINAL_STATES: ReadonlySet<string> = new Set(['success', 'failure', 'cancelled']);
 
 /** The detail of a ComposeStatusChanged event (documented in docs/aws.md). */
 export interface ComposeStatusChanged {
@@ -60,14 +61,21 @@ export function statusChangeOf(record: DynamoDBRecord): ComposeStatusChanged | u
  * DynamoDB stream → EventBridge: one `ComposeStatusChanged` event per state change, in batches of 10 (the PutEvents
  * limit). Records whose event was not accepted are reported as batch item failures, so the stream retries from them.
  */
-export function createStatusEventsHandler(client: EventBridgeClient, eventBusName: string, log: Logger) {
+export function createStatusEventsHandler(
+  client: EventBridgeClient,
+  eventBusName: string,
+  log: Logger,
+  /** Work on a compose that just finished (the Koji import of composer v2 composes); a throw retries the batch. */
+  onFinished?: (change: ComposeStatusChanged) => Promise<void>,
+) {
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const pending: { sequence: string; entry: PutEventsRequestEntry }[] = [];
+    const pending: { sequence: string; entry: PutEventsRequestEntry; change: ComposeStatusChanged }[] = [];
     for (const record of event.Records) {
       const change = statusChangeOf(record);
       if (!change) continue;
       pending.push({
         sequence: record.dynamodb?.SequenceNumber ?? '',
+        change,
         entry: { EventBusName: eventBusName, Source: EVENT_SOURCE, DetailType: DETAIL_TYPE, Detail: JSON.stringify(change), Resources: [] },
       });
     }
@@ -84,6 +92,15 @@ export function createStatusEventsHandler(client: EventBridgeClient, eventBusNam
       }
       // A stream is ordered: report the first failed record; Lambda retries from it (later events are sent again).
       if (failedAt >= 0) return { batchItemFailures: [{ itemIdentifier: batch[failedAt].sequence }] };
+    }
+    for (const { sequence, change } of pending) {
+      if (!onFinished || !FINAL_STATES.has(change.state)) continue;
+      try {
+        await onFinished(change);
+      } catch (error) {
+        log.error('work on a finished compose failed', { composeId: change.composeId, error });
+        return { batchItemFailures: [{ itemIdentifier: sequence }] };
+      }
     }
     return { batchItemFailures: [] };
   };

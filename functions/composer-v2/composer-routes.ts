@@ -16,7 +16,7 @@ import { COMPOSER_ERROR_ROUTES } from './composer-error-routes.ts';
 import { COMPOSER_PACKAGE_ROUTES } from './composer-package-routes.ts';
 import { COMPOSER_DISTRIBUTION_ROUTES } from './composer-distribution-routes.ts';
 import { composerOpenApiDocument } from './composer-openapi.ts';
-import { kojiAuthFromEnv, readKojiRequest, readKojiState, reserveKojiBuild, saveKojiState, settleKojiBuild, type KojiState } from './koji/koji-builds.ts';
+import { kojiAuthFromEnv, readKojiRequest, readKojiState, reserveKojiBuild, saveKojiState, type KojiState } from './koji/koji-builds.ts';
 import { KOJI_BUILD_STATE, KojiSession } from './koji/koji-session.ts';
 import { presentCloneStatus, readClone, refreshClone, startClone } from './ami-clones.ts';
 
@@ -92,7 +92,8 @@ const COMPOSE_ROUTES: readonly Route[] = [
     },
   },
   composeRoute('/composes/{id}', 'getComposeStatus', async (compose, { deps }) => {
-    const koji = await settleKojiBuild(deps, compose);
+    // Only reports: the import runs on the compose's state change (settleKojiBuildOf), never in this request.
+    const koji = await readKojiState(deps, compose);
     return ok(withKojiStatus(presentComposerStatus(compose, await imageUrl(deps, compose)), koji));
   }),
   {

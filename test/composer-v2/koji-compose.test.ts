@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { KOJI_BUILD_STATE } from '../../functions/composer-v2/koji/koji-session.ts';
+import { settleKojiBuildOf } from '../../functions/composer-v2/koji/koji-builds.ts';
 import { createStubDepsolver } from '../fuzz/hostile-requests.ts';
 import { DOUBLE, FAST_ENV } from '../runner/helpers.ts';
 import { COMPOSER_SPEC_PATH, createComposerChecker, loadComposerSpec } from './composer-conformance.ts';
@@ -106,7 +107,32 @@ describe.skipIf(!spec)(`a koji compose, as koji-osbuild sends it${spec ? '' : ` 
     expect(cancel.status).toBe(200);
     const status = await pollWhilePending(created.body.id);
     expect(status.status).toBe('failure');
+    // The refund follows the state change (the workers' sweep, the status-events function on AWS), not the read.
+    await expect.poll(() => reserved.state, { timeout: 10_000, interval: 50 }).toBe('refunded');
     expect(reserved).toMatchObject({ state: 'refunded', refundState: KOJI_BUILD_STATE.canceled });
+  }, 90_000);
+
+  it('imports once when two status reads and two settling workers race at the end of the build', async () => {
+    const created = await call('POST', '/compose', kojiCompose('4'));
+    const reserved = [...hub.builds.values()].find((b) => b.nvr.release === '4')!;
+    const count = (call: string) => hub.calls.filter((c) => c === call).length;
+    const [importsBefore, uploadsBefore] = [count('CGImport'), count('uploadFile')];
+    await expect.poll(async () => (await stack.deps.store.get(ORG, created.body.id))?.state, { timeout: 60_000, interval: 20 }).toBe('success');
+    const [a, b] = await Promise.all([
+      call('GET', `/composes/${created.body.id}`),
+      call('GET', `/composes/${created.body.id}`),
+      settleKojiBuildOf(stack.deps, ORG, created.body.id),
+      settleKojiBuildOf(stack.deps, ORG, created.body.id),
+    ]);
+    // The reads only report: pending until the import is recorded, then success.
+    for (const read of [a, b]) expect(['pending', 'success']).toContain(read.body.status);
+    const status = await pollWhilePending(created.body.id);
+    expect(status.status, JSON.stringify(status)).toBe('success');
+    expect(reserved.state).toBe('imported');
+    // One import: one CGImport and one upload of each of the three files (image, manifest, log; one chunk each).
+    expect(count('CGImport') - importsBefore).toBe(1);
+    expect(count('uploadFile') - uploadsBefore).toBe(3);
+    expect((await call('GET', `/composes/${created.body.id}/logs`)).body.koji.import.state).toBe('imported');
   }, 90_000);
 
   it('refuses a hub it is not configured for, reserving nothing', async () => {

@@ -1,6 +1,6 @@
 /**
  * Koji builds of cloud API v2 composes (the `koji` block): the build is reserved on the hub (CGInitBuild) when the
- * compose is accepted, and settled when its status is read after the build ends — the image, its manifest and log
+ * compose is accepted, and settled once when the compose's state changes to finished (an event, not a status read) — the image, its manifest and log
  * uploaded and imported (CGImport) on success, the reservation refunded (CGRefundBuild) on failure. The Koji state
  * lives beside the compose in the blob store (`koji/<org>/<compose>.json`). Only hubs named in IBS_KOJI_HUBS are
  * called; IBS_KOJI_CERT/IBS_KOJI_KEY/IBS_KOJI_CA give the SSL client certificate (Kerberos is not available).
@@ -121,14 +121,19 @@ async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiSta
   await session.importBuild(metadata, directory, state.token);
 }
 
+/** The compose store task that makes one worker, and only one, settle a compose's Koji build. */
+export const KOJI_SETTLE_TASK = 'koji-settle';
+
 /**
- * Settles the Koji build of a finished compose (once): import on success, refund on failure; the state as it stands.
- * Two status reads racing may both try: the hub takes one import and refuses the other (the build is no longer
- * reserved), which is recorded as that read's failure only if nothing was recorded first.
+ * Settles the Koji build of a finished compose exactly once: import on success, refund on failure. Called on the
+ * compose's state change (the status-events function on AWS, the workers' sweep locally), never by a status read.
+ * The conditional claim in the compose store (`claimTask`) lets exactly one caller run the import; the others get the
+ * state as it stands. A claimant that dies mid-import leaves the build reserved (the hub's reservation times out).
  */
 export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth: KojiAuth = kojiAuthFromEnv()): Promise<KojiState | undefined> {
   const state = await readKojiState(deps, compose);
   if (!state || state.state !== 'reserved' || !isFinalState(compose.state)) return state;
+  if (!(await deps.store.claimTask(compose.orgId, compose.id, KOJI_SETTLE_TASK))) return state;
   let settled: KojiState;
   try {
     if (compose.state === 'success') {
@@ -141,10 +146,22 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth:
     }
   } catch (error) {
     deps.log.warn('koji import failed', { composeId: compose.id, buildId: state.buildId, error });
-    const again = await readKojiState(deps, compose);
-    if (again && again.state !== 'reserved') return again;
     settled = { ...state, state: 'failed', reason: (error as Error).message };
   }
   await saveKojiState(deps, compose, settled);
   return settled;
+}
+
+/** On a compose's state change: settle its Koji build if it has one and has just finished. */
+export async function settleKojiBuildOf(deps: ServiceDeps, orgId: string, composeId: string): Promise<void> {
+  const compose = await deps.store.get(orgId, composeId);
+  if (compose && isFinalState(compose.state)) await settleKojiBuild(deps, compose);
+}
+
+/** Local mode's stand-in for the stream: every reserved Koji build whose compose has finished is settled. */
+export async function settleFinishedKojiBuilds(deps: ServiceDeps): Promise<void> {
+  for (const { key } of await deps.blobs.list('koji/')) {
+    const match = /^koji\/(.+)\/([^/]+)\.json$/.exec(key);
+    if (match) await settleKojiBuildOf(deps, match[1]!, match[2]!);
+  }
 }
