@@ -24,17 +24,19 @@ const uses = (bundle: BundleResult, pkg: string) => bundle.inputs.some((input) =
  * credential providers bring their own internal clients (`@aws-sdk/nested-clients`: SSO, STS), which are not counted.
  */
 const SDK_CLIENTS = {
-  api: ['dynamodb', 's3', 'sqs'],
+  // EC2: composer v2 AMI clones (CopyImage, DescribeImages, share).
+  api: ['dynamodb', 'ec2', 's3', 'sqs'],
   // The package API touches only the repository index cache in the bucket.
-  apiPackages: ['s3'],
+  // ec2: the shared composer v2 route table brings the clone module in (never called here; see docs/composer-api.md).
+  apiPackages: ['ec2', 's3'],
   manifestWorker: ['dynamodb', 's3', 'sqs'],
   // The event source mapping receives and deletes the dead letters: the function itself only fails composes.
   deadLetter: ['dynamodb'],
   reaper: ['dynamodb', 'sqs'],
   fleetScaler: ['auto-scaling', 'sqs'],
   repoRefresh: ['s3'],
-  // Stream records arrive in the event (util-dynamodb unmarshalls them): no DynamoDB client.
-  statusEvents: ['eventbridge'],
+  // Stream records arrive in the event; the DynamoDB client and S3 are the Koji import's (claim, image, state).
+  statusEvents: ['dynamodb', 'eventbridge', 's3'],
 } as const satisfies Record<LambdaName, readonly string[]>;
 
 /** Every `@aws-sdk/client-*` package with code in the bundle. */
