@@ -320,5 +320,17 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect(found.map((c) => c.id)).toContain(stale.id);
       expect(found.map((c) => c.id)).not.toContain(fresh.id);
     });
+
+    it('claims a task of a compose once: one of several racing callers, never again, never for an unknown compose', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'success' });
+      await store.create(compose);
+      const results = await Promise.all(Array.from({ length: 4 }, () => store.claimTask(compose.orgId, compose.id, 'koji-settle')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle')).toBe(false);
+      expect(await store.claimTask(compose.orgId, compose.id, 'another-task')).toBe(true);
+      expect(await store.claimTask(compose.orgId, randomUUID(), 'koji-settle')).toBe(false);
+      expect((await store.get(compose.orgId, compose.id))?.state).toBe('success');
+    });
   });
 }
