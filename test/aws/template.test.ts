@@ -240,7 +240,7 @@ describe('serverless.yml → CloudFormation', () => {
       expect(s.NotAction, id).toBeUndefined();
       expect(s.NotResource, id).toBeUndefined();
       if (asArray(s.Resource).includes('*')) {
-        expect([['autoscaling:DescribeAutoScalingGroups'], ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['ec2:DescribeImages', 'ec2:DescribeSnapshots', 'ec2:DescribeImportSnapshotTasks']], id).toContainEqual(asArray(s.Action));
+        expect([['autoscaling:DescribeAutoScalingGroups'], ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['ec2:DescribeImages', 'ec2:DescribeSnapshots', 'ec2:DescribeImportSnapshotTasks'], ['ec2:DescribeImages']], id).toContainEqual(asArray(s.Action));
       }
     }
   });
