@@ -36,6 +36,13 @@ describe('aws upload requests (hosted shape) at request time', () => {
     expect(() => resolveAwsUpload({ regions: ['us-east-1', 'us-east-1'] }, facts)).toThrow(/regions: regions must be unique/);
     expect(resolveAwsUpload({ kms_key_id: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' }, facts).kmsKeyArn).toMatch(/^arn:aws:kms/);
   });
+
+  it('keeps copies and the KMS key in one AWS partition (CopyImage never crosses aws, aws-cn, aws-us-gov)', () => {
+    const facts = { architecture: 'x86_64', filename: 'image.raw', bootMode: 'hybrid', size: 0 };
+    expect(() => resolveAwsUpload({ regions: ['eu-west-1', 'cn-north-1'] }, facts)).toThrow(/regions\[1\]: "cn-north-1" is in the aws-cn partition and "eu-west-1" in aws/);
+    expect(() => resolveAwsUpload({ regions: ['us-gov-west-1'], kms_key_id: 'arn:aws:kms:us-east-1:123456789012:key/abcd' }, facts)).toThrow(/kms_key_id: the key is in the aws partition, the regions in aws-us-gov/);
+    expect(resolveAwsUpload({ regions: ['cn-north-1', 'cn-northwest-1'], kms_key_id: 'arn:aws-cn:kms:cn-north-1:123456789012:key/abcd' }, facts).copyToRegions).toEqual(['cn-north-1', 'cn-northwest-1']);
+  });
 });
 
 describe('aws upload status in the API', () => {

@@ -38,6 +38,25 @@ export const AWS_REGIONS: ReadonlySet<string> = new Set([
   'me-central-1', 'mx-central-1', 'sa-east-1', 'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
 ]);
 
+/** The AWS partition of a region: CopyImage and a KMS key never cross one (aws, aws-cn, aws-us-gov). */
+export const partitionOf = (region: string): string => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+
+/** Copies in two partitions, or a KMS key of another partition, would fail at CopyImage after the build: refuse now. */
+function checkOnePartition(regions: readonly string[], kmsKeyArn: string | undefined): void {
+  const first = regions[0];
+  if (first === undefined) return;
+  const partition = partitionOf(first);
+  regions.forEach((region, i) => {
+    if (partitionOf(region) !== partition) {
+      throw new ValidationError(`${FIELD}.regions[${i}]`, `"${region}" is in the ${partitionOf(region)} partition and "${first}" in ${partition}: an AMI is copied only within one partition`);
+    }
+  });
+  const kmsPartition = kmsKeyArn?.split(':')[1];
+  if (kmsPartition !== undefined && KMS_KEY_ARN.test(kmsKeyArn!) && kmsPartition !== partition) {
+    throw new ValidationError(`${FIELD}.kms_key_id`, `the key is in the ${kmsPartition} partition, the regions in ${partition}`);
+  }
+}
+
 /** A gp3 volume holds at most 16 TiB; the AMI's root volume is gp3. */
 export const MAX_AMI_VOLUME_BYTES = 16 * 1024 ** 4;
 const MAX_SHARES = 100;
@@ -112,6 +131,7 @@ export function resolveAwsUpload(
     if (!AWS_REGIONS.has(region)) throw new ValidationError(`${FIELD}.regions[${i}]`, `"${region}" is not an AWS region`);
   });
   if (new Set(regions).size !== regions.length) throw new ValidationError(`${FIELD}.regions`, 'regions must be unique');
+  checkOnePartition(regions, options.kms_key_id);
   if (options.ami_name !== undefined && !AMI_NAME_PATTERN.test(options.ami_name)) {
     throw new ValidationError(`${FIELD}.ami_name`, "an AMI name has 3 to 128 characters: letters, digits, spaces and ( ) [ ] . / - ' @ _");
   }
