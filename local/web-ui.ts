@@ -14,6 +14,7 @@ import type { Logger } from '../layers/src/log/logger.ts';
 import { ConfigError, envString, type Env } from '../layers/src/config/env.ts';
 import { API_BASE } from '../functions/api/http.ts';
 import { ORG_ID } from '../functions/api/auth.ts';
+import contentTypes from '../web/content-types.json' with { type: 'json' };
 
 export const WEB_DIR = resolve(import.meta.dirname, '../web');
 
@@ -34,20 +35,8 @@ export interface WebUiOptions {
 
 export type WebUiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
+/** web/content-types.json: one table for this server and the osls plugin that uploads web/dist to S3. */
+const TYPES: Record<string, string> = contentTypes;
 
 /** Same-origin only; PatternFly sets inline style attributes, hence 'unsafe-inline' for styles (not scripts). */
 const SECURITY_HEADERS = {

@@ -9,17 +9,8 @@ const { spawnSync } = require('node:child_process');
 const { existsSync, readdirSync, readFileSync, statSync } = require('node:fs');
 const { extname, join, relative, sep } = require('node:path');
 
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-};
+// One table with local/web-ui.ts: the types S3 serves are the ones the local server sends.
+const TYPES = require('../web/content-types.json');
 
 /** Every file under `dir`, as [absolute path, key with / separators]. */
 function listFiles(dir, root = dir) {
@@ -80,3 +71,4 @@ class WebUiDeploy {
 
 module.exports = WebUiDeploy;
 module.exports.runtimeConfigOf = runtimeConfigOf;
+module.exports.CONTENT_TYPES = TYPES;

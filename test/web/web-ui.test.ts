@@ -1,6 +1,7 @@
 /** local/web-ui.ts: what the local gateway serves at / — files, types, caching, the SPA fallback, no way out of dist. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,7 @@ describe('web UI over the gateway', () => {
     writeFileSync(join(dir, 'dist/index.html'), '<!doctype html><title>ui</title>');
     writeFileSync(join(dir, 'dist/assets/app-1234.js'), 'console.log(1)');
     writeFileSync(join(dir, 'dist/assets/app-1234.css'), 'body{}');
+    writeFileSync(join(dir, 'dist/assets/app-1234.js.map'), '{}');
     writeFileSync(join(dir, 'secret.txt'), 'outside dist');
     const webUi = createWebUi({ log: silentLogger(), webDir: dir, build: false, runtimeConfig: async () => ({ apiBase: '/api/image-builder/v1', auth: { mode: 'local', org: 'o', token: 't' } }) });
     const api = async () => ({ statusCode: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[]}' });
@@ -59,6 +61,14 @@ describe('web UI over the gateway', () => {
     expect(index.headers.get('cache-control')).toBe('no-cache');
     expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('sends the types the osls plugin gives S3 (one table for both)', async () => {
+    const { CONTENT_TYPES } = createRequire(import.meta.url)('../../scripts/osls-web-ui.cjs');
+    for (const [path, ext] of [['/assets/app-1234.js', '.js'], ['/assets/app-1234.css', '.css'], ['/assets/app-1234.js.map', '.map'], ['/', '.html']]) {
+      const type = (await fetch(`${base}${path}`)).headers.get('content-type');
+      expect(type, path).toBe(CONTENT_TYPES[ext]);
+    }
   });
 
   it('answers the UI routes with index.html, a missing asset with 404, and the API paths from the API', async () => {
