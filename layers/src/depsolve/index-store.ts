@@ -3,6 +3,8 @@
  * memory across warm invocations. An index reaches the store only after the whole metadata was downloaded, checksummed
  * and parsed, so nothing half-written is ever cached.
  */
+import { ReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
@@ -260,7 +262,15 @@ export class IndexStore {
   }
 }
 
+/**
+ * A stored index's bytes in one buffer. A file-backed blob (FsBlobStore) is read whole in one call: its 64 KiB chunks
+ * plus their concatenation would put every byte in fresh memory twice, and fresh pages are most of what a load costs.
+ */
 async function readAll(stream: Readable): Promise<Uint8Array> {
+  if (stream instanceof ReadStream && typeof stream.path === 'string' && !(stream as { start?: number }).start) {
+    stream.destroy();
+    return readFile(stream.path);
+  }
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
