@@ -5,11 +5,9 @@
  * operation does not declare (or declares as text/plain, where composer itself sends JSON) must be an `Error`.
  * Where we knowingly differ, the difference is named in COMPOSER_EXCEPTIONS and nowhere else.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import formats from 'ajv-formats';
-import { parse } from 'yaml';
+import { addSpecFormats, describeErrors, type Document, indexOperations, loadOpenApiSpec, pointer, type Schema, type SpecExceptions } from '../support/openapi-schemas.ts';
 
 export const COMPOSER_SPEC_PATH = resolve(import.meta.dirname, '../../../shared/reference/composer-api/openapi.v2.yml');
 
@@ -23,51 +21,10 @@ export const COMPOSER_EXCEPTIONS = {
    * part refuses href, id and kind that the first requires): read with those three allowed in the second part.
    */
   objectReferenceAllowed: ['DistributionDetails'],
-};
-
-type Schema = Record<string, unknown>;
-type Operation = { operationId: string; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> };
-interface Document {
-  paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, Schema> };
-}
-
-function toJsonSchema(node: unknown, at: string): unknown {
-  if (Array.isArray(node)) return node.map((n) => toJsonSchema(n, at));
-  if (node === null || typeof node !== 'object') return node;
-  const out: Schema = {};
-  for (const [key, value] of Object.entries(node as Schema)) {
-    if (key === '$ref' && typeof value === 'string') out.$ref = value.startsWith('#') ? `composer${value}` : value;
-    else if (key === 'properties' && value && typeof value === 'object') {
-      out.properties = Object.fromEntries(Object.entries(value as Schema).map(([name, s]) => [name, toJsonSchema(s, `${at}.${name}`)]));
-    } else if (key !== 'x-go-type' && key !== 'x-go-name') out[key] = toJsonSchema(value, at);
-  }
-  if (out.nullable === true) {
-    delete out.nullable;
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-  }
-  if (COMPOSER_EXCEPTIONS.oneOfAsAnyOf.includes(at) && out.oneOf) {
-    out.anyOf = out.oneOf;
-    delete out.oneOf;
-  }
-  return out;
-}
+} satisfies SpecExceptions;
 
 /** The composer spec as JSON Schema, or undefined when ../shared is not beside the checkout. */
-export function loadComposerSpec(path = COMPOSER_SPEC_PATH): Document | undefined {
-  if (!existsSync(path)) return undefined;
-  const raw = parse(readFileSync(path, 'utf8')) as Document;
-  const schemas = Object.fromEntries(Object.entries(raw.components.schemas).map(([name, s]) => [name, toJsonSchema(s, name) as Schema]));
-  for (const name of COMPOSER_EXCEPTIONS.objectReferenceAllowed) {
-    const strict = (schemas[name]!.allOf as Schema[])[1]!;
-    strict.properties = { ...(strict.properties as Schema), href: { type: 'string' }, id: { type: 'string' }, kind: { type: 'string' } };
-  }
-  for (const [name, extra] of Object.entries(COMPOSER_EXCEPTIONS.enumValues)) schemas[name]!.enum = [...(schemas[name]!.enum as string[]), ...extra];
-  const paths = toJsonSchema(raw.paths, 'paths') as Document['paths'];
-  return { paths, components: { schemas } };
-}
-
-const pointer = (...parts: string[]) => parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+export const loadComposerSpec = (path = COMPOSER_SPEC_PATH): Document | undefined => loadOpenApiSpec(path, 'composer', COMPOSER_EXCEPTIONS);
 
 export interface ComposerChecked {
   operationId: string;
@@ -78,17 +35,9 @@ export interface ComposerChecked {
 /** Validates answers (`path` below the API base, without the query) against the composer spec. */
 export function createComposerChecker(doc: Document) {
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-  (((formats as { default?: unknown }).default ?? formats) as (x: unknown) => void)(ajv);
-  ajv.addFormat('uint64', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
+  addSpecFormats(ajv);
   ajv.addSchema(doc as unknown as Schema, 'composer');
-  const operations: { method: string; template: string; regex: RegExp; operation: Operation }[] = [];
-  for (const [template, item] of Object.entries(doc.paths)) {
-    for (const method of ['get', 'post', 'put', 'delete']) {
-      const operation = item[method] as Operation | undefined;
-      if (operation) operations.push({ method: method.toUpperCase(), template, regex: new RegExp(`^${template.replace(/\/$/, '').replace(/\{[^}]+\}/g, '[^/]+')}/?$`), operation });
-    }
-  }
-  operations.sort((a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length);
+  const operations = indexOperations(doc);
   const compiled = new Map<string, ValidateFunction>();
   const validator = (ref: string) => {
     let validate = compiled.get(ref);
@@ -97,7 +46,7 @@ export function createComposerChecker(doc: Document) {
   };
   return {
     check(answer: { method: string; path: string; status: number; contentType: string | null; body: unknown }): ComposerChecked {
-      const hit = operations.find((o) => o.method === answer.method && o.regex.test(answer.path));
+      const hit = operations.find(answer.method, answer.path);
       if (!hit) {
         // No route: composer's router still answers with an Error (ResourceNotFound, MethodNotAllowed).
         const problems = answer.status >= 400 && validator('composer#/components/schemas/Error')(answer.body) ? [] : ['no operation of the composer spec answers this'];
@@ -115,7 +64,7 @@ export function createComposerChecker(doc: Document) {
       }
       if (validate) {
         if (!answer.contentType?.startsWith('application/json')) problems.push(`content-type ${answer.contentType}, not application/json`);
-        if (!validate(answer.body)) problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`));
+        if (!validate(answer.body)) problems.push(...describeErrors(validate));
       }
       return { operationId: hit.operation.operationId, status: answer.status, problems };
     },

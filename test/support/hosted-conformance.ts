@@ -5,13 +5,11 @@
  * Where we knowingly go beyond the hosted service, the difference is excepted by name in HOSTED_EXCEPTIONS, and
  * nowhere else; our own operations are checked against our OpenAPI document instead.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv as AjvDraft07, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import formats from 'ajv-formats';
-import { parse } from 'yaml';
 import { openapiDocument } from '../../layers/src/api/generated/openapi-document.ts';
+import { addSpecFormats, describeErrors, type Document, indexOperations, loadOpenApiSpec, pointer, type Schema, type SpecExceptions } from './openapi-schemas.ts';
 
 export const HOSTED_SPEC_PATH = resolve(import.meta.dirname, '../../../shared/reference/image-builder-api/api.yaml');
 
@@ -32,7 +30,7 @@ export const HOSTED_EXCEPTIONS = {
    * and an OCIUploadStatus (the same shape), so no aws.s3 answer of the hosted service itself passes its oneOf.
    */
   oneOfAsAnyOf: ['UploadStatus.options'],
-};
+} satisfies SpecExceptions & { operations: string[] };
 
 export interface Answer {
   method: string;
@@ -52,85 +50,14 @@ export interface Checked {
   problems: string[];
 }
 
-type Schema = Record<string, unknown>;
-type Operation = { operationId: string; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> };
-interface Document {
-  paths: Record<string, Record<string, Operation | unknown>>;
-  components: { schemas: Record<string, Schema> };
-}
-
-const METHODS = ['get', 'post', 'put', 'delete', 'patch'];
-
-/** OpenAPI 3.0 → JSON Schema: `nullable` as a null type, local refs into `base`, the exceptions applied. */
-function toJsonSchema(node: unknown, base: string, at: string): unknown {
-  if (Array.isArray(node)) return node.map((n) => toJsonSchema(n, base, at));
-  if (node === null || typeof node !== 'object') return node;
-  const out: Schema = {};
-  for (const [key, value] of Object.entries(node as Schema)) {
-    if (key === '$ref' && typeof value === 'string') out.$ref = value.startsWith('#') ? `${base}${value}` : value;
-    else if (key === 'properties' && value && typeof value === 'object') {
-      out.properties = Object.fromEntries(Object.entries(value as Schema).map(([name, s]) => [name, toJsonSchema(s, base, `${at}.${name}`)]));
-    } else out[key] = toJsonSchema(value, base, at);
-  }
-  if (out.nullable === true) {
-    delete out.nullable;
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    else if (out.$ref) return { anyOf: [{ $ref: out.$ref }, { type: 'null' }] };
-  }
-  if (HOSTED_EXCEPTIONS.oneOfAsAnyOf.includes(at) && out.oneOf) {
-    out.anyOf = out.oneOf;
-    delete out.oneOf;
-  }
-  return out;
-}
-
 /** The hosted spec, or undefined when ../shared is not beside the checkout. */
-export function loadHostedSpec(path = HOSTED_SPEC_PATH): Document | undefined {
-  if (!existsSync(path)) return undefined;
-  const raw = parse(readFileSync(path, 'utf8')) as Document;
-  const schemas = Object.fromEntries(Object.entries(raw.components.schemas).map(([name, s]) => [name, toJsonSchema(s, 'hosted', name) as Schema]));
-  for (const [name, extra] of Object.entries(HOSTED_EXCEPTIONS.enumValues)) {
-    const schema = schemas[name]!;
-    schema.enum = [...(schema.enum as string[]), ...extra];
-  }
-  return { ...raw, components: { schemas } };
-}
-
-/** `/composes/{composeId}` as a regular expression over request paths. */
-const templateRegex = (template: string) => new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
-
-interface OperationIndex {
-  find(method: string, path: string): { operationId: string; template: string; operation: Operation } | undefined;
-}
-
-function indexOperations(doc: Pick<Document, 'paths'>): OperationIndex {
-  const entries: { method: string; template: string; regex: RegExp; operation: Operation }[] = [];
-  for (const [template, item] of Object.entries(doc.paths)) {
-    for (const method of METHODS) {
-      const operation = item[method] as Operation | undefined;
-      if (operation) entries.push({ method: method.toUpperCase(), template, regex: templateRegex(template), operation });
-    }
-  }
-  // Literal segments win over parameters (as routers match), so more literal characters first.
-  entries.sort((a, b) => b.template.replace(/\{[^}]+\}/g, '').length - a.template.replace(/\{[^}]+\}/g, '').length);
-  return {
-    find: (method, path) => {
-      const hit = entries.find((e) => e.method === method && e.regex.test(path));
-      return hit && { operationId: hit.operation.operationId, template: hit.template, operation: hit.operation };
-    },
-  };
-}
-
-const pointer = (...parts: string[]) => parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/');
+export const loadHostedSpec = (path = HOSTED_SPEC_PATH): Document | undefined => loadOpenApiSpec(path, 'hosted', HOSTED_EXCEPTIONS);
 
 /** Validates answers against the hosted spec (our own operations against our document). */
 export function createConformanceChecker(hosted: Document) {
   const draft07 = new AjvDraft07({ strict: false, allErrors: true, validateSchema: false });
   const ajv2020 = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
-  for (const a of [draft07, ajv2020]) {
-    (((formats as { default?: unknown }).default ?? formats) as (x: unknown) => void)(a);
-    a.addFormat('uint64', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
-  }
+  for (const a of [draft07, ajv2020]) addSpecFormats(a);
   draft07.addSchema(hosted as unknown as Schema, 'hosted');
   ajv2020.addSchema(openapiDocument as unknown as Schema, 'ours');
   const hostedOps = indexOperations(hosted);
@@ -177,7 +104,7 @@ export function createConformanceChecker(hosted: Document) {
       if (validate) {
         if (answer.body !== undefined && !answer.contentType?.startsWith('application/json')) problems.push(`content-type ${answer.contentType}, not application/json`);
         if (!validate(answer.body)) {
-          problems.push(...(validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`));
+          problems.push(...describeErrors(validate));
         }
       }
       return { operationId: hit.operationId, against, status: answer.status, problems };
