@@ -4,8 +4,7 @@
  * socket's own `lookup`, so the address checked is the address connected to (no DNS rebinding window).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FetchFn } from './repo-metadata.ts';
@@ -135,16 +134,17 @@ export function createGuardedFetch(opts: GuardedFetchOptions = {}): FetchFn {
   }) as FetchFn;
 }
 
-function requestOnce(url: URL, lookup: Lookup, isRefused: (a: string) => string | undefined, signal: AbortSignal | undefined, insecure: boolean): Promise<http.IncomingMessage> {
+async function requestOnce(url: URL, lookup: Lookup, isRefused: (a: string) => string | undefined, signal: AbortSignal | undefined, insecure: boolean): Promise<http.IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.reject(new AddressRefusedError(`${url.protocol}// URLs are not allowed (${url}): only http and https`));
+    throw new AddressRefusedError(`${url.protocol}// URLs are not allowed (${url}): only http and https`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
     const why = isRefused(host);
-    if (why) return Promise.reject(new AddressRefusedError(`${host} is ${why}: only public addresses are allowed (${url})`));
+    if (why) throw new AddressRefusedError(`${host} is ${why}: only public addresses are allowed (${url})`);
   }
-  const client = url.protocol === 'https:' ? https : http;
+  // node:http(s) (and tls) are loaded on the first request: a cold process that reads only stored indexes never needs them.
+  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve, reject) => {
     const req = client.get(url, { lookup, signal, agent: false, headers: { 'accept-encoding': 'identity' }, ...(insecure ? { rejectUnauthorized: false } : {}) }, resolve);
     req.on('error', reject);

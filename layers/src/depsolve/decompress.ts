@@ -4,8 +4,9 @@
  */
 import { Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import xz from 'xz-decompress';
+
+// xz-decompress (WebAssembly) and fzstd are imported when a repository needs them: loading them at start-up would cost
+// every cold process (a Lambda's depsolve reads stored indexes and decompresses nothing).
 
 export type Compression = 'gz' | 'xz' | 'zst' | 'bz2' | 'none';
 
@@ -36,6 +37,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       return;
     }
     case 'xz': {
+      const xz = (await import('xz-decompress')).default;
       const web = new (xz as unknown as typeof import('xz-decompress')).XzReadableStream(Readable.toWeb(Readable.from(input)) as ReadableStream<Uint8Array>);
       yield* web as unknown as AsyncIterable<Uint8Array>;
       return;
@@ -66,6 +68,7 @@ async function* fzstdStream(input: AsyncIterable<Uint8Array>, limit?: OutputLimi
   const out: Uint8Array[] = [];
   let total = 0;
   // Called once per zstd block (at most 128 KiB): throwing here stops the push before the next block is decoded.
+  const { Decompress: ZstdDecompress } = await import('fzstd');
   const d = new ZstdDecompress((chunk) => {
     total += chunk.length;
     if (limit && total > limit.bytes) throw limit.error();

@@ -7,7 +7,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Agent, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import type { FetchFn } from './repo-metadata.ts';
 
 /** The proxy settings of an environment (lower-case names win, as curl and undici read them). */
@@ -49,13 +48,22 @@ export function createRepositoryFetch(opts: RepositoryFetchOptions = {}): FetchF
   }) as FetchFn;
 }
 
-/** undici's fetch, through an EnvHttpProxyAgent (no_proxy honoured per request) when proxies are set. */
+/**
+ * undici's fetch, through an EnvHttpProxyAgent (no_proxy honoured per request) when proxies are set. undici is
+ * imported on the first request: loading it costs a cold process ~100 ms, and most never need it.
+ */
 function undiciFetchVia(proxies: ProxySettings | undefined, insecure: boolean): FetchFn {
   const tls = insecure ? { connect: { rejectUnauthorized: false }, requestTls: { rejectUnauthorized: false } } : {};
-  // http targets in absolute form (GET http://host/path), as curl and dnf send them; https through CONNECT
-  const dispatcher = proxies ? new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false, ...tls }) : new Agent(tls);
-  return ((input: string | URL | Request, init?: RequestInit) =>
-    undiciFetch(input instanceof Request ? input.url : input, { ...(init as object), dispatcher }) as unknown as Promise<Response>) as FetchFn;
+  let client: Promise<{ fetch: typeof import('undici').fetch; dispatcher: import('undici').Dispatcher }> | undefined;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    client ??= import('undici').then(({ Agent, EnvHttpProxyAgent, fetch }) => ({
+      fetch,
+      // http targets in absolute form (GET http://host/path), as curl and dnf send them; https through CONNECT
+      dispatcher: proxies ? new EnvHttpProxyAgent({ ...proxies, proxyTunnel: false, ...tls }) : new Agent(tls),
+    }));
+    const { fetch, dispatcher } = await client;
+    return fetch(input instanceof Request ? input.url : input, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+  }) as FetchFn;
 }
 
 function isLoopbackUrl(url: string): boolean {
