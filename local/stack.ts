@@ -7,6 +7,9 @@ import { ROUTES } from '../functions/api/routes.ts';
 import { createComposerHandler, serveHostedAndComposer } from '../functions/composer-v2/composer-handler.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { Depsolver } from '../layers/src/packages/package-set.ts';
+import type { PackageDetailsSource } from '../layers/src/packages/package-details.ts';
+import type { IndexStore } from '../layers/src/depsolve/index-store.ts';
+import type { BlobStore } from '../layers/src/ports/blob-store.ts';
 import type { ServiceDeps } from '../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../layers/src/version.ts';
 import type { StorageHealth } from '../layers/src/service/deps.ts';
@@ -55,12 +58,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     // Imported lazily: large, and only the real distributions need it.
     const { RepoDepsolver } = await import('../layers/src/depsolve/index.ts');
+    const ownDepsolver = depsolver ? undefined : new RepoDepsolver({ blobStore: backend.blobs, fileUrls: config.fileRepositories });
     const deps: ServiceDeps = {
       store: backend.store,
       blueprints: backend.blueprints,
       blobs: backend.blobs,
       queue: backend.queue,
-      depsolver: depsolver ?? new RepoDepsolver({ blobStore: backend.blobs, fileUrls: config.fileRepositories }),
+      depsolver: depsolver ?? ownDepsolver,
+      // Weldr's projects/* details (descriptions, home pages, build times), read from the same repositories.
+      ...(ownDepsolver ? { packageDetails: await createPackageDetails(ownDepsolver.store, backend.blobs, config.fileRepositories) } : {}),
       log,
       config: {
         downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
@@ -115,6 +121,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await backend.close();
     throw error;
   }
+}
+
+/** The package-details source over the depsolver's repositories (imported lazily, as the depsolver is). */
+async function createPackageDetails(indexStore: IndexStore, blobStore: BlobStore, fileUrls: boolean | undefined): Promise<PackageDetailsSource> {
+  const { PackageDetailsStore } = await import('../layers/src/depsolve/package-details-store.ts');
+  return new PackageDetailsStore({ indexStore, blobStore, fileUrls });
 }
 
 /** Free space of the file system holding the data directory. */

@@ -13,6 +13,7 @@ import { jsonReply, type WeldrContext, type WeldrHandler, type WeldrReply, type 
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { weldrTypeName } from './weldr-composes.ts';
 import { withSourceRepositories } from './weldr-sources.ts';
+import { detailsSourceOf, fetchPackageList, presentPackageInfos } from './weldr-projects.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -94,29 +95,42 @@ function page<T>(items: T[], request: WeldrRequest) {
   return { total: items.length, offset, limit, items: items.slice(start, start + Math.min(limit, items.length - start)) };
 }
 
+/** composer's PackageInfo list of the names (all packages when none): from the details source when there is one. */
+async function packageInfos(ctx: WeldrContext, request: WeldrRequest, names: string[], errorId: string): Promise<Obj[]> {
+  const details = detailsSourceOf(ctx);
+  if (!details) return (await searchNames(ctx, request, names, errorId)).map((p) => presentProject(p));
+  const arch = archOf(ctx, request);
+  return presentPackageInfos(await fetchPackageList(ctx, details, distroOf(ctx, request, arch), arch, names, errorId));
+}
+
 async function projectsInfo(ctx: WeldrContext, request: WeldrRequest, params: Record<string, string>, modules: boolean): Promise<WeldrReply> {
   const [errorId, unknownId] = modules ? ['ModulesError', 'UnknownModule'] : ['ProjectsError', 'UnknownProject'];
   const names = namesOfRest(params.names);
   if (names.length === 0) throw new WeldrError(400, unknownId, 'No packages specified.');
-  const found = await searchNames(ctx, request, names, errorId);
-  if (found.length === 0) throw new WeldrError(400, unknownId, 'No packages have been found.');
+  const infos = await packageInfos(ctx, request, names, errorId);
+  if (infos.length === 0) throw new WeldrError(400, unknownId, 'No packages have been found.');
   const arch = archOf(ctx, request);
   const distro = distroOf(ctx, request, arch);
-  const infos: Obj[] = [];
-  for (const p of found) {
-    // The package's own licence is a field of the resolved package (rpm:license of the repository index).
+  // composer's projects/info does not depsolve; without a details source the licence comes from a depsolve.
+  if (!modules && detailsSourceOf(ctx)) return jsonReply({ projects: infos });
+  for (const info of infos) {
+    const name = info.name as string;
     let resolved: ResolvedPackage[] = [];
     try {
-      resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [p.name] });
+      resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [name], ...(await withSourceRepositories(ctx, distro.name, arch)) });
     } catch (error) {
       // composer's projects/info does not depsolve: a package that cannot be installed still has its info.
-      if (modules) throw new WeldrError(400, errorId, `Cannot depsolve package ${p.name}: ${(error as Error).message}`, { cause: error });
+      if (modules) throw new WeldrError(400, errorId, `Cannot depsolve package ${name}: ${(error as Error).message}`, { cause: error });
     }
-    const info = presentProject(p, resolved.find((r) => r.name === p.name)?.license ?? '');
+    if (!detailsSourceOf(ctx)) withLicense(info, resolved.find((r) => r.name === name)?.license ?? '');
     if (modules) info.dependencies = resolved.map(presentDepsolved);
-    infos.push(info);
   }
   return jsonReply(modules ? { modules: infos } : { projects: infos });
+}
+
+/** Sets the licence of every build (the fallback path, where the search gives none). */
+function withLicense(info: Obj, license: string): void {
+  for (const build of info.builds as { source: Obj }[]) build.source.license = license;
 }
 
 export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
@@ -145,7 +159,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
     pattern: '/projects/list',
     errorId: 'ProjectsError',
     handler: async (ctx, request) => {
-      const { items, ...rest } = page((await searchNames(ctx, request, [], 'ProjectsError')).map((p) => presentProject(p)), request);
+      const { items, ...rest } = page(await packageInfos(ctx, request, [], 'ProjectsError'), request);
       return jsonReply({ ...rest, projects: items });
     },
   },
@@ -154,7 +168,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
     pattern: '/modules/list/*names',
     errorId: 'ModulesError',
     handler: async (ctx, request, params) => {
-      const found = await searchNames(ctx, request, namesOfRest(params.names), 'ModulesError');
+      const found = await packageInfos(ctx, request, namesOfRest(params.names), 'ModulesError');
       if (found.length === 0) throw new WeldrError(400, 'UnknownModule', 'No packages have been found.');
       const { items, ...rest } = page(
         found.map((p) => ({ name: p.name, group_type: 'rpm' })),

@@ -3,6 +3,7 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import type { ComposeStore } from '../ports/compose-store.ts';
 import type { JobQueue } from '../ports/job-queue.ts';
 import type { Depsolver } from '../packages/package-set.ts';
+import type { PackageDetailsSource } from '../packages/package-details.ts';
 import type { Logger } from '../log/logger.ts';
 import type { RateLimit, RateLimiter } from '../ports/rate-limiter.ts';
 import type { ComposeQuotas } from './quota.ts';
@@ -16,6 +17,8 @@ export interface ServiceDeps {
   blueprints?: BlueprintStore;
   /** Absent only where no distribution needs packages (e.g. tests of the test distro). */
   depsolver?: Depsolver;
+  /** Descriptions, home pages, build times of repository packages (Weldr's projects/*); absent: not shown. */
+  packageDetails?: PackageDetailsSource;
   log: Logger;
   config: ServiceConfig;
   /** Counts requests per organization against config.requestRate (absent: no rate limit). */

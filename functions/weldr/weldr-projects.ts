@@ -1,0 +1,94 @@
+/**
+ * composer's package listing for `projects/*` and `modules/*` from the package-details source: fetchPackageList
+ * (osbuild-depsolve-dnf's dump and search over the system repositories and the user sources), sorted by N-V-R as
+ * images' depsolvednf sorts it, and grouped into PackageInfo entries with one build per package, as
+ * RPMMDPackageListToPackageInfos does.
+ */
+import type { Distribution } from '../../layers/src/distro/distribution.ts';
+import { findArchitecture } from '../../layers/src/distro/registry.ts';
+import type { PackageDetails, PackageDetailsSource } from '../../layers/src/packages/package-details.ts';
+import { globToRegExp } from '../../layers/src/depsolve/glob.ts';
+import { WeldrError } from './weldr-errors.ts';
+import type { WeldrContext } from './weldr-router.ts';
+import { sourceRepositories } from './weldr-sources.ts';
+
+type Obj = Record<string, unknown>;
+
+/** The configured details source, if any (absent: the routes fall back to the depsolver's search). */
+export const detailsSourceOf = (ctx: WeldrContext): PackageDetailsSource | undefined => ctx.deps.packageDetails;
+
+/**
+ * composer's fetchPackageList: every available package of the distribution's repositories and the user sources
+ * (`names` empty), or those the names match; sorted by `name-version-release`. A failure is `<errorId>` `msg: ...`.
+ */
+export async function fetchPackageList(ctx: WeldrContext, source: PackageDetailsSource, distro: Distribution, arch: string, names: string[], errorId: string): Promise<PackageDetails[]> {
+  let all: PackageDetails[];
+  try {
+    const repositories = [...findArchitecture(distro, arch).repositories, ...(await sourceRepositories(ctx, distro.name))];
+    all = await source.listPackages({ repositories, architecture: arch, releasever: distro.releasever });
+  } catch (error) {
+    throw new WeldrError(400, errorId, `msg: ${(error as Error).message}`, { cause: error });
+  }
+  const found = names.length === 0 ? all : searchPackages(all, names);
+  return [...found].sort(byNvr);
+}
+
+const nvrOf = (p: PackageDetails) => `${p.name}-${p.version}-${p.release}`;
+/** Go's cmp.Compare on NVR strings (byte order); the architecture keeps equal NVRs in a stable order. */
+const byNvr = (a: PackageDetails, b: PackageDetails): number => {
+  const [x, y] = [nvrOf(a), nvrOf(b)];
+  return x < y ? -1 : x > y ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0;
+};
+
+/**
+ * osbuild-depsolve-dnf's search, term by term: a term with `*` is an fnmatch glob, or a substring when it starts and
+ * ends with `*`; any other term matches the name exactly. Each term's matches are appended (a package two terms match
+ * appears twice, as in composer).
+ */
+export function searchPackages(all: readonly PackageDetails[], names: string[]): PackageDetails[] {
+  const out: PackageDetails[] = [];
+  for (const term of names) {
+    let matches: (name: string) => boolean;
+    if (!term.includes('*')) matches = (name) => name === term;
+    else if (term.startsWith('*') && term.endsWith('*')) {
+      const part = term.replaceAll('*', '');
+      matches = (name) => name.includes(part);
+    } else {
+      const re = globToRegExp(term);
+      matches = (name) => re.test(name);
+    }
+    for (const p of all) if (matches(p.name)) out.push(p);
+  }
+  return out;
+}
+
+/** Go's `time.Format("2006-01-02T15:04:05")` of the build time in UTC (no build time: Go's zero time). */
+export const formatBuildTime = (seconds: number): string => (seconds > 0 ? new Date(seconds * 1000).toISOString().slice(0, 19) : '0001-01-01T00:00:00');
+
+/** composer's PackageBuild. */
+const presentBuild = (p: PackageDetails): Obj => ({
+  arch: p.arch,
+  build_time: formatBuildTime(p.buildTime),
+  epoch: p.epoch,
+  release: p.release,
+  source: { license: p.license, version: p.version, source_ref: 'SOURCE_REF', metadata: {} },
+  changelog: 'CHANGELOG_NEEDED',
+  build_config_ref: 'BUILD_CONFIG_REF',
+  build_env_ref: 'BUILD_ENV_REF',
+  metadata: {},
+});
+
+/** composer's PackageInfo list: one entry per name in first-seen order, one build per package (the first's texts). */
+export function presentPackageInfos(packages: readonly PackageDetails[]): Obj[] {
+  const byName = new Map<string, { info: Obj; builds: Obj[] }>();
+  for (const p of packages) {
+    const seen = byName.get(p.name);
+    if (seen) {
+      seen.builds.push(presentBuild(p));
+      continue;
+    }
+    const builds = [presentBuild(p)];
+    byName.set(p.name, { info: { name: p.name, summary: p.summary, description: p.description, homepage: p.url, upstream_vcs: 'UPSTREAM_VCS', builds }, builds });
+  }
+  return [...byName.values()].map((e) => e.info);
+}
