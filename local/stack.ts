@@ -5,6 +5,7 @@
 import { createApiHandler } from '../functions/api/http.ts';
 import { ROUTES } from '../functions/api/routes.ts';
 import { createComposerHandler, serveHostedAndComposer } from '../functions/composer-v2/composer-handler.ts';
+import { COMPOSER_ROUTES } from '../functions/composer-v2/composer-routes.ts';
 import { createLogger, type Logger } from '../layers/src/log/logger.ts';
 import type { Depsolver } from '../layers/src/packages/package-set.ts';
 import type { PackageDetailsSource } from '../layers/src/packages/package-details.ts';
@@ -84,7 +85,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const mintUiToken = (org: string, user: string) => signLocalToken(keys, { org, user, claimNames: config.claimNames });
     const webUi = createWebUi({ log, runtimeConfig: localRuntimeConfig(uiOrg, mintUiToken) });
     const hostedApi = createApiHandler(deps, ROUTES, { authenticate });
-    const composerApi = createComposerHandler(deps, { authenticate });
+    const composerApi = createComposerHandler(deps, { authenticate, routes: COMPOSER_ROUTES });
     const server = createHttpGateway(serveHostedAndComposer(hostedApi, composerApi), backend.downloads, { log, allowedHosts: config.allowedHosts, webUi });
     const url = `http://127.0.0.1:${await listen(server, config.port)}`;
     backend.setPublicUrl(url);

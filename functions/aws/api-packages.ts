@@ -1,5 +1,5 @@
 /**
- * Lambda entry: the depsolver's API routes (package search, depsolve, manifest preview), see api-routes.ts. Only the
+ * Lambda entry: the depsolver's API routes (package search, depsolve, manifest preview), see api-package-routes.ts. Only the
  * bucket (repository index cache): these routes never touch composes or queues, and its role has no such permissions.
  */
 import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
@@ -7,7 +7,7 @@ import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
 import { gatewayClaimsAuthenticator } from '../api/auth.ts';
 import { createApiHandler } from '../api/http.ts';
 import { createComposerHandler, serveHostedAndComposer } from '../composer-v2/composer-handler.ts';
-import { COMPOSER_PACKAGE_API_ROUTES, PACKAGE_API_ROUTES } from './api-routes.ts';
+import { COMPOSER_PACKAGE_API_ROUTES, PACKAGE_API_ROUTES } from './api-package-routes.ts';
 import { readAuthClaimNames, readDepsolverOptions } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
 import { listDistributionRepositories } from './repo-refresh-handler.ts';

@@ -3,11 +3,14 @@ import type { Authenticator } from '../api/auth.ts';
 import { createApiHandler } from '../api/http.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { COMPOSER_API_BASE, presentComposerError } from './composer-errors.ts';
-import { COMPOSER_ROUTES } from './composer-routes.ts';
 import type { Route } from '../api/http.ts';
 
-export function createComposerHandler(deps: ServiceDeps, options: { authenticate: Authenticator; routes?: readonly Route[] }) {
-  return createApiHandler(deps, options.routes ?? COMPOSER_ROUTES, {
+/**
+ * `routes`: COMPOSER_ROUTES (composer-routes.ts) or a function's share of them; passed in, so a function serving only
+ * the package routes does not bundle the compose routes (and their EC2 client for AMI clones).
+ */
+export function createComposerHandler(deps: ServiceDeps, options: { authenticate: Authenticator; routes: readonly Route[] }) {
+  return createApiHandler(deps, options.routes, {
     authenticate: options.authenticate,
     bases: [COMPOSER_API_BASE],
     presentError: presentComposerError,

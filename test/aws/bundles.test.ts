@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { misplacedRoutes } from '../../functions/aws/api-routes.ts';
 import { LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -26,9 +27,8 @@ const uses = (bundle: BundleResult, pkg: string) => bundle.inputs.some((input) =
 const SDK_CLIENTS = {
   // EC2: composer v2 AMI clones (CopyImage, DescribeImages, share).
   api: ['dynamodb', 'ec2', 's3', 'sqs'],
-  // The package API touches only the repository index cache in the bucket.
-  // ec2: the shared composer v2 route table brings the clone module in (never called here; see docs/composer-api.md).
-  apiPackages: ['ec2', 's3'],
+  // The package API touches only the repository index cache in the bucket (its routes: functions/aws/api-package-routes.ts).
+  apiPackages: ['s3'],
   manifestWorker: ['dynamodb', 's3', 'sqs'],
   // The event source mapping receives and deletes the dead letters: the function itself only fails composes.
   deadLetter: ['dynamodb'],
@@ -88,6 +88,14 @@ describe('Lambda bundles', () => {
       for (const helper of ['lib-storage', 's3-request-presigner']) expect(uses(bundle, `@aws-sdk/${helper}`)).toBe(allowed.includes('s3'));
     });
   }
+
+  it('keeps the compose routes out of apiPackages: no AMI clones, no compose route modules', async () => {
+    const inputs = (await bundleOf('apiPackages')).inputs;
+    expect(inputs.filter((i) => /composer-v2\/(ami-clones|composer-routes|composer-compose)\.ts$|functions\/api\/(compose|blueprint)-routes\.ts$/.test(i))).toEqual([]);
+    expect((await bundleOf('api')).inputs.some((i) => i.endsWith('composer-v2/ami-clones.ts'))).toBe(true);
+    // The two functions' tables together still serve every route exactly once.
+    expect(misplacedRoutes()).toEqual([]);
+  });
 
   it('puts the depsolver only where repositories are read', async () => {
     const depsolver = async (name: LambdaName) => (await bundleOf(name)).inputs.some((i) => i.includes('layers/src/depsolve/'));
