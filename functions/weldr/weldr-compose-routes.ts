@@ -12,6 +12,7 @@ import { sourcePayloadRepositories } from './weldr-sources.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
 import { decodeWeldrUpload, presentUploads, refuseUnsupportedProvider } from './weldr-uploads.ts';
+import { decodeWeldrOSTree, refuseOSTreeOptions } from './weldr-ostree.ts';
 import {
   createBlueprintLabels,
   imageFileName,
@@ -46,6 +47,7 @@ interface ComposeStartRequest {
   compose_type?: unknown;
   size?: unknown;
   upload?: unknown;
+  ostree?: unknown;
 }
 
 function parseStart(request: WeldrRequest): ComposeStartRequest {
@@ -96,6 +98,7 @@ async function withSourcePayloads(ctx: WeldrContext, distribution: string, custo
 async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<WeldrReply> {
   const body = parseStart(request);
   const upload = decodeWeldrUpload(body.upload);
+  const ostree = decodeWeldrOSTree(body.ostree);
   const name = typeof body.blueprint_name === 'string' ? body.blueprint_name : '';
   checkNames([name]);
   const stored = await findBlueprint(ctx, name);
@@ -110,6 +113,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   } catch (error) {
     throw new WeldrError(400, 'ComposeError', `Failed to get compose type "${composeType}": ${(error as Error).message}`, { cause: error });
   }
+  refuseOSTreeOptions(ostree, weldrTypeName(imageType));
   // composer decodes `upload` in both versions and uses it from v1 on.
   const uploadRequest = request.version >= 1 && upload ? (upload.request ?? refuseUnsupportedProvider(upload.provider)) : undefined;
   const size = typeof body.size === 'number' && body.size > 0 ? body.size : undefined;
