@@ -33,6 +33,7 @@ export const ComposerErrorCode = {
   MethodNotAllowed: 22,
   InvalidNumberOfImageBuilds: 25,
   TenantNotFound: 28,
+  NoGPGKey: 29,
   ValidationFailed: 30,
   ComposeBadState: 31,
   InvalidCustomization: 35,

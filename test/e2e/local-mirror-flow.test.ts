@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { serveDirectory, type StaticServer } from '../depsolve/helpers.ts';
-import { type GenGroup, type GenPackage, pkgLocation, writeRepo } from '../depsolve/repo-generator.ts';
+import { type GenPackage, writeRepo } from '../depsolve/repo-generator.ts';
+import { writeImageMirror, writeRpms } from '../support/image-mirror.ts';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.ts';
 
 /**
@@ -30,40 +31,11 @@ let api: string;
 let auth: Record<string, string>;
 const savedDir = process.env.IBS_REPOSITORIES_DIR;
 
-/** Stand-in RPMs: their bytes are the NEVRA string the generator's pkgId (the checksum in primary.xml) hashes. */
-function writeRpms(dir: string, packages: GenPackage[]): void {
-  for (const p of packages) {
-    const file = join(dir, pkgLocation(p));
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${p.name}-${p.epoch ?? 0}:${p.version}-${p.release}.${p.arch}`);
-  }
-}
-
-/** Every name fedora-44's guest-image asks for, as a package without dependencies; every @group with one member. */
-async function writeMirror(): Promise<void> {
-  const { findArchitecture, findDistribution, findImageType } = await import('../../layers/src/distro/registry.ts');
-  const { emptyBlueprint } = await import('../../layers/src/blueprint/blueprint.ts');
-  const distro = findDistribution('fedora-44');
-  const type = findImageType(distro, findArchitecture(distro, 'x86_64'), 'guest-image');
-  const sets = type.packageSets(type.prepare({ distribution: distro.name, architecture: 'x86_64', imageType: type.name, size: 0, blueprint: emptyBlueprint(), seed: 's' }));
-  const names = new Set<string>(['tmux']);
-  const groups = new Map<string, GenGroup>();
-  for (const spec of Object.values(sets).flatMap((s) => s.include)) {
-    if (spec.startsWith('@')) {
-      groups.set(spec.slice(1), { id: spec.slice(1), packages: [{ name: `${spec.slice(1)}-member`, type: 'mandatory' }] });
-      names.add(`${spec.slice(1)}-member`);
-    } else if (!/[*?[\]/]/.test(spec)) names.add(spec);
-  }
-  const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release: '1.fc44', arch: 'x86_64', summary: `${name} (mirror)` }));
-  writeRepo(mirrorDir, { packages, groups: [...groups.values()] });
-  writeRpms(mirrorDir, packages);
-}
-
 beforeAll(async () => {
   // composer's format: the mirror replaces fedora-44's system repositories (x86_64 only here)
   writeFileSync(join(overridesDir, 'fedora-44.json'), JSON.stringify({ x86_64: [{ name: 'local-mirror', baseurl: `${mirrorUrl}/`, check_gpg: false }] }));
   process.env.IBS_REPOSITORIES_DIR = overridesDir;
-  await writeMirror();
+  await writeImageMirror(mirrorDir, 'fedora-44', 'guest-image', ['tmux']);
   const extraPackages: GenPackage[] = [{ name: 'extra-tool', version: '2.0', release: '1.fc44', arch: 'x86_64', summary: 'from the payload repository' }];
   writeRepo(extrasDir, { packages: extraPackages });
   writeRpms(extrasDir, extraPackages);

@@ -70,6 +70,15 @@ export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth): Pr
   }
 }
 
+/** Gives a reservation back when its compose could not be created (a failed refund is only logged: the hub's reservation expires). */
+export async function refundKojiBuildQuietly(deps: ServiceDeps, koji: KojiState, auth: KojiAuth = kojiAuthFromEnv()): Promise<void> {
+  try {
+    await (await KojiSession.open(koji.request.server, auth)).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
+  } catch (error) {
+    deps.log.warn('koji refund failed', { buildId: koji.buildId, error });
+  }
+}
+
 export async function saveKojiState(deps: ServiceDeps, compose: Pick<Compose, 'orgId' | 'id'>, state: KojiState): Promise<void> {
   await deps.blobs.put(stateKey(compose.orgId, compose.id), JSON.stringify(state), { contentType: 'application/json' });
 }

@@ -1,3 +1,4 @@
+import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { AwsUploadResult, AwsUploadTarget } from '../upload/aws-target.ts';
 
 /**
@@ -74,6 +75,8 @@ export interface ImageRequestSpec {
   uploadType: string;
   /** The `aws` upload target, resolved at request time (absent for aws.s3). */
   upload?: AwsUploadTarget;
+  /** Replace the distribution's repositories for depsolving and the manifest (cloud API v2 `image_request.repositories`). */
+  repositories?: RepositoryConfig[];
 }
 
 export interface Compose {
@@ -121,6 +124,8 @@ export interface Compose {
   deletedAt?: string;
   /** Why the last attempt was handed back (spot interruption, shutdown) – informational. */
   requeueReason?: string;
+  /** The cloud API v2 ComposeRequest as sent (user passwords left out): GET /composes/{id}/metadata echoes it. */
+  composerRequest?: Record<string, unknown>;
 }
 
 /** Fields a transition or a patch may set. */

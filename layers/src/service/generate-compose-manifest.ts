@@ -21,6 +21,7 @@ export function manifestRequestOf(compose: Pick<Compose, 'spec' | 'request' | 's
     imageType: compose.spec.imageType,
     size: compose.spec.size,
     blueprint: blueprintFromApiCustomizations(compose.request.customizations),
+    ...(compose.spec.repositories?.length ? { repositories: compose.spec.repositories } : {}),
     seed: compose.seed,
     // Errors name the API's fields (customizations.users[0].name), not the blueprint's.
     fieldStyle: 'api',

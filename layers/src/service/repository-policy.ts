@@ -43,7 +43,7 @@ export function checkComposeRepositories(config: Pick<ServiceConfig, 'fileReposi
   refuseUnfetchableUrls(config, fetchedUrlsOfCompose(request));
 }
 
-/** POST /depsolve: the same for its `repositories`. */
-export function checkDepsolveRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, repositories: readonly unknown[] | undefined): void {
-  refuseUnfetchableUrls(config, (repositories ?? []).flatMap((r, i) => urlsOf(r, `repositories[${i}]`)));
+/** POST /depsolve: the same for its `repositories` (`at`: the field they are in, e.g. composer's `image_request.repositories`). */
+export function checkDepsolveRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, repositories: readonly unknown[] | undefined, at = 'repositories'): void {
+  refuseUnfetchableUrls(config, (repositories ?? []).flatMap((r, i) => urlsOf(r, `${at}[${i}]`)));
 }

@@ -1,0 +1,70 @@
+/**
+ * What the cloud API v2 reads of a compose: its ComposeStatus with the Koji build, the compose list as composer's
+ * GetComposeList answers it (a plain array, ordered by id, no paging or filters), and ComposeMetadata with the
+ * request as sent. Reads only report: the Koji import runs on the compose's state change (koji-builds.ts).
+ */
+import type { Compose } from '../../layers/src/compose/compose.ts';
+import { readPackageSets } from '../../layers/src/service/compose-service.ts';
+import type { ServiceDeps } from '../../layers/src/service/deps.ts';
+import { objectReference, presentComposerStatus, presentPackageMetadata } from './composer-present.ts';
+import { readKojiState, type KojiState } from './koji/koji-builds.ts';
+
+/** The presigned link of a successful compose's image. */
+async function imageUrl(deps: ServiceDeps, compose: Compose): Promise<string | undefined> {
+  const artifact = compose.artifacts[0];
+  if (compose.state !== 'success' || !artifact) return undefined;
+  const integrity = { size: artifact.size, sha256: artifact.sha256 };
+  return deps.blobs.downloadUrl(artifact.key, { expiresIn: deps.config.downloadUrlTtlSeconds, filename: artifact.name, integrity });
+}
+
+/** The compose status with its Koji build: `koji_status.build_id`; a failed import or a refund is the compose's failure. */
+function withKojiStatus(status: ReturnType<typeof presentComposerStatus>, koji: KojiState | undefined) {
+  if (!koji) return status;
+  const failed = koji.state === 'failed' || koji.state === 'refunded';
+  const pending = koji.state === 'reserved' && status.status === 'success';
+  return { ...status, status: failed ? ('failure' as const) : pending ? ('pending' as const) : status.status, koji_status: { build_id: koji.buildId } };
+}
+
+/** GET /composes/{id}: the ComposeStatus, with `koji_status` for a Koji compose. */
+export async function presentComposeStatusOf(deps: ServiceDeps, compose: Compose) {
+  const koji = await readKojiState(deps, compose);
+  return withKojiStatus(presentComposerStatus(compose, await imageUrl(deps, compose)), koji);
+}
+
+const PAGE = 100;
+
+/**
+ * GET /composes/: every live compose of the organization as a plain JSON array of ComposeStatus ordered by compose
+ * id, as composer's GetComposeList answers (its spec names a ComposeList; its handler and tests send the array). The
+ * Koji state is read only for composes whose request had a `koji` block.
+ */
+export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
+  const composes: Compose[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await deps.store.list(orgId, { limit: PAGE, offset });
+    composes.push(...page.items.filter((c) => !c.deletedAt));
+    if (page.items.length < PAGE || offset + PAGE >= page.total) break;
+  }
+  composes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const statuses = [];
+  for (const compose of composes) {
+    if (compose.composerRequest?.koji !== undefined) statuses.push(await presentComposeStatusOf(deps, compose));
+    else statuses.push(presentComposerStatus(compose, await imageUrl(deps, compose)));
+  }
+  return statuses;
+}
+
+/**
+ * GET /composes/{id}/metadata as composer's getComposeMetadataImpl: the object reference and the original `request`
+ * at any time; `packages` (the image's: the os set) once successful. `ostree_commit` is never given: ostree image
+ * requests are refused here, and composer gives it only for a commit built.
+ */
+export async function presentComposerMetadata(deps: ServiceDeps, compose: Compose) {
+  const reference = objectReference(`/composes/${compose.id}/metadata`, compose.id, 'ComposeMetadata');
+  const request = compose.composerRequest ? { request: compose.composerRequest } : {};
+  if (compose.state !== 'success') return { ...reference, ...request };
+  const sets = await readPackageSets(deps, compose);
+  // The image's packages: the os set when the image type has one (the build root is not in the image).
+  const packages = sets.os ?? Object.values(sets).flat();
+  return { ...reference, packages: packages.map(presentPackageMetadata), ...request };
+}
