@@ -1,7 +1,7 @@
 /**
  * The Weldr API as a node:http request listener (what local/weldr-socket.ts serves on the unix socket): reads the
- * body, dispatches over every Weldr route, writes composer's answer (JSON with `application/json; charset=utf-8`
- * unless the route sends a file, text or TOML).
+ * body, dispatches over every Weldr route, writes composer's answer with `application/json; charset=utf-8` unless
+ * the route sends a file (composer sets that type on every answer, TOML and text included).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -48,7 +48,6 @@ async function writeReply(res: ServerResponse, reply: WeldrReply): Promise<void>
     return;
   }
   const bytes = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? Buffer.from(reply.body) : Buffer.from(`${JSON.stringify(reply.body)}\n`);
-  if (typeof reply.body === 'string' && !reply.headers?.['content-type']) headers['content-type'] = 'text/plain; charset=utf-8';
   res.writeHead(reply.status, { ...headers, 'content-length': String(bytes.length) });
   res.end(bytes);
 }

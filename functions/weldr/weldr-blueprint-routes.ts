@@ -6,7 +6,7 @@ import { hostedCustomizationsFromBlueprint } from '../../layers/src/blueprint/co
 import { blueprintFromObject } from '../../layers/src/blueprint/parse-blueprint.ts';
 import { depsolvePackages } from '../../layers/src/service/package-service.ts';
 import { withSourceRepositories } from './weldr-sources.ts';
-import { deleteWorkspace, diffPackages, tagCommit, writeWorkspace } from './weldr-workspace.ts';
+import { deleteWorkspace, diffPackages, tagCommit, writeMessage, writeWorkspace } from './weldr-workspace.ts';
 import { checkNames, notFoundError, readOffsetAndLimit, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, okReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import {
@@ -18,6 +18,7 @@ import {
   findBlueprint,
   listBlueprintNames,
   listChanges,
+  initializedBlueprint,
   presentBlueprint,
   pushBlueprint,
 } from './weldr-blueprints.ts';
@@ -32,12 +33,8 @@ function namesOf(rest: string): string[] {
   return names;
 }
 
-/** TOML as composer's encoder writes a blueprint (no indentation). */
-export const blueprintToml = (blueprint: Obj): WeldrReply => ({
-  status: 200,
-  body: `${stringifyToml(blueprint).trim()}\n`,
-  headers: { 'content-type': 'text/plain; charset=utf-8' },
-});
+/** TOML as composer's encoder writes a blueprint (no indentation), with composer's JSON Content-Type. */
+export const blueprintToml = (blueprint: Obj): WeldrReply => ({ status: 200, body: `${stringifyToml(blueprint).trim()}\n` });
 
 function checkFormat(request: WeldrRequest): 'json' | 'toml' {
   const format = request.query.get('format') ?? '';
@@ -167,9 +164,10 @@ async function changes(ctx: WeldrContext, request: WeldrRequest, params: Record<
 async function versionOfCommit(ctx: WeldrContext, name: string, commit: string) {
   checkNames([name, commit]);
   const stored = await findBlueprint(ctx, name);
-  if (!stored) throw new WeldrError(400, 'UnknownCommit', `Unknown blueprint: ${name}`);
+  // composer's store.GetBlueprintChange errors, word for word (weldr-client's integration tests compare them).
+  if (!stored) throw new WeldrError(400, 'UnknownCommit', 'Unknown blueprint');
   const found = (await listChanges(ctx, stored)).find((c) => c.change.commit === commit);
-  if (!found) throw new WeldrError(400, 'UnknownCommit', `Unknown commit: ${commit}`);
+  if (!found) throw new WeldrError(400, 'UnknownCommit', 'Unknown commit');
   return found.version;
 }
 
@@ -183,7 +181,7 @@ async function saveWorkspace(ctx: WeldrContext, request: WeldrRequest): Promise<
   } catch (error) {
     throw new WeldrError(400, 'BlueprintsError', (error as Error).message, { cause: error });
   }
-  await writeWorkspace(ctx, name, { description: '', packages: [], modules: [], groups: [], ...raw, distro: typeof raw.distro === 'string' ? raw.distro : '' });
+  await writeWorkspace(ctx, name, initializedBlueprint(raw));
   return okReply();
 }
 
@@ -257,7 +255,8 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
   { method: 'GET', pattern: '/blueprints/diff/:name/:from/:to', errorId: 'BlueprintsError', handler: diff },
   namedRoute('POST', '/blueprints/tag/:name', async (ctx, name) => {
     const stored = await findBlueprint(ctx, name);
-    if (!stored) throw new WeldrError(400, 'BlueprintsError', `Unknown blueprint: ${name}`);
+    // composer's store.TagBlueprint error, word for word.
+    if (!stored) throw new WeldrError(400, 'BlueprintsError', 'Unknown blueprint');
     await tagCommit(ctx, stored.id, commitOf(stored.id, stored.version));
   }),
   {
@@ -266,8 +265,10 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
     errorId: 'BlueprintsError',
     handler: async (ctx, _request, params) => {
       const version = await versionOfCommit(ctx, params.name, params.commit);
-      // The old version saved again as the newest, its version field as it was (composer pushes it unchanged).
-      await pushBlueprint(ctx, presentBlueprint(version));
+      // The old version saved again as the newest, its version field as it was (composer pushes it unchanged), with
+      // composer's undo commit message.
+      const saved = await pushBlueprint(ctx, presentBlueprint(version));
+      await writeMessage(ctx, saved.id, commitOf(saved.id, saved.version), `${params.name}.toml reverted to commit ${params.commit}`);
       return okReply();
     },
   },

@@ -13,7 +13,7 @@ import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/b
 import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
-import { deleteWorkspace, readTags, readWorkspace } from './weldr-workspace.ts';
+import { deleteWorkspace, readMessages, readTags, readWorkspace } from './weldr-workspace.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -38,21 +38,34 @@ export async function listBlueprintNames(ctx: WeldrContext): Promise<string[]> {
   return names.sort();
 }
 
-/** A stored version as composer's blueprint.Blueprint (Initialize()d: empty lists present, distro always set). */
-export function presentBlueprint(stored: Pick<StoredBlueprint, 'name' | 'description' | 'body'>): Obj {
-  const { blueprint } = renderComposerBlueprint(stored);
-  const { name, description, version, packages, modules, groups, distro, arch, ...rest } = blueprint;
+const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+
+/**
+ * composer's blueprint.Blueprint as Go encodes it after Initialize(): struct field order, `[]` for packages, modules,
+ * enabled_modules and groups, version `0.0.0` when unset, the omitempty fields (description, containers,
+ * customizations, distro, architecture) absent when empty, keys the struct does not have dropped.
+ */
+export function initializedBlueprint(bp: Obj): Obj {
+  const { name, description, version, packages, modules, enabled_modules, groups, containers, customizations, distro } = bp;
+  const architecture = bp.architecture ?? bp.arch;
   return {
-    name,
-    description: description ?? '',
-    ...(version ? { version } : {}),
+    ...(isEmpty(name) ? {} : { name }),
+    ...(isEmpty(description) ? {} : { description }),
+    version: isEmpty(version) ? '0.0.0' : version,
     packages: packages ?? [],
     modules: modules ?? [],
+    enabled_modules: enabled_modules ?? [],
     groups: groups ?? [],
-    ...rest,
-    distro: distro ?? '',
-    ...(arch !== undefined && rest.architecture === undefined ? { architecture: arch } : {}),
+    ...(isEmpty(containers) ? {} : { containers }),
+    ...(customizations === undefined || customizations === null ? {} : { customizations }),
+    ...(isEmpty(distro) ? {} : { distro }),
+    ...(isEmpty(architecture) ? {} : { architecture }),
   };
+}
+
+/** A stored version as composer's blueprint.Blueprint. */
+export function presentBlueprint(stored: Pick<StoredBlueprint, 'name' | 'description' | 'body'>): Obj {
+  return initializedBlueprint(renderComposerBlueprint(stored).blueprint);
 }
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -142,7 +155,7 @@ export interface CurrentBlueprint {
 
 export async function currentBlueprint(ctx: WeldrContext, name: string): Promise<CurrentBlueprint | undefined> {
   const [stored, workspace] = await Promise.all([findBlueprint(ctx, name), readWorkspace(ctx, name)]);
-  if (workspace) return { blueprint: workspace, changed: true, ...(stored ? { stored } : {}) };
+  if (workspace) return { blueprint: initializedBlueprint(workspace), changed: true, ...(stored ? { stored } : {}) };
   return stored ? { blueprint: presentBlueprint(stored), changed: false, stored } : undefined;
 }
 
@@ -159,12 +172,12 @@ export interface WeldrChange {
 /** composer's blueprint.Change list, oldest first. */
 export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): Promise<{ change: WeldrChange; version: BlueprintVersion }[]> {
   const versions = await storeOf(ctx).listVersions(ctx.orgId, stored.id);
-  const tags = await readTags(ctx, stored.id);
+  const [tags, messages] = await Promise.all([readTags(ctx, stored.id), readMessages(ctx, stored.id)]);
   return versions.map((version) => ({
     version,
     change: {
       commit: commitOf(stored.id, version.version),
-      message: `Recipe ${version.name}, version ${String(presentBlueprint(version).version ?? '0.0.0')} saved.`,
+      message: messages[commitOf(stored.id, version.version)] ?? `Recipe ${version.name}, version ${String(presentBlueprint(version).version ?? '0.0.0')} saved.`,
       revision: tags[commitOf(stored.id, version.version)] ?? null,
       timestamp: new Date(version.savedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
     },

@@ -7,7 +7,7 @@ import { cancelCompose, createCompose, deleteCompose, getCompose, readManifests,
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { checkNames, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
-import { findBlueprint } from './weldr-blueprints.ts';
+import { findBlueprint, presentBlueprint } from './weldr-blueprints.ts';
 import { sourcePayloadRepositories } from './weldr-sources.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
@@ -15,6 +15,7 @@ import { decodeWeldrUpload, presentUploads, refuseUnsupportedProvider } from './
 import { decodeWeldrOSTree, refuseOSTreeOptions } from './weldr-ostree.ts';
 import {
   createBlueprintLabels,
+  deleteComposeBlueprint,
   imageFileName,
   imageSizeOf,
   imageTypeOf,
@@ -22,6 +23,7 @@ import {
   presentComposeEntry,
   queueStatusOf,
   readWholeLog,
+  saveComposeBlueprint,
   type WeldrQueueStatus,
   weldrTypeName,
 } from './weldr-composes.ts';
@@ -106,12 +108,20 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   const distribution = String(stored.body.distribution ?? ctx.defaultDistro);
   const architecture = ((stored.body.image_requests ?? []) as { architecture?: string }[])[0]?.architecture ?? ctx.hostArch;
   const composeType = typeof body.compose_type === 'string' ? body.compose_type : '';
+  let arch: ReturnType<typeof findArchitecture>;
+  let distro: ReturnType<typeof findDistribution>;
+  try {
+    distro = findDistribution(distribution);
+    arch = findArchitecture(distro, architecture);
+  } catch (error) {
+    throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distribution} for arch ${architecture}`, { cause: error });
+  }
   let imageType: string;
   try {
-    const distro = findDistribution(distribution);
-    imageType = findImageType(distro, findArchitecture(distro, architecture), composeType).name;
+    imageType = findImageType(distro, arch, composeType).name;
   } catch (error) {
-    throw new WeldrError(400, 'ComposeError', `Failed to get compose type "${composeType}": ${(error as Error).message}`, { cause: error });
+    // composer's message for a type the distribution does not have (images' GetImageType), word for word.
+    throw new WeldrError(400, 'ComposeError', `Failed to get compose type "${composeType}": invalid image type: ${composeType}`, { cause: error });
   }
   refuseOSTreeOptions(ostree, weldrTypeName(imageType));
   // composer decodes `upload` in both versions and uses it from v1 on.
@@ -135,6 +145,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   } else {
     compose = await createCompose(ctx.deps, ctx.orgId, composeRequest, { blueprint: origin });
   }
+  await saveComposeBlueprint(ctx, compose.id, presentBlueprint(stored));
   // composer's reply: Go's nil warnings slice encodes as null.
   return jsonReply({ build_id: compose.id, status: true, warnings: null });
 }
@@ -212,6 +223,7 @@ async function deleteComposes(ctx: WeldrContext, _request: WeldrRequest, params:
       continue;
     }
     await deleteCompose(ctx.deps, ctx.orgId, compose.id);
+    await deleteComposeBlueprint(ctx, compose.id);
     // composer removes the artifacts with the compose.
     for (let attempt = 0; attempt <= compose.attempt; attempt++) {
       for (const blob of await ctx.deps.blobs.list(artifactPrefix(ctx.orgId, compose.id, attempt))) await ctx.deps.blobs.delete(blob.key);

@@ -6,8 +6,25 @@ import type { Compose } from '../../layers/src/compose/compose.ts';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import type { ImageType } from '../../layers/src/distro/distribution.ts';
 import { readComposeLogs } from '../../layers/src/service/compose-service.ts';
+import { text } from 'node:stream/consumers';
 import type { WeldrContext } from './weldr-router.ts';
 import { presentBlueprint } from './weldr-blueprints.ts';
+
+const snapshotKey = (orgId: string, composeId: string) => `weldr/${orgId}/compose-blueprints/${composeId}.json`;
+
+/** composer keeps a copy of the blueprint in each compose: info and entries show it after the blueprint is deleted. */
+export async function saveComposeBlueprint(ctx: WeldrContext, composeId: string, blueprint: Record<string, unknown>): Promise<void> {
+  await ctx.deps.blobs.put(snapshotKey(ctx.orgId, composeId), JSON.stringify(blueprint), { contentType: 'application/json' });
+}
+
+export async function deleteComposeBlueprint(ctx: WeldrContext, composeId: string): Promise<void> {
+  if (await ctx.deps.blobs.head(snapshotKey(ctx.orgId, composeId))) await ctx.deps.blobs.delete(snapshotKey(ctx.orgId, composeId));
+}
+
+async function readComposeBlueprint(ctx: WeldrContext, composeId: string): Promise<Record<string, unknown> | undefined> {
+  const stream = await ctx.deps.blobs.get(snapshotKey(ctx.orgId, composeId));
+  return stream ? (JSON.parse(await text(stream)) as Record<string, unknown>) : undefined;
+}
 
 export type WeldrQueueStatus = 'WAITING' | 'RUNNING' | 'FINISHED' | 'FAILED';
 
@@ -62,10 +79,11 @@ export function createBlueprintLabels(ctx: WeldrContext): BlueprintLabels {
     if (!cache.has(key)) {
       cache.set(
         key,
-        ctx.deps.blueprints.getVersion(ctx.orgId, origin.id, origin.version).then((version) => {
-          if (!version) return fallback;
-          const blueprint = presentBlueprint(version);
-          return { name: version.name, version: String(blueprint.version ?? ''), blueprint };
+        ctx.deps.blueprints.getVersion(ctx.orgId, origin.id, origin.version).then(async (version) => {
+          // A deleted blueprint's versions are gone from the store: the copy saved with a Weldr compose remains.
+          const blueprint = version ? presentBlueprint(version) : await readComposeBlueprint(ctx, compose.id);
+          if (!blueprint) return fallback;
+          return { name: String(blueprint.name ?? fallback.name), version: String(blueprint.version ?? ''), blueprint };
         }),
       );
     }

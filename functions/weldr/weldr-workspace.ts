@@ -10,6 +10,7 @@ type Obj = Record<string, unknown>;
 
 const workspaceKey = (orgId: string, name: string) => `weldr/${orgId}/workspace/${name}.json`;
 const tagsKey = (orgId: string, blueprintId: string) => `weldr/${orgId}/tags/${blueprintId}.json`;
+const messagesKey = (orgId: string, blueprintId: string) => `weldr/${orgId}/messages/${blueprintId}.json`;
 
 async function readJson<T>(ctx: WeldrContext, key: string): Promise<T | undefined> {
   const stream = await ctx.deps.blobs.get(key);
@@ -40,6 +41,15 @@ export async function tagCommit(ctx: WeldrContext, blueprintId: string, commit: 
   const revision = Math.max(0, ...Object.values(tags)) + 1;
   await ctx.deps.blobs.put(tagsKey(ctx.orgId, blueprintId), JSON.stringify({ ...tags, [commit]: revision }), { contentType: 'application/json' });
   return revision;
+}
+
+/** Commit messages that are not composer's `Recipe <name>, version <v> saved.` (an undo's), by commit id. */
+export const readMessages = async (ctx: WeldrContext, blueprintId: string): Promise<Record<string, string>> =>
+  (await readJson(ctx, messagesKey(ctx.orgId, blueprintId))) ?? {};
+
+export async function writeMessage(ctx: WeldrContext, blueprintId: string, commit: string, message: string): Promise<void> {
+  const messages = { ...(await readMessages(ctx, blueprintId)), [commit]: message };
+  await ctx.deps.blobs.put(messagesKey(ctx.orgId, blueprintId), JSON.stringify(messages), { contentType: 'application/json' });
 }
 
 interface Pkg {

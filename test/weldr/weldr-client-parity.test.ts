@@ -1,0 +1,106 @@
+/**
+ * Differences from osbuild-composer found by running the real composer-cli (weldr-client v36.1) and its integration
+ * tests against the socket, each pinned here: blueprints as Go encodes composer's Initialize()d struct (field order,
+ * `enabled_modules`, omitempty fields absent), store error messages word for word, the undo commit message, the
+ * unknown compose type message, the blueprint copy a compose keeps, and composer's JSON Content-Type on TOML.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import { silentLogger } from '../runner/helpers.ts';
+import { composerCli } from './weldr-client.ts';
+
+let stack: LocalStack;
+let cli: ReturnType<typeof composerCli>;
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-parity-')),
+    port: 0,
+    runners: 0,
+    log: silentLogger(),
+    weldr: { orgId: 'weldr-parity', defaultDistro: 'fedora-44' },
+  });
+  cli = composerCli(stack.weldr!.socketPath);
+}, 60_000);
+afterAll(() => stack?.stop());
+
+const PLAIN = `name = "plain"
+version = "1.0.0"
+
+[[packages]]
+name = "tmux"
+version = "*"
+
+[customizations]
+hostname = "plain-host"
+`;
+
+/** What BurntSushi/toml writes for composer's blueprint.Blueprint of PLAIN: plain keys in struct order, then tables. */
+const PLAIN_TOML = `name = "plain"
+version = "1.0.0"
+modules = []
+enabled_modules = []
+groups = []
+
+[[packages]]
+name = "tmux"
+version = "*"
+
+[customizations]
+hostname = "plain-host"
+`;
+
+describe('Weldr answers as composer for composer-cli', () => {
+  it('shows a blueprint as composer\'s Initialize()d struct: no empty distro or description, enabled_modules [], struct order', async () => {
+    expect((await cli.pushToml(PLAIN)).json()).toEqual({ status: true });
+    const info = await cli.get('/blueprints/info/plain');
+    const blueprint = info.json<{ blueprints: Record<string, unknown>[] }>().blueprints[0];
+    expect(Object.keys(blueprint)).toEqual(['name', 'version', 'packages', 'modules', 'enabled_modules', 'groups', 'customizations']);
+    const toml = await cli.get('/blueprints/info/plain?format=toml');
+    expect(toml.text()).toBe(PLAIN_TOML);
+    expect(toml.headers['content-type']).toBe('application/json; charset=utf-8');
+    // The workspace copy is Initialize()d as well (composer's PushBlueprintToWorkspace), in the same order.
+    const workspace = await cli.postJson('/blueprints/workspace', { customizations: { hostname: 'plain-host' }, packages: [{ name: 'tmux', version: '*' }], version: '1.0.0', name: 'plain' });
+    expect(workspace.json()).toEqual({ status: true });
+    expect((await cli.get('/blueprints/info/plain?format=toml')).text()).toBe(PLAIN_TOML);
+    const changed = (await cli.get('/blueprints/info/plain')).json<{ blueprints: Record<string, unknown>[]; changes: unknown[] }>();
+    expect(Object.keys(changed.blueprints[0])).toEqual(['name', 'version', 'packages', 'modules', 'enabled_modules', 'groups', 'customizations']);
+    expect(changed.changes).toEqual([{ changed: true, name: 'plain' }]);
+  });
+
+  it('words store errors as composer\'s store does and writes composer\'s undo commit message', async () => {
+    expect((await cli.postJson('/blueprints/tag/absent', '')).json()).toEqual({ status: false, errors: [{ id: 'BlueprintsError', msg: 'Unknown blueprint' }] });
+    expect((await cli.postJson('/blueprints/undo/absent/0123456789abcdef0123456789abcdef01234567', '')).json()).toEqual({
+      status: false,
+      errors: [{ id: 'UnknownCommit', msg: 'Unknown blueprint' }],
+    });
+    expect((await cli.get('/blueprints/change/plain/0123456789abcdef0123456789abcdef01234567')).json()).toEqual({ status: false, errors: [{ id: 'UnknownCommit', msg: 'Unknown commit' }] });
+    expect((await cli.pushToml(PLAIN.replace('1.0.0', '1.1.0'))).json()).toEqual({ status: true });
+    type Changes = { blueprints: { changes: { commit: string; message: string }[] }[] };
+    const first = (await cli.get('/blueprints/changes/plain')).json<Changes>().blueprints[0].changes.at(-1)!;
+    expect((await cli.postJson(`/blueprints/undo/plain/${first.commit}`, '')).json()).toEqual({ status: true });
+    const messages = (await cli.get('/blueprints/changes/plain')).json<Changes>().blueprints[0].changes.map((c) => c.message);
+    expect(messages).toEqual([`plain.toml reverted to commit ${first.commit}`, 'Recipe plain, version 1.1.0 saved.', 'Recipe plain, version 1.0.0 saved.']);
+  });
+
+  it('names an unknown compose type as composer does', async () => {
+    expect((await cli.startCompose('plain', 'punchcard')).json()).toEqual({
+      status: false,
+      errors: [{ id: 'ComposeError', msg: 'Failed to get compose type "punchcard": invalid image type: punchcard' }],
+    });
+  });
+
+  it('keeps the blueprint of a compose after the blueprint is deleted (composer stores a copy in the compose)', async () => {
+    expect((await cli.pushToml(PLAIN.replace('plain', 'gone'))).json()).toEqual({ status: true });
+    const id = (await cli.startCompose('gone', 'qcow2', 0, 2)).json<{ build_id: string }>().build_id;
+    expect((await cli.delete('/blueprints/delete/gone')).json()).toEqual({ status: true });
+    const entry = (await cli.get(`/compose/status/${id}`)).json<{ uuids: Record<string, unknown>[] }>().uuids[0];
+    expect(entry).toMatchObject({ id, blueprint: 'gone', version: '1.0.0', queue_status: 'FINISHED' });
+    const info = (await cli.get(`/compose/info/${id}`)).json<{ blueprint: Record<string, unknown> }>();
+    expect(info.blueprint).toMatchObject({ name: 'gone', version: '1.0.0', packages: [{ name: 'tmux', version: '*' }] });
+    expect((await cli.delete(`/compose/delete/${id}`)).json()).toEqual({ uuids: [{ uuid: id, status: true }], errors: [] });
+    expect(await stack.deps.blobs.list(`weldr/weldr-parity/compose-blueprints/`)).toEqual([]);
+  });
+});
