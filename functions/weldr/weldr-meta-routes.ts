@@ -149,20 +149,24 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       const arch = archOf(ctx, request);
       const distro = distroOf(ctx, request, arch);
       const found = distro.architectures.find((a) => a.name === arch);
-      if (!found) throw new WeldrError(400, 'DistroError', `Unknown arch: ${arch}`);
+      // composer's getDistro: a distribution without the architecture is unknown.
+      if (!found) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
       const names = [...new Set(found.imageTypes.map((t) => weldrTypeName(t.name)))].sort();
       return jsonReply({ types: names.map((name) => ({ name, enabled: true })) });
     },
   },
-  {
-    method: 'GET',
-    pattern: '/projects/list',
-    errorId: 'ProjectsError',
-    handler: async (ctx, request) => {
-      const { items, ...rest } = page(await packageInfos(ctx, request, [], 'ProjectsError'), request);
-      return jsonReply({ ...rest, projects: items });
-    },
-  },
+  // composer registers both `projects/list` and `projects/list/`.
+  ...['/projects/list', '/projects/list/'].map(
+    (pattern): WeldrRoute => ({
+      method: 'GET',
+      pattern,
+      errorId: 'ProjectsError',
+      handler: async (ctx, request) => {
+        const { items, ...rest } = page(await packageInfos(ctx, request, [], 'ProjectsError'), request);
+        return jsonReply({ ...rest, projects: items });
+      },
+    }),
+  ),
   {
     method: 'GET',
     pattern: '/modules/list/*names',
@@ -188,6 +192,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       if (names.length === 0) throw new WeldrError(400, 'UnknownProject', 'No packages specified.');
       const arch = archOf(ctx, request);
       const distro = distroOf(ctx, request, arch);
+      if (!distro.architectures.some((a) => a.name === arch)) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
       try {
         const resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: names, ...(await withSourceRepositories(ctx, distro.name, arch)) });
         return jsonReply({ projects: resolved.map(presentDepsolved) });

@@ -22,6 +22,8 @@ export const detailsSourceOf = (ctx: WeldrContext): PackageDetailsSource | undef
  * (`names` empty), or those the names match; sorted by `name-version-release`. A failure is `<errorId>` `msg: ...`.
  */
 export async function fetchPackageList(ctx: WeldrContext, source: PackageDetailsSource, distro: Distribution, arch: string, names: string[], errorId: string): Promise<PackageDetails[]> {
+  // composer's getDistro (nil for a distribution without the architecture), as fetchPackageList reports it.
+  if (!distro.architectures.some((a) => a.name === arch)) throw new WeldrError(400, errorId, `msg: GetDistro - unknown distribution: ${distro.name}`);
   let all: PackageDetails[];
   try {
     const repositories = [...findArchitecture(distro, arch).repositories, ...(await sourceRepositories(ctx, distro.name))];

@@ -129,6 +129,17 @@ describe('Weldr projects from the package-details source', () => {
     expect(info.modules[0].dependencies.map((d) => d.name)).toEqual(['vim-filesystem', 'vim-minimal']);
   });
 
+  it('serves projects/list/ as composer registers it, and answers a distribution without the architecture as composer', async () => {
+    expect((await cli.get(`/projects/list/${arch}&limit=0`)).json()).toEqual({ total: 6, offset: 0, limit: 0, projects: [] });
+    const distroError = (msg: string) => ({ status: false, errors: [{ id: 'DistroError', msg }] });
+    // fetchPackageList's getDistro error, wrapped as `msg: ...` under the route's id
+    expect((await cli.get('/projects/info/bash?arch=s390x')).json()).toEqual({ status: false, errors: [{ id: 'ProjectsError', msg: 'msg: GetDistro - unknown distribution: test-distro-1' }] });
+    expect((await cli.get('/modules/list?arch=s390x')).json()).toEqual({ status: false, errors: [{ id: 'ModulesError', msg: 'msg: GetDistro - unknown distribution: test-distro-1' }] });
+    expect((await cli.get('/projects/depsolve/bash?arch=s390x')).json()).toEqual(distroError('Unknown distribution: test-distro-1'));
+    expect((await cli.get('/compose/types?arch=s390x')).json()).toEqual(distroError('Unknown distribution: test-distro-1'));
+    expect((await cli.get('/compose/types?arch=s390x&distro=test-distro-1')).json()).toEqual(distroError('Invalid distro: test-distro-1'));
+  });
+
   it('is built once per repository revision and kept in the BlobStore', async () => {
     const stored = await stack.deps.blobs.list('package-details/');
     expect(stored).toHaveLength(1);
