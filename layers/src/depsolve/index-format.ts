@@ -1,8 +1,24 @@
 /** The binary layout of a stored index: a header (magic, format version, JSON) and 8-aligned typed-array sections. */
 const MAGIC = 'IBSDEPIX';
 /** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out; 4: flags in the dependency name;
- * 5: per-package dependency bases with u16 per-kind offsets, u16 sections. */
-const FORMAT_VERSION = 5;
+ * 5: per-package dependency bases with u16 per-kind offsets, u16 sections; 6: one word a dependency (versions apart),
+ * u8 per-kind offsets, sole providers inline, provided names numbered first, the name hash at a 0.7 load. */
+const FORMAT_VERSION = 6;
+
+/** Stored dependency word: name id << DEP_NAME_SHIFT | DEP_HAS_EVR when versioned | flags (REL_*, DEP_PRE, DEP_RICH). */
+export const DEP_NAME_SHIFT = 6;
+export const DEP_HAS_EVR = 32;
+/** depEvrRank holds the number of versioned dependencies before every DEP_EVR_BLOCK-th dependency. */
+export const DEP_EVR_BLOCK = 16;
+/** depKind slot 0 (kind 0 starts at the package's base): the package's per-kind starts are a depKindWide row. */
+export const KIND_WIDE = 1;
+/** A provider table entry with this bit is the name's only provider; without it, an offset in wpList. */
+export const SOLE_PROVIDER = 0x80000000;
+
+/** Slot of a 32-bit hash in a table of `size` slots (any size: the high bits scaled, exact in doubles). */
+export function hashSlot(hash: number, size: number): number {
+  return Math.floor(((hash >>> 8) * size) / 16777216);
+}
 const textDecoder = new TextDecoder();
 type SectionType = 'u8' | 'u16' | 'u32';
 const WIDTH: Record<SectionType, number> = { u8: 1, u16: 2, u32: 4 };

@@ -2,7 +2,8 @@
 import type { PackageNevra } from '../packages/package-set.ts';
 import { ByteStringTable } from './byte-string-table.ts';
 import { compactIndexStrings } from './index-compaction.ts';
-import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, KIND, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
+import { emitSections } from './index-sections.ts';
+import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
 
 /** Growable Uint32 array. */
 class U32Builder {
@@ -97,111 +98,10 @@ export class RepoIndexBuilder {
   finish(meta: IndexMeta): RepoIndex {
     const depTriples = this.deps.done();
     const pkgs = this.pkgs.done();
-    const { strBytes, strOff, hashes, digests } = compactIndexStrings(this.strings, pkgs, this.count, depTriples);
-    const nStr = strOff.length - 1;
-    // Only dependency names are looked up (providers, conflicts, obsoletes and package names, which every package
-    // provides): the hash leaves out versions, checksums, locations, summaries... (lookup finds no id for them).
-    const named = new Uint8Array(nStr);
-    let nNamed = 0;
-    for (let d = 0; d < depTriples.length; d += 3) {
-      if (named[depTriples[d]] === 0) nNamed++;
-      named[depTriples[d]] = 1;
-    }
-    let size = 1;
-    while (size < nNamed * 1.5) size <<= 1;
-    const strHash = new Uint32Array(size);
-    const mask = size - 1;
-    for (let i = 0; i < nStr; i++) {
-      if (named[i] === 0) continue;
-      // The interning table already holds each string's hashBytes value.
-      let slot = hashes[i] & mask;
-      while (strHash[slot] !== 0) slot = (slot + 1) & mask;
-      strHash[slot] = i + 1;
-    }
-
-    const deps = depTriples;
-    if (nStr >= 2 ** (32 - DEP_FLAG_BITS)) throw new Error(`too many strings for a depsolve index (${nStr})`);
-    this.depStart.push(deps.length / 3);
-    const depStart = this.depStart.done();
-    const n = this.count;
-    const K = DEP_KINDS.length;
-    // Reverse tables by dependency name: who provides / conflicts / obsoletes.
-    const reverse = (kind: number): [Uint32Array, Uint32Array] => {
-      const counts = new Uint32Array(nStr + 1);
-      for (let p = 0; p < n; p++) {
-        let last = -1;
-        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) {
-          const name = deps[d * 3];
-          if (name !== last) counts[name]++;
-          last = name;
-        }
-      }
-      const start = new Uint32Array(nStr + 1);
-      let acc = 0;
-      for (let i = 0; i < nStr; i++) {
-        start[i] = acc;
-        acc += counts[i];
-      }
-      start[nStr] = acc;
-      const data = new Uint32Array(acc);
-      const fill = start.slice(0, nStr);
-      for (let p = 0; p < n; p++) {
-        let last = -1;
-        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) {
-          const name = deps[d * 3];
-          // Consecutive duplicates are skipped; a package may still appear twice for non-adjacent same names.
-          if (name !== last && (data[fill[name] - 1] !== p || fill[name] === start[name])) data[fill[name]++] = p;
-          last = name;
-        }
-      }
-      // Compact away the slots left unused by duplicate suppression.
-      return compactCsr(start, fill, data);
-    };
-    const [wpOff, wpData] = reverse(KIND.provides);
-    const pairs = (kind: number): Uint32Array => {
-      const list: [number, number][] = [];
-      for (let p = 0; p < n; p++) {
-        for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) list.push([deps[d * 3], p]);
-      }
-      list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      const out = new Uint32Array(list.length * 2);
-      list.forEach(([name, p], i) => {
-        out[i * 2] = name;
-        out[i * 2 + 1] = p;
-      });
-      return out;
-    };
-    const wcPairs = pairs(KIND.conflicts);
-    const woPairs = pairs(KIND.obsoletes);
-    const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {
-      strBytes,
-      strOff,
-      strHash,
-      pkgs,
-      digests,
-      deps: packDeps(deps),
-      wpOff,
-      wpData,
-      wcPairs,
-      woPairs,
-      ...splitDepStart(depStart, n),
-    };
-    return new RepoIndex(sections, meta);
+    const strings = compactIndexStrings(this.strings, pkgs, this.count, depTriples);
+    this.depStart.push(depTriples.length / 3);
+    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps: packDeps(depTriples), depStart: this.depStart.done() }), meta);
   }
-}
-
-/** Absolute per-(package, kind) starts as a per-package base and per-kind offsets from it (u16 when they fit). */
-function splitDepStart(depStart: Uint32Array, count: number): { depBase: Uint32Array; depKind: Uint16Array | Uint32Array } {
-  const K = DEP_KINDS.length;
-  const depBase = new Uint32Array(count + 1);
-  let widest = 0;
-  for (let p = 0; p <= count; p++) {
-    depBase[p] = depStart[p * K];
-    if (p < count) widest = Math.max(widest, depStart[p * K + K - 1] - depStart[p * K]);
-  }
-  const depKind = widest > 0xffff ? new Uint32Array(count * K) : new Uint16Array(count * K);
-  for (let i = 0; i < count * K; i++) depKind[i] = depStart[i] - depBase[Math.floor(i / K)];
-  return { depBase, depKind };
 }
 
 /** (name, flags, evr) triples as the stored (name << DEP_FLAG_BITS | flags, evr) pairs. */
@@ -213,21 +113,4 @@ function packDeps(triples: Uint32Array): Uint32Array {
     out[o + 1] = triples[d + 2];
   }
   return out;
-}
-
-function compactCsr(start: Uint32Array, fill: Uint32Array, data: Uint32Array): [Uint32Array, Uint32Array] {
-  const n = fill.length;
-  const off = new Uint32Array(n + 1);
-  let used = 0;
-  for (let i = 0; i < n; i++) used += fill[i] - start[i];
-  if (used === data.length) return [start, data];
-  const out = new Uint32Array(used);
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    off[i] = o;
-    out.set(data.subarray(start[i], fill[i]), o);
-    o += fill[i] - start[i];
-  }
-  off[n] = o;
-  return [off, out];
 }

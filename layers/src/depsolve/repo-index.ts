@@ -4,7 +4,7 @@
  */
 import { hashBytes } from './byte-string-table.ts';
 import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
-import { packSections, unpackSections } from './index-format.ts';
+import { DEP_EVR_BLOCK, DEP_HAS_EVR, DEP_NAME_SHIFT, KIND_WIDE, SOLE_PROVIDER, hashSlot, packSections, unpackSections } from './index-format.ts';
 import type { Evr } from './rpm-version.ts';
 
 export const DEP_KINDS = [
@@ -27,7 +27,7 @@ export const REL_LT = 4;
 export const DEP_PRE = 8;
 /** The name string is a rich (boolean) dependency expression. */
 export const DEP_RICH = 16;
-/** Stored dependencies pack their flags into the low bits of the name id. */
+/** The flag bits of a dependency (stored in the low bits of its word, index-format.ts). */
 export const DEP_FLAG_BITS = 5;
 export const DEP_FLAG_MASK = (1 << DEP_FLAG_BITS) - 1;
 
@@ -120,14 +120,22 @@ export class RepoIndex {
   readonly pkgs: Uint32Array;
   /** Raw sha256 digests, DIGEST_BYTES a package (see RAW_DIGEST). */
   private readonly digests: Uint8Array;
-  /** Start (in dep triples) of kind k of package i at [i * K + k]; the next entry is its end. */
+  /** First dependency of package i; the next entry is its end. */
   private readonly depBase: Uint32Array;
-  /** Start of kind k of package i at [i * K + k], relative to depBase[i] (u16 unless some package has more deps). */
-  private readonly depKind: Uint16Array | Uint32Array;
-  /** Pairs: name id << DEP_FLAG_BITS | flags, evr id (0 = none); read with depName, depFlags, depEvr. */
-  readonly deps: Uint32Array;
-  private readonly wpOff: Uint32Array;
-  private readonly wpData: Uint32Array;
+  /** Start of kind k (1..7) of package i at [i * K + k], relative to depBase[i]; [i * K] is KIND_WIDE when in depKindWide. */
+  private readonly depKind: Uint8Array;
+  /** Rows of (package, starts of kinds 1..7) for the packages with more than 255 dependencies, by package. */
+  private readonly depKindWide: Uint32Array;
+  /** One word a dependency (index-format.ts); read with depName, depFlags, depEvr. */
+  private readonly depWords: Uint32Array;
+  /** Version ids of the versioned dependencies, in dependency order; depEvrRank counts them every DEP_EVR_BLOCK. */
+  private readonly depEvrs: Uint32Array;
+  private readonly depEvrRank: Uint32Array;
+  /** Providers of the names numbered below wp.length: SOLE_PROVIDER | package, or an offset of (count, packages) in wpList. */
+  private readonly wp: Uint32Array;
+  private readonly wpList: Uint32Array;
+  /** 0..packageCount-1: the one-provider lists are views of it (built on first use). */
+  private identity?: Uint32Array;
   /** (name, package) pairs sorted by name: conflicts and obsoletes are rare, a full CSR would waste megabytes. */
   private readonly wcPairs: Uint32Array;
   private readonly woPairs: Uint32Array;
@@ -143,11 +151,14 @@ export class RepoIndex {
     this.strHash = sections.strHash as Uint32Array;
     this.pkgs = sections.pkgs as Uint32Array;
     this.digests = sections.digests as Uint8Array;
-    this.deps = sections.deps as Uint32Array;
+    this.depWords = sections.depWords as Uint32Array;
+    this.depEvrs = sections.depEvrs as Uint32Array;
+    this.depEvrRank = sections.depEvrRank as Uint32Array;
     this.depBase = sections.depBase as Uint32Array;
-    this.depKind = sections.depKind as Uint16Array | Uint32Array;
-    this.wpOff = sections.wpOff as Uint32Array;
-    this.wpData = sections.wpData as Uint32Array;
+    this.depKind = sections.depKind as Uint8Array;
+    this.depKindWide = sections.depKindWide as Uint32Array;
+    this.wp = sections.wp as Uint32Array;
+    this.wpList = sections.wpList as Uint32Array;
     this.wcPairs = sections.wcPairs as Uint32Array;
     this.woPairs = sections.woPairs as Uint32Array;
     this.packageCount = this.pkgs.length / P_STRIDE;
@@ -158,7 +169,7 @@ export class RepoIndex {
   /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
   get byteSize(): number {
     if (this.bytesHeld) return this.bytesHeld;
-    const arrays = [this.strBytes, this.strOff, this.strHash, this.pkgs, this.digests, this.deps, this.depBase, this.depKind, this.wpOff, this.wpData, this.wcPairs, this.woPairs];
+    const arrays = Object.values(this.sections());
     this.bytesHeld = arrays.reduce((n, a) => n + a.byteLength, 0) + this.stringCount * 8 + (this.meta.comps ? JSON.stringify(this.meta.comps).length * 2 : 0);
     return this.bytesHeld;
   }
@@ -187,8 +198,8 @@ export class RepoIndex {
     if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
     const { written } = textEncoder.encodeInto(s, this.scratch);
     const n = written ?? 0;
-    const mask = this.strHash.length - 1;
-    let slot = hashBytes(this.scratch, 0, n) & mask;
+    const size = this.strHash.length;
+    let slot = hashSlot(hashBytes(this.scratch, 0, n), size);
     for (;;) {
       const e = this.strHash[slot];
       if (e === 0) return -1;
@@ -205,7 +216,7 @@ export class RepoIndex {
         }
         if (same) return id;
       }
-      slot = (slot + 1) & mask;
+      slot = slot + 1 === size ? 0 : slot + 1;
     }
   }
 
@@ -268,39 +279,51 @@ export class RepoIndex {
 
   /** Name id of dependency `d`. */
   depName(d: number): number {
-    return this.deps[d * 2] >>> DEP_FLAG_BITS;
+    return this.depWords[d] >>> DEP_NAME_SHIFT;
   }
   /** Flags of dependency `d` (REL_*, DEP_PRE, DEP_RICH). */
   depFlags(d: number): number {
-    return this.deps[d * 2] & DEP_FLAG_MASK;
+    return this.depWords[d] & DEP_FLAG_MASK;
   }
-  /** Version string id of dependency `d` (0 = none). */
+  /** Version string id of dependency `d` (0 = none): its rank among the versioned ones, counted from its block's. */
   depEvr(d: number): number {
-    return this.deps[d * 2 + 1];
+    const words = this.depWords;
+    if (!(words[d] & DEP_HAS_EVR)) return 0;
+    let rank = this.depEvrRank[(d / DEP_EVR_BLOCK) | 0];
+    for (let x = d - (d % DEP_EVR_BLOCK); x < d; x++) if (words[x] & DEP_HAS_EVR) rank++;
+    return this.depEvrs[rank];
+  }
+
+  /** Start of kind `kind` of the package's dependencies, relative to its base (kinds 0..K; K is its count). */
+  private kindStart(pkg: number, kind: number): number {
+    const K = DEP_KINDS.length;
+    if (kind === 0) return 0;
+    if (kind === K) return this.depBase[pkg + 1] - this.depBase[pkg];
+    if (this.depKind[pkg * K] !== KIND_WIDE) return this.depKind[pkg * K + kind];
+    return this.depKindWide[wideRow(this.depKindWide, pkg) * K + kind];
   }
 
   /** Range [start, end) of the package's dependencies of one kind (indexes for depName, depFlags, depEvr). */
   depRange(pkg: number, kind: number): [number, number] {
-    const at = pkg * DEP_KINDS.length + kind;
     const base = this.depBase[pkg];
-    return [base + this.depKind[at], kind + 1 < DEP_KINDS.length ? base + this.depKind[at + 1] : this.depBase[pkg + 1]];
+    return [base + this.kindStart(pkg, kind), base + this.kindStart(pkg, kind + 1)];
   }
 
   /** Does the package have dependencies of this kind? */
   hasDeps(pkg: number, kind: number): boolean {
-    const at = pkg * DEP_KINDS.length + kind;
-    const end = kind + 1 < DEP_KINDS.length ? this.depKind[at + 1] : this.depBase[pkg + 1] - this.depBase[pkg];
-    return end > this.depKind[at];
+    return this.kindStart(pkg, kind + 1) > this.kindStart(pkg, kind);
   }
 
-  private csr(off: Uint32Array, data: Uint32Array, nameId: number): Uint32Array {
-    if (nameId < 0 || nameId >= this.stringCount) return EMPTY;
-    return data.subarray(off[nameId], off[nameId + 1]);
-  }
-
-  /** Packages with a Provides (or a file in primary) named `nameId`. */
+  /** Packages with a Provides (or a file in primary) named `nameId`, ascending. */
   providersOf(nameId: number): Uint32Array {
-    return this.csr(this.wpOff, this.wpData, nameId);
+    if (nameId < 0 || nameId >= this.wp.length) return EMPTY;
+    const v = this.wp[nameId];
+    if (v & SOLE_PROVIDER) {
+      const p = v & ~SOLE_PROVIDER;
+      this.identity ??= identityOf(this.packageCount);
+      return this.identity.subarray(p, p + 1);
+    }
+    return this.wpList.subarray(v + 1, v + 1 + this.wpList[v]);
   }
   /** Packages with a Conflicts on the name `nameId`. */
   conflictersOf(nameId: number): number[] {
@@ -315,22 +338,13 @@ export class RepoIndex {
     return this.meta.comps as Comps | undefined;
   }
 
+  private sections(): Record<string, Uint8Array | Uint16Array | Uint32Array> {
+    const { strBytes, strOff, strHash, pkgs, digests, depWords, depEvrs, depEvrRank, wp, wpList, wcPairs, woPairs, depBase, depKind, depKindWide } = this;
+    return { strBytes, strOff, strHash, pkgs, digests, depWords, depEvrs, depEvrRank, wp, wpList, wcPairs, woPairs, depBase, depKind, depKindWide };
+  }
+
   serialize(): Uint8Array {
-    const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {
-      strBytes: this.strBytes,
-      strOff: this.strOff,
-      strHash: this.strHash,
-      pkgs: this.pkgs,
-      digests: this.digests,
-      deps: this.deps,
-      wpOff: this.wpOff,
-      wpData: this.wpData,
-      wcPairs: this.wcPairs,
-      woPairs: this.woPairs,
-      depBase: this.depBase,
-      depKind: this.depKind,
-    };
-    return packSections(sections, this.meta);
+    return packSections(this.sections(), this.meta);
   }
 
   static deserialize(buf: Uint8Array): RepoIndex {
@@ -340,6 +354,25 @@ export class RepoIndex {
 }
 
 const EMPTY = new Uint32Array(0);
+
+function identityOf(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
+/** Row of `pkg` in depKindWide (rows of DEP_KINDS.length words, the package first, ascending). */
+function wideRow(wide: Uint32Array, pkg: number): number {
+  const K = DEP_KINDS.length;
+  let lo = 0;
+  let hi = wide.length / K;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (wide[mid * K] < pkg) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** Packages paired with `nameId` in a (name, package) list sorted by name. */
 function pairsOf(pairs: Uint32Array, nameId: number): number[] {

@@ -1,0 +1,94 @@
+/** The stored index's dependency and provider tables read back exactly what the builder was given, after a round trip. */
+import { describe, expect, it } from 'vitest';
+import { RepoIndexBuilder, type BuilderPackage } from '../../layers/src/depsolve/repo-index-builder.ts';
+import { DEP_KINDS, RepoIndex } from '../../layers/src/depsolve/repo-index.ts';
+
+interface ModelDep {
+  name: string;
+  flags: number;
+  evr?: string;
+}
+
+/** A small deterministic generator (the same repository every run). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const pkg = (name: string): BuilderPackage => ({
+  name,
+  epoch: 0,
+  version: '1.0',
+  release: '1.fc41',
+  arch: 'x86_64',
+  checksum: `sha256:${'ab'.repeat(32)}`,
+  location: `Packages/${name.charAt(0)}/${name}-1.0-1.fc41.x86_64.rpm`,
+});
+
+/** Packages with 0..`most` dependencies a kind: shared names, some versioned, the same name twice in one package. */
+function modelRepository(count: number, most: number[], seed: number): ModelDep[][][] {
+  const next = random(seed);
+  return Array.from({ length: count }, () =>
+    DEP_KINDS.map((_, k) =>
+      Array.from({ length: Math.floor(next() * (most[k] + 1)) }, () => {
+        const versioned = next() < 0.3;
+        return { name: `cap${Math.floor(next() * 40)}`, flags: versioned ? 2 + (next() < 0.2 ? 8 : 0) : next() < 0.1 ? 8 : 0, evr: versioned ? `${Math.floor(next() * 9)}.0-1` : undefined };
+      }),
+    ),
+  );
+}
+
+function roundTrip(model: ModelDep[][][]): RepoIndex {
+  const b = new RepoIndexBuilder();
+  model.forEach((kinds, p) => {
+    b.beginPackage(pkg(`p${p}`));
+    kinds.forEach((deps, k) => deps.length && b.addDeps(k, deps));
+    b.endPackage();
+  });
+  return RepoIndex.deserialize(b.finish({ revision: 'r' }).serialize());
+}
+
+function expectSameDeps(idx: RepoIndex, model: ModelDep[][][]): void {
+  model.forEach((kinds, p) =>
+    kinds.forEach((deps, k) => {
+      const [a, z] = idx.depRange(p, k);
+      const read = Array.from({ length: z - a }, (_, i) => {
+        const evr = idx.depEvr(a + i);
+        return { name: idx.str(idx.depName(a + i)), flags: idx.depFlags(a + i), evr: evr ? idx.str(evr) : undefined };
+      });
+      expect(read, `package ${p} kind ${DEP_KINDS[k]}`).toEqual(deps);
+      expect(idx.hasDeps(p, k)).toBe(deps.length > 0);
+    }),
+  );
+}
+
+describe('stored index sections', () => {
+  it('reads back every dependency, flags and version of each kind (versions kept apart from the names)', () => {
+    const model = modelRepository(300, [12, 20, 2, 2, 5, 1, 2, 1], 7);
+    expectSameDeps(roundTrip(model), model);
+  });
+
+  it('reads back the per-kind ranges of packages with more than 255 dependencies next to small ones', () => {
+    const model = modelRepository(40, [3, 4, 1, 1, 2, 1, 1, 1], 11);
+    model[5][0] = Array.from({ length: 300 }, (_, i) => ({ name: `/usr/share/doc/f${i}`, flags: 0 }));
+    model[5][1] = [{ name: 'cap1', flags: 4, evr: '2.0-1' }];
+    model[6][3] = Array.from({ length: 400 }, (_, i) => ({ name: `old${i}`, flags: 2, evr: `${i}` }));
+    model[39][7] = Array.from({ length: 256 }, (_, i) => ({ name: `e${i}`, flags: 0 }));
+    expectSameDeps(roundTrip(model), model);
+  });
+
+  it('lists each name’s providers once each, ascending, whether one package provides it or many', () => {
+    const model = modelRepository(200, [6, 0, 0, 0, 0, 0, 0, 0], 3);
+    const idx = roundTrip(model);
+    for (let c = 0; c < 40; c++) {
+      const want = model.flatMap((kinds, p) => (kinds[0].some((d) => d.name === `cap${c}`) ? [p] : []));
+      const id = idx.lookup(`cap${c}`);
+      expect(id >= 0 ? [...idx.providersOf(id)] : [], `cap${c}`).toEqual(want);
+    }
+    expect(idx.lookup('no-such-name')).toBe(-1);
+    expect([...idx.providersOf(-1)]).toEqual([]);
+  });
+});
