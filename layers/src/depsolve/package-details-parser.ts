@@ -15,6 +15,12 @@ const TEXT_FIELDS: Record<string, 'name' | 'arch' | 'summary' | 'description' | 
   'rpm:license': 'license',
 };
 
+/**
+ * A copy that does not share the scanner's input chunk: V8 keeps a substring as a slice of its parent, so kept texts
+ * would otherwise hold every chunk of primary.xml in memory (short strings are copied by V8 already).
+ */
+const ownCopy = (text: string): string => (text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8'));
+
 /** Collects one PackageDetails per `<package>` element; everything else in primary.xml is skipped. */
 class DetailsHandler implements XmlHandler {
   readonly packages: PackageDetails[] = [];
@@ -50,7 +56,7 @@ class DetailsHandler implements XmlHandler {
     }
     const field = TEXT_FIELDS[name];
     // Only the package's own elements (depth 1), and `rpm:license` inside `<format>` (depth 2).
-    if (field && (this.depth === 1 || (field === 'license' && this.depth === 2))) p[field] = text;
+    if (field && (this.depth === 1 || (field === 'license' && this.depth === 2))) p[field] = ownCopy(text);
     this.depth--;
   }
 }
