@@ -13,12 +13,16 @@ const shared = new WeakMap<Pool, PoolRules>();
 export class PoolRules {
   private readonly cnfs = new Map<Dep, readonly (readonly number[])[]>();
   private readonly providerLists = new Map<Dep, readonly number[]>();
-  private readonly byPackage: (readonly Rule[] | undefined)[] = [];
-  private readonly weakByPackage: (readonly number[] | undefined)[] = [];
+  /** By package id (preallocated: an array written at scattered ids would fall back to a slow dictionary). */
+  private readonly byPackage: (readonly Rule[] | undefined)[];
+  private readonly weakByPackage: (readonly number[] | undefined)[];
   private supplementers: readonly number[] | undefined;
   private readonly supplementerSet = new Set<number>();
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(private readonly pool: Pool) {
+    this.byPackage = new Array(pool.size);
+    this.weakByPackage = new Array(pool.size);
+  }
 
   /** The pool's shared derivations (made on first use). */
   static of(pool: Pool): PoolRules {
@@ -84,9 +88,13 @@ export class PoolRules {
       if (normalizeRule(r)) out.push(r);
     };
     for (const d of pool.deps(p, 'requires')) {
-      for (const clause of this.cnf(d)) {
+      const cnf = this.cnf(d);
+      for (let c = 0; c < cnf.length; c++) {
+        const clause = cnf[c];
         if (clause.includes(p)) continue; // provided by itself
-        add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
+        const r = d.kind === 'simple' ? requiresRule(p, d, clause) : undefined;
+        if (r) out.push(r);
+        else add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
       }
     }
     for (const d of pool.deps(p, 'conflicts')) {
@@ -103,4 +111,20 @@ export class PoolRules {
     }
     return out;
   }
+}
+
+/**
+ * `-p or one of the providers`, made without normalizing when the providers are distinct and ascending (as a simple
+ * dependency's are): the rule is then already in libsolv's rule order. Undefined otherwise.
+ */
+function requiresRule(p: number, dep: Dep, providers: readonly number[]): Rule | undefined {
+  const lits = new Array<number>(providers.length + 1);
+  lits[0] = -p;
+  let last = 0;
+  for (let i = 0; i < providers.length; i++) {
+    const q = providers[i];
+    if (q <= last) return undefined;
+    lits[i + 1] = last = q;
+  }
+  return { lits, type: 'requires', pkg: p, dep, order: lits };
 }

@@ -3,7 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import { DEP_KINDS, KIND, P_ARCH, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_ARCH, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -49,6 +49,11 @@ export class Pool {
   private readonly providesCache = new Map<string, Int32Array>();
   private readonly supplementing: number[] = [];
   private readonly byNameCache = new Map<string, number[]>();
+  /**
+   * Each repository's dependencies as one shared object per distinct (name, flags, version) triple: the same
+   * dependency on many packages is decoded once, and what is derived from it (providers, clauses) is cached once.
+   */
+  private readonly depIntern: Map<number | string, Dep>[];
 
   constructor(repos: PoolRepo[], arch: string, excludes: string[] = []) {
     this.repos = repos;
@@ -64,26 +69,33 @@ export class Pool {
     this.nameCache = new Array(n);
     this.evrCache = new Array(n);
     this.depCache = DEP_KINDS.map(() => []);
+    this.depIntern = repos.map(() => new Map());
     const excludeRes = excludes.map((x) => globToRegExp(x));
-    repos.forEach((r, ri) => {
-      const idx = r.index;
+    // One pass over every package (a cold process pays for it): arch scores by arch id, the last one kept at hand.
+    for (let ri = 0; ri < repos.length; ri++) {
+      const idx = repos[ri].index;
       const archScores = new Map<number, number>();
       const off = this.offsets[ri];
-      const { pkgs } = idx;
-      const K = DEP_KINDS.length;
-      const sup = KIND.supplements;
-      for (let i = 0, n = idx.packageCount; i < n; i++) {
+      const pkgs = idx.pkgs;
+      let lastArch = -1;
+      let lastScore = 0;
+      for (let i = 0, count = idx.packageCount; i < count; i++) {
         const a = pkgs[i * P_STRIDE + P_ARCH];
-        let s = archScores.get(a);
-        if (s === undefined) archScores.set(a, (s = archScore(idx.str(a), arch)));
+        if (a !== lastArch) {
+          let known = archScores.get(a);
+          if (known === undefined) archScores.set(a, (known = archScore(idx.str(a), arch)));
+          lastArch = a;
+          lastScore = known;
+        }
+        let s = lastScore;
         if (excludeRes.length && excludeRes.some((re) => re.test(idx.name(i)))) {
           this.excluded[off + i] = 1;
           s = 0;
         }
         this.score[off + i] = s;
-        if (s && idx.hasDeps(i, sup)) this.supplementing.push(off + i);
+        if (s && idx.hasDeps(i, KIND.supplements)) this.supplementing.push(off + i);
       }
-    });
+    }
   }
 
   private loc(p: number): [PoolRepo, number, number] {
@@ -168,20 +180,36 @@ export class Pool {
     if (cache.length === 0) this.depCache[k] = cache = new Array(this.size);
     let d = cache[p];
     if (d === undefined) {
-      const [r, i] = this.loc(p);
+      const [r, i, ri] = this.loc(p);
       const x = r.index;
       const [a, b] = x.depRange(i, k);
       d = [];
       for (let j = a; j < b; j++) {
-        const name = x.str(x.depName(j));
+        const dep = this.internDep(ri, x, j);
         // rpmlib() dependencies are satisfied by rpm itself.
-        if (kind === 'requires' && name.startsWith('rpmlib(')) continue;
-        const evrId = x.depEvr(j);
-        d.push(depFromIndex(name, x.depFlags(j), evrId ? x.str(evrId) : undefined));
+        if (k === KIND.requires && dep.kind === 'simple' && dep.name.startsWith('rpmlib(')) continue;
+        d.push(dep);
       }
       cache[p] = d;
     }
     return d;
+  }
+
+  /** The shared dependency object of the index's dependency `j` (repository `ri`). */
+  private internDep(ri: number, x: RepoIndex, j: number): Dep {
+    const nameId = x.depName(j);
+    const flags = x.depFlags(j);
+    const evrId = x.depEvr(j);
+    // Exact below 2^53 (a string key beyond: an index of more than 16 million strings).
+    const n = x.stringCount;
+    const key = n * n * 2 ** DEP_FLAG_BITS < 2 ** 53 ? ((evrId * n + nameId) * 2 ** DEP_FLAG_BITS) + flags : `${nameId},${flags},${evrId}`;
+    const interned = this.depIntern[ri];
+    let dep = interned.get(key);
+    if (!dep) {
+      dep = depFromIndex(x.str(nameId), flags, evrId ? x.str(evrId) : undefined);
+      interned.set(key, dep);
+    }
+    return dep;
   }
 
   /** Installable packages whose Provides (or files) satisfy a simple dependency, ascending ids. */

@@ -124,7 +124,8 @@ export function normalizeRule(r: Rule): boolean {
     }
   }
   r.lits = lits;
-  r.order = r.type === 'job' ? [] : [lits[0], ...lits.slice(1).sort((a, b) => a - b)];
+  // (Up to two literals the rule is its own order.)
+  r.order = r.type === 'job' ? [] : lits.length <= 2 ? lits : [lits[0], ...lits.slice(1).sort((a, b) => a - b)];
   return true;
 }
 
