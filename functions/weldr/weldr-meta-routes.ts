@@ -61,10 +61,10 @@ async function searchNames(ctx: WeldrContext, request: WeldrRequest, names: stri
 }
 
 /**
- * composer's PackageInfo (one build: the newest). The depsolver's search gives name, EVRA and summary only: the
- * licence comes from a depsolve of the package (info routes), `homepage` and `description` are not exposed.
+ * Without a package-details source: composer's PackageInfo from the depsolver's search (one build, the newest; name,
+ * EVRA and summary only). The info routes set the licence from a depsolve of the package.
  */
-function presentProject(p: PackageSearchResult, license = ''): Obj {
+function presentProject(p: PackageSearchResult): Obj {
   return {
     name: p.name,
     summary: p.summary,
@@ -77,7 +77,7 @@ function presentProject(p: PackageSearchResult, license = ''): Obj {
         build_time: '',
         epoch: p.epoch ?? 0,
         release: p.release,
-        source: { license, version: p.version, source_ref: 'SOURCE_REF', metadata: {} },
+        source: { license: '', version: p.version, source_ref: 'SOURCE_REF', metadata: {} },
         changelog: 'CHANGELOG_NEEDED',
         build_config_ref: 'BUILD_CONFIG_REF',
         build_env_ref: 'BUILD_ENV_REF',
