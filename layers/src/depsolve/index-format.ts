@@ -48,7 +48,7 @@ export function packSections(sections: Record<string, Uint8Array | Uint16Array |
   return out;
 }
 
-export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint16Array | Uint32Array>; meta: unknown } {
+export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint16Array | Uint32Array>; meta: unknown; headerBytes: number } {
   // Typed array views need 4-byte alignment of the underlying offset.
   const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
   if (buf.length < 16 || textDecoder.decode(buf.subarray(0, 8)) !== MAGIC) throw new Error('not a depsolve index blob');
@@ -70,7 +70,7 @@ export function unpackSections(input: Uint8Array): { sections: Record<string, Ui
     else if (s.type === 'u16') sections[s.name] = new Uint16Array(buf.buffer, at, s.length);
     else sections[s.name] = new Uint8Array(buf.buffer, at, s.length);
   }
-  return { sections, meta: header.meta };
+  return { sections, meta: header.meta, headerBytes: headerLen };
 }
 
 function align8(n: number): number {
