@@ -17,7 +17,7 @@ import { exportComposerBlueprint, importBlueprintFile } from '../../layers/src/s
 import type { RequestContext, Route } from './http.ts';
 import { uuidParam } from './params.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
-import { filteredComposePage, ignoredImageTypesLink, ignoredImageTypesOf } from './compose-filters.ts';
+import { composeListLink, composeListQueryOf, filteredComposePage } from './compose-filters.ts';
 
 const blueprintId = (ctx: RequestContext): string => uuidParam(ctx.params, 'id');
 
@@ -127,17 +127,17 @@ export const BLUEPRINT_ROUTES: readonly Route[] = [
         throw new ValidationError('blueprint_version', 'must be a version (1, 2, ...) or -1 for the latest');
       }
       const version = wanted === -1 ? blueprint.version : wanted;
-      const ignored = ignoredImageTypesOf(ctx.query);
+      const filters = composeListQueryOf(ctx.query);
       // This blueprint's (version's) composes from the store's own index, paged there unless a filter needs them all.
       const page = await filteredComposePage(
         (paging) => ctx.deps.store.listByBlueprint(ctx.orgId, { blueprintId: blueprint.id, ...(version === undefined ? {} : { version }), ...paging }),
         { limit, offset },
-        ignored,
+        filters,
       );
       if (page.unreadable) ctx.deps.log.error('damaged compose records left out of a list page', { orgId: ctx.orgId, unreadable: page.unreadable });
       return listReply(
         `/blueprints/${blueprint.id}/composes`,
-        { total: page.total, limit, filters: ignoredImageTypesLink(ignored) },
+        { total: page.total, limit, filters: composeListLink(filters) },
         page.items.map((c) => ({
           id: c.id,
           request: presentComposeRequest(c.request),

@@ -1,8 +1,10 @@
 /**
- * The hosted API's compose list filter `ignoreImageTypes` (GET /composes, GET /blueprints/{id}/composes), applied
- * here rather than in the stores: they page unfiltered lists, so a filtered page is cut from the whole filtered list.
+ * The compose list filters of GET /composes and GET /blueprints/{id}/composes: the hosted API's `ignoreImageTypes`,
+ * applied here (the stores page unfiltered lists, so a filtered page is cut from the whole filtered list), and our
+ * `status` and `distribution` extensions, which GET /composes pushes into the store's query.
  */
-import type { Compose } from '../../layers/src/compose/compose.ts';
+import { COMPOSE_STATES, type Compose, type ComposeState } from '../../layers/src/compose/compose.ts';
+import { type ComposeListFilter, hasListFilter, matchesListFilter } from '../../layers/src/compose/compose-list-filter.ts';
 import type { ComposePage } from '../../layers/src/ports/compose-store.ts';
 import { listDistributions } from '../../layers/src/distro/registry.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
@@ -38,18 +40,57 @@ export const isIgnored = (compose: Compose, ignored: ReadonlySet<string> | undef
   return (typeof requested === 'string' && ignored.has(requested)) || ignored.has(compose.spec.imageType);
 };
 
-/** One page of a compose list with the filter applied: the store's own page when there is no filter. */
+/** A list's filters as a request gives them: `ignoreImageTypes`, `status` (states, comma-separated) and `distribution`. */
+export interface ComposeListQuery extends ComposeListFilter {
+  ignored?: ReadonlySet<string>;
+}
+
+/** `?status=a,b` (or repeated): compose states, each checked; undefined for no filter. */
+function statesOf(query: Record<string, string>): ComposeState[] | undefined {
+  const raw = query.status;
+  if (raw === undefined || raw === '') return undefined;
+  const states = raw.split(',').map((v) => v.trim()).filter(Boolean);
+  const unknown = states.find((s) => !(COMPOSE_STATES as readonly string[]).includes(s));
+  if (unknown !== undefined) throw new ValidationError('status', `"${unknown}" is not a compose state (allowed: ${COMPOSE_STATES.join(', ')})`);
+  return states as ComposeState[];
+}
+
+/** `?distribution=name`: one of ours; undefined for no filter. */
+function distributionOf(query: Record<string, string>): string | undefined {
+  const name = query.distribution;
+  if (name === undefined || name === '') return undefined;
+  const names = listDistributions().map((d) => d.name);
+  if (!names.includes(name)) throw new ValidationError('distribution', `"${name}" is not a distribution (allowed: ${names.join(', ')})`);
+  return name;
+}
+
+/** Every filter of a compose list request, checked (a 400 names the parameter and its allowed values). */
+export function composeListQueryOf(query: Record<string, string>): ComposeListQuery {
+  const states = statesOf(query);
+  const distribution = distributionOf(query);
+  const ignored = ignoredImageTypesOf(query);
+  return { ...(states ? { states } : {}), ...(distribution ? { distribution } : {}), ...(ignored ? { ignored } : {}) };
+}
+
+/**
+ * One page of a compose list with the filters applied: the store's own page when it applies them all (`storeFilters`:
+ * `readPage` already passes `states` and `distribution` to the store), else cut from the whole filtered list.
+ */
 export async function filteredComposePage(
   readPage: (paging: { limit: number; offset: number }) => Promise<ComposePage>,
   paging: { limit: number; offset: number },
-  ignored: ReadonlySet<string> | undefined,
+  filters: ComposeListQuery,
+  { storeFilters = false } = {},
 ): Promise<ComposePage> {
-  if (!ignored) return readPage(paging);
+  const here = !storeFilters && hasListFilter(filters);
+  if (!filters.ignored && !here) return readPage(paging);
   const all = await readPage({ limit: Number.MAX_SAFE_INTEGER, offset: 0 });
-  const kept = all.items.filter((c) => !isIgnored(c, ignored));
+  const kept = all.items.filter((c) => !isIgnored(c, filters.ignored) && (!here || matchesListFilter(c, filters)));
   return { ...all, items: kept.slice(paging.offset, paging.offset + paging.limit), total: kept.length };
 }
 
-/** The filter as the list's page links keep it. */
-export const ignoredImageTypesLink = (ignored: ReadonlySet<string> | undefined): string =>
-  ignored ? `&ignoreImageTypes=${encodeURIComponent([...ignored].join(','))}` : '';
+/** The filters as the list's page links keep them. */
+export const composeListLink = ({ ignored, states, distribution }: ComposeListQuery): string =>
+  (states ? `&status=${encodeURIComponent(states.join(','))}` : '') +
+  (distribution ? `&distribution=${encodeURIComponent(distribution)}` : '') +
+  (ignored ? `&ignoreImageTypes=${encodeURIComponent([...ignored].join(','))}` : '');

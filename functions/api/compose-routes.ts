@@ -18,7 +18,7 @@ import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { ValidationError } from '../../layers/src/errors.ts';
 import type { Reply, RequestContext, Route } from './http.ts';
 import { composeIdParam, integerParam } from './params.ts';
-import { filteredComposePage, ignoredImageTypesLink, ignoredImageTypesOf } from './compose-filters.ts';
+import { composeListLink, composeListQueryOf, filteredComposePage } from './compose-filters.ts';
 import { listReply, ok, pagingOf } from './replies.ts';
 import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 
@@ -63,12 +63,12 @@ export const COMPOSE_ROUTES: readonly Route[] = [
     operationId: 'getComposes',
     handle: async ({ deps, orgId, query }) => {
       const paging = pagingOf(query);
-      const ignored = ignoredImageTypesOf(query);
-      // As hosted, the list shows the last 14 days only.
-      const since = composeListSince();
-      const page = await filteredComposePage((p) => deps.store.list(orgId, { ...p, createdSince: since }), paging, ignored);
+      const filters = composeListQueryOf(query);
+      // As hosted, the list shows the last 14 days only; the store applies the status and distribution filters.
+      const window = { createdSince: composeListSince(), states: filters.states, distribution: filters.distribution };
+      const page = await filteredComposePage((p) => deps.store.list(orgId, { ...p, ...window }), paging, filters, { storeFilters: true });
       if (page.unreadable) deps.log.error('damaged compose records left out of a list page', { orgId, unreadable: page.unreadable });
-      return listReply('/composes', { total: page.total, limit: paging.limit, filters: ignoredImageTypesLink(ignored) }, page.items.map(presentComposeListItem));
+      return listReply('/composes', { total: page.total, limit: paging.limit, filters: composeListLink(filters) }, page.items.map(presentComposeListItem));
     },
   },
   composeRoute('/composes/{composeId}', 'getComposeStatus', async (compose, { deps }) => {

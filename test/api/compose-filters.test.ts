@@ -104,3 +104,54 @@ describe('GET /distributions filters', () => {
     expect(bad.body.errors[0].detail).toBe('kind: "classic" is not a distribution kind (allowed: bootc)');
   });
 });
+
+describe('status and distribution on GET /composes (extensions, filtered in the store)', () => {
+  it('lists only the states and distribution asked for; meta.count, links and paging follow the filtered list', async () => {
+    expect((await call('POST', `/composes/${ids.qcow2}/cancel`)).status).toBe(200);
+    const all = (await call('GET', '/composes')).body;
+    const cancelled = await call('GET', '/composes?status=cancelled');
+    expect(idsOf(cancelled.body)).toEqual([ids.qcow2]);
+    expect(cancelled.body.meta.count).toBe(1);
+    expect(cancelled.body.links.first).toBe('/api/image-builder/v1/composes?offset=0&limit=100&status=cancelled');
+    // Every other compose is unfinished (no runners here): their states, comma-separated or repeated, give the rest.
+    const others = [...new Set(all.data.map((c: { status: string }) => c.status).filter((s: string) => s !== 'cancelled'))] as string[];
+    const rest = await call('GET', `/composes?status=${others.join(',')}`);
+    expect(rest.body.meta.count).toBe(5);
+    expect(idsOf(rest.body)).not.toContain(ids.qcow2);
+    expect((await call('GET', `/composes?${others.map((s) => `status=${s}`).join('&')}`)).body).toEqual(rest.body);
+    expect(idsOf((await call('GET', '/composes?distribution=test-distro-1')).body)).toEqual([ids.tar]);
+    const fedora = await call('GET', '/composes?distribution=fedora-43&limit=2&offset=2');
+    expect(fedora.body.meta.count).toBe(5);
+    expect(fedora.body.data).toHaveLength(2);
+    expect(fedora.body.links.last).toBe('/api/image-builder/v1/composes?offset=4&limit=2&distribution=fedora-43');
+    const allFedora = idsOf((await call('GET', '/composes?distribution=fedora-43')).body);
+    expect(idsOf(fedora.body)).toEqual(allFedora.slice(2, 4));
+    // With each other and with ignoreImageTypes.
+    expect(idsOf((await call('GET', '/composes?distribution=fedora-43&status=cancelled')).body)).toEqual([ids.qcow2]);
+    expect((await call('GET', '/composes?distribution=test-distro-1&status=cancelled')).body.meta.count).toBe(0);
+    const both = await call('GET', '/composes?distribution=fedora-43&ignoreImageTypes=aws&status=' + others.join(','));
+    expect(idsOf(both.body)).toEqual(expect.not.arrayContaining([ids.ami, ids.aws, ids.qcow2, ids.tar]));
+    expect(both.body.meta.count).toBe(2);
+    expect(both.body.links.first).toContain('&distribution=fedora-43&ignoreImageTypes=aws');
+    // Another organization's list stays empty under any filter.
+    expect((await call('GET', '/composes?status=cancelled', undefined, 'org-other')).body.meta.count).toBe(0);
+  });
+
+  it('an unknown state or distribution is a 400 naming the parameter and the allowed values', async () => {
+    const state = await call('GET', '/composes?status=pending,done');
+    expect(state.status).toBe(400);
+    expect(state.body.errors[0].detail).toBe('status: "done" is not a compose state (allowed: pending, queued, building, uploading, success, failure, cancelled)');
+    const distro = await call('GET', '/composes?distribution=windows-11');
+    expect(distro.status).toBe(400);
+    expect(distro.body.errors[0].detail).toMatch(/^distribution: "windows-11" is not a distribution \(allowed: .*fedora-43.*test-distro-1.*\)$/);
+    expect((await call('GET', `/blueprints/${blueprintId}/composes?status=nope`)).status).toBe(400);
+  });
+
+  it('filters a blueprint\'s composes too', async () => {
+    expect((await call('GET', `/blueprints/${blueprintId}/composes?status=cancelled`)).body.meta.count).toBe(0);
+    const fedora = await call('GET', `/blueprints/${blueprintId}/composes?distribution=fedora-43&limit=1`);
+    expect(fedora.body.meta.count).toBe(2);
+    expect(fedora.body.links.last).toContain('offset=1&limit=1&distribution=fedora-43');
+    expect((await call('GET', `/blueprints/${blueprintId}/composes?distribution=test-distro-1`)).body.meta.count).toBe(0);
+  });
+});

@@ -10,6 +10,7 @@ import { SqsJobQueue } from '../../layers/src/adapters/aws/sqs-job-queue.ts';
 import { dynamoDbLocalMissing, startAwsStandIns, type AwsStandIns } from '../../local/aws-stand-ins.ts';
 import { describeBlobStoreContract } from '../contract/blob-store.contract.ts';
 import { describeComposeStoreContract } from '../contract/compose-store.contract.ts';
+import { describeComposeListFilterContract } from '../contract/compose-list-filter.contract.ts';
 import { describeBlueprintStoreContract } from '../contract/blueprint-store.contract.ts';
 import { DynamoDbBlueprintStore } from '../../layers/src/adapters/aws/dynamodb-blueprint-store.ts';
 import { describeJobQueueContract } from '../contract/job-queue.contract.ts';
@@ -32,6 +33,7 @@ describe.skipIf(Boolean(missing))(`AWS adapters on stand-ins${missing ? ` (skipp
   });
 
   describeComposeStoreContract('DynamoDB (DynamoDB Local)', async () => adapters.store);
+  describeComposeListFilterContract('DynamoDB (DynamoDB Local)', async () => adapters.store);
   describeBlueprintStoreContract('DynamoDB (DynamoDB Local)', async () => new DynamoDbBlueprintStore(adapters.clients.dynamodb, standIns.config.tableName));
   describeRateLimiterContract('DynamoDB (DynamoDB Local)', async () => new DynamoDbRateLimiter(adapters.clients.dynamodb, standIns.config.tableName));
   describeBlobStoreContract('S3 (fauxqs)', async () => adapters.blobs);

@@ -7,6 +7,7 @@ import { createEmbeddedAdapters } from '../../layers/src/adapters/embedded/embed
 import { SqliteJobQueue } from '../../layers/src/adapters/embedded/sqlite-job-queue.ts';
 import { createHttpGateway, listen } from '../../local/http-gateway.ts';
 import { describeComposeStoreContract } from './compose-store.contract.ts';
+import { describeComposeListFilterContract } from './compose-list-filter.contract.ts';
 import { describeBlobStoreContract } from './blob-store.contract.ts';
 import { describeJobQueueContract } from './job-queue.contract.ts';
 import { describeBlueprintStoreContract } from './blueprint-store.contract.ts';
@@ -22,6 +23,7 @@ const ready = listen(gateway, 0).then((port) => adapters.blobs.setPublicBaseUrl(
 afterAll(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
 
 describeComposeStoreContract('SQLite', async () => adapters.store);
+describeComposeListFilterContract('SQLite', async () => adapters.store);
 describeBlobStoreContract('filesystem', async () => {
   await ready;
   return adapters.blobs;

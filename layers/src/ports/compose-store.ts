@@ -9,6 +9,10 @@ export interface ListOptions {
 export interface ComposeListOptions extends ListOptions {
   /** Only composes created at or after this ISO time (the hosted list shows the last 14 days); `total` counts those. */
   createdSince?: string;
+  /** Only composes in these states; `total` counts those (compose/compose-list-filter.ts). */
+  states?: readonly ComposeState[];
+  /** Only composes whose request named this distribution; `total` counts those. */
+  distribution?: string;
 }
 
 export interface ComposePage {

@@ -12,6 +12,7 @@ import {
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
 import { TRANSITIONS, isFinalState } from '../../compose/compose.ts';
+import { hasListFilter, matchesListFilter } from '../../compose/compose-list-filter.ts';
 import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore } from '../../ports/compose-store.ts';
 import type { ComposeListOptions, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
@@ -164,17 +165,20 @@ export class DynamoDbComposeStore implements ComposeStore {
    * Walks the keys-only index newest first: counts every compose of the organization (the API reports the total)
    * and keeps the keys of the requested slice, then reads those items with one consistent BatchGetItem.
    */
-  async list(orgId: string, { createdSince, ...options }: ComposeListOptions): Promise<ComposePage> {
+  async list(orgId: string, { createdSince, states, distribution, ...options }: ComposeListOptions): Promise<ComposePage> {
     // gsi1sk is `<createdAt>#<id>`: ISO times of one format compare as strings, so the window is a key condition.
     const since: Record<string, AttributeValue> = createdSince === undefined ? {} : { ':since': { S: createdSince } };
-    return this.pageOfIndex(
-      {
-        IndexName: BY_CREATED_INDEX,
-        KeyConditionExpression: `gsi1pk = :org${createdSince === undefined ? '' : ' AND gsi1sk >= :since'}`,
-        ExpressionAttributeValues: { ':org': { S: orgKey(orgId) }, ...since },
-      },
-      options,
-    );
+    const query = {
+      IndexName: BY_CREATED_INDEX,
+      KeyConditionExpression: `gsi1pk = :org${createdSince === undefined ? '' : ' AND gsi1sk >= :since'}`,
+      ExpressionAttributeValues: { ':org': { S: orgKey(orgId) }, ...since },
+    };
+    const filter = { states, distribution };
+    if (!hasListFilter(filter)) return this.pageOfIndex(query, options);
+    // The index holds keys only (no state or request to filter on): the window's composes are read and filtered here.
+    const all = await this.pageOfIndex(query, { limit: Number.MAX_SAFE_INTEGER, offset: 0 });
+    const kept = all.items.filter((c) => matchesListFilter(c, filter));
+    return { ...all, items: kept.slice(options.offset, options.offset + options.limit), total: kept.length };
   }
 
   async transition(orgId: string, id: string, request: TransitionRequest): Promise<Compose | undefined> {

@@ -132,9 +132,18 @@ export class SqliteComposeStore implements ComposeStore {
     return this.read(orgId, id);
   }
 
-  async list(orgId: string, { limit, offset, createdSince }: ComposeListOptions): Promise<ComposePage> {
-    const where = `org_id = ? AND ${LIVE}${createdSince === undefined ? '' : ' AND created_at >= ?'}`;
-    const args = createdSince === undefined ? [orgId] : [orgId, createdSince];
+  async list(orgId: string, { limit, offset, createdSince, states, distribution }: ComposeListOptions): Promise<ComposePage> {
+    // The filters in SQL: `total` counts what they let through (a damaged document names no distribution).
+    const clauses = ['org_id = ?', LIVE];
+    const args: string[] = [orgId];
+    const and = (clause: string, ...values: string[]) => {
+      clauses.push(clause);
+      args.push(...values);
+    };
+    if (createdSince !== undefined) and('created_at >= ?', createdSince);
+    if (states !== undefined) and(`state IN (${states.map(() => '?').join(', ') || 'NULL'})`, ...states);
+    if (distribution !== undefined) and("CASE WHEN json_valid(doc) THEN json_extract(doc, '$.request.distribution') END = ?", distribution);
+    const where = clauses.join(' AND ');
     const rows = this.db.prepare(`SELECT id, doc FROM composes WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`).all(...args, limit, offset) as Row[];
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM composes WHERE ${where}`).get(...args) as { total: number };
     const { items, unreadable } = parseRows(rows);

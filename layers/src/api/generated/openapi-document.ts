@@ -332,6 +332,27 @@ export const openapiDocument = {
               }
             },
             "description": "leave out composes of these image types (repeat it or separate with commas)"
+          },
+          {
+            "in": "query",
+            "name": "status",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/ComposeState"
+              }
+            },
+            "description": "only composes in these states (repeat it or separate with commas); the store filters, meta.count counts them"
+          },
+          {
+            "in": "query",
+            "name": "distribution",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "string"
+            },
+            "description": "only composes requested for this distribution (one of GET /distributions)"
           }
         ],
         "responses": {
@@ -1252,6 +1273,27 @@ export const openapiDocument = {
               }
             },
             "description": "leave out composes of these image types (repeat it or separate with commas)"
+          },
+          {
+            "in": "query",
+            "name": "status",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/ComposeState"
+              }
+            },
+            "description": "only composes in these states (repeat it or separate with commas)"
+          },
+          {
+            "in": "query",
+            "name": "distribution",
+            "x-ibs-extension": true,
+            "schema": {
+              "type": "string"
+            },
+            "description": "only composes requested for this distribution"
           }
         ],
         "responses": {

@@ -1273,6 +1273,10 @@ export interface operations {
                 offset?: number;
                 /** @description leave out composes of these image types (repeat it or separate with commas) */
                 ignoreImageTypes?: string[];
+                /** @description only composes in these states (repeat it or separate with commas); the store filters, meta.count counts them */
+                status?: components["schemas"]["ComposeState"][];
+                /** @description only composes requested for this distribution (one of GET /distributions) */
+                distribution?: string;
             };
             header?: never;
             path?: never;
@@ -1948,6 +1952,10 @@ export interface operations {
                 offset?: number;
                 /** @description leave out composes of these image types (repeat it or separate with commas) */
                 ignoreImageTypes?: string[];
+                /** @description only composes in these states (repeat it or separate with commas) */
+                status?: components["schemas"]["ComposeState"][];
+                /** @description only composes requested for this distribution */
+                distribution?: string;
             };
             header?: never;
             path: {
