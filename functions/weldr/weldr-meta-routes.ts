@@ -13,7 +13,7 @@ import { jsonReply, type WeldrContext, type WeldrHandler, type WeldrReply, type 
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
 import { weldrTypeName } from './weldr-composes.ts';
 import { withSourceRepositories } from './weldr-sources.ts';
-import { detailsSourceOf, fetchPackageList, presentPackageInfos } from './weldr-projects.ts';
+import { detailsSourceOf, fetchPackageList, packageEntries, type PackageEntry } from './weldr-projects.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -95,13 +95,16 @@ function page<T>(items: T[], request: WeldrRequest) {
   return { total: items.length, offset, limit, items: items.slice(start, start + Math.min(limit, items.length - start)) };
 }
 
-/** composer's PackageInfo list of the names (all packages when none): from the details source when there is one. */
-async function packageInfos(ctx: WeldrContext, request: WeldrRequest, names: string[], errorId: string): Promise<Obj[]> {
+/** composer's PackageInfo entries of the names (all packages when none): from the details source when there is one. */
+async function packageInfoEntries(ctx: WeldrContext, request: WeldrRequest, names: string[], errorId: string): Promise<PackageEntry[]> {
   const details = detailsSourceOf(ctx);
-  if (!details) return (await searchNames(ctx, request, names, errorId)).map((p) => presentProject(p));
+  if (!details) return (await searchNames(ctx, request, names, errorId)).map((p) => ({ name: p.name, present: () => presentProject(p) }));
   const arch = archOf(ctx, request);
-  return presentPackageInfos(await fetchPackageList(ctx, details, distroOf(ctx, request, arch), arch, names, errorId));
+  return packageEntries(await fetchPackageList(ctx, details, distroOf(ctx, request, arch), arch, names, errorId));
 }
+
+const packageInfos = async (ctx: WeldrContext, request: WeldrRequest, names: string[], errorId: string): Promise<Obj[]> =>
+  (await packageInfoEntries(ctx, request, names, errorId)).map((e) => e.present());
 
 async function projectsInfo(ctx: WeldrContext, request: WeldrRequest, params: Record<string, string>, modules: boolean): Promise<WeldrReply> {
   const [errorId, unknownId] = modules ? ['ModulesError', 'UnknownModule'] : ['ProjectsError', 'UnknownProject'];
@@ -162,8 +165,9 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       pattern,
       errorId: 'ProjectsError',
       handler: async (ctx, request) => {
-        const { items, ...rest } = page(await packageInfos(ctx, request, [], 'ProjectsError'), request);
-        return jsonReply({ ...rest, projects: items });
+        // only the page is presented (composer-cli asks for `limit=0` first: the total alone)
+        const { items, ...rest } = page(await packageInfoEntries(ctx, request, [], 'ProjectsError'), request);
+        return jsonReply({ ...rest, projects: items.map((e) => e.present()) });
       },
     }),
   ),
@@ -172,7 +176,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
     pattern: '/modules/list/*names',
     errorId: 'ModulesError',
     handler: async (ctx, request, params) => {
-      const found = await packageInfos(ctx, request, namesOfRest(params.names), 'ModulesError');
+      const found = await packageInfoEntries(ctx, request, namesOfRest(params.names), 'ModulesError');
       if (found.length === 0) throw new WeldrError(400, 'UnknownModule', 'No packages have been found.');
       const { items, ...rest } = page(
         found.map((p) => ({ name: p.name, group_type: 'rpm' })),

@@ -31,16 +31,15 @@ export async function fetchPackageList(ctx: WeldrContext, source: PackageDetails
   } catch (error) {
     throw new WeldrError(400, errorId, `msg: ${(error as Error).message}`, { cause: error });
   }
-  const found = names.length === 0 ? all : searchPackages(all, names);
-  return [...found].sort(byNvr);
+  return sortByNvr(names.length === 0 ? all : searchPackages(all, names));
 }
 
-const nvrOf = (p: PackageDetails) => `${p.name}-${p.version}-${p.release}`;
-/** Go's cmp.Compare on NVR strings (byte order); the architecture keeps equal NVRs in a stable order. */
-const byNvr = (a: PackageDetails, b: PackageDetails): number => {
-  const [x, y] = [nvrOf(a), nvrOf(b)];
-  return x < y ? -1 : x > y ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0;
-};
+/** Go's cmp.Compare on `name-version-release` strings (byte order); the architecture orders equal NVRs. */
+function sortByNvr(packages: readonly PackageDetails[]): PackageDetails[] {
+  const keyed = packages.map((p) => ({ key: `${p.name}-${p.version}-${p.release}`, p }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.p.arch < b.p.arch ? -1 : a.p.arch > b.p.arch ? 1 : 0));
+  return keyed.map((k) => k.p);
+}
 
 /**
  * osbuild-depsolve-dnf's search, term by term: a term with `*` is an fnmatch glob, or a substring when it starts and
@@ -80,17 +79,24 @@ const presentBuild = (p: PackageDetails): Obj => ({
   metadata: {},
 });
 
+/** One PackageInfo to be: its name, and the entry presented on demand (a page presents only its own). */
+export interface PackageEntry {
+  name: string;
+  present(): Obj;
+}
+
 /** composer's PackageInfo list: one entry per name in first-seen order, one build per package (the first's texts). */
-export function presentPackageInfos(packages: readonly PackageDetails[]): Obj[] {
-  const byName = new Map<string, { info: Obj; builds: Obj[] }>();
+export function packageEntries(packages: readonly PackageDetails[]): PackageEntry[] {
+  const byName = new Map<string, PackageDetails[]>();
   for (const p of packages) {
     const seen = byName.get(p.name);
-    if (seen) {
-      seen.builds.push(presentBuild(p));
-      continue;
-    }
-    const builds = [presentBuild(p)];
-    byName.set(p.name, { info: { name: p.name, summary: p.summary, description: p.description, homepage: p.url, upstream_vcs: 'UPSTREAM_VCS', builds }, builds });
+    if (seen) seen.push(p);
+    else byName.set(p.name, [p]);
   }
-  return [...byName.values()].map((e) => e.info);
+  return [...byName].map(([name, builds]) => ({
+    name,
+    present: () => ({ name, summary: builds[0].summary, description: builds[0].description, homepage: builds[0].url, upstream_vcs: 'UPSTREAM_VCS', builds: builds.map(presentBuild) }),
+  }));
 }
+
+export const presentPackageInfos = (packages: readonly PackageDetails[]): Obj[] => packageEntries(packages).map((e) => e.present());
