@@ -1,6 +1,7 @@
 /** Weldr's `/compose/*` routes (osbuild-composer internal/weldr/api.go) over the hosted API's composes and runners. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Compose } from '../../layers/src/compose/compose.ts';
+import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
 import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
 import { cancelCompose, createCompose, deleteCompose, getCompose, readManifests, readPackageSets, resolveImageRequest } from '../../layers/src/service/compose-service.ts';
@@ -9,7 +10,7 @@ import { checkNames, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts'
 import { jsonReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import { findBlueprint, presentBlueprint } from './weldr-blueprints.ts';
 import { sourcePayloadRepositories } from './weldr-sources.ts';
-import { presentDepsolved } from './weldr-blueprint-routes.ts';
+import { depsolveCurrent, presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
 import { decodeWeldrUpload, presentUploads, refuseUnsupportedProvider } from './weldr-uploads.ts';
 import { decodeWeldrOSTree, refuseOSTreeOptions } from './weldr-ostree.ts';
@@ -97,6 +98,20 @@ async function withSourcePayloads(ctx: WeldrContext, distribution: string, custo
   return { ...current, payload_repositories: [...(current.payload_repositories ?? []), ...payloads] };
 }
 
+/**
+ * composer depsolves while it makes the manifest, before it queues anything (test composes too): a blueprint whose
+ * packages cannot be installed is a 500 `DepsolveError` at start, not a failed compose later.
+ */
+async function checkDepsolves(ctx: WeldrContext, stored: StoredBlueprint): Promise<void> {
+  const blueprint = presentBlueprint(stored);
+  if (![blueprint.packages, blueprint.modules, blueprint.groups].some((list) => Array.isArray(list) && list.length > 0)) return;
+  try {
+    await depsolveCurrent(ctx, { blueprint, changed: false, stored });
+  } catch (error) {
+    throw new WeldrError(500, 'DepsolveError', (error as Error).message, { cause: error });
+  }
+}
+
 async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<WeldrReply> {
   const body = parseStart(request);
   const upload = decodeWeldrUpload(body.upload);
@@ -135,6 +150,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
     image_requests: [{ architecture, image_type: imageType, ...(size ? { size } : {}), ...(uploadRequest ? { upload_request: uploadRequest } : {}) }],
     customizations: await withSourcePayloads(ctx, distribution, stored.body.customizations),
   };
+  await checkDepsolves(ctx, stored);
   const origin = { id: stored.id, version: stored.version };
   const test = request.query.get('test');
   let compose: Compose;

@@ -10,7 +10,24 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { silentLogger } from '../runner/helpers.ts';
+import type { Depsolver } from '../../layers/src/packages/package-set.ts';
 import { composerCli } from './weldr-client.ts';
+
+/** A depsolver that knows tmux 3.4 only (as `tmux` or `tmux-3.4`). */
+const depsolver: Depsolver = {
+  async resolve({ sets }) {
+    return Object.fromEntries(
+      Object.entries(sets).map(([name, set]) => {
+        const missing = set.include.find((n) => n !== 'tmux' && n !== 'tmux-3.4');
+        if (missing) throw new Error(`No match for argument: ${missing}`);
+        return [name, set.include.map(() => ({ name: 'tmux', epoch: 0, version: '3.4', release: '1.fc44', arch: 'x86_64', checksum: 'sha256:00', remoteLocation: 'http://127.0.0.1:9/tmux.rpm', repoId: 'r' }))];
+      }),
+    );
+  },
+  async searchPackages() {
+    return { total: 0, packages: [] };
+  },
+};
 
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
@@ -20,6 +37,7 @@ beforeAll(async () => {
     port: 0,
     runners: 0,
     log: silentLogger(),
+    depsolver,
     weldr: { orgId: 'weldr-parity', defaultDistro: 'fedora-44' },
   });
   cli = composerCli(stack.weldr!.socketPath);
@@ -83,6 +101,15 @@ describe('Weldr answers as composer for composer-cli', () => {
     expect((await cli.postJson(`/blueprints/undo/plain/${first.commit}`, '')).json()).toEqual({ status: true });
     const messages = (await cli.get('/blueprints/changes/plain')).json<Changes>().blueprints[0].changes.map((c) => c.message);
     expect(messages).toEqual([`plain.toml reverted to commit ${first.commit}`, 'Recipe plain, version 1.1.0 saved.', 'Recipe plain, version 1.0.0 saved.']);
+  });
+
+  it('refuses to start a compose whose packages do not depsolve (composer depsolves before it queues: 500 DepsolveError)', async () => {
+    expect((await cli.pushToml(PLAIN.replace('plain', 'unsolvable').replace('version = "*"', 'version = "0"'))).json()).toEqual({ status: true });
+    for (const test of [0, 2]) {
+      const refused = await cli.startCompose('unsolvable', 'qcow2', 0, test);
+      expect({ status: refused.status, body: refused.json() }).toEqual({ status: 500, body: { status: false, errors: [{ id: 'DepsolveError', msg: expect.stringContaining('tmux-0') }] } });
+    }
+    expect((await cli.get('/compose/status/*')).json()).toEqual({ uuids: [] });
   });
 
   it('names an unknown compose type as composer does', async () => {
