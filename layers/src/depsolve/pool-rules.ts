@@ -106,7 +106,7 @@ export class PoolRules {
         if (q !== p && pool.name(q) !== pool.name(p)) add({ lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
       }
     }
-    for (const q of pool.byName(pool.name(p))) {
+    for (const q of pool.sameName(p)) {
       if (q !== p) add({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
     }
     return out;

@@ -3,7 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_ARCH, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_ARCH, P_NAME, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -28,6 +28,9 @@ export class NeedFilelists extends Error {
     super(`filelists needed for ${repoIds.join(', ')}`);
   }
 }
+
+/** The dependencies of a package that has none of a kind (shared; never changed). */
+const NO_DEPS: Dep[] = [];
 
 const PRIMARY_FILE_RE = /^(\/etc\/|.*bin\/|\/usr\/lib\/sendmail$)/;
 
@@ -54,6 +57,8 @@ export class Pool {
    * dependency on many packages is decoded once, and what is derived from it (providers, clauses) is cached once.
    */
   private readonly depIntern: Map<number | string, Dep>[];
+  /** Where an interned simple dependency's name is in its own index, and its providers once known. */
+  private readonly internedSimple = new Map<SimpleDep, { repo: number; nameId: number; providers?: Int32Array }>();
 
   constructor(repos: PoolRepo[], arch: string, excludes: string[] = []) {
     this.repos = repos;
@@ -98,23 +103,33 @@ export class Pool {
     }
   }
 
-  private loc(p: number): [PoolRepo, number, number] {
+  /** The repository (position) package p belongs to. */
+  private repoAt(p: number): number {
+    const offsets = this.offsets;
+    if (p <= 0 || p >= this.size) throw new Error(`bad package id ${p}`);
     // Few repositories: linear search from the end.
-    for (let r = this.offsets.length - 1; r >= 0; r--) {
-      if (p >= this.offsets[r]) return [this.repos[r], p - this.offsets[r], r];
-    }
-    throw new Error(`bad package id ${p}`);
+    let r = offsets.length - 1;
+    while (p < offsets[r]) r--;
+    return r;
   }
 
   repoOf(p: number): PoolRepo {
-    return this.loc(p)[0];
+    return this.repos[this.repoAt(p)];
+  }
+
+  /** Package p's index and its number there. */
+  private indexOf(p: number): RepoIndex {
+    return this.repos[this.repoAt(p)].index;
+  }
+
+  private local(p: number): number {
+    return p - this.offsets[this.repoAt(p)];
   }
 
   name(p: number): string {
     let s = this.nameCache[p];
     if (s === undefined) {
-      const [r, i] = this.loc(p);
-      s = r.index.name(i);
+      s = this.indexOf(p).name(this.local(p));
       this.nameCache[p] = s;
     }
     return s;
@@ -123,16 +138,14 @@ export class Pool {
   evr(p: number): Evr {
     let e = this.evrCache[p];
     if (e === undefined) {
-      const [r, i] = this.loc(p);
-      e = r.index.evr(i);
+      e = this.indexOf(p).evr(this.local(p));
       this.evrCache[p] = e;
     }
     return e;
   }
 
   arch(p: number): string {
-    const [r, i] = this.loc(p);
-    return r.index.arch(i);
+    return this.indexOf(p).arch(this.local(p));
   }
 
   installable(p: number): boolean {
@@ -168,8 +181,7 @@ export class Pool {
   info(p: number): PackageInfo {
     let info = this.infoCache.get(p);
     if (!info) {
-      const [r, i] = this.loc(p);
-      this.infoCache.set(p, (info = r.index.info(i)));
+      this.infoCache.set(p, (info = this.indexOf(p).info(this.local(p))));
     }
     return info;
   }
@@ -180,10 +192,10 @@ export class Pool {
     if (cache.length === 0) this.depCache[k] = cache = new Array(this.size);
     let d = cache[p];
     if (d === undefined) {
-      const [r, i, ri] = this.loc(p);
-      const x = r.index;
-      const [a, b] = x.depRange(i, k);
-      d = [];
+      const ri = this.repoAt(p);
+      const x = this.repos[ri].index;
+      const [a, b] = x.depRange(p - this.offsets[ri], k);
+      d = a === b ? NO_DEPS : [];
       for (let j = a; j < b; j++) {
         const dep = this.internDep(ri, x, j);
         // rpmlib() dependencies are satisfied by rpm itself.
@@ -208,34 +220,40 @@ export class Pool {
     if (!dep) {
       dep = depFromIndex(x.str(nameId), flags, evrId ? x.str(evrId) : undefined);
       interned.set(key, dep);
+      if (dep.kind === 'simple') this.internedSimple.set(dep, { repo: ri, nameId });
     }
     return dep;
   }
 
   /** Installable packages whose Provides (or files) satisfy a simple dependency, ascending ids. */
   whatProvides(dep: SimpleDep): Int32Array {
+    const home = this.internedSimple.get(dep);
+    if (home?.providers) return home.providers;
     const key = dep.flags ? `${dep.name}\0${dep.flags}\0${dep.evrText}` : dep.name;
     let res = this.providesCache.get(key);
-    if (res) return res;
-    const out: number[] = [];
-    const needFiles: string[] = [];
-    this.repos.forEach((r, ri) => {
-      const off = this.offsets[ri];
-      const before = out.length;
-      this.collectProviders(r.index, off, dep, out);
-      if (out.length === before && dep.name.charCodeAt(0) === 47 /* / */ && !PRIMARY_FILE_RE.test(dep.name)) {
-        if (r.files) this.collectProviders(r.files, off, dep, out, true);
-        else if (r.index.meta.hasFilelists) needFiles.push(r.id);
+    if (!res) {
+      const out: number[] = [];
+      const needFiles: string[] = [];
+      for (let ri = 0; ri < this.repos.length; ri++) {
+        const r = this.repos[ri];
+        const off = this.offsets[ri];
+        const before = out.length;
+        // An interned dependency's name id in its own index saves looking the name up there.
+        this.collectProviders(r.index, off, dep, out, false, home?.repo === ri ? home.nameId : r.index.lookup(dep.name));
+        if (out.length === before && dep.name.charCodeAt(0) === 47 /* / */ && !PRIMARY_FILE_RE.test(dep.name)) {
+          if (r.files) this.collectProviders(r.files, off, dep, out, true, r.files.lookup(dep.name));
+          else if (r.index.meta.hasFilelists) needFiles.push(r.id);
+        }
       }
-    });
-    if (needFiles.length) throw new NeedFilelists(needFiles);
-    res = Int32Array.from(out);
-    this.providesCache.set(key, res);
+      if (needFiles.length) throw new NeedFilelists(needFiles);
+      res = Int32Array.from(out);
+      this.providesCache.set(key, res);
+    }
+    if (home) home.providers = res;
     return res;
   }
 
-  private collectProviders(x: RepoIndex, off: number, dep: SimpleDep, out: number[], filesOnly = false): void {
-    const nameId = x.lookup(dep.name);
+  private collectProviders(x: RepoIndex, off: number, dep: SimpleDep, out: number[], filesOnly: boolean, nameId: number): void {
     if (nameId < 0) return;
     const provs = x.providersOf(nameId);
     for (let j = 0; j < provs.length; j++) {
@@ -311,6 +329,23 @@ export class Pool {
   /** Installable packages with Supplements. */
   withSupplements(): readonly number[] {
     return this.supplementing;
+  }
+
+  /** Installable packages with package p's name (p too when installable), ascending; by name id where it can. */
+  sameName(p: number): number[] {
+    const home = this.repoAt(p);
+    const homeIndex = this.repos[home].index;
+    const nameId = homeIndex.field(p - this.offsets[home], P_NAME);
+    const out: number[] = [];
+    for (let ri = 0; ri < this.repos.length; ri++) {
+      const x = this.repos[ri].index;
+      const id = ri === home ? nameId : x.lookup(homeIndex.str(nameId));
+      if (id < 0) continue;
+      const off = this.offsets[ri];
+      const provs = x.providersOf(id);
+      for (let j = 0; j < provs.length; j++) if (this.score[off + provs[j]] && x.field(provs[j], P_NAME) === id) out.push(off + provs[j]);
+    }
+    return out;
   }
 
   /** All installable packages named exactly `name`. */

@@ -28,10 +28,10 @@ export class RuleStore {
   constructor(
     /** Package ids are below this. */
     size: number,
-    /** Is the package installed? */
-    private readonly installed: (p: number) => boolean,
-    /** A package a rule may install (its own rules must be made). */
-    private readonly reach: (p: number) => void,
+    /** The solver's decisions (> 0: installed). */
+    private readonly decision: Int32Array,
+    /** Told of every package a rule may install (its own rules must be made). */
+    private readonly maker: { reach(p: number): void },
   ) {
     this.head = new Int32Array(size * 2);
     this.tail = new Int32Array(size * 2);
@@ -52,9 +52,10 @@ export class RuleStore {
       const list = this.reqRules.get(r.pkg);
       if (list) list.push(r);
       else this.reqRules.set(r.pkg, [r]);
-      if (this.installed(r.pkg)) this.insertOrdered(r);
+      if (this.decision[r.pkg] > 0) this.insertOrdered(r);
     }
-    for (let i = 0; i < r.lits.length; i++) if (r.lits[i] > 0) this.reach(r.lits[i]);
+    const lits = r.lits;
+    for (let i = 0; i < lits.length; i++) if (lits[i] > 0) this.maker.reach(lits[i]);
     this.pending.push(r);
   }
 

@@ -53,8 +53,8 @@ export class Solver {
     this.opts = opts;
     this.derived = PoolRules.of(pool);
     this.decision = new Int32Array(pool.size);
-    this.rules = new RuleStore(pool.size, (p) => this.decision[p] > 0, (p) => this.maker.reach(p));
     this.maker = new RuleMaker(pool, opts.weakDeps, (r) => this.rules.addNormalized(r));
+    this.rules = new RuleStore(pool.size, this.decision, this.maker);
     this.policy = new CandidatePolicy(pool, this.decision, this.queue);
   }
 
@@ -327,7 +327,7 @@ export class Solver {
         dq.push(p);
       }
     };
-    const installedSorted = this.queue.filter((l) => l > 0).sort((a, b) => a - b);
+    const installedSorted = Int32Array.from(this.queue.filter((l) => l > 0)).sort();
     const recCands = (d: Dep): number[] | undefined => {
       const ps = this.weakProviders(d);
       if (ps.some((q) => this.installed(q))) return undefined;
