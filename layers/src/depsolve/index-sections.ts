@@ -24,36 +24,34 @@ export function emitSections({ strings, pkgs, count, deps, depStart }: BuiltInde
   const { strBytes, strOff, hashes, digests } = strings;
   const nStr = strOff.length - 1;
   if (nStr >= 2 ** (32 - DEP_NAME_SHIFT)) throw new Error(`too many strings for a depsolve index (${nStr})`);
-  const names = new Uint32Array(deps.length / 2);
-  for (let d = 0; d < names.length; d++) names[d] = deps[d * 2] >>> DEP_FLAG_BITS;
+  const { depWords, depEvrs, depEvrRank } = packDeps(deps);
   return {
     strBytes,
     strOff,
-    strHash: hashDependencyNames(names, hashes, nStr),
+    strHash: hashDependencyNames(depWords, hashes, nStr),
     pkgs,
     digests,
-    ...packDeps(deps),
-    ...providerTable(names, depStart, count, nStr),
-    wcPairs: namePackagePairs(names, depStart, count, KIND.conflicts),
-    woPairs: namePackagePairs(names, depStart, count, KIND.obsoletes),
+    depWords,
+    depEvrs,
+    depEvrRank,
+    ...providerTable(depWords, depStart, count, nStr),
+    wcPairs: namePackagePairs(depWords, depStart, count, KIND.conflicts),
+    woPairs: namePackagePairs(depWords, depStart, count, KIND.obsoletes),
     ...splitDepStart(depStart, count),
   };
-}
-
-function forKind(depStart: Uint32Array, count: number, kind: number, visit: (p: number, d: number) => void): void {
-  for (let p = 0; p < count; p++) for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) visit(p, d);
 }
 
 /**
  * Open addressing over the dependency names only (providers, conflicts, obsoletes and package names, which every
  * package provides): versions, checksums, summaries... are never looked up. Sized for a 0.7 load, not a power of two.
  */
-function hashDependencyNames(names: Uint32Array, hashes: Uint32Array, nStr: number): Uint32Array {
+function hashDependencyNames(depWords: Uint32Array, hashes: Uint32Array, nStr: number): Uint32Array {
   const named = new Uint8Array(nStr);
   let nNamed = 0;
-  for (let d = 0; d < names.length; d++) {
-    if (named[names[d]] === 0) nNamed++;
-    named[names[d]] = 1;
+  for (let d = 0; d < depWords.length; d++) {
+    const name = depWords[d] >>> DEP_NAME_SHIFT;
+    if (named[name] === 0) nNamed++;
+    named[name] = 1;
   }
   const size = Math.max(1, Math.ceil(nNamed / 0.7));
   const table = new Uint32Array(size);
@@ -76,14 +74,16 @@ function packDeps(pairs: Uint32Array): { depWords: Uint32Array; depEvrs: Uint32A
   const depWords = new Uint32Array(n);
   const depEvrRank = new Uint32Array(Math.ceil(n / DEP_EVR_BLOCK) + 1);
   let versioned = 0;
-  for (let d = 0; d < n; d++) if (pairs[d * 2 + 1] !== 0) versioned++;
+  for (let d = 0; d < n; d++) {
+    const evr = pairs[d * 2 + 1];
+    depWords[d] = (((pairs[d * 2] >>> DEP_FLAG_BITS) << DEP_NAME_SHIFT) | (evr ? DEP_HAS_EVR : 0) | (pairs[d * 2] & DEP_FLAG_MASK)) >>> 0;
+    if (evr) versioned++;
+  }
   const depEvrs = new Uint32Array(versioned);
   let r = 0;
   for (let d = 0; d < n; d++) {
     if (d % DEP_EVR_BLOCK === 0) depEvrRank[d / DEP_EVR_BLOCK] = r;
-    const evr = pairs[d * 2 + 1];
-    depWords[d] = (((pairs[d * 2] >>> DEP_FLAG_BITS) << DEP_NAME_SHIFT) | (evr ? DEP_HAS_EVR : 0) | (pairs[d * 2] & DEP_FLAG_MASK)) >>> 0;
-    if (evr) depEvrs[r++] = evr;
+    if (depWords[d] & DEP_HAS_EVR) depEvrs[r++] = pairs[d * 2 + 1];
   }
   depEvrRank[depEvrRank.length - 1] = r;
   return { depWords, depEvrs, depEvrRank };
@@ -93,42 +93,51 @@ function packDeps(pairs: Uint32Array): { depWords: Uint32Array; depEvrs: Uint32A
  * Who provides each name: SOLE_PROVIDER | the package when there is one (most names), else the offset in wpList of
  * (count, packages...); wpList[0] is the empty list. A package appears once per name, in package order.
  */
-function providerTable(names: Uint32Array, depStart: Uint32Array, count: number, nStr: number): { wp: Uint32Array; wpList: Uint32Array } {
-  const counts = new Uint32Array(nStr);
-  const last = new Int32Array(nStr).fill(-1);
-  forKind(depStart, count, KIND.provides, (p, d) => {
-    const name = names[d];
-    if (last[name] !== p) counts[name]++;
-    last[name] = p;
-  });
+function providerTable(depWords: Uint32Array, depStart: Uint32Array, count: number, nStr: number): { wp: Uint32Array; wpList: Uint32Array } {
+  const P = KIND.provides;
+  // Providers per name (a package counted once however many times it names it), then wp from the counts in place.
   const wp = new Uint32Array(nStr);
-  let listLength = 1;
-  for (let i = 0; i < nStr; i++) {
-    if (counts[i] > 1) {
-      wp[i] = listLength;
-      listLength += counts[i] + 1;
+  const last = new Int32Array(nStr).fill(-1);
+  for (let p = 0; p < count; p++) {
+    for (let d = depStart[p * K + P]; d < depStart[p * K + P + 1]; d++) {
+      const name = depWords[d] >>> DEP_NAME_SHIFT;
+      if (last[name] !== p) wp[name]++;
+      last[name] = p;
     }
   }
-  const wpList = new Uint32Array(listLength);
-  const fill = new Uint32Array(nStr);
-  last.fill(-1);
-  forKind(depStart, count, KIND.provides, (p, d) => {
-    const name = names[d];
-    if (last[name] === p) return;
-    last[name] = p;
-    if (counts[name] === 1) wp[name] = (SOLE_PROVIDER | p) >>> 0;
-    else {
-      wpList[wp[name]] = counts[name];
-      wpList[wp[name] + 1 + fill[name]++] = p;
+  let listLength = 1;
+  for (let i = 0; i < nStr; i++) {
+    const providers = wp[i];
+    if (providers === 1) wp[i] = SOLE_PROVIDER;
+    else if (providers > 1) {
+      wp[i] = listLength;
+      listLength += providers + 1;
     }
-  });
+  }
+  // wpList[off] counts the packages written so far; the last one written tells a repeated name of the same package.
+  const wpList = new Uint32Array(listLength);
+  for (let p = 0; p < count; p++) {
+    for (let d = depStart[p * K + P]; d < depStart[p * K + P + 1]; d++) {
+      const name = depWords[d] >>> DEP_NAME_SHIFT;
+      const v = wp[name];
+      if (v & SOLE_PROVIDER) wp[name] = (SOLE_PROVIDER | p) >>> 0;
+      else {
+        const written = wpList[v];
+        if (written > 0 && wpList[v + written] === p) continue;
+        wpList[v + 1 + written] = p;
+        wpList[v] = written + 1;
+      }
+    }
+  }
   return { wp, wpList };
 }
 
 /** (name, package) pairs sorted by name then package: conflicts and obsoletes are rare, a full table would waste space. */
-function namePackagePairs(names: Uint32Array, depStart: Uint32Array, count: number, kind: number): Uint32Array {
+function namePackagePairs(depWords: Uint32Array, depStart: Uint32Array, count: number, kind: number): Uint32Array {
   const list: [number, number][] = [];
-  forKind(depStart, count, kind, (p, d) => list.push([names[d], p]));
+  for (let p = 0; p < count; p++) {
+    for (let d = depStart[p * K + kind]; d < depStart[p * K + kind + 1]; d++) list.push([depWords[d] >>> DEP_NAME_SHIFT, p]);
+  }
   list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const out = new Uint32Array(list.length * 2);
   list.forEach(([name, p], i) => {
