@@ -38,7 +38,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 async function writeReply(res: ServerResponse, reply: WeldrReply): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...reply.headers };
   if (reply.body === undefined) {
-    res.writeHead(reply.status, { 'content-type': headers['content-type'] });
+    res.writeHead(reply.status, headers);
     res.end();
     return;
   }

@@ -8,6 +8,7 @@ import { DomainError, NotFoundError, QuotaExceededError, StorageFullError, Valid
 import type { Logger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { notFoundError, WeldrError, weldrErrorBody } from './weldr-errors.ts';
+import { answerMethod } from './weldr-allowed-methods.ts';
 
 /** What every Weldr handler works with: the stores of the hosted API, acting for one organization. */
 export interface WeldrContext {
@@ -92,6 +93,9 @@ export function replyToError(error: unknown, errorId: string, log: Logger): Weld
 /** Dispatches one request over the routes; never throws. */
 export async function dispatchWeldr(ctx: WeldrContext, routes: readonly WeldrRoute[], request: WeldrRequest, status: WeldrHandler): Promise<WeldrReply> {
   try {
+    // httprouter: OPTIONS, and another method's path (405), answered with `Allow` before any version check.
+    const methodReply = answerMethod(routes, request);
+    if (methodReply) return methodReply;
     if (request.path === '/api/status' && request.version === -1) {
       if (request.method !== 'GET') return { status: 405 };
       return await status(ctx, request, {});
