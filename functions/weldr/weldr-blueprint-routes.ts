@@ -18,6 +18,7 @@ import {
   findBlueprint,
   listBlueprintNames,
   listChanges,
+  checkComposerVersion,
   initializedBlueprint,
   presentBlueprint,
   pushBlueprint,
@@ -176,6 +177,8 @@ async function saveWorkspace(ctx: WeldrContext, request: WeldrRequest): Promise<
   const raw = decodeBlueprintBody(request.contentType, request.body);
   const name = typeof raw.name === 'string' ? raw.name : '';
   checkNames([name]);
+  // composer's PushBlueprintToWorkspace runs Initialize(): the version must be semver.
+  if (typeof raw.version === 'string' && raw.version !== '') checkComposerVersion(raw.version);
   try {
     blueprintFromObject(raw);
   } catch (error) {

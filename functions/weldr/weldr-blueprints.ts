@@ -14,6 +14,7 @@ import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
 import { deleteWorkspace, readMessages, readTags, readWorkspace } from './weldr-workspace.ts';
+import { bumpGoSemver, parseGoSemver } from './weldr-semver.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -68,18 +69,18 @@ export function presentBlueprint(stored: Pick<StoredBlueprint, 'name' | 'descrip
   return initializedBlueprint(renderComposerBlueprint(stored).blueprint);
 }
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+/** blueprint.Initialize()'s version check: composer's BlueprintsError with go-semver's reason. */
+export function checkComposerVersion(version: string): void {
+  const parsed = parseGoSemver(version);
+  if (typeof parsed === 'string') throw new WeldrError(400, 'BlueprintsError', `Invalid 'version', must use Semantic Versioning: ${parsed}`);
+}
 
 /** lorax/composer: a push with no version or the stored one bumps the stored patch level; others must be semver. */
 export function nextComposerVersion(given: unknown, previous: string | undefined): string {
   const version = typeof given === 'string' ? given : '';
-  if (previous !== undefined && (version === '' || version === previous)) {
-    const match = SEMVER.exec(previous);
-    return match ? `${match[1]}.${match[2]}.${Number(match[3]) + 1}` : '0.0.1';
-  }
-  if (version === '') return '0.0.0';
-  if (!SEMVER.test(version)) throw new WeldrError(400, 'BlueprintsError', `Invalid 'version', must use Semantic Versioning: ${version}`);
-  return version;
+  if (version !== '') checkComposerVersion(version);
+  if (previous !== undefined && (version === '' || version === previous)) return bumpGoSemver(previous) ?? (version || '0.0.0');
+  return version || '0.0.0';
 }
 
 /** Decodes a `/blueprints/new` body as composer does: by exact Content-Type. */

@@ -112,6 +112,17 @@ describe('Weldr answers as composer for composer-cli', () => {
     expect((await cli.get('/compose/status/*')).json()).toEqual({ uuids: [] });
   });
 
+  it('checks versions with go-semver as composer\'s Initialize() does, the workspace too', async () => {
+    const invalid = (reason: string) => ({ status: false, errors: [{ id: 'BlueprintsError', msg: `Invalid 'version', must use Semantic Versioning: ${reason}` }] });
+    expect((await cli.postJson('/blueprints/workspace', { name: 'plain', version: 'bad' })).json()).toEqual(invalid('bad is not in dotted-tri format'));
+    expect((await cli.pushToml('name = "semver"\nversion = "1.2.x"\n')).json()).toEqual(invalid('strconv.ParseInt: parsing "x": invalid syntax'));
+    expect((await cli.pushToml('name = "semver"\nversion = "1.2.3-b@d"\n')).json()).toEqual(invalid('failed to validate pre-release: b@d is not a valid semver identifier'));
+    // leading zeros parse (strconv.ParseInt); the bump writes the numbers back
+    expect((await cli.pushToml('name = "semver"\nversion = "1.02.3-rc.1"\n')).json()).toEqual({ status: true });
+    expect((await cli.pushToml('name = "semver"\nversion = "1.02.3-rc.1"\n')).json()).toEqual({ status: true });
+    expect((await cli.get('/blueprints/info/semver')).json<{ blueprints: { version: string }[] }>().blueprints[0].version).toBe('1.2.4');
+  });
+
   it('names an unknown compose type as composer does', async () => {
     expect((await cli.startCompose('plain', 'punchcard')).json()).toEqual({
       status: false,

@@ -45,7 +45,7 @@ describe('Weldr errors', () => {
       error('BlueprintsError', /blueprint must be in json or toml format/),
     );
     expect((await weldrCall(stack.weldr!.socketPath, 'POST', '/api/v1/blueprints/new', '', 'text/x-toml')).json()).toEqual(error('BlueprintsError', 'Missing blueprint'));
-    expect((await cli.pushToml('name = "v"\nversion = "one"\n')).json()).toEqual(error('BlueprintsError', "Invalid 'version', must use Semantic Versioning: one"));
+    expect((await cli.pushToml('name = "v"\nversion = "one"\n')).json()).toEqual(error('BlueprintsError', "Invalid 'version', must use Semantic Versioning: one is not in dotted-tri format"));
     expect((await cli.pushToml('name = "d"\ndistro = "no-such-distro"\n')).json()).toEqual(error('BlueprintsError', "'no-such-distro' is not a valid distribution (architecture 'x86_64')"));
     expect((await cli.get('/blueprints/list')).json()).toEqual({ total: 0, offset: 0, limit: 0, blueprints: [] });
     expect((await cli.get('/blueprints/list?limit=x')).json()).toEqual(error('BadLimitOrOffset', /^BadRequest: invalid value for 'limit'/));
