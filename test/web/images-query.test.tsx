@@ -23,9 +23,13 @@ function fakeApi() {
       if (path === '/distributions') return [{ name: 'd1' }, { name: 'd2' }] as T;
       if (path === '/distributions/d1') return { architectures: { x86_64: { image_types: { tar: { name: 'tar' }, aws: { name: 'aws', aliases: ['ami'] } } } } } as T;
       if (path === '/distributions/d2') return { architectures: { aarch64: { image_types: { qcow2: { name: 'qcow2', aliases: ['guest-image'] }, tar: { name: 'tar' } } } } } as T;
-      gets.push(`${path}?limit=${query.limit}&offset=${query.offset}${query.ignoreImageTypes ? `&ignoreImageTypes=${query.ignoreImageTypes}` : ''}`);
+      const extra = (['status', 'distribution', 'ignoreImageTypes'] as const).map((k) => (query[k] ? `&${k}=${query[k]}` : '')).join('');
+      gets.push(`${path}?limit=${query.limit}&offset=${query.offset}${extra}`);
+      // The API's own filters, as GET /composes applies them (before paging, counted after).
+      const states = query.status ? String(query.status).split(',') : undefined;
+      const kept = all.filter((c) => (!states || states.includes(c.status)) && (!query.distribution || c.request.distribution === query.distribution));
       const offset = Number(query.offset ?? 0);
-      return { meta: { count: all.length }, links: {}, data: all.slice(offset, offset + Number(query.limit ?? 100)) } as T;
+      return { meta: { count: kept.length }, links: {}, data: kept.slice(offset, offset + Number(query.limit ?? 100)) } as T;
     },
   } as unknown as ApiClient;
   return { api, gets };
@@ -59,12 +63,18 @@ describe('readComposePage', () => {
     expect(page.total).toBe(0);
   });
 
-  it('reads every compose for a filter the API lacks, and pages the filtered list', async () => {
+  it('asks the API to filter by status and distribution, one page at a time ("In progress": every unfinished state)', async () => {
     const { api, gets } = fakeApi();
     const page = await readComposePage(api, { ...none, status: 'success' }, 2, 10);
-    expect(gets).toEqual(['/composes?limit=100&offset=0']);
+    expect(gets).toEqual(['/composes?limit=10&offset=10&status=success']);
     expect(page.total).toBe(15);
     expect(page.items.map((c) => c.id)).toEqual(['id-30', 'id-33', 'id-36', 'id-39', 'id-42']);
+    await readComposePage(api, { ...none, status: 'running', distribution: 'test-distro-1', blueprint: 'b1' }, 1, 20);
+    expect(gets.at(-1)).toBe('/blueprints/b1/composes?limit=20&offset=0&status=pending,queued,building,uploading&distribution=test-distro-1');
+    // With an image type no distribution lists, the API still filters status and distribution; the type is picked here.
+    const odd = await readComposePage(api, { ...none, status: 'success', imageType: 'qcow2-old' }, 1, 20);
+    expect(gets.at(-1)).toBe('/composes?limit=100&offset=0&status=success');
+    expect(odd.total).toBe(0);
   });
 });
 

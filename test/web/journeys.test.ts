@@ -114,6 +114,21 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     expect(filtered.status()).toBe(200);
     expect(new URL(filtered.url()).searchParams.get('ignoreImageTypes')!.split(',')).not.toContain('tar');
     await row.waitFor({ timeout: 15_000 });
+    // So are status and distribution: the API filters and counts, the browser asks for one page.
+    const [byStatus] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('status=success'), { timeout: 15_000 }),
+      page.locator('#filter-status').selectOption('success'),
+    ]);
+    expect(byStatus.status()).toBe(200);
+    expect(new URL(byStatus.url()).searchParams.get('limit')).not.toBe('100');
+    await row.waitFor({ timeout: 15_000 });
+    const [byDistribution] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('distribution=test-distro-1'), { timeout: 15_000 }),
+      page.locator('#filter-distribution').selectOption('test-distro-1'),
+    ]);
+    expect(byDistribution.status()).toBe(200);
+    expect(((await byDistribution.json()) as { meta: { count: number } }).meta.count).toBeGreaterThan(0);
+    await row.waitFor({ timeout: 15_000 });
     expect(errors).toEqual([]);
   }, 120_000);
 

@@ -51,7 +51,7 @@ export function ImagesPage() {
   const [filters, setFilters] = useState<ComposeFilters>({ status: '', distribution: '', imageType: '', blueprint: '' });
   const [page, setPage] = useState(1);
   const [perPage, setPerPage] = useState(20);
-  // Only the page shown is asked for (and again every 10 s); a filter the API lacks reads the whole list.
+  // Only the page shown is asked for (and again every 10 s), every filter applied by the API (images-query.ts).
   const composes = useRequest(() => readComposePage(api, filters, page, perPage), [filters, page, perPage], 10_000);
   const shownOnce = composes.data !== undefined;
   // The filters' choices wait for the first rows, so they do not compete with them.

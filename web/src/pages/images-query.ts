@@ -1,12 +1,13 @@
 /**
- * What the images page asks the API for: only the page shown (server-side paging, the blueprint filter as
- * GET /blueprints/{id}/composes, the image type one as `ignoreImageTypes` = every other type) unless a filter the API
- * lacks (status, distribution) needs every compose.
+ * What the images page asks the API for: only the page shown, every filter applied by the API (the blueprint as
+ * GET /blueprints/{id}/composes, status and distribution as `status` and `distribution`, the image type as
+ * `ignoreImageTypes` = every other type). Only an image type no distribution lists is picked out here, from the
+ * composes the other filters let through.
  */
 import type { ApiClient } from '../api/client.ts';
 import { listAllComposes } from '../api/compose-list.ts';
 import type { ComposesResponse, ComposesResponseItem, DistributionDetails, DistributionsResponse } from '../api/types.ts';
-import { isUnfinished } from '../components/compose-status.tsx';
+import { isUnfinished, UNFINISHED } from '../components/compose-status.tsx';
 
 export interface ComposeFilters {
   status: string;
@@ -26,8 +27,11 @@ export function filterComposes(composes: ComposesResponseItem[], f: ComposeFilte
   );
 }
 
-/** Whether a filter is set that the API cannot apply (GET /composes filters only by ignoreImageTypes). */
-export const needsEveryCompose = (f: ComposeFilters): boolean => !!(f.status || f.distribution);
+/** The status and distribution filters as GET /composes parameters ("running": every unfinished state). */
+export function apiFiltersOf(f: ComposeFilters): Record<string, string> {
+  const status = f.status === 'running' ? UNFINISHED.join(',') : f.status;
+  return { ...(status ? { status } : {}), ...(f.distribution ? { distribution: f.distribution } : {}) };
+}
 
 export interface ComposePageView {
   items: ComposesResponseItem[];
@@ -70,12 +74,13 @@ export async function ignoredTypesFor(api: ApiClient, imageType: string): Promis
 /** One page of the list as the filters and paging ask: one request of `perPage` when the API can do it all. */
 export async function readComposePage(api: ApiClient, f: ComposeFilters, page: number, perPage: number): Promise<ComposePageView> {
   const path = f.blueprint ? `/blueprints/${encodeURIComponent(f.blueprint)}/composes` : '/composes';
-  const ignored = f.imageType && !needsEveryCompose(f) ? await ignoredTypesFor(api, f.imageType) : undefined;
-  if (!needsEveryCompose(f) && (!f.imageType || ignored)) {
-    const query = { limit: perPage, offset: (page - 1) * perPage, ...(ignored?.length ? { ignoreImageTypes: ignored.join(',') } : {}) };
+  const filters = apiFiltersOf(f);
+  const ignored = f.imageType ? await ignoredTypesFor(api, f.imageType) : undefined;
+  if (!f.imageType || ignored) {
+    const query = { ...filters, limit: perPage, offset: (page - 1) * perPage, ...(ignored?.length ? { ignoreImageTypes: ignored.join(',') } : {}) };
     const answer = await api.get<ComposesResponse>(path, query);
     return { items: answer.data, total: answer.meta.count };
   }
-  const kept = filterComposes(await listAllComposes(api, path), f);
+  const kept = filterComposes(await listAllComposes(api, path, filters), { ...f, status: '', distribution: '' });
   return { items: kept.slice((page - 1) * perPage, page * perPage), total: kept.length };
 }
