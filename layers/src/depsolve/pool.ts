@@ -3,7 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_ARCH, P_NAME, P_STRIDE, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_NAME, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -39,10 +39,16 @@ export class Pool {
   /** First package id of each repository (ids start at 1). */
   private readonly offsets: number[];
   readonly size: number; // number of packages + 1
-  /** 0 = not installable (wrong arch or excluded), 1 = noarch, 2 = base arch. */
-  readonly score: Uint8Array;
-  /** 1 = hidden by an exclude (dnf never sees it; an arch-incompatible package it sees, but cannot install). */
-  private readonly excluded: Uint8Array;
+  /**
+   * Found on first use (a cold process looks at a few thousand of the packages): 0 = not yet, 1 = installable,
+   * 2 = not installable (incompatible architecture), 3 = hidden by an exclude (dnf never sees it; an incompatible
+   * package it sees, but cannot install).
+   */
+  private readonly state: Uint8Array;
+  private readonly targetArch: string;
+  private readonly excludeRes: RegExp[];
+  /** By repository: may packages of this architecture (string id) be installed? */
+  private readonly archOk: Map<number, boolean>[];
   private readonly nameCache: (string | undefined)[];
   private readonly evrCache: (Evr | undefined)[];
   /** Dependencies by kind, then package id (decoded on first use). */
@@ -50,7 +56,7 @@ export class Pool {
   private readonly infoCache = new Map<number, PackageInfo>();
   private readonly reverseCache = { conflicts: new Map<string, number[]>(), obsoletes: new Map<string, number[]>() };
   private readonly providesCache = new Map<string, Int32Array>();
-  private readonly supplementing: number[] = [];
+  private supplementing: number[] | undefined;
   private readonly byNameCache = new Map<string, number[]>();
   /**
    * Each repository's dependencies as one shared object per distinct (name, flags, version) triple: the same
@@ -69,38 +75,33 @@ export class Pool {
       n += r.index.packageCount;
     }
     this.size = n;
-    this.score = new Uint8Array(n);
-    this.excluded = new Uint8Array(n);
+    this.state = new Uint8Array(n);
+    this.targetArch = arch;
+    this.excludeRes = excludes.map((x) => globToRegExp(x));
+    this.archOk = repos.map(() => new Map());
     this.nameCache = new Array(n);
     this.evrCache = new Array(n);
     this.depCache = DEP_KINDS.map(() => []);
     this.depIntern = repos.map(() => new Map());
-    const excludeRes = excludes.map((x) => globToRegExp(x));
-    // One pass over every package (a cold process pays for it): arch scores by arch id, the last one kept at hand.
-    for (let ri = 0; ri < repos.length; ri++) {
-      const idx = repos[ri].index;
-      const archScores = new Map<number, number>();
-      const off = this.offsets[ri];
-      const pkgs = idx.pkgs;
-      let lastArch = -1;
-      let lastScore = 0;
-      for (let i = 0, count = idx.packageCount; i < count; i++) {
-        const a = pkgs[i * P_STRIDE + P_ARCH];
-        if (a !== lastArch) {
-          let known = archScores.get(a);
-          if (known === undefined) archScores.set(a, (known = archScore(idx.str(a), arch)));
-          lastArch = a;
-          lastScore = known;
-        }
-        let s = lastScore;
-        if (excludeRes.length && excludeRes.some((re) => re.test(idx.name(i)))) {
-          this.excluded[off + i] = 1;
-          s = 0;
-        }
-        this.score[off + i] = s;
-        if (s && idx.hasDeps(i, KIND.supplements)) this.supplementing.push(off + i);
-      }
+  }
+
+  /** Package p's state (see `state`), found now if not yet. */
+  private stateOf(p: number): number {
+    const known = this.state[p];
+    if (known) return known;
+    const ri = this.repoAt(p);
+    const idx = this.repos[ri].index;
+    const i = p - this.offsets[ri];
+    let s = 1;
+    if (this.excludeRes.length && this.excludeRes.some((re) => re.test(idx.name(i)))) s = 3;
+    else {
+      const a = idx.archId(i);
+      let ok = this.archOk[ri].get(a);
+      if (ok === undefined) this.archOk[ri].set(a, (ok = archScore(idx.str(a), this.targetArch) > 0));
+      if (!ok) s = 2;
     }
+    this.state[p] = s;
+    return s;
   }
 
   /** The repository (position) package p belongs to. */
@@ -148,13 +149,14 @@ export class Pool {
     return this.indexOf(p).arch(this.local(p));
   }
 
+  /** Neither of an incompatible architecture nor excluded. */
   installable(p: number): boolean {
-    return this.score[p] !== 0;
+    return (this.state[p] || this.stateOf(p)) === 1;
   }
 
   /** Not excluded: dnf's queries see it (and report it when its architecture is incompatible). */
   visible(p: number): boolean {
-    return this.excluded[p] === 0;
+    return (this.state[p] || this.stateOf(p)) !== 3;
   }
 
   /** Visible packages named exactly `name`, installable or not, ascending ids. */
@@ -259,7 +261,7 @@ export class Pool {
     for (let j = 0; j < provs.length; j++) {
       const local = provs[j];
       const p = off + local;
-      if (!this.score[p]) continue;
+      if (!this.installable(p)) continue;
       if (!dep.flags || filesOnly) {
         out.push(p);
         continue;
@@ -285,7 +287,7 @@ export class Pool {
         for (let id = 1; id < x.stringCount; id++) {
           const provs = x.providersOf(id);
           if (!provs.length || !re.test(x.str(id))) continue;
-          for (let j = 0; j < provs.length; j++) if (this.score[this.offsets[ri] + provs[j]]) out.add(this.offsets[ri] + provs[j]);
+          for (let j = 0; j < provs.length; j++) if (this.installable(this.offsets[ri] + provs[j])) out.add(this.offsets[ri] + provs[j]);
         }
       }
     });
@@ -312,7 +314,7 @@ export class Pool {
       const list = kind === 'conflicts' ? r.index.conflictersOf(id) : r.index.obsoletersOf(id);
       for (let j = 0; j < list.length; j++) {
         const p = this.offsets[ri] + list[j];
-        if (this.score[p]) out.push(p);
+        if (this.installable(p)) out.push(p);
       }
     });
     this.reverseCache[kind].set(name, out);
@@ -328,6 +330,15 @@ export class Pool {
 
   /** Installable packages with Supplements. */
   withSupplements(): readonly number[] {
+    if (!this.supplementing) {
+      const out: number[] = [];
+      for (let ri = 0; ri < this.repos.length; ri++) {
+        const idx = this.repos[ri].index;
+        const off = this.offsets[ri];
+        for (let i = 0, n = idx.packageCount; i < n; i++) if (idx.hasDeps(i, KIND.supplements) && this.installable(off + i)) out.push(off + i);
+      }
+      this.supplementing = out;
+    }
     return this.supplementing;
   }
 
@@ -343,7 +354,7 @@ export class Pool {
       if (id < 0) continue;
       const off = this.offsets[ri];
       const provs = x.providersOf(id);
-      for (let j = 0; j < provs.length; j++) if (this.score[off + provs[j]] && x.field(provs[j], P_NAME) === id) out.push(off + provs[j]);
+      for (let j = 0; j < provs.length; j++) if (this.installable(off + provs[j]) && x.field(provs[j], P_NAME) === id) out.push(off + provs[j]);
     }
     return out;
   }
