@@ -69,6 +69,8 @@ const PREFIX = 'ibs-osls-templates-';
 
 /** The vitest run this worker belongs to: its parent (the forks pool's main process), with its start time against pid reuse. */
 function runKey(): string {
+  // Only under the forks pool is the parent vitest itself; anywhere else, no sharing.
+  if (!readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').includes('vitest')) throw new Error('the parent process is not vitest');
   const start = /^\d+ \(.*\) \S+ (?:\S+ ){18}(\d+)/.exec(readFileSync(`/proc/${process.ppid}/stat`, 'utf8').toString())?.[1] ?? 'x';
   return `${process.ppid}-${start}`;
 }
