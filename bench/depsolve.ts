@@ -13,31 +13,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
-import { FsBlobStore } from '../layers/src/adapters/embedded/fs-blob-store.ts';
-import { IndexStore } from '../layers/src/depsolve/index.ts';
 import { serveDirectory } from '../test/depsolve/helpers.ts';
 import { dnfArgs, hasDnf, hasLibsolv, libsolvOnceArgs, libsolvWarmArgs, libsolvXmlArgs } from './depsolve-reference.ts';
 import { REQUESTS, writeFedoraRepo } from './depsolve-repo.ts';
 
-const SELF = fileURLToPath(import.meta.url);
 const WARM_ROUNDS = 30;
 const WARM_BATCHES = 3;
 const PROCESS_RUNS = 5;
-
-function blobStore(root: string): FsBlobStore {
-  return new FsBlobStore({ root, publicBaseUrl: 'http://127.0.0.1:1', signingKey: Buffer.from('bench') });
-}
-
-/** Child process entry (tsx): the index build from primary.xml. One JSON line. */
-async function child(): Promise<void> {
-  const store = new IndexStore({ blobStore: blobStore(process.env.DEPSOLVE_BENCH_BLOBS!) });
-  const t0 = performance.now();
-  const r = await store.refresh({ id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] }, { arch: 'x86_64', releasever: '41' });
-  const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, packages: r.packages, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
-}
+const BUILD_RUNS = 3;
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(2));
@@ -60,7 +44,6 @@ function timeProcess(cmd: string, args: string[], env: Record<string, string> = 
   });
 }
 
-const runChild = async (mode: string, env: Record<string, string>) => (await timeProcess(process.execPath, ['--import', 'tsx', SELF], { ...env, DEPSOLVE_BENCH_CHILD: mode })).out;
 /** The warm child runs from the same esbuild bundle as the one-shot process (no tsx transform in the hot paths). */
 const runBundledChild = async (bundle: string, mode: string, env: Record<string, string>) => (await timeProcess(process.execPath, [bundle], { ...env, DEPSOLVE_BENCH_CHILD: mode })).out;
 
@@ -97,12 +80,23 @@ export async function run(): Promise<object> {
       const env = { DEPSOLVE_BENCH_URL: server.url, DEPSOLVE_BENCH_BLOBS: join(work, 'blobs') };
       const libsolv = hasLibsolv();
       const dnf = hasDnf();
-      // Build from primary.xml: ours (download, gunzip, parse, store) and libsolv's XML load, each in its own process.
-      const build = await runChild('build', env);
+      // Build from primary.xml: ours (download, gunzip, parse, store; bundled, bench/depsolve-build.ts) and libsolv's
+      // XML load, each in its own process, interleaved; medians (every build of ours into an empty BlobStore).
+      const buildBundle = join(work, 'depsolve-build.mjs');
+      await bundle(join(import.meta.dirname, 'depsolve-build.ts'), buildBundle);
+      const solvFile = join(work, 'fedora.solv');
+      const builds: Record<string, number>[] = [];
+      const xmls: Record<string, number>[] = [];
+      for (let i = 0; i < BUILD_RUNS; i++) {
+        const blobs = join(work, i === 0 ? 'blobs' : `blobs-build-${i}`);
+        builds.push((await timeProcess(process.execPath, [buildBundle], { ...env, DEPSOLVE_BENCH_BLOBS: blobs })).out as Record<string, number>);
+        if (libsolv) xmls.push((await timeProcess(...libsolvXmlArgs(repoDir, solvFile))).out as Record<string, number>);
+      }
+      const medianOf = (runs: Record<string, number>[]) => Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((r) => r[k]))]));
+      const build = medianOf(builds);
+      const xml = libsolv ? medianOf(xmls) : undefined;
       const blobDir = join(work, 'blobs', 'objects', 'depsolve-index', 'v1');
       const indexBytes = readdirSync(blobDir).reduce((a, f) => a + statSync(join(blobDir, f)).size, 0);
-      const solvFile = join(work, 'fedora.solv');
-      const xml = libsolv ? (await timeProcess(...libsolvXmlArgs(repoDir, solvFile))).out : undefined;
       const comps = join(repoDir, readdirSync(join(repoDir, 'repodata')).map((f) => `repodata/${f}`).find((f) => f.includes('comps') || f.endsWith('group.xml')) ?? '');
       const oneShot = join(work, 'depsolve-once.mjs');
       await bundle(join(import.meta.dirname, 'depsolve-once.ts'), oneShot);
@@ -164,7 +158,7 @@ export async function run(): Promise<object> {
           processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node (stored index from the BlobStore, repomd.xml re-checked, resolve); spawn to exit, median of 5 interleaved runs.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache (one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
-          buildVsLibsolv: 'our index build from primary.xml (download, gunzip, parse, store; child process) vs libsolv add_rpmmd of primary.xml.gz + addfileprovides + createwhatprovides.',
+          buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',
           ratios: 'reference ÷ ours for times (above 1: we are faster); ours ÷ reference for sizes and RSS (below 1: we are smaller).',
         },
       };
@@ -176,4 +170,3 @@ export async function run(): Promise<object> {
   }
 }
 
-if (process.env.DEPSOLVE_BENCH_CHILD === 'build') await child();

@@ -3,7 +3,7 @@ import { PrimaryHandler } from '../../layers/src/depsolve/metadata-parsers.ts';
 import { PrimaryByteParser } from '../../layers/src/depsolve/primary-parser.ts';
 import { DEP_KINDS, P_ARCH, P_EPOCH, P_NAME, P_RELEASE, P_SUMMARY, P_VERSION, type RepoIndex } from '../../layers/src/depsolve/repo-index.ts';
 import { XmlScanner } from '../../layers/src/depsolve/xml-scanner.ts';
-import { randomRepo, writePrimaryXml, type GenPackage } from './repo-generator.ts';
+import { pkgId, randomRepo, writePrimaryXml, type GenPackage } from './repo-generator.ts';
 import { craftedMain } from './scenarios.ts';
 
 /** Everything the solver reads from an index, as plain strings. */
@@ -50,6 +50,45 @@ describe('byte-level primary parser', () => {
     const [a, b] = both(xmlOf([...craftedMain.packages, ...tricky]), chunk);
     expect(a).toEqual(b);
     expect(a.find((l) => l.startsWith('amp&pkg'))).toContain('a <b> & "c"');
+  });
+
+  it('stores checksums, locations and source rpms in unusual forms as the reference parser reads them', () => {
+    const pkg = (name: string, over: Partial<GenPackage> = {}): GenPackage => ({ name, version: '1.0', release: '1.fc41', arch: 'x86_64', ...over });
+    // Each package's XML edited by one replacement: [package, pattern, replacement].
+    const edits: [GenPackage, RegExp, string][] = [
+      [pkg('upper-hex'), /(<checksum[^>]*>)([0-9a-f]+)/, `$1${pkgId(pkg('upper-hex')).toUpperCase()}`],
+      [pkg('sha1'), /<checksum[^<]*<\/checksum>/, `<checksum type="sha1" pkgid="YES">${'cd'.repeat(20)}</checksum>`],
+      [pkg('untyped'), /<checksum type="sha256"/, '<checksum'],
+      [pkg('spaced'), /(<checksum[^>]*>)([0-9a-f]+)/, '$1\n   $2  \n'],
+      [pkg('bare-checksum'), /<checksum[^<]*<\/checksum>/, '<checksum type="sha256"/>'],
+      [pkg('colon-type'), /<checksum type="sha256"/, '<checksum type="a:b"'],
+      [pkg('Capital'), /href="[^"]*"/, 'href="Packages/c/Capital-1.0-1.fc41.x86_64.rpm"'],
+      [pkg('based'), /<location href="[^"]*"/, '<location xml:base="http://mirror.invalid/" href="elsewhere/based.rpm"'],
+      [pkg('no-location'), /<location[^>]*>/, ''],
+      [pkg('epoch', { epoch: 3 }), /<rpm:sourcerpm>[^<]*/, '<rpm:sourcerpm>other-9-9.src.rpm'],
+      [pkg('bare-srpm'), /<rpm:sourcerpm>[^<]*<\/rpm:sourcerpm>/, '<rpm:sourcerpm/>'],
+      [pkg('prefixless'), /<rpm:sourcerpm>[^<]*/, '<rpm:sourcerpm>-1.0-1.fc41.src.rpm'],
+      [pkg('amp-srpm'), /<rpm:sourcerpm>[^<]*/, '<rpm:sourcerpm>amp&amp;srpm-1.0-1.fc41.src.rpm'],
+      [pkg('short-srpm'), /<rpm:sourcerpm>[^<]*/, '<rpm:sourcerpm>1.fc41.src.rpm'],
+    ];
+    const body = edits.map(([p, re, to]) => {
+      const xml = xmlOf([p]);
+      const edited = xml.replace(re, to);
+      expect(edited).not.toBe(xml);
+      return edited.slice(edited.indexOf('<package '), edited.lastIndexOf('</package>') + '</package>'.length);
+    });
+    const xml = xmlOf([]).replace('packages="0">', `packages="${edits.length}">\n${body.join('\n')}`);
+    for (const chunk of [13, 1 << 20]) {
+      const [a, b] = both(xml, chunk);
+      expect(a).toEqual(b);
+      expect(a).toHaveLength(edits.length);
+    }
+    const [a] = both(xml, 1 << 20);
+    expect(a[0]).toContain(`sha256:${pkgId(pkg('upper-hex')).toUpperCase()}`);
+    expect(a[1]).toContain(`sha1:${'cd'.repeat(20)}`);
+    expect(a[7]).toContain('elsewhere/based.rpm');
+    expect(a[9]).toContain('other-9-9.src.rpm');
+    expect(a[12]).toContain('amp&srpm-1.0-1.fc41.src.rpm');
   });
 
   it('agrees on 30 random repositories', () => {

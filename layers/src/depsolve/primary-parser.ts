@@ -1,108 +1,23 @@
 /**
- * A byte-level parser for primary.xml: it cuts the stream at `</package>`, finds the few elements the index needs
- * with Buffer.indexOf and interns names straight from the bytes, creating almost no JavaScript strings. This is what
- * makes a 100+ MB primary.xml index in a couple of seconds with bounded memory.
+ * A byte-level parser for primary.xml: each chunk is parsed in one pass up to its last `</package>` (the rest waits
+ * for the next chunk), the few elements the index needs are picked out and their strings hashed as they are scanned
+ * and interned straight from the bytes, creating almost no JavaScript strings. Checksums, locations and source rpms
+ * go to the index in their stored forms (primary-stored-forms.ts). This is what makes a 100+ MB primary.xml index in
+ * about a second with bounded memory.
  */
+import { storedChecksum, storedLocation, storedSourcerpm } from './primary-stored-forms.ts';
+import {
+  AMP, A_BASE, A_EPOCH, A_HREF, A_PACKAGE, A_PACKAGES, A_REL, A_TYPE, A_VER, GT, LT, PKG_END, PKG_START, QUOTE,
+  R_ARCH, R_CKTYPE, R_CKVALUE, R_COUNT, R_HREF, R_NAME, R_REL, R_SRPM, R_TMP, R_VER, SLASH, T_ARCH, T_CHECKSUM,
+  T_ENTRY, T_FILE, T_LICENSE, T_LOCATION, T_NAME, T_PACKAGE, T_SECTION, T_SIZE, T_SOURCERPM, T_SUMMARY, T_VERSION,
+  flagCode, tagCode
+} from './primary-tags.ts';
 import { decodeEntities } from './xml-scanner.ts';
 import {
-  DEP_KINDS,
-  DEP_PRE,
-  DEP_RICH,
-  KIND,
-  P_ARCH,
-  P_BASE,
-  P_CHECKSUM,
-  P_EPOCH,
-  P_LICENSE,
-  P_LOCATION,
-  P_NAME,
-  P_RELEASE,
-  P_SIZE,
-  P_SOURCERPM,
-  P_STRIDE,
-  P_SUMMARY,
-  P_VERSION,
-  REL_EQ,
-  REL_GT,
-  REL_LT,
-  type IndexMeta,
-  type RepoIndex,
+  DEP_KINDS, DEP_PRE, DEP_RICH, KIND, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE,
+  P_SIZE, P_SOURCERPM, P_STRIDE, P_SUMMARY, P_VERSION, REL_EQ, type IndexMeta, type RepoIndex
 } from './repo-index.ts';
 import { RepoIndexBuilder } from './repo-index-builder.ts';
-
-const B = (s: string) => Buffer.from(s, 'latin1');
-const PKG_START = B('<package');
-const PKG_END = B('</package>');
-const A_EPOCH = B(' epoch="');
-const A_VER = B(' ver="');
-const A_REL = B(' rel="');
-const A_TYPE = B(' type="');
-const A_HREF = B(' href="');
-const A_BASE = B(' xml:base="');
-const A_PACKAGE = B(' package="');
-const A_PACKAGES = B(' packages="');
-
-const LT = 0x3c;
-const GT = 0x3e;
-const SLASH = 0x2f;
-const QUOTE = 0x22;
-const AMP = 0x26;
-
-/** Element names, by name → handler code. */
-const T_NAME = 1;
-const T_ARCH = 2;
-const T_VERSION = 3;
-const T_CHECKSUM = 4;
-const T_SUMMARY = 5;
-const T_LOCATION = 6;
-const T_SIZE = 7;
-const T_LICENSE = 8;
-const T_SOURCERPM = 9;
-const T_ENTRY = 10;
-const T_FILE = 11;
-const T_SECTION = 100; // + kind
-
-// Most frequent first: rpm:entry and file make up most tags.
-const TAGS = new Map<string, number>([
-  ['rpm:entry', T_ENTRY],
-  ['file', T_FILE],
-  ['name', T_NAME],
-  ['arch', T_ARCH],
-  ['version', T_VERSION],
-  ['checksum', T_CHECKSUM],
-  ['summary', T_SUMMARY],
-  ['location', T_LOCATION],
-  ['size', T_SIZE],
-  ['rpm:license', T_LICENSE],
-  ['rpm:sourcerpm', T_SOURCERPM],
-  ...DEP_KINDS.map((k) => [`rpm:${k}`, T_SECTION + KIND[k]] as [string, number]),
-]);
-// Lookup by (length, first byte, last byte) then exact compare.
-const TAG_LIST = [...TAGS].map(([name, code]) => ({ bytes: B(name), code }));
-
-function tagCode(buf: Buffer, at: number, len: number): number {
-  for (const t of TAG_LIST) {
-    const b = t.bytes;
-    if (b.length !== len || b[0] !== buf[at] || b[len - 1] !== buf[at + len - 1]) continue;
-    let j = 1;
-    while (j < len - 1 && b[j] === buf[at + j]) j++;
-    if (j >= len - 1) return t.code;
-  }
-  return 0;
-}
-
-/** EQ, LT, GT, LE, GE as bytes → REL_* bits; -1 when unknown. */
-function flagCode(buf: Buffer, a: number, b: number): number {
-  if (b - a !== 2) return -1;
-  const x = buf[a];
-  const y = buf[a + 1];
-  if (x === 0x45 && y === 0x51) return REL_EQ;
-  if (x === 0x4c && y === 0x54) return REL_LT;
-  if (x === 0x47 && y === 0x54) return REL_GT;
-  if (x === 0x4c && y === 0x45) return REL_LT | REL_EQ;
-  if (x === 0x47 && y === 0x45) return REL_GT | REL_EQ;
-  return -1;
-}
 
 export class PrimaryParseError extends Error {}
 
@@ -115,6 +30,17 @@ export class PrimaryByteParser {
   /** Per-kind dependency triples of the current package (primary lists suggests before recommends). */
   private readonly kindDeps: number[][] = DEP_KINDS.map(() => []);
   private scratch = Buffer.alloc(4096);
+  /** Value ranges of the current package (see R_*), start -1 when absent. */
+  private readonly ranges = new Int32Array(R_COUNT * 2);
+  /** ranges[R_x * 2 ..] as [start, end] views, made once. */
+  private readonly views = Array.from({ length: R_COUNT }, (_, r) => this.ranges.subarray(r * 2, r * 2 + 2));
+  /** hashBytes of the last rpm:entry name scanned by entryAttrs, and whether it holds an entity. */
+  private nameHash = 0;
+  private nameAmp = false;
+
+  constructor() {
+    this.builder.useStoredForms();
+  }
 
   push(chunk: Uint8Array): void {
     const incoming = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -142,21 +68,18 @@ export class PrimaryByteParser {
       if (m >= 0 && m < headerEnd) {
         const e = buf.indexOf(QUOTE, m + A_PACKAGES.length);
         this.declaredCount = Number(buf.toString('latin1', m + A_PACKAGES.length, e));
-        // Fedora-like metadata has about 8 distinct strings (250 bytes) per package; a bad count only costs memory.
+        // Fedora-like metadata has about 4.5 distinct strings (100 bytes) a package the index keeps (checksums,
+        // locations and source rpms are not interned); a bad count only costs memory.
         const n = Math.min(Math.max(this.declaredCount, 0) || 0, 200_000);
-        this.builder.strings.reserve(n * 8, n * 256);
+        this.builder.strings.reserve(n * 5, n * 100, n * 4.5);
+        this.builder.reserve(n);
       }
       if (first >= 0) this.sawHeader = true;
     }
-    for (;;) {
-      const end = buf.indexOf(PKG_END, pos);
-      if (end < 0) break;
-      let start = buf.indexOf(PKG_START, pos);
-      // Skip <packager> and the like: a package element is `<package` followed by space or '>'.
-      while (start >= 0 && start < end && buf[start + 8] !== 0x20 && buf[start + 8] !== GT) start = buf.indexOf(PKG_START, start + 1);
-      if (start < 0 || start > end) throw new PrimaryParseError('</package> without <package>');
-      this.parsePackage(buf, start, end);
-      pos = end + PKG_END.length;
+    const last = buf.lastIndexOf(PKG_END);
+    if (last >= pos) {
+      this.parsePackages(buf, pos, last + PKG_END.length);
+      pos = last + PKG_END.length;
     }
     if (whole) return;
     const rest = buf.length - pos;
@@ -203,7 +126,16 @@ export class PrimaryByteParser {
       const q = buf[k + 1];
       const vs = k + 2;
       let ve = vs;
-      while (ve < gt && buf[ve] !== q) ve++;
+      if (nameLen === 4 && buf[nameStart] === 0x6e /* name: hashed as it is scanned */) {
+        let h = 0x811c9dc5;
+        let amp = false;
+        for (let c = buf[ve]; ve < gt && c !== q; c = buf[++ve]) {
+          h = Math.imul(h ^ c, 0x01000193);
+          if (c === AMP) amp = true;
+        }
+        this.nameHash = h >>> 0;
+        this.nameAmp = amp;
+      } else while (ve < gt && buf[ve] !== q) ve++;
       if (ve >= gt) throw new PrimaryParseError('unterminated attribute');
       let slot = -1;
       const c0 = buf[nameStart];
@@ -222,74 +154,128 @@ export class PrimaryByteParser {
     return r;
   }
 
-  /** [start, end) of an attribute's value inside the tag [lt, gt), or start = -1. */
-  private attr(buf: Buffer, lt: number, gt: number, name: Buffer): [number, number] {
+  /** The [start, end) of an attribute's value inside the tag [lt, gt) into ranges[slot] (start -1 when absent). */
+  private attrRange(buf: Buffer, lt: number, gt: number, name: Buffer, slot: number): void {
     // Bounded search: an absent attribute must not scan the rest of the buffer.
     const first = name[1];
     const n = name.length;
-    let at = -1;
+    const rg = this.ranges;
+    rg[slot * 2] = rg[slot * 2 + 1] = -1;
     for (let k = lt; k + n <= gt; k++) {
       if (buf[k + 1] !== first || buf[k] !== 0x20) continue;
       let j = 2;
       while (j < n && buf[k + j] === name[j]) j++;
-      if (j === n) {
-        at = k;
-        break;
-      }
+      if (j < n) continue;
+      let e = k + n;
+      while (e < gt && buf[e] !== QUOTE) e++;
+      if (e >= gt) throw new PrimaryParseError('unterminated attribute');
+      rg[slot * 2] = k + n;
+      rg[slot * 2 + 1] = e;
+      return;
     }
-    if (at < 0) return [-1, -1];
-    const s = at + n;
-    let e = s;
-    while (e < gt && buf[e] !== QUOTE) e++;
-    if (e >= gt) throw new PrimaryParseError('unterminated attribute');
-    return [s, e];
   }
 
-  /** Intern `[epoch:]ver[-rel]` (epoch 0 omitted) composed from attribute ranges. */
-  private internEvr(buf: Buffer, e: [number, number], v: [number, number], r: [number, number]): number {
-    if (v[0] < 0) return 0;
-    const need = v[1] - v[0] + (r[0] >= 0 ? r[1] - r[0] + 1 : 0) + (e[0] >= 0 ? e[1] - e[0] + 1 : 0);
+  /** Intern `[epoch:]ver[-rel]` (epoch 0 omitted) composed from attribute ranges (at[4..9] of entryAttrs), hashed as it is copied. */
+  private internEvr(buf: Buffer, at: Int32Array): number {
+    const e0 = at[4];
+    const e1 = at[5];
+    const v0 = at[6];
+    const v1 = at[7];
+    const r0 = at[8];
+    const r1 = at[9];
+    if (v0 < 0) return 0;
+    const need = v1 - v0 + (r0 >= 0 ? r1 - r0 + 1 : 0) + (e0 >= 0 ? e1 - e0 + 1 : 0);
     if (this.scratch.length < need) this.scratch = Buffer.alloc(need * 2);
     const sc = this.scratch;
     let n = 0;
-    const hasEpoch = e[0] >= 0 && e[1] > e[0] && !(e[1] - e[0] === 1 && buf[e[0]] === 0x30);
+    let h = 0x811c9dc5;
     let amp = false;
-    if (hasEpoch) {
-      for (let k = e[0]; k < e[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
+    let c = 0;
+    if (e0 >= 0 && e1 > e0 && !(e1 - e0 === 1 && buf[e0] === 0x30)) {
+      for (let k = e0; k < e1; k++) {
+        sc[n++] = c = buf[k];
+        h = Math.imul(h ^ c, 0x01000193);
+        if (c === AMP) amp = true;
+      }
       sc[n++] = 0x3a;
+      h = Math.imul(h ^ 0x3a, 0x01000193);
     }
-    for (let k = v[0]; k < v[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
-    if (r[0] >= 0) {
+    for (let k = v0; k < v1; k++) {
+      sc[n++] = c = buf[k];
+      h = Math.imul(h ^ c, 0x01000193);
+      if (c === AMP) amp = true;
+    }
+    if (r0 >= 0) {
       sc[n++] = 0x2d;
-      for (let k = r[0]; k < r[1]; k++) amp = (sc[n++] = buf[k]) === AMP || amp;
+      h = Math.imul(h ^ 0x2d, 0x01000193);
+      for (let k = r0; k < r1; k++) {
+        sc[n++] = c = buf[k];
+        h = Math.imul(h ^ c, 0x01000193);
+        if (c === AMP) amp = true;
+      }
     }
     if (amp) return this.builder.strings.intern(decodeEntities(sc.toString('utf8', 0, n)));
-    return this.builder.strings.internBytes(sc, 0, n);
+    return this.builder.strings.internHashed(sc, 0, n, h >>> 0);
   }
 
-  private parsePackage(buf: Buffer, start: number, end: number): void {
+  /** A tag's text: [from, the next '<'), hashed and interned in one pass; sets textEnd. */
+  private textEnd = 0;
+  private internText(buf: Buffer, from: number, end: number): number {
+    let k = from;
+    let h = 0x811c9dc5;
+    let amp = false;
+    for (let c = buf[k]; k < end && c !== LT; c = buf[++k]) {
+      h = Math.imul(h ^ c, 0x01000193);
+      if (c === AMP) amp = true;
+    }
+    this.textEnd = k;
+    if (k === from) return 0;
+    if (amp) return this.builder.strings.intern(decodeEntities(buf.toString('utf8', from, k)));
+    return this.builder.strings.internHashed(buf, from, k, h >>> 0);
+  }
+
+  /** A tag's text range [from, the next '<') into ranges[slot]. */
+  private textRange(buf: Buffer, from: number, end: number, slot: number): void {
+    let k = from;
+    while (k < end && buf[k] !== LT) k++;
+    this.ranges[slot * 2] = from;
+    this.ranges[slot * 2 + 1] = k;
+  }
+
+  /** Reset the per-package state at `<package>`. */
+  private startPackage(): void {
+    this.fields.fill(0);
+    this.ranges.fill(-1);
+    for (let k = 0; k < this.kindDeps.length; k++) this.kindDeps[k].length = 0;
+  }
+
+  /** One pass over [from, to), which ends with a `</package>`: tags outside packages are skipped. */
+  private parsePackages(buf: Buffer, from: number, to: number): void {
     const f = this.fields;
-    f.fill(0);
-    for (const d of this.kindDeps) d.length = 0;
+    const rg = this.ranges;
+    let inPackage = false;
     let section = -1;
-    let i = start + 1;
-    let checksumType: [number, number] = [-1, -1];
+    let i = from;
     // Plain loops rather than Buffer#indexOf: the spans are short and each indexOf is a native call.
     for (;;) {
       let lt = i;
-      while (lt < end && buf[lt] !== LT) lt++;
-      if (lt >= end) break;
-      let gt = lt;
-      while (gt < end && buf[gt] !== GT) gt++;
-      if (gt >= end) throw new PrimaryParseError('unterminated tag');
+      while (lt < to && buf[lt] !== LT) lt++;
+      if (lt >= to) break;
       const c1 = buf[lt + 1];
       if (c1 === SLASH) {
+        if (buf[lt + 2] === 0x70 /* p */ && buf[lt + 9] === GT && buf[lt + 8] === 0x65 && buf[lt + 3] === 0x61 && buf[lt + 4] === 0x63) {
+          // </package>
+          if (!inPackage) throw new PrimaryParseError('</package> without <package>');
+          this.finishPackage(buf);
+          inPackage = false;
+          section = -1;
+          i = lt + 10;
+          continue;
+        }
         if (section >= 0 && buf[lt + 2] === 0x72 /* r */ && buf[lt + 6] !== 0x65 /* not rpm:entry */) section = -1;
-        i = gt + 1;
-        continue;
-      }
-      if (c1 === 0x21 /* ! */ || c1 === 0x3f /* ? */) {
-        i = gt + 1;
+        i = lt + 2;
+        while (i < to && buf[i] !== GT) i++;
+        i++;
         continue;
       }
       let ne: number;
@@ -298,6 +284,9 @@ export class PrimaryByteParser {
         // Fast path for the most common tag, `<rpm:entry `.
         ne = lt + 10;
         code = T_ENTRY;
+      } else if (c1 === 0x21 /* ! */ || c1 === 0x3f /* ? */) {
+        ne = lt + 2;
+        code = 0;
       } else {
         ne = lt + 1;
         for (;;) {
@@ -307,15 +296,22 @@ export class PrimaryByteParser {
         }
         code = tagCode(buf, lt + 1, ne - lt - 1);
       }
+      let gt = ne;
+      while (gt < to && buf[gt] !== GT) gt++;
+      if (gt >= to) throw new PrimaryParseError('unterminated tag');
       i = gt + 1;
-      if (code === 0) continue;
+      if (code === T_PACKAGE) {
+        if (!inPackage) this.startPackage();
+        inPackage = true;
+        continue;
+      }
+      if (code === 0 || !inPackage) continue;
       if (code >= T_SECTION) {
         section = code - T_SECTION;
         continue;
       }
-      const selfClosing = buf[gt - 1] === SLASH;
-      let textEnd = gt + 1;
-      if (!selfClosing) while (textEnd < end && buf[textEnd] !== LT) textEnd++;
+      // The text of an element (up to the next '<'), or nothing for a self-closing one.
+      const textTo = buf[gt - 1] === SLASH ? gt + 1 : to;
       switch (code) {
         case T_ENTRY: {
           if (section < 0) break;
@@ -326,71 +322,83 @@ export class PrimaryByteParser {
           if (at[2] >= 0) {
             flags = flagCode(buf, at[2], at[3]);
             if (flags < 0) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', at[2], at[3])}"`);
-            evr = this.internEvr(buf, [at[4], at[5]], [at[6], at[7]], [at[8], at[9]]);
+            evr = this.internEvr(buf, at);
           }
           if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
           if (buf[at[0]] === 0x28 /* ( */) flags |= DEP_RICH;
-          this.kindDeps[section].push(this.intern(buf, at[0], at[1]), flags, evr);
+          const st = this.builder.strings;
+          const name = at[1] <= at[0] ? 0 : this.nameAmp ? st.intern(decodeEntities(buf.toString('utf8', at[0], at[1]))) : st.internHashed(buf, at[0], at[1], this.nameHash);
+          this.kindDeps[section].push(name, flags, evr);
           break;
         }
         case T_FILE:
-          this.kindDeps[KIND.provides].push(this.intern(buf, gt + 1, textEnd), 0, 0);
+          this.kindDeps[KIND.provides].push(this.internText(buf, gt + 1, textTo), 0, 0);
           break;
         case T_NAME:
-          f[P_NAME] = this.intern(buf, gt + 1, textEnd);
+          this.textRange(buf, gt + 1, textTo, R_NAME);
           break;
         case T_ARCH:
-          f[P_ARCH] = this.intern(buf, gt + 1, textEnd);
+          this.textRange(buf, gt + 1, textTo, R_ARCH);
           break;
         case T_VERSION: {
-          const e = this.attr(buf, lt, gt, A_EPOCH);
-          f[P_EPOCH] = e[0] >= 0 ? Number(buf.toString('latin1', e[0], e[1])) || 0 : 0;
-          const v = this.attr(buf, lt, gt, A_VER);
-          const r = this.attr(buf, lt, gt, A_REL);
-          f[P_VERSION] = v[0] >= 0 ? this.intern(buf, v[0], v[1]) : 0;
-          f[P_RELEASE] = r[0] >= 0 ? this.intern(buf, r[0], r[1]) : 0;
+          this.attrRange(buf, lt, gt, A_EPOCH, R_TMP);
+          const e0 = rg[R_TMP * 2];
+          const e1 = rg[R_TMP * 2 + 1];
+          f[P_EPOCH] = e0 < 0 ? 0 : e1 - e0 === 1 && buf[e0] >= 0x30 && buf[e0] <= 0x39 ? buf[e0] - 0x30 : Number(buf.toString('latin1', e0, e1)) || 0;
+          this.attrRange(buf, lt, gt, A_VER, R_VER);
+          this.attrRange(buf, lt, gt, A_REL, R_REL);
           break;
         }
-        case T_CHECKSUM: {
-          checksumType = this.attr(buf, lt, gt, A_TYPE);
-          const t = checksumType[0] >= 0 ? buf.toString('latin1', checksumType[0], checksumType[1]) : 'sha256';
-          f[P_CHECKSUM] = this.builder.strings.intern(`${t}:${buf.toString('latin1', gt + 1, textEnd).trim()}`);
+        case T_CHECKSUM:
+          this.attrRange(buf, lt, gt, A_TYPE, R_CKTYPE);
+          this.textRange(buf, gt + 1, textTo, R_CKVALUE);
           break;
-        }
         case T_SUMMARY:
-          f[P_SUMMARY] = this.intern(buf, gt + 1, textEnd);
+          f[P_SUMMARY] = this.internText(buf, gt + 1, textTo);
           break;
-        case T_LOCATION: {
-          const h = this.attr(buf, lt, gt, A_HREF);
-          if (h[0] >= 0) f[P_LOCATION] = this.intern(buf, h[0], h[1]);
-          const b = this.attr(buf, lt, gt, A_BASE);
-          if (b[0] >= 0) f[P_BASE] = this.intern(buf, b[0], b[1]);
+        case T_LOCATION:
+          this.attrRange(buf, lt, gt, A_HREF, R_HREF);
+          this.attrRange(buf, lt, gt, A_BASE, R_TMP);
+          if (rg[R_TMP * 2] >= 0) f[P_BASE] = this.intern(buf, rg[R_TMP * 2], rg[R_TMP * 2 + 1]);
           break;
-        }
-        case T_SIZE: {
-          const p = this.attr(buf, lt, gt, A_PACKAGE);
-          if (p[0] >= 0) f[P_SIZE] = Number(buf.toString('latin1', p[0], p[1])) >>> 0;
+        case T_SIZE:
+          this.attrRange(buf, lt, gt, A_PACKAGE, R_TMP);
+          if (rg[R_TMP * 2] >= 0) f[P_SIZE] = Number(buf.toString('latin1', rg[R_TMP * 2], rg[R_TMP * 2 + 1])) >>> 0;
           break;
-        }
         case T_LICENSE:
-          f[P_LICENSE] = this.intern(buf, gt + 1, textEnd);
+          f[P_LICENSE] = this.internText(buf, gt + 1, textTo);
           break;
         case T_SOURCERPM:
-          f[P_SOURCERPM] = this.intern(buf, gt + 1, textEnd);
+          this.textRange(buf, gt + 1, textTo, R_SRPM);
           break;
       }
     }
+    if (inPackage) throw new PrimaryParseError('unexpected end of primary metadata inside a package');
+  }
+
+  /** The package's fields from the ranges collected, its self-provide, and the package handed to the builder. */
+  private finishPackage(buf: Buffer): void {
+    const f = this.fields;
+    const rg = this.ranges;
+    const v = this.views;
+    const b = this.builder;
+    const st = b.strings;
+    f[P_NAME] = rg[R_NAME * 2] < 0 ? 0 : this.intern(buf, rg[R_NAME * 2], rg[R_NAME * 2 + 1]);
+    f[P_ARCH] = rg[R_ARCH * 2] < 0 ? 0 : this.intern(buf, rg[R_ARCH * 2], rg[R_ARCH * 2 + 1]);
     if (!f[P_NAME] || !f[P_ARCH]) throw new PrimaryParseError('package without name or arch');
+    f[P_VERSION] = rg[R_VER * 2] < 0 ? 0 : this.intern(buf, rg[R_VER * 2], rg[R_VER * 2 + 1]);
+    f[P_RELEASE] = rg[R_REL * 2] < 0 ? 0 : this.intern(buf, rg[R_REL * 2], rg[R_REL * 2 + 1]);
+    f[P_CHECKSUM] = storedChecksum(st, buf, v[R_CKTYPE], v[R_CKVALUE], b.digestArray(), b.digestAt());
+    f[P_LOCATION] = storedLocation(st, buf, v[R_HREF], v[R_NAME], v[R_VER], v[R_REL], v[R_ARCH]);
+    f[P_SOURCERPM] = storedSourcerpm(st, buf, v[R_SRPM], v[R_VER], v[R_REL]);
     // libsolv adds the package's own `name = evr` provide when the metadata lacks it.
     const prov = this.kindDeps[KIND.provides];
     let self = false;
     for (let k = 0; k < prov.length; k += 3) if (prov[k] === f[P_NAME] && (prov[k + 1] & 7) === REL_EQ) self = true;
     if (!self) {
-      const st = this.builder.strings;
       const str = (id: number) => Buffer.from(st.arena.subarray(st.offsets[id], st.offsets[id + 1])).toString('utf8');
       prov.push(f[P_NAME], REL_EQ, st.intern(`${f[P_EPOCH] ? `${f[P_EPOCH]}:` : ''}${str(f[P_VERSION])}-${str(f[P_RELEASE])}`));
     }
-    const b = this.builder;
     b.beginPackageIds(f);
     for (let k = 0; k < DEP_KINDS.length; k++) {
       const d = this.kindDeps[k];

@@ -1,24 +1,28 @@
 /** The write side of a repository index: packages and their dependencies added as the metadata streams by. */
 import type { PackageNevra } from '../packages/package-set.ts';
 import { ByteStringTable } from './byte-string-table.ts';
-import { compactIndexStrings } from './index-compaction.ts';
+import { compactIndexStrings, DIGEST_BYTES, type CompactStrings } from './index-compaction.ts';
 import { emitSections } from './index-sections.ts';
 import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
 
-/** Growable Uint32 array. */
+/** Growable Uint32 array: pre-sized when the count is known, grown by half, trimmed to its length once at the end. */
 class U32Builder {
   a = new Uint32Array(1024);
   n = 0;
+  reserve(size: number): void {
+    if (size > this.a.length) this.resize(size);
+  }
   push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Uint32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.n === this.a.length) this.resize(Math.ceil(this.a.length * 1.5));
     this.a[this.n++] = v;
   }
+  private resize(size: number): void {
+    const b = new Uint32Array(size);
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
+  }
   done(): Uint32Array {
-    return this.a.slice(0, this.n);
+    return trimmed(this.a, this.n);
   }
 }
 
@@ -35,7 +39,10 @@ export interface BuilderPackage extends PackageNevra {
   size?: number;
 }
 
-/** Write side: packages are added one at a time as the XML streams by. */
+/**
+ * Write side: packages are added one at a time as the XML streams by. Dependencies are kept as the stored
+ * (name << DEP_FLAG_BITS | flags, evr) pairs from the start.
+ */
 export class RepoIndexBuilder {
   readonly strings = new ByteStringTable();
   private readonly pkgs = new U32Builder();
@@ -43,9 +50,48 @@ export class RepoIndexBuilder {
   private readonly depStart = new U32Builder();
   private count = 0;
   private currentKind = -1;
+  /**
+   * Set by parsers that hand over checksums, locations and source rpms in their stored forms (index-compaction.ts:
+   * RAW_DIGEST with the digest written through digestAt, DERIVED_LOCATION, SOURCE_NAME) and intern only strings the
+   * index refers to: finish then takes the string table as it is, without the compaction pass.
+   */
+  private storedForms = false;
+  private digests = new Uint8Array(0);
 
   intern(s: string | undefined): number {
     return this.strings.intern(s);
+  }
+
+  /** Pre-size for about `packages` packages (from the metadata's declared count; a wrong count only costs memory). */
+  reserve(packages: number): void {
+    const n = Math.min(Math.max(packages, 0) || 0, 200_000);
+    this.pkgs.reserve(n * P_STRIDE);
+    this.depStart.reserve(n * DEP_KINDS.length + 1);
+    // Fedora's primary: about 12 dependencies (provides, requires, files...) a package.
+    this.deps.reserve(n * 24);
+    if (this.storedForms && n * DIGEST_BYTES > this.digests.length) this.growDigests(n * DIGEST_BYTES);
+  }
+
+  /** See storedForms. */
+  useStoredForms(): void {
+    this.storedForms = true;
+  }
+
+  /** Where the next package's raw digest goes in the array digestArray() returns (stored forms only). */
+  digestAt(): number {
+    const at = this.count * DIGEST_BYTES;
+    if (at + DIGEST_BYTES > this.digests.length) this.growDigests(Math.max(1024, Math.ceil(this.digests.length * 1.5)));
+    return at;
+  }
+
+  digestArray(): Uint8Array {
+    return this.digests;
+  }
+
+  private growDigests(size: number): void {
+    const b = new Uint8Array(size);
+    b.set(this.digests);
+    this.digests = b;
   }
 
   /** Start a package from already interned fields (P_* order, length P_STRIDE). */
@@ -57,6 +103,7 @@ export class RepoIndexBuilder {
 
   /** Start a package; its dependencies must then be added kind by kind, in DEP_KINDS order. */
   beginPackage(p: BuilderPackage): void {
+    if (this.storedForms) throw new Error('beginPackage takes plain fields, not stored forms');
     const fields = new Array<number>(P_STRIDE).fill(0);
     for (const [key, f] of Object.entries(STRING_FIELDS) as [keyof typeof STRING_FIELDS, number][]) fields[f] = this.intern(p[key]);
     fields[P_EPOCH] = p.epoch;
@@ -76,14 +123,15 @@ export class RepoIndexBuilder {
   }
 
   addDepIds(name: number, flags: number, evr: number): void {
-    this.deps.push(name);
-    this.deps.push(flags);
+    if (flags > DEP_FLAG_MASK) throw new Error(`dependency flags out of range: ${flags}`);
+    if (name >= 2 ** (32 - DEP_FLAG_BITS)) throw new Error(`too many strings for a depsolve index (${name})`);
+    this.deps.push(((name << DEP_FLAG_BITS) | flags) >>> 0);
     this.deps.push(evr);
   }
 
   private advanceKind(kind: number): void {
     if (kind <= this.currentKind) throw new Error('dependency kinds must be added in order');
-    for (let k = this.currentKind + 1; k <= kind; k++) this.depStart.push(this.deps.n / 3);
+    for (let k = this.currentKind + 1; k <= kind; k++) this.depStart.push(this.deps.n / 2);
     this.currentKind = kind;
   }
 
@@ -96,12 +144,37 @@ export class RepoIndexBuilder {
   }
 
   finish(meta: IndexMeta): RepoIndex {
-    const depTriples = this.deps.done();
+    this.depStart.push(this.deps.n / 2);
+    let deps = this.deps.done();
     const pkgs = this.pkgs.done();
-    const strings = compactIndexStrings(this.strings, pkgs, this.count, depTriples);
-    this.depStart.push(depTriples.length / 3);
-    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps: packDeps(depTriples), depStart: this.depStart.done() }), meta);
+    let strings: CompactStrings;
+    if (this.storedForms) {
+      const st = this.strings;
+      st.release();
+      strings = { strBytes: trimmed(st.arena, st.used), strOff: trimmed(st.offsets, st.count + 1), hashes: st.hashList(), digests: trimmed(this.digests, this.count * DIGEST_BYTES) };
+    } else {
+      const triples = unpackDeps(deps);
+      strings = compactIndexStrings(this.strings, pkgs, this.count, triples);
+      deps = packDeps(triples);
+    }
+    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps, depStart: this.depStart.done() }), meta);
   }
+}
+
+/** The first `n` values: a view when the slack is small (no copy), else an exact copy. */
+function trimmed<T extends Uint8Array | Uint32Array>(a: T, n: number): T {
+  return (n * 8 >= a.length * 7 ? a.subarray(0, n) : a.slice(0, n)) as T;
+}
+
+/** Stored pairs as (name, flags, evr) triples (what compactIndexStrings rewrites). */
+function unpackDeps(pairs: Uint32Array): Uint32Array {
+  const out = new Uint32Array((pairs.length / 2) * 3);
+  for (let d = 0, o = 0; d < pairs.length; d += 2, o += 3) {
+    out[o] = pairs[d] >>> DEP_FLAG_BITS;
+    out[o + 1] = pairs[d] & DEP_FLAG_MASK;
+    out[o + 2] = pairs[d + 1];
+  }
+  return out;
 }
 
 /** (name, flags, evr) triples as the stored (name << DEP_FLAG_BITS | flags, evr) pairs. */
