@@ -7,6 +7,7 @@ import { createDynamoDbComposeStore } from '../../layers/src/adapters/aws/dynamo
 import { createS3BlobStore } from '../../layers/src/adapters/aws/s3-blob-store.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { settleKojiBuildOf } from '../composer-v2/koji/koji-builds.ts';
+import { KOJI_SETTLE_WAIT_SECONDS } from '../composer-v2/koji/koji-settle-lease.ts';
 import { readEventBusName, readFunctionName, readLogLevel } from './config.ts';
 import { createLambdaDeps } from './deps.ts';
 import { createStatusEventsHandler } from './status-events-handler.ts';
@@ -17,5 +18,5 @@ export const handler = createStatusEventsHandler(
   new EventBridgeClient({}),
   readEventBusName(process.env),
   createLogger({ service: readFunctionName(process.env, 'ibs-status-events') }, { level: readLogLevel(process.env) }),
-  (change) => settleKojiBuildOf(deps, change.orgId, change.composeId),
+  (change) => settleKojiBuildOf(deps, change.orgId, change.composeId, { waitSeconds: KOJI_SETTLE_WAIT_SECONDS }),
 );

@@ -91,7 +91,7 @@ describe.skipIf(!spec)(`image_request.repositories replace the distribution's${s
     const created = await call('POST', '/compose', composeRequest(repositories));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const final = await untilFinal(created.body.id);
-    expect(final.image_status.error).toBeUndefined();
+    expect(final.image_status.error, JSON.stringify(final.image_status.error)).toBeUndefined();
     expect(final.status).toBe('success');
 
     const { body } = await call('GET', `/composes/${created.body.id}/manifests`);

@@ -3,18 +3,13 @@
  * poll the status every few seconds, then read logs and manifests), imported into the hub stand-in with its checks;
  * a cancelled compose refunds its build. Every answer is checked against the v2 spec.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { createLogger } from '../../layers/src/log/logger.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { KOJI_BUILD_STATE } from '../../functions/composer-v2/koji/koji-session.ts';
 import { settleKojiBuildOf } from '../../functions/composer-v2/koji/koji-builds.ts';
-import { createStubDepsolver } from '../fuzz/hostile-requests.ts';
-import { DOUBLE, FAST_ENV } from '../runner/helpers.ts';
 import { COMPOSER_SPEC_PATH, createComposerChecker, loadComposerSpec } from './composer-conformance.ts';
-import { startKojiHubStandIn, type KojiHubStandIn } from './koji-hub-stand-in.ts';
+import type { KojiHubStandIn } from './koji-hub-stand-in.ts';
+import { startKojiStack, type KojiStack } from './koji-stack.ts';
 
 const spec = loadComposerSpec();
 const ORG = 'koji-org';
@@ -23,7 +18,6 @@ let hub: KojiHubStandIn;
 let base: string;
 let token: string;
 const problems: string[] = [];
-const previousHubs = process.env.IBS_KOJI_HUBS;
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, {
@@ -54,26 +48,14 @@ const kojiCompose = (release: string) => ({
 });
 
 describe.skipIf(!spec)(`a koji compose, as koji-osbuild sends it${spec ? '' : ` (skipped: ${COMPOSER_SPEC_PATH} not found)`}`, () => {
+  let koji: KojiStack | undefined;
   beforeAll(async () => {
-    hub = await startKojiHubStandIn();
-    process.env.IBS_KOJI_HUBS = hub.url;
-    stack = await startLocalStack({
-      dataDir: mkdtempSync(join(tmpdir(), 'ibs-koji-')),
-      port: 0,
-      runners: 1,
-      runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE },
-      depsolver: createStubDepsolver(),
-      log: createLogger({}, { write: () => {} }),
-    });
+    koji = await startKojiStack('koji');
+    ({ hub, stack } = koji);
     base = `${stack.url}/api/image-builder-composer/v2`;
     token = await stack.mintToken(ORG);
   }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await hub?.close();
-    if (previousHubs === undefined) delete process.env.IBS_KOJI_HUBS;
-    else process.env.IBS_KOJI_HUBS = previousHubs;
-  });
+  afterAll(() => koji?.close());
 
   it('reserves the build, builds, uploads and imports it; the status names the Koji build', async () => {
     const created = await call('POST', '/compose', kojiCompose('1'));

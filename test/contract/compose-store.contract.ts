@@ -332,5 +332,27 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       expect(await store.claimTask(compose.orgId, randomUUID(), 'koji-settle')).toBe(false);
       expect((await store.get(compose.orgId, compose.id))?.state).toBe('success');
     });
+
+    it('leases a task: one racing owner holds it, renews it, and another takes it over only once the lease has run out', async () => {
+      const store = await makeStore();
+      const compose = newCompose(`org-${randomUUID()}`, { state: 'success' });
+      await store.create(compose);
+      const lease = (owner: string) => ({ owner, seconds: 0.4 });
+      const results = await Promise.all(['a', 'b', 'c'].map((owner) => store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(owner))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const holder = ['a', 'b', 'c'][results.indexOf(true)]!;
+      const other = holder === 'a' ? 'b' : 'a';
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(false);
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle')).toBe(false);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(holder))).toBe(true);
+      await new Promise((r) => setTimeout(r, 250));
+      // renewed 250 ms ago: still held
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(false);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(true);
+      expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(holder))).toBe(false);
+      expect(await store.claimTask(compose.orgId, randomUUID(), 'koji-settle', lease(other))).toBe(false);
+    });
   });
 }

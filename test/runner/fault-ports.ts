@@ -76,7 +76,7 @@ export class UnreachableStore implements ComposeStore {
       return this.afterTransition ? this.afterTransition(request, result) : result;
     });
   patch: ComposeStore['patch'] = (orgId, id, set, conditions) => this.reach(() => this.inner.patch(orgId, id, set, conditions));
-  claimTask: ComposeStore['claimTask'] = (orgId, id, task) => this.reach(() => this.inner.claimTask(orgId, id, task));
+  claimTask: ComposeStore['claimTask'] = (orgId, id, task, lease) => this.reach(() => this.inner.claimTask(orgId, id, task, lease));
   listStale: ComposeStore['listStale'] = (states, before, limit) => this.reach(() => this.inner.listStale(states, before, limit));
 }
 

@@ -16,6 +16,7 @@ import { readWholeLog } from '../compose-log.ts';
 import { ComposerError, ComposerErrorCode as Code } from '../composer-errors.ts';
 import { kojiImportMetadata, type KojiBuildTarget, type KojiUploadedFile } from './koji-metadata.ts';
 import { KOJI_BUILD_STATE, KojiSession, sslCertificateAuth, type KojiAuth } from './koji-session.ts';
+import { KojiLeaseLostError, KojiSettleClaim } from './koji-settle-lease.ts';
 
 export interface KojiRequest extends KojiBuildTarget {
   server: string;
@@ -101,20 +102,21 @@ async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;
 }
 
-/** Uploads the compose's image, manifest and log and imports them into the reserved build. */
-async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiState, auth: KojiAuth): Promise<void> {
+/** Uploads the compose's image, manifest and log and imports them into the reserved build, the settle lease kept throughout. */
+async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiState, auth: KojiAuth, claim: KojiSettleClaim): Promise<void> {
   const session = await KojiSession.open(state.request.server, auth);
   const directory = `osbuild-cg/ibs-${compose.id}`;
   const files: KojiUploadedFile[] = [];
+  const upload = async (chunks: AsyncIterable<Buffer>, filename: string) => session.upload(claim.keeping(chunks), directory, filename);
   for (const artifact of compose.artifacts) {
-    files.push({ filename: artifact.name, type: 'image', ...(await session.upload(streamOf(deps, artifact.key), directory, artifact.name)) });
+    files.push({ filename: artifact.name, type: 'image', ...(await upload(streamOf(deps, artifact.key), artifact.name)) });
   }
   const base = compose.artifacts[0]?.name ?? compose.id;
   if (compose.manifestKey) {
-    files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await session.upload(streamOf(deps, compose.manifestKey), directory, `${base}.manifest.json`)) });
+    files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await upload(streamOf(deps, compose.manifestKey), `${base}.manifest.json`)) });
   }
   const log = Buffer.from((await readWholeLog(deps, compose)).text);
-  files.push({ filename: `${base}.log`, type: 'log', ...(await session.upload(once(log), directory, `${base}.log`)) });
+  files.push({ filename: `${base}.log`, type: 'log', ...(await upload(once(log), `${base}.log`)) });
   const metadata = kojiImportMetadata({
     koji: state.request,
     buildId: state.buildId,
@@ -127,26 +129,51 @@ async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiSta
     packages: await readPackageSets(deps, compose),
     files,
   });
+  // The import is the commit point: renewed right before it, so no other settler can have started one.
+  await claim.keep(true);
   await session.importBuild(metadata, directory, state.token);
 }
 
-/** The compose store task that makes one worker, and only one, settle a compose's Koji build. */
-export const KOJI_SETTLE_TASK = 'koji-settle';
+export interface KojiSettleOptions {
+  auth?: KojiAuth;
+  /** The settler's lease (owner: a fresh id; seconds: KOJI_SETTLE_LEASE_SECONDS). */
+  lease?: { owner?: string; seconds?: number };
+  /**
+   * While another settler's lease runs: wait up to this long for it to run out or the build to be settled (the
+   * status-events function, which is not called again; still held after it: a throw, so the stream retries),
+   * instead of leaving it to the next sweep (local workers).
+   */
+  waitSeconds?: number;
+}
 
 /**
  * Settles the Koji build of a finished compose exactly once: import on success, refund on failure. Called on the
  * compose's state change (the status-events function on AWS, the workers' sweep locally), never by a status read.
- * The conditional claim in the compose store (`claimTask`) lets exactly one caller run the import; the others get the
- * state as it stands. A claimant that dies mid-import leaves the build reserved (the hub's reservation times out).
+ * One settler at a time holds the lease in the compose store (koji-settle-lease.ts): the others get the state as it
+ * stands, or wait. A settler that dies mid-import loses its lease when it runs out, and the next one imports; one
+ * that only stalled finds its lease taken over at its next renewal and stops without importing or recording.
  */
-export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth: KojiAuth = kojiAuthFromEnv()): Promise<KojiState | undefined> {
-  const state = await readKojiState(deps, compose);
-  if (!state || state.state !== 'reserved' || !isFinalState(compose.state)) return state;
-  if (!(await deps.store.claimTask(compose.orgId, compose.id, KOJI_SETTLE_TASK))) return state;
+export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, options: KojiSettleOptions = {}): Promise<KojiState | undefined> {
+  const reserved = async () => {
+    const current = await readKojiState(deps, compose);
+    return current?.state === 'reserved' ? current : undefined;
+  };
+  const first = await readKojiState(deps, compose);
+  if (!first || first.state !== 'reserved' || !isFinalState(compose.state)) return first;
+  const claim = new KojiSettleClaim(deps, compose, options.lease);
+  const claimed = (await claim.claim()) || (options.waitSeconds !== undefined && (await claim.waitForLease(async () => !(await reserved()), options.waitSeconds)));
+  if (!claimed && options.waitSeconds !== undefined && (await reserved())) {
+    // The status-events record is retried on a throw: the next invocation waits for the holder's lease again.
+    throw new Error(`the Koji build of compose ${compose.id} is still held by another settler after ${options.waitSeconds} s`);
+  }
+  // Read again once claimed: the settler whose lease ran out may have recorded its result in between.
+  const state = claimed ? await reserved() : undefined;
+  if (!state) return readKojiState(deps, compose);
+  const auth = options.auth ?? kojiAuthFromEnv();
   let settled: KojiState;
   try {
     if (compose.state === 'success') {
-      await importCompose(deps, compose, state, auth);
+      await importCompose(deps, compose, state, auth, claim);
       settled = { ...state, state: 'imported' };
     } else {
       const session = await KojiSession.open(state.request.server, auth);
@@ -154,6 +181,11 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth:
       settled = { ...state, state: 'refunded' };
     }
   } catch (error) {
+    if (error instanceof KojiLeaseLostError) {
+      // Another settler took over while this one stalled: it imports and records; this one leaves everything to it.
+      deps.log.warn('koji settle lease lost', { composeId: compose.id, buildId: state.buildId, owner: claim.lease.owner });
+      return readKojiState(deps, compose);
+    }
     deps.log.warn('koji import failed', { composeId: compose.id, buildId: state.buildId, error });
     settled = { ...state, state: 'failed', reason: (error as Error).message };
   }
@@ -162,9 +194,9 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, auth:
 }
 
 /** On a compose's state change: settle its Koji build if it has one and has just finished. */
-export async function settleKojiBuildOf(deps: ServiceDeps, orgId: string, composeId: string): Promise<void> {
+export async function settleKojiBuildOf(deps: ServiceDeps, orgId: string, composeId: string, options: KojiSettleOptions = {}): Promise<void> {
   const compose = await deps.store.get(orgId, composeId);
-  if (compose && isFinalState(compose.state)) await settleKojiBuild(deps, compose);
+  if (compose && isFinalState(compose.state)) await settleKojiBuild(deps, compose, options);
 }
 
 /** Local mode's stand-in for the stream: every reserved Koji build whose compose has finished is settled. */

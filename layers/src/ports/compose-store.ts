@@ -97,11 +97,19 @@ export interface ComposeStore {
   patch(orgId: string, id: string, set: ComposePatch, conditions?: PatchConditions): Promise<Compose | undefined>;
   /**
    * Claims a one-time follow-up task of a compose (e.g. `koji-settle`) with a conditional write: true only for the one
-   * caller that made the claim, so the task runs once however many workers race for it.
+   * caller that made the claim, so the task runs once however many workers race for it. Without a lease the claim is
+   * for good. With one it is a lease: taken when the task has no claim or its lease has run out (its holder died),
+   * renewed (true, `seconds` from now) when `lease.owner` holds it; refused while another owner's lease runs.
    */
-  claimTask(orgId: string, id: string, task: string): Promise<boolean>;
+  claimTask(orgId: string, id: string, task: string, lease?: TaskLease): Promise<boolean>;
   /** Composes in a state whose heartbeat (or start) is older than `before` – for the reaper, across organizations. */
   listStale(states: readonly ComposeState[], before: string, limit: number): Promise<Compose[]>;
+}
+
+/** A claim that lapses: held by `owner` until `seconds` after it was made or last renewed. */
+export interface TaskLease {
+  owner: string;
+  seconds: number;
 }
 
 export class ComposeExistsError extends Error {

@@ -8,12 +8,13 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type QueryCommandInput,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Compose, ComposePatch, ComposeState } from '../../compose/compose.ts';
 import { TRANSITIONS, isFinalState } from '../../compose/compose.ts';
 import { hasListFilter, matchesListFilter } from '../../compose/compose-list-filter.ts';
-import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore } from '../../ports/compose-store.ts';
+import type { AdmissionQuota, AdmissionRefusal, BlueprintComposeQuery, ComposePage, ComposeStore, TaskLease } from '../../ports/compose-store.ts';
 import type { ComposeListOptions, ListOptions, PatchConditions, TransitionRequest } from '../../ports/compose-store.ts';
 import { ComposeExistsError } from '../../ports/compose-store.ts';
 import { admitComposeItems } from './dynamodb-compose-admission.ts';
@@ -223,18 +224,28 @@ export class DynamoDbComposeStore implements ComposeStore {
     return this.update(orgId, id, expr, checks, [], [], set);
   }
 
-  async claimTask(orgId: string, id: string, task: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: keyOf(orgId, id),
+  async claimTask(orgId: string, id: string, task: string, lease?: TaskLease): Promise<boolean> {
+    const now = new Date();
+    // A claim for good is a time stamp in claim_<task>; a lease its owner there and its end in claimUntil_<task>.
+    const update: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = lease
+      ? {
+          UpdateExpression: 'SET #claim = :owner, #until = :until',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#claim) OR #claim = :owner OR #until <= :now)',
+          ExpressionAttributeNames: { '#claim': `claim_${task}`, '#until': `claimUntil_${task}` },
+          ExpressionAttributeValues: {
+            ':owner': { S: lease.owner },
+            ':until': { S: new Date(now.getTime() + lease.seconds * 1000).toISOString() },
+            ':now': { S: now.toISOString() },
+          },
+        }
+      : {
           UpdateExpression: 'SET #claim = :at',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#claim)',
           ExpressionAttributeNames: { '#claim': `claim_${task}` },
-          ExpressionAttributeValues: { ':at': { S: new Date().toISOString() } },
-        }),
-      );
+          ExpressionAttributeValues: { ':at': { S: now.toISOString() } },
+        };
+    try {
+      await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: keyOf(orgId, id), ...update }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

@@ -8,10 +8,14 @@ import type {
   ComposePage,
   ComposeStore,
   PatchConditions,
+  TaskLease,
   TransitionRequest,
 } from '../../ports/compose-store.ts';
 import { ComposeExistsError, sameOrganization } from '../../ports/compose-store.ts';
 import type { SqliteDatabase } from './sqlite.ts';
+
+/** A task's claim in the compose document: when it was claimed for good, or a lease's owner and end. */
+type TaskClaim = string | { owner: string; until: string };
 
 /** Not soft-deleted (a damaged document counts as live, so its page reports it). */
 const LIVE = "(json_valid(doc) = 0 OR json_extract(doc, '$.deletedAt') IS NULL)";
@@ -173,10 +177,16 @@ export class SqliteComposeStore implements ComposeStore {
     });
   }
 
-  async claimTask(orgId: string, id: string, task: string): Promise<boolean> {
+  async claimTask(orgId: string, id: string, task: string, lease?: TaskLease): Promise<boolean> {
     const claimed = this.update(orgId, id, (current) => {
-      const claims = (current as Compose & { claimedTasks?: Record<string, string> }).claimedTasks ?? {};
-      return claims[task] ? undefined : ({ ...current, claimedTasks: { ...claims, [task]: new Date().toISOString() } } as Compose);
+      const claims = (current as Compose & { claimedTasks?: Record<string, TaskClaim> }).claimedTasks ?? {};
+      const now = new Date();
+      const held = claims[task];
+      // A claim for good is a time stamp; a lease its owner and end: taken over once it has run out.
+      const free = !held || (lease !== undefined && typeof held === 'object' && (held.owner === lease.owner || Date.parse(held.until) <= now.getTime()));
+      if (!free) return undefined;
+      const claim: TaskClaim = lease ? { owner: lease.owner, until: new Date(now.getTime() + lease.seconds * 1000).toISOString() } : now.toISOString();
+      return { ...current, claimedTasks: { ...claims, [task]: claim } } as Compose;
     });
     return claimed !== undefined;
   }
