@@ -11,7 +11,8 @@ import { IndexStore, RepoDepsolver } from '../layers/src/depsolve/index.ts';
 type Sets = Record<string, string[]>;
 const blobStore = new FsBlobStore({ root: process.env.DEPSOLVE_BENCH_BLOBS!, publicBaseUrl: 'http://127.0.0.1:1', signingKey: Buffer.from('bench') });
 const repo = { id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] };
-const store = new IndexStore({ blobStore });
+// As the Lambdas wire it (functions/aws/config.ts: the guarded node:http transport), the bench's 127.0.0.1 server allowed.
+const store = new IndexStore({ blobStore, allowPrivateAddresses: false, addressGuard: { isRefused: () => undefined } });
 const solver = new RepoDepsolver({ store });
 const request = (sets: Sets) => ({
   architecture: 'x86_64',
