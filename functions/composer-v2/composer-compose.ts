@@ -10,7 +10,8 @@ import { storeComposeWithinQuota } from '../../layers/src/service/quota.ts';
 import { ensureStorageRoom } from '../../layers/src/service/storage.ts';
 import { acceptComposerRequest } from './composer-request.ts';
 import { checkPayloadRepositories, readImageRepositories } from './composer-repositories.ts';
-import { kojiAuthFromEnv, readKojiRequest, refundKojiBuildQuietly, reserveKojiBuild, saveKojiState } from './koji/koji-builds.ts';
+import { readKojiRequest, refundKojiBuildQuietly, reserveKojiBuild, saveKojiState } from './koji/koji-builds.ts';
+import { resolveKojiAuth } from './koji/koji-auth.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,7 +44,7 @@ export async function acceptComposerCompose(deps: ServiceDeps, orgId: string, bo
   const repositories = readImageRepositories(deps.config, sent);
   const kojiRequest = sent.koji === undefined ? undefined : readKojiRequest(sent.koji);
   await ensureStorageRoom(deps);
-  const koji = kojiRequest ? await reserveKojiBuild(kojiRequest, kojiAuthFromEnv()) : undefined;
+  const koji = kojiRequest ? await reserveKojiBuild(kojiRequest, resolveKojiAuth()) : undefined;
   try {
     const prepared = await prepareCompose(deps, orgId, request);
     const compose: Compose = {

@@ -25,8 +25,8 @@ const uses = (bundle: BundleResult, pkg: string) => bundle.inputs.some((input) =
  * credential providers bring their own internal clients (`@aws-sdk/nested-clients`: SSO, STS), which are not counted.
  */
 const SDK_CLIENTS = {
-  // EC2: composer v2 AMI clones (CopyImage, DescribeImages, share).
-  api: ['dynamodb', 'ec2', 's3', 'sqs'],
+  // EC2: composer v2 AMI clones (CopyImage, DescribeImages, share). SSM: the Koji client certificate (CGInitBuild).
+  api: ['dynamodb', 'ec2', 's3', 'sqs', 'ssm'],
   // The package API touches only the repository index cache in the bucket (its routes: functions/aws/api-package-routes.ts).
   apiPackages: ['s3'],
   manifestWorker: ['dynamodb', 's3', 'sqs'],
@@ -35,8 +35,8 @@ const SDK_CLIENTS = {
   reaper: ['dynamodb', 'sqs'],
   fleetScaler: ['auto-scaling', 'sqs'],
   repoRefresh: ['s3'],
-  // Stream records arrive in the event; the DynamoDB client and S3 are the Koji import's (claim, image, state).
-  statusEvents: ['dynamodb', 'eventbridge', 's3'],
+  // Stream records arrive in the event; DynamoDB, S3 and SSM are the Koji import's (claim, image, state, certificate).
+  statusEvents: ['dynamodb', 'eventbridge', 's3', 'ssm'],
 } as const satisfies Record<LambdaName, readonly string[]>;
 
 /** Every `@aws-sdk/client-*` package with code in the bundle. */

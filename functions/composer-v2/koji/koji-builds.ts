@@ -3,9 +3,8 @@
  * compose is accepted, and settled once when the compose's state changes to finished (an event, not a status read) — the image, its manifest and log
  * uploaded and imported (CGImport) on success, the reservation refunded (CGRefundBuild) on failure. The Koji state
  * lives beside the compose in the blob store (`koji/<org>/<compose>.json`). Only hubs named in IBS_KOJI_HUBS are
- * called; IBS_KOJI_CERT/IBS_KOJI_KEY/IBS_KOJI_CA give the SSL client certificate (Kerberos is not available).
+ * called, with the SSL client certificate koji-auth.ts finds (files, or SSM parameters on AWS; Kerberos is not available).
  */
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Compose } from '../../../layers/src/compose/compose.ts';
 import { isFinalState } from '../../../layers/src/compose/compose.ts';
@@ -15,7 +14,8 @@ import { SERVICE_VERSION } from '../../../layers/src/version.ts';
 import { readWholeLog } from '../compose-log.ts';
 import { ComposerError, ComposerErrorCode as Code } from '../composer-errors.ts';
 import { kojiImportMetadata, type KojiBuildTarget, type KojiUploadedFile } from './koji-metadata.ts';
-import { KOJI_BUILD_STATE, KojiSession, sslCertificateAuth, type KojiAuth } from './koji-session.ts';
+import { resolveKojiAuth } from './koji-auth.ts';
+import { KOJI_BUILD_STATE, KojiSession, type KojiAuth } from './koji-session.ts';
 import { KojiLeaseLostError, KojiSettleClaim } from './koji-settle-lease.ts';
 
 export interface KojiRequest extends KojiBuildTarget {
@@ -53,17 +53,10 @@ export function readKojiRequest(value: unknown, env: NodeJS.ProcessEnv = process
   return { server, taskId: k.task_id as number, name: k.name as string, version: k.version as string, release: k.release as string };
 }
 
-/** The hub authentication configured (an SSL client certificate; none for a plain-http stand-in). */
-export function kojiAuthFromEnv(env: NodeJS.ProcessEnv = process.env): KojiAuth {
-  const file = (name: string) => (env[name] ? readFileSync(env[name]!) : undefined);
-  const [cert, key, ca] = [file('IBS_KOJI_CERT'), file('IBS_KOJI_KEY'), file('IBS_KOJI_CA')];
-  return sslCertificateAuth({ ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(ca ? { ca } : {}) });
-}
-
 /** Reserves the build on the hub before the compose is created; the reservation to record once it is. */
-export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth): Promise<KojiState> {
+export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth | Promise<KojiAuth>): Promise<KojiState> {
   try {
-    const session = await KojiSession.open(request.server, auth);
+    const session = await KojiSession.open(request.server, await auth);
     const { buildId, token } = await session.initBuild({ name: request.name, version: request.version, release: request.release });
     return { request, buildId, token, state: 'reserved', startTime: Math.floor(Date.now() / 1000) };
   } catch (error) {
@@ -72,9 +65,9 @@ export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth): Pr
 }
 
 /** Gives a reservation back when its compose could not be created (a failed refund is only logged: the hub's reservation expires). */
-export async function refundKojiBuildQuietly(deps: ServiceDeps, koji: KojiState, auth: KojiAuth = kojiAuthFromEnv()): Promise<void> {
+export async function refundKojiBuildQuietly(deps: ServiceDeps, koji: KojiState, auth?: KojiAuth): Promise<void> {
   try {
-    await (await KojiSession.open(koji.request.server, auth)).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
+    await (await KojiSession.open(koji.request.server, auth ?? (await resolveKojiAuth()))).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
   } catch (error) {
     deps.log.warn('koji refund failed', { buildId: koji.buildId, error });
   }
@@ -169,7 +162,7 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, optio
   // Read again once claimed: the settler whose lease ran out may have recorded its result in between.
   const state = claimed ? await reserved() : undefined;
   if (!state) return readKojiState(deps, compose);
-  const auth = options.auth ?? kojiAuthFromEnv();
+  const auth = options.auth ?? (await resolveKojiAuth());
   let settled: KojiState;
   try {
     if (compose.state === 'success') {
