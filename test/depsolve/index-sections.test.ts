@@ -80,6 +80,16 @@ describe('stored index sections', () => {
     expectSameDeps(roundTrip(model), model);
   });
 
+  it('decodes UTF-8 strings back as they were given (summaries, dependency names)', () => {
+    const b = new RepoIndexBuilder();
+    b.beginPackage({ ...pkg('naïve'), summary: 'Ünïcode ☃ summary — 日本語' });
+    b.addDeps(0, [{ name: 'naïve', flags: 0 }, { name: 'ünï(x86-64)', flags: 2, evr: '1.0-ß' }]);
+    b.endPackage();
+    const idx = RepoIndex.deserialize(b.finish({ revision: 'r' }).serialize());
+    expect([idx.name(0), idx.info(0).summary, idx.str(idx.depName(1)), idx.str(idx.depEvr(1))]).toEqual(['naïve', 'Ünïcode ☃ summary — 日本語', 'ünï(x86-64)', '1.0-ß']);
+    expect([...idx.providersOf(idx.lookup('ünï(x86-64)'))]).toEqual([0]);
+  });
+
   it('lists each name’s providers once each, ascending, whether one package provides it or many', () => {
     const model = modelRepository(200, [6, 0, 0, 0, 0, 0, 0, 0], 3);
     const idx = roundTrip(model);
