@@ -13,7 +13,7 @@ import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/b
 import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
-import { deleteWorkspace, readMessages, readTags, readWorkspace } from './weldr-workspace.ts';
+import { deleteWorkspace, readMessages, readTags, readWorkspace, writeMessage } from './weldr-workspace.ts';
 import { bumpGoSemver, parseGoSemver } from './weldr-semver.ts';
 
 type Obj = Record<string, unknown>;
@@ -131,6 +131,9 @@ export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<Stored
       distribution,
       image_requests: (existing?.body.image_requests as unknown[] | undefined) ?? defaultImageRequests(distribution, architecture),
     });
+    // composer's commit message names the version as sent (Initialize()d: "0.0.0" when absent), before the bump.
+    const sent = typeof raw.version === 'string' && raw.version !== '' ? raw.version : '0.0.0';
+    if (sent !== version) await writeMessage(ctx, blueprint.id, commitOf(blueprint.id, blueprint.version), `Recipe ${name}, version ${sent} saved.`);
     // A push commits: the workspace copy is gone, as in composer.
     await deleteWorkspace(ctx, name);
     return blueprint;

@@ -5,7 +5,7 @@ import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts'
 import { artifactPrefix } from '../../layers/src/compose/blob-keys.ts';
 import { ComposeErrorId, composeError } from '../../layers/src/compose/compose-errors.ts';
 import { cancelCompose, createCompose, deleteCompose, getCompose, readManifests, readPackageSets, resolveImageRequest } from '../../layers/src/service/compose-service.ts';
-import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
+import { findArchitecture, findDistribution } from '../../layers/src/distro/registry.ts';
 import { checkNames, WeldrError, type WeldrErrorEntry } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import { findBlueprint, presentBlueprint } from './weldr-blueprints.ts';
@@ -14,9 +14,11 @@ import { depsolveCurrent, presentDepsolved } from './weldr-blueprint-routes.ts';
 import { streamTar, type TarEntry } from './weldr-tar.ts';
 import { decodeWeldrUpload, presentUploads, refuseUnsupportedProvider } from './weldr-uploads.ts';
 import { decodeWeldrOSTree, refuseOSTreeOptions } from './weldr-ostree.ts';
+import { deleteComposeRecord, readComposeRecord, saveComposeRecord } from './weldr-compose-record.ts';
 import {
   createBlueprintLabels,
   deleteComposeBlueprint,
+  findWeldrImageType,
   imageFileName,
   imageSizeOf,
   imageTypeOf,
@@ -133,7 +135,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
   }
   let imageType: string;
   try {
-    imageType = findImageType(distro, arch, composeType).name;
+    imageType = findWeldrImageType(distro, arch, composeType).name;
   } catch (error) {
     // composer's message for a type the distribution does not have (images' GetImageType), word for word.
     throw new WeldrError(400, 'ComposeError', `Failed to get compose type "${composeType}": invalid image type: ${composeType}`, { cause: error });
@@ -162,6 +164,7 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
     compose = await createCompose(ctx.deps, ctx.orgId, composeRequest, { blueprint: origin });
   }
   await saveComposeBlueprint(ctx, compose.id, presentBlueprint(stored));
+  await saveComposeRecord(ctx, compose.id, { composeType, ...(uploadRequest && upload?.settings ? { upload: { provider: 'aws', settings: upload.settings } } : {}) });
   // composer's reply: Go's nil warnings slice encodes as null.
   return jsonReply({ build_id: compose.id, status: true, warnings: null });
 }
@@ -169,13 +172,18 @@ async function startCompose(ctx: WeldrContext, request: WeldrRequest): Promise<W
 async function listByStatus(ctx: WeldrContext, request: WeldrRequest, statuses: WeldrQueueStatus[]) {
   const labels = createBlueprintLabels(ctx);
   const composes = (await listAllComposes(ctx)).filter((c) => statuses.includes(queueStatusOf(c)));
-  return Promise.all(composes.map((c) => withUploads(request, c, presentComposeEntry(c, labels))));
+  return Promise.all(composes.map((c) => withRecord(ctx, request, c, presentComposeEntry(c, labels))));
 }
 
-/** composer's ComposeEntry: `uploads` from API v1 on, omitted when the compose has none. */
-async function withUploads(request: WeldrRequest, compose: Compose, entry: Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
-  const uploads = request.version >= 1 ? presentUploads(compose, queueStatusOf(compose)) : undefined;
-  return uploads ? { ...(await entry), uploads } : entry;
+/**
+ * composer's ComposeEntry and compose info: `compose_type` as the client named it, `uploads` from API v1 on (the
+ * settings the client sent), omitted when the compose has none.
+ */
+async function withRecord(ctx: WeldrContext, request: WeldrRequest, compose: Compose, entry: Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const record = await readComposeRecord(ctx, compose.id);
+  const uploads = request.version >= 1 ? presentUploads(compose, queueStatusOf(compose), record) : undefined;
+  const named = record ? { ...(await entry), compose_type: record.composeType } : await entry;
+  return uploads ? { ...named, uploads } : named;
 }
 
 const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.id).localeCompare(String(b.id));
@@ -194,7 +202,7 @@ async function composeStatus(ctx: WeldrContext, request: WeldrRequest, params: R
   const status = request.query.get('status') ?? '';
   const type = request.query.get('type') ?? '';
   const labels = createBlueprintLabels(ctx);
-  const entries = await Promise.all(selected.map((c) => withUploads(request, c, presentComposeEntry(c, labels))));
+  const entries = await Promise.all(selected.map((c) => withRecord(ctx, request, c, presentComposeEntry(c, labels))));
   const uuids = entries.filter(
     (e) => (blueprint === '' || e.blueprint === blueprint) && (status === '' || e.queue_status === status) && (type === '' || e.compose_type === type),
   );
@@ -206,7 +214,7 @@ async function composeInfo(ctx: WeldrContext, request: WeldrRequest, params: Rec
   const { blueprint } = await createBlueprintLabels(ctx)(compose);
   const sets = await readPackageSets(ctx.deps, compose);
   const packages = sets.packages?.length ? sets.packages : (sets.os ?? Object.values(sets).find((s) => s.length) ?? []);
-  return jsonReply({
+  const info = {
     id: compose.id,
     config: '',
     blueprint: blueprint ?? null,
@@ -215,9 +223,9 @@ async function composeInfo(ctx: WeldrContext, request: WeldrRequest, params: Rec
     compose_type: weldrTypeName(compose.spec.imageType),
     queue_status: queueStatusOf(compose),
     image_size: imageSizeOf(compose),
-    // v1 only, and omitted (not null, not []) for a compose without upload targets, as Go's omitempty.
-    ...(request.version >= 1 && presentUploads(compose, queueStatusOf(compose)) ? { uploads: presentUploads(compose, queueStatusOf(compose)) } : {}),
-  });
+  };
+  // uploads: v1 only, and omitted (not null, not []) for a compose without upload targets, as Go's omitempty.
+  return jsonReply(await withRecord(ctx, request, compose, Promise.resolve(info)));
 }
 
 async function deleteComposes(ctx: WeldrContext, _request: WeldrRequest, params: Record<string, string>): Promise<WeldrReply> {
@@ -240,6 +248,7 @@ async function deleteComposes(ctx: WeldrContext, _request: WeldrRequest, params:
     }
     await deleteCompose(ctx.deps, ctx.orgId, compose.id);
     await deleteComposeBlueprint(ctx, compose.id);
+    await deleteComposeRecord(ctx, compose.id);
     // composer removes the artifacts with the compose.
     for (let attempt = 0; attempt <= compose.attempt; attempt++) {
       for (const blob of await ctx.deps.blobs.list(artifactPrefix(ctx.orgId, compose.id, attempt))) await ctx.deps.blobs.delete(blob.key);

@@ -4,7 +4,7 @@
  */
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
-import type { ImageType } from '../../layers/src/distro/distribution.ts';
+import type { Architecture, Distribution, ImageType } from '../../layers/src/distro/distribution.ts';
 import { readComposeLogs } from '../../layers/src/service/compose-service.ts';
 import { text } from 'node:stream/consumers';
 import type { WeldrContext } from './weldr-router.ts';
@@ -47,6 +47,40 @@ export function queueStatusOf(compose: Compose): WeldrQueueStatus {
 const WELDR_TYPE_NAMES: Record<string, string> = { 'guest-image': 'qcow2', aws: 'ami', azure: 'vhd', vsphere: 'vmdk', 'vsphere-ova': 'ova', gcp: 'gce' };
 
 export const weldrTypeName = (imageType: string): string => WELDR_TYPE_NAMES[imageType] ?? imageType;
+
+/**
+ * Upstream Fedora image types (osbuild/images' current names) with no type of their own here, accepted as the
+ * type of ours that builds the same kind of image (weldr-client's tests start `server-qcow2`), by our type's
+ * upstream name.
+ */
+const UPSTREAM_EXTRA_NAMES: Record<string, readonly string[]> = {
+  'generic-qcow2': ['server-qcow2', 'cloud-qcow2'],
+  'generic-ami': ['cloud-ec2'],
+  'generic-vhd': ['cloud-azure'],
+};
+
+const upstreamNameOf = (type: ImageType): string | undefined => (type as { upstreamName?: string }).upstreamName;
+
+/**
+ * The names compose/types lists for one of our types: composer's short name, and, where osbuild/images names the
+ * type otherwise today (Fedora's `generic-qcow2`, `server-qcow2`...), those names too, as composer lists images'
+ * type names.
+ */
+export function weldrTypeNames(type: ImageType): string[] {
+  const upstream = upstreamNameOf(type);
+  return [...new Set([weldrTypeName(type.name), ...(upstream ? [upstream, ...(UPSTREAM_EXTRA_NAMES[upstream] ?? [])] : [])])];
+}
+
+/** The type a Weldr `compose_type` names: our names and aliases, then upstream's names listed by compose/types. */
+export function findWeldrImageType(distro: Distribution, arch: Architecture, name: string): ImageType {
+  try {
+    return findImageType(distro, arch, name);
+  } catch (error) {
+    const type = arch.imageTypes.find((t) => weldrTypeNames(t).includes(name));
+    if (!type) throw error;
+    return type;
+  }
+}
 
 /** The image type of a compose (for its file name and MIME type); undefined when the distribution is gone. */
 export function imageTypeOf(compose: Compose): ImageType | undefined {

@@ -11,9 +11,9 @@ import { NotConfiguredError } from '../../layers/src/errors.ts';
 import { readOffsetAndLimit, WeldrError } from './weldr-errors.ts';
 import { jsonReply, type WeldrContext, type WeldrHandler, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 import { presentDepsolved } from './weldr-blueprint-routes.ts';
-import { weldrTypeName } from './weldr-composes.ts';
+import { weldrTypeNames } from './weldr-composes.ts';
 import { withSourceRepositories } from './weldr-sources.ts';
-import { detailsSourceOf, fetchPackageList, packageEntries, type PackageEntry } from './weldr-projects.ts';
+import { detailsSourceOf, fetchPackageList, offersArchitecture, packageEntries, type PackageEntry } from './weldr-projects.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ export const weldrStatus: WeldrHandler = async () =>
 /** Distributions that have the architecture (composer: that have repositories for it), sorted. */
 const validDistros = (arch: string): string[] =>
   listDistributions()
-    .filter((d) => d.architectures.some((a) => a.name === arch))
+    .filter((d) => offersArchitecture(d, arch))
     .map((d) => d.name)
     .sort();
 
@@ -152,9 +152,9 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       const arch = archOf(ctx, request);
       const distro = distroOf(ctx, request, arch);
       const found = distro.architectures.find((a) => a.name === arch);
-      // composer's getDistro: a distribution without the architecture is unknown.
-      if (!found) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
-      const names = [...new Set(found.imageTypes.map((t) => weldrTypeName(t.name)))].sort();
+      // composer's getDistro: a distribution without the architecture (or its repositories) is unknown.
+      if (!found || !offersArchitecture(distro, arch)) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
+      const names = [...new Set(found.imageTypes.flatMap(weldrTypeNames))].sort();
       return jsonReply({ types: names.map((name) => ({ name, enabled: true })) });
     },
   },
@@ -196,7 +196,7 @@ export const WELDR_META_ROUTES: readonly WeldrRoute[] = [
       if (names.length === 0) throw new WeldrError(400, 'UnknownProject', 'No packages specified.');
       const arch = archOf(ctx, request);
       const distro = distroOf(ctx, request, arch);
-      if (!distro.architectures.some((a) => a.name === arch)) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
+      if (!offersArchitecture(distro, arch)) throw new WeldrError(400, 'DistroError', `Unknown distribution: ${distro.name}`);
       try {
         const resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: names, ...(await withSourceRepositories(ctx, distro.name, arch)) });
         return jsonReply({ projects: resolved.map(presentDepsolved) });

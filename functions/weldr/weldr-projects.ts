@@ -6,6 +6,7 @@
  */
 import type { Distribution } from '../../layers/src/distro/distribution.ts';
 import { findArchitecture } from '../../layers/src/distro/registry.ts';
+import { testDistro } from '../../layers/src/distro/test-distro.ts';
 import type { PackageDetails, PackageDetailsSource } from '../../layers/src/packages/package-details.ts';
 import { globToRegExp } from '../../layers/src/depsolve/glob.ts';
 import { WeldrError } from './weldr-errors.ts';
@@ -13,6 +14,16 @@ import type { WeldrContext } from './weldr-router.ts';
 import { sourceRepositories } from './weldr-sources.ts';
 
 type Obj = Record<string, unknown>;
+
+/**
+ * composer's validDistros test (reporegistry DistroHasRepos): a distribution is offered on an architecture only when
+ * it has system repositories for it — an IBS_REPOSITORIES_DIR file naming x86_64 only leaves aarch64 out. The test
+ * distribution builds without repositories and is offered on each of its architectures.
+ */
+export function offersArchitecture(distro: Distribution, arch: string): boolean {
+  const found = distro.architectures.find((a) => a.name === arch);
+  return found !== undefined && (found.repositories.length > 0 || distro.name === testDistro.name);
+}
 
 /** The configured details source, if any (absent: the routes fall back to the depsolver's search). */
 export const detailsSourceOf = (ctx: WeldrContext): PackageDetailsSource | undefined => ctx.deps.packageDetails;
@@ -23,7 +34,7 @@ export const detailsSourceOf = (ctx: WeldrContext): PackageDetailsSource | undef
  */
 export async function fetchPackageList(ctx: WeldrContext, source: PackageDetailsSource, distro: Distribution, arch: string, names: string[], errorId: string): Promise<PackageDetails[]> {
   // composer's getDistro (nil for a distribution without the architecture), as fetchPackageList reports it.
-  if (!distro.architectures.some((a) => a.name === arch)) throw new WeldrError(400, errorId, `msg: GetDistro - unknown distribution: ${distro.name}`);
+  if (!offersArchitecture(distro, arch)) throw new WeldrError(400, errorId, `msg: GetDistro - unknown distribution: ${distro.name}`);
   let all: PackageDetails[];
   try {
     const repositories = [...findArchitecture(distro, arch).repositories, ...(await sourceRepositories(ctx, distro.name))];

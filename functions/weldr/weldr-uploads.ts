@@ -4,10 +4,11 @@
  * but this service cannot deliver are refused, unknown ones answer composer's decode error (404). The `uploads`
  * of compose info and queue entries are composer's uploadResponse, without credentials.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { WeldrError } from './weldr-errors.ts';
 import type { WeldrQueueStatus } from './weldr-composes.ts';
+import type { WeldrAwsUploadSettings, WeldrComposeRecord } from './weldr-compose-record.ts';
 
 /** composer's uploadRequest.UnmarshalJSON providers. */
 const COMPOSER_PROVIDERS = ['azure', 'aws', 'aws.s3', 'gcp', 'vmware', 'oci', 'generic.s3', 'container', 'pulp.ostree'];
@@ -26,9 +27,10 @@ const undecodable = (why: string) => new WeldrError(404, 'HTTPError', 'Not Found
 /**
  * Decodes `upload` as composer does (both API versions decode it; only v1 uses it). Undefined: no upload (absent or
  * null). An `aws` upload keeps `image_name` as the AMI name and `settings.region` as a region the AMI is copied to;
- * credentials, bucket and key are not used (the runner imports with the service's own AWS account).
+ * credentials, bucket and key are not used (the runner imports with the service's own AWS account), but region,
+ * bucket and key are kept as composer's target keeps them (`key` defaults to `composer-api-<uuid>`), to show them.
  */
-export function decodeWeldrUpload(upload: unknown): { provider: string; request?: HostedUploadRequest } | undefined {
+export function decodeWeldrUpload(upload: unknown): { provider: string; request?: HostedUploadRequest; settings?: WeldrAwsUploadSettings } | undefined {
   if (upload === undefined || upload === null) return undefined;
   if (typeof upload !== 'object' || Array.isArray(upload)) throw undecodable('upload is not an object');
   const { provider, image_name: imageName, settings } = upload as Record<string, unknown>;
@@ -41,9 +43,12 @@ export function decodeWeldrUpload(upload: unknown): { provider: string; request?
   if (provider !== 'aws') return { provider };
   const fields = (settings ?? {}) as Record<string, unknown>;
   for (const key of AWS_SETTINGS) if (fields[key] !== undefined && fields[key] !== null && typeof fields[key] !== 'string') throw undecodable(`settings.${key} is not a string`);
-  const region = typeof fields.region === 'string' ? fields.region : '';
+  const text = (key: string): string => (typeof fields[key] === 'string' ? (fields[key] as string) : '');
+  const region = text('region');
   return {
     provider,
+    // composer's uploadRequestToTarget: an empty key becomes composer-api-<uuid>.
+    settings: { region, bucket: text('bucket'), key: text('key') || `composer-api-${randomUUID()}` },
     request: { type: 'aws', options: { ...(imageName ? { ami_name: imageName } : {}), ...(region ? { regions: [region] } : {}) } },
   };
 }
@@ -60,10 +65,11 @@ function uploadUuid(composeId: string): string {
 }
 
 /**
- * composer's targetsToUploadResponses for API v1: the `aws` upload of a compose with the compose's state, or
- * undefined (the field is omitted, as Go's omitempty does for a compose without upload targets).
+ * composer's targetsToUploadResponses for API v1: the `aws` upload of a compose with the compose's state and the
+ * settings the client sent (region, bucket, key: no credentials), or undefined (the field is omitted, as Go's
+ * omitempty does for a compose without upload targets).
  */
-export function presentUploads(compose: Compose, status: WeldrQueueStatus): Record<string, unknown>[] | undefined {
+export function presentUploads(compose: Compose, status: WeldrQueueStatus, record?: WeldrComposeRecord): Record<string, unknown>[] | undefined {
   const image = (compose.request as { image_requests?: { upload_request?: { type?: string; options?: { ami_name?: string; regions?: string[] } } }[] })
     .image_requests?.[0];
   const upload = image?.upload_request;
@@ -75,7 +81,7 @@ export function presentUploads(compose: Compose, status: WeldrQueueStatus): Reco
       provider_name: 'aws',
       image_name: upload.options?.ami_name ?? '',
       creation_time: Date.parse(compose.createdAt) / 1000,
-      settings: { region: upload.options?.regions?.[0] ?? '', bucket: '', key: '' },
+      settings: record?.upload?.settings ?? { region: upload.options?.regions?.[0] ?? '', bucket: '', key: '' },
     },
   ];
 }

@@ -49,7 +49,7 @@ describe('Weldr compose uploads', () => {
       upload: { type: 'aws', amiName: 'weldr-ami', copyToRegions: ['us-east-2'] },
     });
     const expected = [
-      { uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'WAITING', provider_name: 'aws', image_name: 'weldr-ami', creation_time: expect.any(Number), settings: { region: 'us-east-2', bucket: '', key: '' } },
+      { uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'WAITING', provider_name: 'aws', image_name: 'weldr-ami', creation_time: expect.any(Number), settings: { region: 'us-east-2', bucket: 'b', key: 'k' } },
     ];
     const info = (await cli.get(`/compose/info/${started.build_id}`)).json<Record<string, unknown>>();
     expect(info.uploads).toEqual(expected);

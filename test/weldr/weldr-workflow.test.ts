@@ -85,7 +85,7 @@ describe('Weldr API on the unix socket', () => {
     expect(toml.text()).toMatch(/^version = "0\.0\.2"$/m);
     const changes = (await cli.get('/blueprints/changes/weldr-base')).json<{ blueprints: { changes: { commit: string; message: string }[]; total: number }[] }>();
     expect(changes.blueprints[0].total).toBe(2);
-    expect(changes.blueprints[0].changes[0].message).toBe('Recipe weldr-base, version 0.0.2 saved.');
+    expect(changes.blueprints[0].changes[0].message).toBe('Recipe weldr-base, version 0.0.1 saved.');
     expect(changes.blueprints[0].changes[0].commit).toMatch(/^[0-9a-f]{40}$/);
 
     const token = await stack.mintToken(ORG);
