@@ -19,6 +19,13 @@ export function compressionOf(location: string): Compression {
 }
 
 const CHUNK = 256 * 1024;
+/**
+ * Decompressed bytes a native decoder may run ahead of the parser: it works on the libuv thread pool while the parser
+ * works on the main thread (with the default 16 KiB it waited for each read, and the two took turns).
+ */
+const AHEAD = 4 * CHUNK;
+// The zlib streams take the Transform options too (@types/node's ZlibOptions leaves them out).
+const streamOptions = { chunkSize: CHUNK, readableHighWaterMark: AHEAD } as zlib.ZlibOptions;
 
 /** A decompressed size cap enforced inside the decoder (one fzstd push can hold gigabytes of RLE blocks otherwise). */
 export interface OutputLimit {
@@ -33,7 +40,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       yield* input;
       return;
     case 'gz': {
-      yield* through(input, zlib.createGunzip({ chunkSize: CHUNK }));
+      yield* through(input, zlib.createGunzip(streamOptions));
       return;
     }
     case 'xz': {
@@ -46,7 +53,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream })
         .createZstdDecompress;
       if (native) {
-        yield* through(input, native() as unknown as Transform);
+        yield* through(input, native(streamOptions) as unknown as Transform);
         return;
       }
       yield* fzstdStream(input, limit);

@@ -106,37 +106,43 @@ export class PrimaryByteParser {
 
   private readonly entry = new Int32Array(12);
 
+  /** Where the tag entryAttrs read ends (its '>'). */
+  private entryEnd = 0;
+
   /**
-   * One pass over an rpm:entry tag's attributes: value ranges of name, flags, epoch, ver, rel, pre (start -1 when
-   * absent) at [0,1], [2,3], [4,5], [6,7], [8,9], [10,11].
+   * One pass over an rpm:entry tag's attributes, from `from` to the tag's '>' (set in entryEnd; quotes honoured): value
+   * ranges of name, flags, epoch, ver, rel, pre (start -1 when absent) at [0,1], [2,3], [4,5], [6,7], [8,9], [10,11].
    */
-  private entryAttrs(buf: Buffer, from: number, gt: number): Int32Array {
+  private entryAttrs(buf: Buffer, from: number, to: number): Int32Array {
     const r = this.entry;
     r.fill(-1);
     let k = from;
-    while (k < gt) {
+    for (;;) {
+      if (k >= to) throw new PrimaryParseError('unterminated tag');
       const c = buf[k];
+      if (c === GT) break;
       if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === SLASH) {
         k++;
         continue;
       }
       const nameStart = k;
-      while (k < gt && buf[k] !== 0x3d /* = */) k++;
+      while (k < to && buf[k] !== 0x3d /* = */ && buf[k] !== GT) k++;
       const nameLen = k - nameStart;
       const q = buf[k + 1];
+      if (buf[k] !== 0x3d || (q !== QUOTE && q !== 0x27)) throw new PrimaryParseError('malformed attribute in rpm:entry');
       const vs = k + 2;
       let ve = vs;
       if (nameLen === 4 && buf[nameStart] === 0x6e /* name: hashed as it is scanned */) {
         let h = 0x811c9dc5;
         let amp = false;
-        for (let c = buf[ve]; ve < gt && c !== q; c = buf[++ve]) {
+        for (let c = buf[ve]; ve < to && c !== q; c = buf[++ve]) {
           h = Math.imul(h ^ c, 0x01000193);
           if (c === AMP) amp = true;
         }
         this.nameHash = h >>> 0;
         this.nameAmp = amp;
-      } else while (ve < gt && buf[ve] !== q) ve++;
-      if (ve >= gt) throw new PrimaryParseError('unterminated attribute');
+      } else while (ve < to && buf[ve] !== q) ve++;
+      if (ve >= to) throw new PrimaryParseError('unterminated attribute');
       let slot = -1;
       const c0 = buf[nameStart];
       if (nameLen === 4 && c0 === 0x6e /* name */) slot = 0;
@@ -151,7 +157,26 @@ export class PrimaryByteParser {
       }
       k = ve + 1;
     }
+    this.entryEnd = k;
     return r;
+  }
+
+  /** An rpm:entry of dependency kind `section`, its attributes read from `from` (see entryAttrs). */
+  private addEntry(buf: Buffer, from: number, to: number, section: number): void {
+    const at = this.entryAttrs(buf, from, to);
+    if (at[0] < 0) throw new PrimaryParseError('rpm:entry without name');
+    let flags = 0;
+    let evr = 0;
+    if (at[2] >= 0) {
+      flags = flagCode(buf, at[2], at[3]);
+      if (flags < 0) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', at[2], at[3])}"`);
+      evr = this.internEvr(buf, at);
+    }
+    if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
+    if (buf[at[0]] === 0x28 /* ( */) flags |= DEP_RICH;
+    const st = this.builder.strings;
+    const name = at[1] <= at[0] ? 0 : this.nameAmp ? st.intern(decodeEntities(buf.toString('utf8', at[0], at[1]))) : st.internHashed(buf, at[0], at[1], this.nameHash);
+    this.kindDeps[section].push(name, flags, evr);
   }
 
   /** The [start, end) of an attribute's value inside the tag [lt, gt) into ranges[slot] (start -1 when absent). */
@@ -281,7 +306,12 @@ export class PrimaryByteParser {
       let ne: number;
       let code: number;
       if (c1 === 0x72 && buf[lt + 4] === 0x3a && buf[lt + 5] === 0x65 && buf[lt + 10] === 0x20 && buf[lt + 9] === 0x79) {
-        // Fast path for the most common tag, `<rpm:entry `.
+        // Fast path for the most common tag, `<rpm:entry `: its attributes are read in the same pass as its end.
+        if (inPackage && section >= 0) {
+          this.addEntry(buf, lt + 10, to, section);
+          i = this.entryEnd + 1;
+          continue;
+        }
         ne = lt + 10;
         code = T_ENTRY;
       } else if (c1 === 0x21 /* ! */ || c1 === 0x3f /* ? */) {
@@ -313,24 +343,10 @@ export class PrimaryByteParser {
       // The text of an element (up to the next '<'), or nothing for a self-closing one.
       const textTo = buf[gt - 1] === SLASH ? gt + 1 : to;
       switch (code) {
-        case T_ENTRY: {
-          if (section < 0) break;
-          const at = this.entryAttrs(buf, ne, gt);
-          if (at[0] < 0) throw new PrimaryParseError('rpm:entry without name');
-          let flags = 0;
-          let evr = 0;
-          if (at[2] >= 0) {
-            flags = flagCode(buf, at[2], at[3]);
-            if (flags < 0) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', at[2], at[3])}"`);
-            evr = this.internEvr(buf, at);
-          }
-          if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
-          if (buf[at[0]] === 0x28 /* ( */) flags |= DEP_RICH;
-          const st = this.builder.strings;
-          const name = at[1] <= at[0] ? 0 : this.nameAmp ? st.intern(decodeEntities(buf.toString('utf8', at[0], at[1]))) : st.internHashed(buf, at[0], at[1], this.nameHash);
-          this.kindDeps[section].push(name, flags, evr);
+        case T_ENTRY:
+          // Not after `<rpm:entry ` (say a tab after the name): the same handling.
+          if (section >= 0) this.addEntry(buf, ne, to, section);
           break;
-        }
         case T_FILE:
           this.kindDeps[KIND.provides].push(this.internText(buf, gt + 1, textTo), 0, 0);
           break;

@@ -21,8 +21,13 @@ class U32Builder {
     b.set(this.a.subarray(0, this.n));
     this.a = b;
   }
+  /** The values, trimmed: for arrays the index keeps. */
   done(): Uint32Array {
     return trimmed(this.a, this.n);
+  }
+  /** The values as a view: for arrays emitSections only reads (no copy, whatever the slack). */
+  view(): Uint32Array {
+    return this.a.subarray(0, this.n);
   }
 }
 
@@ -145,7 +150,7 @@ export class RepoIndexBuilder {
 
   finish(meta: IndexMeta): RepoIndex {
     this.depStart.push(this.deps.n / 2);
-    let deps = this.deps.done();
+    let deps = this.deps.view();
     const pkgs = this.pkgs.done();
     let strings: CompactStrings;
     if (this.storedForms) {
@@ -157,7 +162,7 @@ export class RepoIndexBuilder {
       strings = compactIndexStrings(this.strings, pkgs, this.count, triples);
       deps = packDeps(triples);
     }
-    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps, depStart: this.depStart.done() }), meta);
+    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps, depStart: this.depStart.view() }), meta);
   }
 }
 
