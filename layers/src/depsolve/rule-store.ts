@@ -3,6 +3,7 @@
  * real choice in libsolv's rule order once their package is installed (the decision points), job rules last, and the
  * rules made since the solver last evaluated them.
  */
+import type { SolverScratch } from './solver-scratch.ts';
 import { normalizeRule, type Rule } from './solver-rules.ts';
 
 export class RuleStore {
@@ -16,9 +17,11 @@ export class RuleStore {
    */
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
-  private entryRule = new Int32Array(1 << 14);
-  private entryNext = new Int32Array(1 << 14);
+  private entryRule: Int32Array;
+  private entryNext: Int32Array;
   private entries = 1;
+  /** The head/tail keys set, to clear them when the arrays are given back. */
+  private readonly keys: number[] = [];
   private readonly ruleList: Rule[] = [];
   /** Requires rules with a real choice, by requiring package: decision points once it is installed. */
   private readonly reqRules = new Map<number, Rule[]>();
@@ -26,15 +29,22 @@ export class RuleStore {
   private readonly inOrdered = new Set<Rule>();
 
   constructor(
-    /** Package ids are below this. */
-    size: number,
-    /** The solver's decisions (> 0: installed). */
-    private readonly decision: Int32Array,
+    /** The arrays lent to the solve (cleared). */
+    private readonly scratch: SolverScratch,
     /** Told of every package a rule may install (its own rules must be made). */
     private readonly maker: { reach(p: number): void },
   ) {
-    this.head = new Int32Array(size * 2);
-    this.tail = new Int32Array(size * 2);
+    this.head = scratch.head;
+    this.tail = scratch.tail;
+    this.entryRule = scratch.entryRule;
+    this.entryNext = scratch.entryNext;
+  }
+
+  /** Clear what this store set in the lent arrays (and hand back grown entry arrays). */
+  clear(): void {
+    for (const key of this.keys) this.head[key] = this.tail[key] = 0;
+    this.scratch.entryRule = this.entryRule;
+    this.scratch.entryNext = this.entryNext;
   }
 
   /** Add a job rule (normalized here, tautologies dropped); it waits in `takePending` until the solver evaluates it. */
@@ -52,7 +62,7 @@ export class RuleStore {
       const list = this.reqRules.get(r.pkg);
       if (list) list.push(r);
       else this.reqRules.set(r.pkg, [r]);
-      if (this.decision[r.pkg] > 0) this.insertOrdered(r);
+      if (this.scratch.decision[r.pkg] > 0) this.insertOrdered(r);
     }
     const lits = r.lits;
     for (let i = 0; i < lits.length; i++) if (lits[i] > 0) this.maker.reach(lits[i]);
@@ -105,8 +115,11 @@ export class RuleStore {
       if (this.entries === this.entryRule.length) this.grow();
       const e = this.entries++;
       this.entryRule[e] = id;
-      if (this.tail[key] === 0) this.head[key] = e;
-      else this.entryNext[this.tail[key]] = e;
+      this.entryNext[e] = 0;
+      if (this.tail[key] === 0) {
+        this.head[key] = e;
+        this.keys.push(key);
+      } else this.entryNext[this.tail[key]] = e;
       this.tail[key] = e;
     }
   }

@@ -131,17 +131,24 @@ export function normalizeRule(r: Rule): boolean {
 
 /** Makes the rules of packages as they become reachable, handing each (shared, pre-normalized) rule to the solver. */
 export class RuleMaker {
-  private readonly made: Uint8Array;
   private readonly toMake: number[] = [];
+  /** Packages marked in `made`, to clear them when the arrays are given back. */
+  private readonly madeList: number[] = [];
   private readonly derived: PoolRules;
 
   constructor(
     private readonly pool: Pool,
     private readonly weakDeps: boolean,
     private readonly add: (r: Rule) => void,
+    /** 1 = the package's rules were made (lent, cleared). */
+    private readonly made: Uint8Array,
   ) {
-    this.made = new Uint8Array(pool.size);
     this.derived = PoolRules.of(pool);
+  }
+
+  /** Clear the marks this maker set in the lent array. */
+  clear(): void {
+    for (const p of this.madeList) this.made[p] = 0;
   }
 
   /** A package some rule may install: its own rules are made on the next drain. */
@@ -155,6 +162,7 @@ export class RuleMaker {
       const p = this.toMake.pop()!;
       if (this.made[p]) continue;
       this.made[p] = 1;
+      this.madeList.push(p);
       for (const r of this.derived.rulesOf(p)) this.add(r);
       // Weak dependencies may install these too: they need rules before that.
       if (this.weakDeps) for (const q of this.derived.recommendedBy(p)) if (!this.made[q]) this.toMake.push(q);

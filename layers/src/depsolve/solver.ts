@@ -11,6 +11,7 @@ import { UnsolvableError, explainProblems } from './problems.ts';
 import { CandidatePolicy } from './solver-policy.ts';
 import { firstUip } from './conflict-analysis.ts';
 import { RuleStore } from './rule-store.ts';
+import { SolverScratch } from './solver-scratch.ts';
 import { PoolRules } from './pool-rules.ts';
 import { RuleMaker, ruleText, type Job, type Rule, type SolveOptions } from './solver-rules.ts';
 
@@ -47,14 +48,16 @@ export class Solver {
   private readonly maker: RuleMaker;
   private readonly policy: CandidatePolicy;
   private readonly derived: PoolRules;
+  private readonly scratch: SolverScratch;
 
   constructor(pool: Pool, opts: SolveOptions) {
     this.pool = pool;
     this.opts = opts;
     this.derived = PoolRules.of(pool);
-    this.decision = new Int32Array(pool.size);
-    this.maker = new RuleMaker(pool, opts.weakDeps, (r) => this.rules.addNormalized(r));
-    this.rules = new RuleStore(pool.size, this.decision, this.maker);
+    this.scratch = SolverScratch.borrow(pool);
+    this.decision = this.scratch.decision;
+    this.maker = new RuleMaker(pool, opts.weakDeps, (r) => this.rules.addNormalized(r), this.scratch.made);
+    this.rules = new RuleStore(this.scratch, this.maker);
     this.policy = new CandidatePolicy(pool, this.decision, this.queue);
   }
 
@@ -171,7 +174,19 @@ export class Solver {
     return true;
   }
 
+  /** Solve once (a Solver is used for one solve: its arrays are given back to the pool at the end). */
   solve(jobs: Job[]): number[] {
+    try {
+      return this.run(jobs);
+    } finally {
+      for (const l of this.queue) this.decision[Math.abs(l)] = 0;
+      this.rules.clear();
+      this.maker.clear();
+      this.scratch.giveBack();
+    }
+  }
+
+  private run(jobs: Job[]): number[] {
     this.jobs = jobs;
     this.level = 0;
     this.newLevel(); // level 1: assertions
@@ -329,7 +344,7 @@ export class Solver {
     };
     const installedSorted = Int32Array.from(this.queue.filter((l) => l > 0)).sort();
     const recCands = (d: Dep): number[] | undefined => {
-      const ps = this.weakProviders(d);
+      const ps = this.derived.providers(d);
       if (ps.some((q) => this.installed(q))) return undefined;
       return ps.filter((q) => this.decision[q] === 0);
     };
@@ -342,8 +357,7 @@ export class Solver {
       if (this.decision[p] !== 0) continue;
       if (this.policy.supplementing(p)) sup.push(p);
     }
-    const dqs = sup;
-    for (const p of dqs) push(p);
+    for (const p of sup) push(p);
     if (!dq.length) return false;
     // Order of the combined queue: libsolv builds it in solvable id order.
     if (dq.length === 1) {
@@ -354,7 +368,7 @@ export class Solver {
     // As libsolv's resolve_weak: all supplemented packages, then the recommends of the packages decided so far, in
     // one pass; a conflict (which undoes decisions) ends the pass.
     const decisionCount = this.queue.length;
-    for (const p of dqs.filter((p) => best.has(p))) {
+    for (const p of sup.filter((p) => best.has(p))) {
       if (this.decision[p] !== 0) continue;
       if (!this.weakInstall(p) || this.queue.length < decisionCount) return true;
     }
@@ -362,7 +376,7 @@ export class Solver {
       const s = this.queue[i];
       if (s < 0) continue;
       for (const d of pool.deps(s, 'recommends')) {
-        const ps = this.weakProviders(d);
+        const ps = this.derived.providers(d);
         if (ps.some((q) => this.installed(q))) continue;
         let cands = ps.filter((q) => this.decision[q] === 0 && best.has(q));
         if (!cands.length) continue;
@@ -371,10 +385,6 @@ export class Solver {
       }
     }
     return true;
-  }
-
-  private weakProviders(d: Dep): readonly number[] {
-    return this.derived.providers(d);
   }
 
   /** Install a weak dependency; on conflict it is dropped (libsolv learns it cannot be installed): false then. */
