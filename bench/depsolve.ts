@@ -155,7 +155,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node (stored index from the BlobStore, repomd.xml re-checked, resolve); spawn to exit, median of 5 interleaved runs.',
+          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node (stored index from the BlobStore, repomd.xml re-checked over the Lambdas\' guarded node:http transport, resolve); spawn to exit, median of 5 interleaved runs.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache (one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',
