@@ -15,8 +15,14 @@ export type Template = { Resources: Record<string, Resource>; Outputs: Record<st
 
 // The runner network of docs/aws.md's `--param` example.
 export const VPC_PARAMS = ['--param=runnerVpcId=vpc-0123456789abcdef0', '--param=runnerSubnets=subnet-0123456789abcdef0,subnet-0fedcba9876543210'];
-// The optional switches of docs/aws.md: X-Ray on, alarms mailed.
-export const OPTION_PARAMS = ['--param=lambdaTracing=Active', '--param=alarmEmail=ops@example.com', '--param=jwtIssuerUrl=https://issuer.example/', '--param=jwtAudience=ibs-api'];
+// The optional switches of docs/aws.md: X-Ray on, alarms mailed, a JWT issuer, the Koji client certificate's parameters.
+export const OPTION_PARAMS = [
+  '--param=lambdaTracing=Active',
+  '--param=alarmEmail=ops@example.com',
+  '--param=jwtIssuerUrl=https://issuer.example/',
+  '--param=jwtAudience=ibs-api',
+  '--param=kojiCertParameters=/ibs/koji',
+];
 export const ARCHITECTURES = { x86_64: 'X8664', aarch64: 'Aarch64' };
 
 export interface PackagedTemplates {

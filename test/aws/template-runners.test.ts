@@ -12,7 +12,7 @@ import { readRunnerConfig } from '../../runner-ami/src/config.ts';
 import { parseEnvironmentFile, runCommand, startMetadata } from '../support/fake-imds.ts';
 import { noteSkip, skipTitle } from '../support/skip-notice.ts';
 import { REPO_ROOT as root } from './osls-package.ts';
-import { ARCHITECTURES, asArray, has, ofTypeIn, usePackagedTemplates, refOf, type Template } from './template-fixture.ts';
+import { ARCHITECTURES, asArray, evaluate, has, ofTypeIn, usePackagedTemplates, refOf, type Template } from './template-fixture.ts';
 
 let template: Template;
 const ofType = (type: string) => ofTypeIn(template, type);
@@ -23,7 +23,10 @@ describe('serverless.yml → CloudFormation: IAM and runners', () => {
   it('allows no wildcard action in any IAM statement, and "*" resources only where AWS has no resource-level permission', () => {
     // Deny statements may use wildcards (they take permissions away): only what is allowed must be named.
     const statements = [
-      ...ofType('AWS::IAM::Role').flatMap(([id, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: any) => ({ id, s })))),
+      // Statements behind a condition (Fn::If) as CloudFormation makes them: the statement, or none (AWS::NoValue).
+      ...ofType('AWS::IAM::Role').flatMap(([id, r]) =>
+        (r.Properties.Policies ?? []).flatMap((p: any) => evaluate(template, p.PolicyDocument.Statement).filter(Boolean).map((s: any) => ({ id, s }))),
+      ),
       ...ofType('AWS::IAM::Policy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
       ...ofType('AWS::IAM::ManagedPolicy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
       ...ofType('AWS::S3::BucketPolicy').flatMap(([id, r]) => r.Properties.PolicyDocument.Statement.map((s: any) => ({ id, s }))),
