@@ -169,7 +169,7 @@ async function versionOfCommit(ctx: WeldrContext, name: string, commit: string) 
   if (!stored) throw new WeldrError(400, 'UnknownCommit', 'Unknown blueprint');
   const found = (await listChanges(ctx, stored)).find((c) => c.change.commit === commit);
   if (!found) throw new WeldrError(400, 'UnknownCommit', 'Unknown commit');
-  return found.version;
+  return found;
 }
 
 /** `POST /blueprints/workspace`: the blueprint kept uncommitted (checked as a push is, never stored as a version). */
@@ -238,7 +238,8 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
     errorId: 'BlueprintsError',
     handler: async (ctx, request, params) => {
       const format = checkFormat(request);
-      const bp = presentBlueprint(await versionOfCommit(ctx, params.name, params.commit));
+      // composer's Change.Blueprint: the blueprint as pushed (its version before a bump)
+      const bp = (await versionOfCommit(ctx, params.name, params.commit)).blueprint;
       return format === 'json' ? jsonReply(bp) : blueprintToml(bp);
     },
   },
@@ -267,10 +268,10 @@ export const WELDR_BLUEPRINT_ROUTES: readonly WeldrRoute[] = [
     pattern: '/blueprints/undo/:name/:commit',
     errorId: 'BlueprintsError',
     handler: async (ctx, _request, params) => {
-      const version = await versionOfCommit(ctx, params.name, params.commit);
-      // The old version saved again as the newest, its version field as it was (composer pushes it unchanged), with
-      // composer's undo commit message.
-      const saved = await pushBlueprint(ctx, presentBlueprint(version));
+      const { blueprint } = await versionOfCommit(ctx, params.name, params.commit);
+      // The old change's blueprint saved again as the newest, as composer pushes it (its version as it was pushed;
+      // the store bumps it when that is the current one), with composer's undo commit message.
+      const saved = await pushBlueprint(ctx, blueprint);
       await writeMessage(ctx, saved.id, commitOf(saved.id, saved.version), `${params.name}.toml reverted to commit ${params.commit}`);
       return okReply();
     },

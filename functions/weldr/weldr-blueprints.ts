@@ -13,7 +13,7 @@ import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/b
 import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
-import { deleteWorkspace, readMessages, readTags, readWorkspace, writeMessage } from './weldr-workspace.ts';
+import { deleteWorkspace, readMessages, readPushedVersions, readTags, readWorkspace, writePushedVersion } from './weldr-workspace.ts';
 import { bumpGoSemver, parseGoSemver } from './weldr-semver.ts';
 
 type Obj = Record<string, unknown>;
@@ -131,9 +131,9 @@ export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<Stored
       distribution,
       image_requests: (existing?.body.image_requests as unknown[] | undefined) ?? defaultImageRequests(distribution, architecture),
     });
-    // composer's commit message names the version as sent (Initialize()d: "0.0.0" when absent), before the bump.
+    // composer's Change keeps the blueprint as sent (Initialize()d: "0.0.0" when absent), before the bump.
     const sent = typeof raw.version === 'string' && raw.version !== '' ? raw.version : '0.0.0';
-    if (sent !== version) await writeMessage(ctx, blueprint.id, commitOf(blueprint.id, blueprint.version), `Recipe ${name}, version ${sent} saved.`);
+    if (sent !== version) await writePushedVersion(ctx, blueprint.id, commitOf(blueprint.id, blueprint.version), sent);
     // A push commits: the workspace copy is gone, as in composer.
     await deleteWorkspace(ctx, name);
     return blueprint;
@@ -173,17 +173,28 @@ export interface WeldrChange {
   timestamp: string;
 }
 
+/** One commit: its change entry and the blueprint as composer's Change holds it (the version as pushed). */
+export interface WeldrCommit {
+  change: WeldrChange;
+  version: BlueprintVersion;
+  blueprint: Obj;
+}
+
 /** composer's blueprint.Change list, oldest first. */
-export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): Promise<{ change: WeldrChange; version: BlueprintVersion }[]> {
+export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): Promise<WeldrCommit[]> {
   const versions = await storeOf(ctx).listVersions(ctx.orgId, stored.id);
-  const [tags, messages] = await Promise.all([readTags(ctx, stored.id), readMessages(ctx, stored.id)]);
-  return versions.map((version) => ({
-    version,
-    change: {
-      commit: commitOf(stored.id, version.version),
-      message: messages[commitOf(stored.id, version.version)] ?? `Recipe ${version.name}, version ${String(presentBlueprint(version).version ?? '0.0.0')} saved.`,
-      revision: tags[commitOf(stored.id, version.version)] ?? null,
+  const [tags, messages, pushed] = await Promise.all([readTags(ctx, stored.id), readMessages(ctx, stored.id), readPushedVersions(ctx, stored.id)]);
+  return versions.map((version) => {
+    const commit = commitOf(stored.id, version.version);
+    const shown = presentBlueprint(version);
+    // the version key keeps its place in composer's field order
+    const blueprint = pushed[commit] !== undefined ? { ...shown, version: pushed[commit] } : shown;
+    const change = {
+      commit,
+      message: messages[commit] ?? `Recipe ${version.name}, version ${String(blueprint.version ?? '0.0.0')} saved.`,
+      revision: tags[commit] ?? null,
       timestamp: new Date(version.savedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
-    },
-  }));
+    };
+    return { version, blueprint, change };
+  });
 }

@@ -11,6 +11,7 @@ type Obj = Record<string, unknown>;
 const workspaceKey = (orgId: string, name: string) => `weldr/${orgId}/workspace/${name}.json`;
 const tagsKey = (orgId: string, blueprintId: string) => `weldr/${orgId}/tags/${blueprintId}.json`;
 const messagesKey = (orgId: string, blueprintId: string) => `weldr/${orgId}/messages/${blueprintId}.json`;
+const pushedKey = (orgId: string, blueprintId: string) => `weldr/${orgId}/pushed-versions/${blueprintId}.json`;
 
 async function readJson<T>(ctx: WeldrContext, key: string): Promise<T | undefined> {
   const stream = await ctx.deps.blobs.get(key);
@@ -50,6 +51,18 @@ export const readMessages = async (ctx: WeldrContext, blueprintId: string): Prom
 export async function writeMessage(ctx: WeldrContext, blueprintId: string, commit: string, message: string): Promise<void> {
   const messages = { ...(await readMessages(ctx, blueprintId)), [commit]: message };
   await ctx.deps.blobs.put(messagesKey(ctx.orgId, blueprintId), JSON.stringify(messages), { contentType: 'application/json' });
+}
+
+/**
+ * The version a commit was pushed with, where the store bumped it (composer's Change keeps the blueprint as pushed:
+ * its commit message and `blueprints/change` show that version, info the bumped one), by commit id.
+ */
+export const readPushedVersions = async (ctx: WeldrContext, blueprintId: string): Promise<Record<string, string>> =>
+  (await readJson(ctx, pushedKey(ctx.orgId, blueprintId))) ?? {};
+
+export async function writePushedVersion(ctx: WeldrContext, blueprintId: string, commit: string, version: string): Promise<void> {
+  const versions = { ...(await readPushedVersions(ctx, blueprintId)), [commit]: version };
+  await ctx.deps.blobs.put(pushedKey(ctx.orgId, blueprintId), JSON.stringify(versions), { contentType: 'application/json' });
 }
 
 interface Pkg {

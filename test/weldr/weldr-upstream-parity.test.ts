@@ -87,10 +87,15 @@ describe('Weldr parity with current osbuild-composer', () => {
     await cli.pushToml('name = "msg"\nversion = "1.2.3"\n');
     await cli.pushToml('name = "msg"\n');
     await cli.pushToml('name = "msg"\nversion = "2.0.0"\n');
-    type Changes = { blueprints: { changes: { message: string }[] }[] };
-    const messages = (await cli.get('/blueprints/changes/msg')).json<Changes>().blueprints[0].changes.map((c) => c.message);
-    expect(messages).toEqual(['Recipe msg, version 2.0.0 saved.', 'Recipe msg, version 0.0.0 saved.', 'Recipe msg, version 1.2.3 saved.', 'Recipe msg, version 1.2.3 saved.']);
-    // the stored version is still bumped
+    type Changes = { blueprints: { changes: { commit: string; message: string }[] }[] };
+    const changes = (await cli.get('/blueprints/changes/msg')).json<Changes>().blueprints[0].changes;
+    expect(changes.map((c) => c.message)).toEqual(['Recipe msg, version 2.0.0 saved.', 'Recipe msg, version 0.0.0 saved.', 'Recipe msg, version 1.2.3 saved.', 'Recipe msg, version 1.2.3 saved.']);
+    // composer's Change keeps the blueprint as pushed: `blueprints change` of the bumped commit shows 1.2.3
+    const bumped = changes[2].commit;
+    expect((await cli.get(`/blueprints/change/msg/${bumped}`)).json<Json>().version).toBe('1.2.3');
     expect((await cli.get('/blueprints/info/msg')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('2.0.0');
+    // the bump itself is unchanged: the same version again is the next patch level
+    await cli.pushToml('name = "msg"\nversion = "2.0.0"\n');
+    expect((await cli.get('/blueprints/info/msg')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('2.0.1');
   });
 });
