@@ -75,12 +75,15 @@ export function checkComposerVersion(version: string): void {
   if (typeof parsed === 'string') throw new WeldrError(400, 'BlueprintsError', `Invalid 'version', must use Semantic Versioning: ${parsed}`);
 }
 
-/** lorax/composer: a push with no version or the stored one bumps the stored patch level; others must be semver. */
+/**
+ * composer: the handler's Initialize() makes an absent version "0.0.0" before the store compares it, so a push
+ * bumps the stored patch level only when its version (absent: 0.0.0) is the stored one; versions must be semver.
+ */
 export function nextComposerVersion(given: unknown, previous: string | undefined): string {
-  const version = typeof given === 'string' ? given : '';
-  if (version !== '') checkComposerVersion(version);
-  if (previous !== undefined && (version === '' || version === previous)) return bumpGoSemver(previous) ?? (version || '0.0.0');
-  return version || '0.0.0';
+  const version = typeof given === 'string' && given !== '' ? given : '0.0.0';
+  checkComposerVersion(version);
+  if (previous !== undefined && version === previous) return bumpGoSemver(previous) ?? version;
+  return version;
 }
 
 /** Decodes a `/blueprints/new` body as composer does: by exact Content-Type. */

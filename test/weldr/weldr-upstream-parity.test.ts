@@ -94,7 +94,14 @@ describe('Weldr parity with current osbuild-composer', () => {
     const bumped = changes[2].commit;
     expect((await cli.get(`/blueprints/change/msg/${bumped}`)).json<Json>().version).toBe('1.2.3');
     expect((await cli.get('/blueprints/info/msg')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('2.0.0');
-    // the bump itself is unchanged: the same version again is the next patch level
+    // no version is 0.0.0 (not a bump of the stored one), as composer's Initialize() makes it before the store compares
+    expect((await cli.get(`/blueprints/change/msg/${changes[1].commit}`)).json<Json>().version).toBe('0.0.0');
+    await cli.pushToml('name = "nover"\nversion = "3.1.4"\n');
+    await cli.pushToml('name = "nover"\n');
+    expect((await cli.get('/blueprints/info/nover')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('0.0.0');
+    await cli.pushToml('name = "nover"\n');
+    expect((await cli.get('/blueprints/info/nover')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('0.0.1');
+    // the same version again is the next patch level
     await cli.pushToml('name = "msg"\nversion = "2.0.0"\n');
     expect((await cli.get('/blueprints/info/msg')).json<{ blueprints: Json[] }>().blueprints[0].version).toBe('2.0.1');
   });
