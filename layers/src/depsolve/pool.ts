@@ -118,11 +118,12 @@ export class Pool {
     return this.repos[this.repoAt(p)];
   }
 
-  /** Package p's index and its number there. */
+  /** The index package p is in. */
   private indexOf(p: number): RepoIndex {
     return this.repos[this.repoAt(p)].index;
   }
 
+  /** Package p's number in its index. */
   private local(p: number): number {
     return p - this.offsets[this.repoAt(p)];
   }
