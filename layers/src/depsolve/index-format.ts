@@ -21,34 +21,105 @@ export function hashSlot(hash: number, size: number): number {
 }
 const textDecoder = new TextDecoder();
 type SectionType = 'u8' | 'u16' | 'u32';
+export type Section = Uint8Array | Uint16Array | Uint32Array;
 const WIDTH: Record<SectionType, number> = { u8: 1, u16: 2, u32: 4 };
 const textEncoder = new TextEncoder();
+const HEAD_START = 16;
+/**
+ * Bytes left before the sections of a freshly built index for the header, written when it is serialized (the meta,
+ * comps included, is still set after the build). Pages never written cost no memory.
+ */
+export const HEADER_ROOM = 4 << 20;
 
-/** Layout: MAGIC(8) | u32 version | u32 headerLen | header JSON | pad to 8 | sections (each 8-aligned). */
-export function packSections(sections: Record<string, Uint8Array | Uint16Array | Uint32Array>, meta: unknown): Uint8Array {
-  const entries = Object.entries(sections);
-  const table: { name: string; type: SectionType; offset: number; length: number }[] = [];
+interface SectionEntry {
+  name: string;
+  type: SectionType;
+  offset: number;
+  length: number;
+}
+
+/** Sections laid out in one buffer at their stored offsets, HEADER_ROOM bytes after its start. */
+export interface PackedSections {
+  buffer: ArrayBuffer;
+  table: SectionEntry[];
+  dataBytes: number;
+  sections: Record<string, Section>;
+}
+
+/** The typed-array layout of the named sections (in order): each 8-aligned after the one before. */
+function layOut(sections: [string, SectionType, number][]): { table: SectionEntry[]; dataBytes: number } {
+  const table: SectionEntry[] = [];
   let offset = 0;
-  for (const [name, arr] of entries) {
-    table.push({ name, type: arr instanceof Uint32Array ? 'u32' : arr instanceof Uint16Array ? 'u16' : 'u8', offset, length: arr.length });
-    offset += align8(arr.byteLength);
+  for (const [name, type, length] of sections) {
+    table.push({ name, type, offset, length });
+    offset += align8(length * WIDTH[type]);
   }
+  return { table, dataBytes: offset };
+}
+
+/** One zeroed buffer holding the sections as stored, with a view of each to fill: the built index is its own stored copy. */
+export function allocateSections(sections: [string, SectionType, number][]): PackedSections {
+  const { table, dataBytes } = layOut(sections);
+  const buffer = new ArrayBuffer(HEADER_ROOM + dataBytes);
+  return { buffer, table, dataBytes, sections: viewSections(buffer, HEADER_ROOM, table) };
+}
+
+function viewSections(buffer: ArrayBuffer, dataStart: number, table: SectionEntry[]): Record<string, Section> {
+  const sections: Record<string, Section> = {};
+  for (const s of table) {
+    const at = dataStart + s.offset;
+    if (s.type === 'u32') sections[s.name] = new Uint32Array(buffer, at, s.length);
+    else if (s.type === 'u16') sections[s.name] = new Uint16Array(buffer, at, s.length);
+    else sections[s.name] = new Uint8Array(buffer, at, s.length);
+  }
+  return sections;
+}
+
+/** The header's bytes and the padded length of MAGIC, version, length and header together. */
+function encodeHeader(table: SectionEntry[], meta: unknown): { header: Uint8Array; headBytes: number } {
   const header = textEncoder.encode(JSON.stringify({ meta, sections: table }));
-  const headStart = 16;
-  const dataStart = align8(headStart + header.length);
-  const out = new Uint8Array(dataStart + offset);
+  return { header, headBytes: align8(HEAD_START + header.length) };
+}
+
+function writeHeader(out: Uint8Array, header: Uint8Array, headBytes: number): void {
   out.set(textEncoder.encode(MAGIC), 0);
-  const dv = new DataView(out.buffer);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(8, FORMAT_VERSION, true);
   dv.setUint32(12, header.length, true);
-  out.set(header, headStart);
+  out.set(header, HEAD_START);
+  out.fill(0, HEAD_START + header.length, headBytes);
+}
+
+/** Layout: MAGIC(8) | u32 version | u32 headerLen | header JSON | pad to 8 | sections (each 8-aligned). */
+export function packSections(sections: Record<string, Section>, meta: unknown): Uint8Array {
+  const entries = Object.entries(sections);
+  const { table, dataBytes } = layOut(entries.map(([name, arr]) => [name, sectionTypeOf(arr), arr.length]));
+  const { header, headBytes } = encodeHeader(table, meta);
+  const out = new Uint8Array(headBytes + dataBytes);
+  writeHeader(out, header, headBytes);
   entries.forEach(([, arr], i) => {
-    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), dataStart + table[i].offset);
+    out.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), headBytes + table[i].offset);
   });
   return out;
 }
 
-export function unpackSections(input: Uint8Array): { sections: Record<string, Uint8Array | Uint16Array | Uint32Array>; meta: unknown; headerBytes: number } {
+/**
+ * packSections' bytes for sections allocateSections laid out: the header written just before them and the whole a
+ * view of their buffer (no copy), unless the header outgrows HEADER_ROOM.
+ */
+export function packAllocated(packed: PackedSections, meta: unknown): Uint8Array {
+  const { header, headBytes } = encodeHeader(packed.table, meta);
+  if (headBytes > HEADER_ROOM) return packSections(packed.sections, meta);
+  const out = new Uint8Array(packed.buffer, HEADER_ROOM - headBytes, headBytes + packed.dataBytes);
+  writeHeader(out, header, headBytes);
+  return out;
+}
+
+function sectionTypeOf(arr: Section): SectionType {
+  return arr instanceof Uint32Array ? 'u32' : arr instanceof Uint16Array ? 'u16' : 'u8';
+}
+
+export function unpackSections(input: Uint8Array): { sections: Record<string, Section>; meta: unknown; headerBytes: number } {
   // Typed array views need 4-byte alignment of the underlying offset.
   const buf = input.byteOffset % 8 === 0 ? input : new Uint8Array(input);
   if (buf.length < 16 || textDecoder.decode(buf.subarray(0, 8)) !== MAGIC) throw new Error('not a depsolve index blob');
@@ -56,21 +127,13 @@ export function unpackSections(input: Uint8Array): { sections: Record<string, Ui
   const version = dv.getUint32(8, true);
   if (version !== FORMAT_VERSION) throw new Error(`unsupported depsolve index format ${version}`);
   const headerLen = dv.getUint32(12, true);
-  const header = JSON.parse(textDecoder.decode(buf.subarray(16, 16 + headerLen))) as {
-    meta: unknown;
-    sections: { name: string; type: SectionType; offset: number; length: number }[];
-  };
-  const dataStart = align8(16 + headerLen);
-  const sections: Record<string, Uint8Array | Uint16Array | Uint32Array> = {};
+  const header = JSON.parse(textDecoder.decode(buf.subarray(HEAD_START, HEAD_START + headerLen))) as { meta: unknown; sections: SectionEntry[] };
+  const dataStart = align8(HEAD_START + headerLen);
   for (const s of header.sections) {
-    const at = buf.byteOffset + dataStart + s.offset;
     if (!Object.hasOwn(WIDTH, s.type)) throw new Error(`unknown depsolve index section type ${s.type}`);
     if (dataStart + s.offset + s.length * WIDTH[s.type] > buf.length) throw new Error('truncated depsolve index blob');
-    if (s.type === 'u32') sections[s.name] = new Uint32Array(buf.buffer, at, s.length);
-    else if (s.type === 'u16') sections[s.name] = new Uint16Array(buf.buffer, at, s.length);
-    else sections[s.name] = new Uint8Array(buf.buffer, at, s.length);
   }
-  return { sections, meta: header.meta, headerBytes: headerLen };
+  return { sections: viewSections(buf.buffer as ArrayBuffer, buf.byteOffset + dataStart, header.sections), meta: header.meta, headerBytes: headerLen };
 }
 
 function align8(n: number): number {

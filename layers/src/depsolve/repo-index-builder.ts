@@ -29,6 +29,11 @@ class U32Builder {
   view(): Uint32Array {
     return this.a.subarray(0, this.n);
   }
+  /** Let go of the array (the builder is finished). */
+  release(): void {
+    this.a = new Uint32Array(0);
+    this.n = 0;
+  }
 }
 
 /** A package as the metadata parsers hand it to the builder. */
@@ -150,20 +155,32 @@ export class RepoIndexBuilder {
 
   finish(meta: IndexMeta): RepoIndex {
     this.depStart.push(this.deps.n / 2);
-    let deps = this.deps.view();
     const pkgs = this.pkgs.done();
+    const st = this.strings;
     let strings: CompactStrings;
+    let deps: Uint32Array;
     if (this.storedForms) {
-      const st = this.strings;
       st.release();
       strings = { strBytes: trimmed(st.arena, st.used), strOff: trimmed(st.offsets, st.count + 1), hashes: st.hashList(), digests: trimmed(this.digests, this.count * DIGEST_BYTES) };
+      deps = this.deps.view();
     } else {
-      const triples = unpackDeps(deps);
-      strings = compactIndexStrings(this.strings, pkgs, this.count, triples);
-      deps = packDeps(triples);
+      ({ strings, deps } = compactStrings(st, pkgs, this.count, this.deps.view()));
+      st.release();
     }
-    return new RepoIndex(emitSections({ strings, pkgs, count: this.count, deps, depStart: this.depStart.view() }), meta);
+    // The builder lets go of its arrays: emitSections drops the dependency pairs as soon as they are packed.
+    this.deps.release();
+    this.pkgs.release();
+    const built = { strings, pkgs, count: this.count, deps, depStart: this.depStart.view() };
+    deps = new Uint32Array(0);
+    this.depStart.release();
+    return new RepoIndex(emitSections(built), meta);
   }
+}
+
+/** compactIndexStrings over the stored pairs (it rewrites (name, flags, evr) triples). */
+function compactStrings(st: ByteStringTable, pkgs: Uint32Array, count: number, pairs: Uint32Array): { strings: CompactStrings; deps: Uint32Array } {
+  const triples = unpackDeps(pairs);
+  return { strings: compactIndexStrings(st, pkgs, count, triples), deps: packDeps(triples) };
 }
 
 /** The first `n` values: a view when the slack is small (no copy), else an exact copy. */

@@ -4,7 +4,7 @@
  */
 import { hashBytes } from './byte-string-table.ts';
 import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
-import { DEP_EVR_BLOCK, DEP_HAS_EVR, DEP_NAME_SHIFT, KIND_WIDE, SOLE_PROVIDER, hashSlot, packSections, unpackSections } from './index-format.ts';
+import { DEP_EVR_BLOCK, DEP_HAS_EVR, DEP_NAME_SHIFT, KIND_WIDE, SOLE_PROVIDER, hashSlot, packAllocated, packSections, unpackSections, type PackedSections } from './index-format.ts';
 import type { Evr } from './rpm-version.ts';
 
 export const DEP_KINDS = [
@@ -145,8 +145,15 @@ export class RepoIndex {
   /** Strings looked up so far (solvers ask for the same names again and again). */
   private readonly looked = new Map<string, number>();
 
-  constructor(sections: Record<string, Uint8Array | Uint16Array | Uint32Array>, meta: IndexMeta) {
+  /** The one buffer a freshly built index's sections live in (serialize then writes the header before them, no copy). */
+  private readonly packed?: PackedSections;
+
+  constructor(sections: Record<string, Uint8Array | Uint16Array | Uint32Array> | PackedSections, meta: IndexMeta) {
     this.meta = meta;
+    if (isPacked(sections)) {
+      this.packed = sections;
+      sections = sections.sections;
+    }
     this.strBytes = sections.strBytes as Uint8Array;
     this.strOff = sections.strOff as Uint32Array;
     this.strHash = sections.strHash as Uint32Array;
@@ -351,7 +358,7 @@ export class RepoIndex {
   }
 
   serialize(): Uint8Array {
-    return packSections(this.sections(), this.meta);
+    return this.packed ? packAllocated(this.packed, this.meta) : packSections(this.sections(), this.meta);
   }
 
   static deserialize(buf: Uint8Array): RepoIndex {
@@ -364,6 +371,10 @@ export class RepoIndex {
 }
 
 const EMPTY = new Uint32Array(0);
+
+function isPacked(s: Record<string, Uint8Array | Uint16Array | Uint32Array> | PackedSections): s is PackedSections {
+  return s.buffer instanceof ArrayBuffer && !ArrayBuffer.isView(s.buffer);
+}
 
 function identityOf(n: number): Uint32Array {
   const a = new Uint32Array(n);
