@@ -5,7 +5,7 @@ import { compactIndexStrings, DIGEST_BYTES, type CompactStrings } from './index-
 import { emitSections } from './index-sections.ts';
 import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
 
-/** Growable Uint32 array: pre-sized when the count is known, grown by half, trimmed to its length once at the end. */
+/** Growable Uint32 array: pre-sized when the count is known, grown by half (the index copies the values it keeps). */
 class U32Builder {
   a = new Uint32Array(1024);
   n = 0;
@@ -21,11 +21,7 @@ class U32Builder {
     b.set(this.a.subarray(0, this.n));
     this.a = b;
   }
-  /** The values, trimmed: for arrays the index keeps. */
-  done(): Uint32Array {
-    return trimmed(this.a, this.n);
-  }
-  /** The values as a view: for arrays emitSections only reads (no copy, whatever the slack). */
+  /** The values as a view (no copy, whatever the slack): emitSections copies what it keeps. */
   view(): Uint32Array {
     return this.a.subarray(0, this.n);
   }
@@ -155,13 +151,14 @@ export class RepoIndexBuilder {
 
   finish(meta: IndexMeta): RepoIndex {
     this.depStart.push(this.deps.n / 2);
-    const pkgs = this.pkgs.done();
+    // Views, never trimmed copies: emitSections copies every array into the index's buffer.
+    const pkgs = this.pkgs.view();
     const st = this.strings;
     let strings: CompactStrings;
     let deps: Uint32Array;
     if (this.storedForms) {
       st.release();
-      strings = { strBytes: trimmed(st.arena, st.used), strOff: trimmed(st.offsets, st.count + 1), hashes: st.hashList(), digests: trimmed(this.digests, this.count * DIGEST_BYTES) };
+      strings = { strBytes: st.arena.subarray(0, st.used), strOff: st.offsets.subarray(0, st.count + 1), hashes: st.hashList(), digests: this.digests.subarray(0, this.count * DIGEST_BYTES) };
       deps = this.deps.view();
     } else {
       ({ strings, deps } = compactStrings(st, pkgs, this.count, this.deps.view()));
@@ -181,11 +178,6 @@ export class RepoIndexBuilder {
 function compactStrings(st: ByteStringTable, pkgs: Uint32Array, count: number, pairs: Uint32Array): { strings: CompactStrings; deps: Uint32Array } {
   const triples = unpackDeps(pairs);
   return { strings: compactIndexStrings(st, pkgs, count, triples), deps: packDeps(triples) };
-}
-
-/** The first `n` values: a view when the slack is small (no copy), else an exact copy. */
-function trimmed<T extends Uint8Array | Uint32Array>(a: T, n: number): T {
-  return (n * 8 >= a.length * 7 ? a.subarray(0, n) : a.slice(0, n)) as T;
 }
 
 /** Stored pairs as (name, flags, evr) triples (what compactIndexStrings rewrites). */
