@@ -73,15 +73,16 @@ export function emitSections(built: BuiltIndex): PackedSections {
 
 const EMPTY = new Uint32Array(0);
 
-/** Which strings are dependency names (and how many), and how many dependencies are versioned. */
-function countNames(pairs: Uint32Array, nStr: number): { named: Uint8Array; nNamed: number; versioned: number } {
-  const named = new Uint8Array(nStr);
+/** Which strings are dependency names (a bit each, and how many), and how many dependencies are versioned. */
+function countNames(pairs: Uint32Array, nStr: number): { named: Uint32Array; nNamed: number; versioned: number } {
+  const named = new Uint32Array((nStr + 31) >>> 5);
   let nNamed = 0;
   let versioned = 0;
   for (let d = 0; d < pairs.length; d += 2) {
     const name = pairs[d] >>> DEP_FLAG_BITS;
-    if (named[name] === 0) nNamed++;
-    named[name] = 1;
+    const bit = 1 << (name & 31);
+    if ((named[name >>> 5] & bit) === 0) nNamed++;
+    named[name >>> 5] |= bit;
     if (pairs[d + 1]) versioned++;
   }
   return { named, nNamed, versioned };
@@ -91,15 +92,24 @@ function countNames(pairs: Uint32Array, nStr: number): { named: Uint8Array; nNam
 function countProviders(pairs: Uint32Array, depStart: Uint32Array, count: number, nStr: number): Uint32Array {
   const P = KIND.provides;
   const providers = new Uint32Array(nStr);
-  const last = new Int32Array(nStr).fill(-1);
   for (let p = 0; p < count; p++) {
-    for (let d = depStart[p * K + P]; d < depStart[p * K + P + 1]; d++) {
+    const from = depStart[p * K + P];
+    const to = depStart[p * K + P + 1];
+    // A package's provides are few: a scan back finds a name it repeats (a set for the rare long lists).
+    const seen = to - from > 32 ? new Set<number>() : undefined;
+    for (let d = from; d < to; d++) {
       const name = pairs[d * 2] >>> DEP_FLAG_BITS;
-      if (last[name] !== p) providers[name]++;
-      last[name] = p;
+      if (seen ? seen.has(name) : repeats(pairs, from, d, name)) continue;
+      seen?.add(name);
+      providers[name]++;
     }
   }
   return providers;
+}
+
+function repeats(pairs: Uint32Array, from: number, d: number, name: number): boolean {
+  for (let e = from; e < d; e++) if (pairs[e * 2] >>> DEP_FLAG_BITS === name) return true;
+  return false;
 }
 
 /** wpList's length: the empty list, then (count, packages...) for every name with more than one provider. */
@@ -113,10 +123,10 @@ function providerListLength(providers: Uint32Array): number {
  * Open addressing over the dependency names only (providers, conflicts, obsoletes and package names, which every
  * package provides): versions, checksums, summaries... are never looked up. Sized for a 0.7 load, not a power of two.
  */
-function hashDependencyNames(named: Uint8Array, hashes: Uint32Array, table: Uint32Array): void {
+function hashDependencyNames(named: Uint32Array, hashes: Uint32Array, table: Uint32Array): void {
   const size = table.length;
-  for (let i = 0; i < named.length; i++) {
-    if (named[i] === 0) continue;
+  for (let i = 0; i < hashes.length; i++) {
+    if ((named[i >>> 5] & (1 << (i & 31))) === 0) continue;
     let slot = hashSlot(hashes[i], size);
     while (table[slot] !== 0) slot = slot + 1 === size ? 0 : slot + 1;
     table[slot] = i + 1;
