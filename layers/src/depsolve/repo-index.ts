@@ -357,6 +357,7 @@ export class RepoIndex {
     return { strBytes, strOff, strHash, pkgs, digests, depWords, depEvrs, depEvrRank, wp, wpList, wcPairs, woPairs, depBase, depKind, depKindWide };
   }
 
+  /** The stored bytes; of a built index, a view of its own buffer (a later serialize rewrites the header in place). */
   serialize(): Uint8Array {
     return this.packed ? packAllocated(this.packed, this.meta) : packSections(this.sections(), this.meta);
   }
