@@ -36,7 +36,8 @@ const PAGE = 100;
 /**
  * GET /composes/: every live compose of the organization as a plain JSON array of ComposeStatus ordered by compose
  * id, as composer's GetComposeList answers (its spec names a ComposeList; its handler and tests send the array). The
- * Koji state is read only for composes whose request had a `koji` block.
+ * Koji state is read only for composes whose request had a `koji` block. No compose is `null`: composer's list is a Go
+ * slice appended to from nil, which encodes as null when nothing was appended.
  */
 export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
   const composes: Compose[] = [];
@@ -51,7 +52,7 @@ export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
     if (compose.composerRequest?.koji !== undefined) statuses.push(await presentComposeStatusOf(deps, compose));
     else statuses.push(presentComposerStatus(compose, await imageUrl(deps, compose)));
   }
-  return statuses;
+  return statuses.length > 0 ? statuses : null;
 }
 
 /**
