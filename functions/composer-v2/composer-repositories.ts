@@ -59,18 +59,18 @@ function readRepository(value: unknown, at: string, id: string): RepositoryConfi
   };
 }
 
-/** The one image request of a v2 ComposeRequest that acceptComposerRequest has checked (`image_request` or `image_requests[0]`). */
-function imageRequestOf(body: Obj): { image: Obj; at: string } {
+/** Image request `index` of a v2 ComposeRequest that acceptComposerRequests has checked (`image_request` or `image_requests[index]`). */
+function imageRequestOf(body: Obj, index: number): { image: Obj; at: string } {
   if (isObj(body.image_request)) return { image: body.image_request, at: 'image_request' };
-  return { image: (body.image_requests as Obj[])[0]!, at: 'image_requests[0]' };
+  return { image: (body.image_requests as Obj[])[index]!, at: `image_requests[${index}]` };
 }
 
 /**
  * The repositories that replace the distribution's for this compose, or undefined when the image request gives none
  * (composer then uses the distribution's). URLs the deployment may not fetch (file:// outside local mode) are refused.
  */
-export function readImageRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, body: Obj): RepositoryConfig[] | undefined {
-  const { image, at } = imageRequestOf(body);
+export function readImageRepositories(config: Pick<ServiceConfig, 'fileRepositories'>, body: Obj, index = 0): RepositoryConfig[] | undefined {
+  const { image, at } = imageRequestOf(body, index);
   const list = image.repositories;
   if (list === undefined || list === null) return undefined;
   if (!Array.isArray(list)) return refuse(Code.BodyDecodingError, `${at}.repositories must be a list of repositories`);

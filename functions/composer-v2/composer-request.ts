@@ -1,6 +1,6 @@
 /**
- * A cloud API v2 ComposeRequest read into the hosted API's request (the one compose use case serves both): one image
- * request, its upload target (aws.s3 links or an aws AMI), customizations or a blueprint. What we cannot build is
+ * A cloud API v2 ComposeRequest read into the hosted API's requests (the one compose use case serves both): one per
+ * image request, its upload target (aws.s3 links or an aws AMI), customizations or a blueprint. What we cannot build is
  * refused with composer's error id for it, never silently dropped.
  */
 import { validateSchema } from '../../layers/src/api/validate.ts';
@@ -91,8 +91,12 @@ function blueprintCustomizations(blueprint: unknown, distribution: string): Obj 
   return importBlueprint(blueprint, 'json', 'blueprint').customizations;
 }
 
-/** The hosted request a v2 ComposeRequest stands for (validated by the hosted schema as well); `koji` is read by koji-builds.ts. */
-export function acceptComposerRequest(body: unknown): AcceptedComposeRequest {
+/**
+ * The hosted requests a v2 ComposeRequest stands for, one per image request in order (each validated by the hosted
+ * schema as well); `koji` is read by koji-builds.ts. As composer: several images only in a Koji compose (its
+ * enqueueKojiCompose); otherwise, and for `image_request` with `image_requests`, exactly one (25).
+ */
+export function acceptComposerRequests(body: unknown): AcceptedComposeRequest[] {
   if (!isObj(body)) return refuse(Code.BodyDecodingError, 'a ComposeRequest JSON object is required');
   checkKeys(body, REQUEST_KEYS, '(body)');
   if (body.bootc !== undefined) refuse(Code.ValidationFailed, 'bootc (image mode) composes are not supported by this service; give a distribution');
@@ -103,13 +107,19 @@ export function acceptComposerRequest(body: unknown): AcceptedComposeRequest {
     ...(Array.isArray(body.image_requests) ? body.image_requests.map((image, i) => ({ image, at: `image_requests[${i}]` })) : []),
   ];
   if (body.image_requests !== undefined && !Array.isArray(body.image_requests)) refuse(Code.BodyDecodingError, 'image_requests must be an array');
-  if (images.length !== 1) refuse(Code.InvalidNumberOfImageBuilds, `exactly one image request per compose is supported here, got ${images.length}`);
+  if (body.image_request !== undefined && body.image_requests !== undefined) refuse(Code.InvalidNumberOfImageBuilds, 'give image_request or image_requests, not both');
+  if (images.length === 0) refuse(Code.InvalidNumberOfImageBuilds, 'an image request is required');
+  if (images.length > 1 && body.koji === undefined) {
+    refuse(Code.InvalidNumberOfImageBuilds, `exactly one image request per compose without koji (as composer), got ${images.length}`);
+  }
   const customizations = body.blueprint !== undefined ? blueprintCustomizations(body.blueprint, body.distribution) : body.customizations;
-  const request = {
-    distribution: body.distribution,
-    image_requests: [imageRequestOf(images[0].image, images[0].at)],
-    ...(isObj(customizations) && Object.keys(customizations).length > 0 ? { customizations } : {}),
-    client_id: 'api',
-  };
-  return validateSchema<AcceptedComposeRequest>('ComposeRequest', request);
+  const distribution = body.distribution;
+  return images.map(({ image, at }) =>
+    validateSchema<AcceptedComposeRequest>('ComposeRequest', {
+      distribution,
+      image_requests: [imageRequestOf(image, at)],
+      ...(isObj(customizations) && Object.keys(customizations).length > 0 ? { customizations } : {}),
+      client_id: 'api',
+    }),
+  );
 }

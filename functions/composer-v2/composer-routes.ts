@@ -3,12 +3,14 @@
  * the same compose service, stores, queues and runners, the organization from the token.
  */
 import type { Compose } from '../../layers/src/compose/compose.ts';
-import { deleteCompose, getCompose, readManifests, readSboms } from '../../layers/src/service/compose-service.ts';
+import { getCompose, readManifests, readSboms } from '../../layers/src/service/compose-service.ts';
+import { NotFoundError } from '../../layers/src/errors.ts';
 import type { Reply, RequestContext, Route } from '../api/http.ts';
 import { uuidParam } from '../api/params.ts';
 import { ok } from '../api/replies.ts';
 import { readWholeLog } from './compose-log.ts';
-import { objectReference, presentComposerStatus } from './composer-present.ts';
+import { objectReference, presentImageStatus } from './composer-present.ts';
+import { aggregateStatusValueOf, deleteComposerCompose, readComposerImages } from './composer-images.ts';
 import { acceptComposerCompose } from './composer-compose.ts';
 import { listComposerStatuses, presentComposeStatusOf, presentComposerMetadata } from './composer-status.ts';
 import { COMPOSER_ERROR_ROUTES } from './composer-error-routes.ts';
@@ -18,7 +20,13 @@ import { composerOpenApiDocument } from './composer-openapi.ts';
 import { readKojiState } from './koji/koji-builds.ts';
 import { presentCloneStatus, readClone, refreshClone, startClone } from './ami-clones.ts';
 
-const composeOf = (ctx: RequestContext) => getCompose(ctx.deps, ctx.orgId, uuidParam(ctx.params, 'id'));
+/** A v2 compose of the caller's organization; the other images of a several-image compose are not composes of their own. */
+async function composeOf(ctx: RequestContext): Promise<Compose> {
+  const id = uuidParam(ctx.params, 'id');
+  const compose = await getCompose(ctx.deps, ctx.orgId, id);
+  if (compose.composerParent) throw new NotFoundError(`compose ${id} not found`);
+  return compose;
+}
 
 /** A GET on one compose of the caller's organization (another organization's is a 404, code 15). */
 const composeRoute = (path: string, operationId: string, respond: (compose: Compose, ctx: RequestContext) => Promise<Reply>): Route => ({
@@ -49,22 +57,27 @@ const COMPOSE_ROUTES: readonly Route[] = [
     method: 'DELETE',
     path: '/composes/{id}',
     operationId: 'deleteCompose',
-    handle: async ({ deps, orgId, params }) => {
-      const id = uuidParam(params, 'id');
-      await deleteCompose(deps, orgId, id);
+    handle: async (ctx) => {
+      const { id } = await composeOf(ctx);
+      await deleteComposerCompose(ctx.deps, ctx.orgId, id);
       return ok(objectReference(`/composes/delete/${id}`, id, 'ComposeDeleteStatus'));
     },
   },
   composeRoute('/composes/{id}/metadata', 'getComposeMetadata', async (compose, { deps }) => ok(await presentComposerMetadata(deps, compose))),
   composeRoute('/composes/{id}/logs', 'getComposeLogs', async (compose, { deps }) => {
-    const log = await readWholeLog(deps, compose);
-    const build = { log: log.text, complete: log.complete, status: presentComposerStatus(compose, undefined).image_status.status };
+    const builds = [];
+    for (const image of await readComposerImages(deps, compose)) {
+      const log = await readWholeLog(deps, image);
+      builds.push({ log: log.text, complete: log.complete, status: presentImageStatus(image, undefined).status });
+    }
     const koji = await readKojiState(deps, compose);
     const kojiLogs = koji && { init: { build_id: koji.buildId }, import: { build_id: koji.buildId, state: koji.state, ...(koji.reason ? { reason: koji.reason } : {}) } };
-    return ok({ ...objectReference(`/composes/${compose.id}/logs`, compose.id, 'ComposeLogs'), image_builds: [build], ...(kojiLogs ? { koji: kojiLogs } : {}) });
+    return ok({ ...objectReference(`/composes/${compose.id}/logs`, compose.id, 'ComposeLogs'), image_builds: builds, ...(kojiLogs ? { koji: kojiLogs } : {}) });
   }),
   composeRoute('/composes/{id}/manifests', 'getComposeManifests', async (compose, { deps }) => {
-    return ok({ ...objectReference(`/composes/${compose.id}/manifests`, compose.id, 'ComposeManifests'), manifests: await readManifests(deps, compose) });
+    const manifests = [];
+    for (const image of await readComposerImages(deps, compose)) manifests.push(...(await readManifests(deps, image)));
+    return ok({ ...objectReference(`/composes/${compose.id}/manifests`, compose.id, 'ComposeManifests'), manifests });
   }),
   {
     method: 'POST',
@@ -82,7 +95,10 @@ const COMPOSE_ROUTES: readonly Route[] = [
     handle: async ({ deps, orgId, params }) => ok(presentCloneStatus(await refreshClone(deps, await readClone(deps, orgId, uuidParam(params, 'id'))))),
   },
   composeRoute('/composes/{id}/sboms', 'getComposeSBOMs', async (compose, { deps }) => {
-    const items = compose.state === 'success' ? [await readSboms(deps, compose)] : [];
+    // One item per image once every image has succeeded, in request order.
+    const images = await readComposerImages(deps, compose);
+    const items = [];
+    if (aggregateStatusValueOf(images) === 'success') for (const image of images) items.push(await readSboms(deps, image));
     return ok({ ...objectReference(`/composes/${compose.id}/sboms`, compose.id, 'ComposeSBOMs'), items });
   }),
 ];

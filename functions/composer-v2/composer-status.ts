@@ -6,7 +6,8 @@
 import type { Compose } from '../../layers/src/compose/compose.ts';
 import { readPackageSets } from '../../layers/src/service/compose-service.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
-import { objectReference, presentComposerStatus, presentPackageMetadata } from './composer-present.ts';
+import { aggregateStatusValueOf, readComposerImages } from './composer-images.ts';
+import { objectReference, presentImageStatus, presentPackageMetadata } from './composer-present.ts';
 import { readKojiState, type KojiState } from './koji/koji-builds.ts';
 
 /** The presigned link of a successful compose's image. */
@@ -18,17 +19,28 @@ async function imageUrl(deps: ServiceDeps, compose: Compose): Promise<string | u
 }
 
 /** The compose status with its Koji build: `koji_status.build_id`; a failed import or a refund is the compose's failure. */
-function withKojiStatus(status: ReturnType<typeof presentComposerStatus>, koji: KojiState | undefined) {
+function withKojiStatus<S extends { status: 'success' | 'failure' | 'pending' }>(status: S, koji: KojiState | undefined) {
   if (!koji) return status;
   const failed = koji.state === 'failed' || koji.state === 'refunded';
   const pending = koji.state === 'reserved' && status.status === 'success';
   return { ...status, status: failed ? ('failure' as const) : pending ? ('pending' as const) : status.status, koji_status: { build_id: koji.buildId } };
 }
 
-/** GET /composes/{id}: the ComposeStatus, with `koji_status` for a Koji compose. */
+/**
+ * GET /composes/{id}: the ComposeStatus over every image in request order (`image_status` the first's, `status`
+ * aggregated as composer does), with `koji_status` for a Koji compose.
+ */
 export async function presentComposeStatusOf(deps: ServiceDeps, compose: Compose) {
-  const koji = await readKojiState(deps, compose);
-  return withKojiStatus(presentComposerStatus(compose, await imageUrl(deps, compose)), koji);
+  const images = await readComposerImages(deps, compose);
+  const statuses = [];
+  for (const image of images) statuses.push(presentImageStatus(image, await imageUrl(deps, image)));
+  const status = {
+    ...objectReference(`/composes/${compose.id}`, compose.id, 'ComposeStatus'),
+    status: aggregateStatusValueOf(images),
+    image_status: statuses[0]!,
+    image_statuses: statuses,
+  };
+  return compose.composerRequest?.koji === undefined ? status : withKojiStatus(status, await readKojiState(deps, compose));
 }
 
 const PAGE = 100;
@@ -43,14 +55,14 @@ export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
   const composes: Compose[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await deps.store.list(orgId, { limit: PAGE, offset });
-    composes.push(...page.items.filter((c) => !c.deletedAt));
+    // The other images of a several-image compose are part of it, not composes of their own (composer lists root jobs).
+    composes.push(...page.items.filter((c) => !c.deletedAt && !c.composerParent));
     if (page.items.length < PAGE || offset + PAGE >= page.total) break;
   }
   composes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const statuses = [];
   for (const compose of composes) {
-    if (compose.composerRequest?.koji !== undefined) statuses.push(await presentComposeStatusOf(deps, compose));
-    else statuses.push(presentComposerStatus(compose, await imageUrl(deps, compose)));
+    statuses.push(await presentComposeStatusOf(deps, compose));
   }
   return statuses.length > 0 ? statuses : null;
 }
@@ -63,7 +75,8 @@ export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
 export async function presentComposerMetadata(deps: ServiceDeps, compose: Compose) {
   const reference = objectReference(`/composes/${compose.id}/metadata`, compose.id, 'ComposeMetadata');
   const request = compose.composerRequest ? { request: compose.composerRequest } : {};
-  if (compose.state !== 'success') return { ...reference, ...request };
+  // ComposeMetadata has one `packages`: the first image's, once every image has succeeded.
+  if (aggregateStatusValueOf(await readComposerImages(deps, compose)) !== 'success') return { ...reference, ...request };
   const sets = await readPackageSets(deps, compose);
   // The image's packages: the os set when the image type has one (the build root is not in the image).
   const packages = sets.os ?? Object.values(sets).flat();

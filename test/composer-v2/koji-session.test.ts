@@ -53,16 +53,20 @@ describe('Koji content-generator import against the hub stand-in', () => {
     const metadata = kojiImportMetadata({
       koji: { taskId: 42, ...nvr },
       buildId,
-      arch: 'x86_64',
-      imageType: 'guest-image',
       startTime: 1,
       endTime: 2,
       osbuildVersion: '191',
       serviceVersion: '0.1.0',
-      packages: { build: [pkg('rpm')], os: [pkg('kernel'), pkg('bash')] },
-      files: [
-        { filename: 'disk.qcow2', size: up.size, md5: up.md5, type: 'image' },
-        { filename: 'disk.manifest.json', size: man.size, md5: man.md5, type: 'osbuild-manifest' },
+      images: [
+        {
+          arch: 'x86_64',
+          imageType: 'guest-image',
+          packages: { build: [pkg('rpm')], os: [pkg('kernel'), pkg('bash')] },
+          files: [
+            { filename: 'disk.qcow2', size: up.size, md5: up.md5, type: 'image' },
+            { filename: 'disk.manifest.json', size: man.size, md5: man.md5, type: 'osbuild-manifest' },
+          ],
+        },
       ],
     });
     expect(await session.importBuild(metadata, dir, token)).toBe(buildId);
@@ -82,8 +86,8 @@ describe('Koji content-generator import against the hub stand-in', () => {
     const up = await session.upload(bytes(Buffer.from('image')), 'd2', 'img.raw');
     const metadata = kojiImportMetadata({
       koji: { taskId: 1, name: 'bad', version: '1', release: '1' },
-      buildId, arch: 'x86_64', imageType: 'tar', startTime: 1, endTime: 2, osbuildVersion: '1', serviceVersion: '1', packages: {},
-      files: [{ filename: 'img.raw', size: up.size, md5: '0'.repeat(32), type: 'image' }],
+      buildId, startTime: 1, endTime: 2, osbuildVersion: '1', serviceVersion: '1',
+      images: [{ arch: 'x86_64', imageType: 'tar', packages: {}, files: [{ filename: 'img.raw', size: up.size, md5: '0'.repeat(32), type: 'image' }] }],
     });
     await expect(session.importBuild(metadata, 'd2', token)).rejects.toThrow(/Corrupted upload/);
     await expect(session.importBuild({ ...metadata, build: { ...metadata.build } }, 'd2', 'wrong-token')).rejects.toThrow(/no reserved build/);

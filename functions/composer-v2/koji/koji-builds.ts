@@ -13,7 +13,8 @@ import type { ServiceDeps } from '../../../layers/src/service/deps.ts';
 import { SERVICE_VERSION } from '../../../layers/src/version.ts';
 import { readWholeLog } from '../compose-log.ts';
 import { ComposerError, ComposerErrorCode as Code } from '../composer-errors.ts';
-import { kojiImportMetadata, type KojiBuildTarget, type KojiUploadedFile } from './koji-metadata.ts';
+import { kojiImportMetadata, type KojiBuildTarget, type KojiImageBuild, type KojiUploadedFile } from './koji-metadata.ts';
+import { allImagesFinished, cancelUnfinishedImages, readComposerImages } from '../composer-images.ts';
 import { resolveKojiAuth } from './koji-auth.ts';
 import { KOJI_BUILD_STATE, KojiSession, type KojiAuth } from './koji-session.ts';
 import { KojiLeaseLostError, KojiSettleClaim } from './koji-settle-lease.ts';
@@ -95,32 +96,51 @@ async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;
 }
 
-/** Uploads the compose's image, manifest and log and imports them into the reserved build, the settle lease kept throughout. */
-async function importCompose(deps: ServiceDeps, compose: Compose, state: KojiState, auth: KojiAuth, claim: KojiSettleClaim): Promise<void> {
-  const session = await KojiSession.open(state.request.server, auth);
-  const directory = `osbuild-cg/ibs-${compose.id}`;
+/** Uploads one image compose's image, manifest and log into `directory`; what its output entries say about them. */
+async function uploadImage(deps: ServiceDeps, image: Compose, upload: (chunks: AsyncIterable<Buffer>, filename: string) => Promise<{ size: number; md5: string }>) {
   const files: KojiUploadedFile[] = [];
-  const upload = async (chunks: AsyncIterable<Buffer>, filename: string) => session.upload(claim.keeping(chunks), directory, filename);
-  for (const artifact of compose.artifacts) {
+  for (const artifact of image.artifacts) {
     files.push({ filename: artifact.name, type: 'image', ...(await upload(streamOf(deps, artifact.key), artifact.name)) });
   }
-  const base = compose.artifacts[0]?.name ?? compose.id;
-  if (compose.manifestKey) {
-    files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await upload(streamOf(deps, compose.manifestKey), `${base}.manifest.json`)) });
+  const base = image.artifacts[0]?.name ?? image.id;
+  if (image.manifestKey) {
+    files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await upload(streamOf(deps, image.manifestKey), `${base}.manifest.json`)) });
   }
-  const log = Buffer.from((await readWholeLog(deps, compose)).text);
+  const log = Buffer.from((await readWholeLog(deps, image)).text);
   files.push({ filename: `${base}.log`, type: 'log', ...(await upload(once(log), `${base}.log`)) });
+  return files;
+}
+
+/**
+ * Uploads every image's files (image, manifest, log) and imports them all into the one reserved build, the settle
+ * lease kept throughout. Two images with the same file name (one image type on two architectures) are told apart
+ * by the architecture in the name.
+ */
+async function importCompose(deps: ServiceDeps, compose: Compose, images: readonly Compose[], state: KojiState, auth: KojiAuth, claim: KojiSettleClaim): Promise<void> {
+  const session = await KojiSession.open(state.request.server, auth);
+  const directory = `osbuild-cg/ibs-${compose.id}`;
+  const taken = new Set<string>();
+  const builds: KojiImageBuild[] = [];
+  for (const image of images) {
+    const arch = image.spec.architecture;
+    const upload = async (chunks: AsyncIterable<Buffer>, filename: string) => {
+      const name = taken.has(filename) ? `${arch}-${filename}` : filename;
+      taken.add(name);
+      const uploaded = await session.upload(claim.keeping(chunks), directory, name);
+      return { ...uploaded, filename: name };
+    };
+    const files = await uploadImage(deps, image, upload);
+    builds.push({ arch, imageType: image.spec.imageType, packages: await readPackageSets(deps, image), files });
+  }
+  const finished = images.map((image) => Date.parse(image.finishedAt ?? image.updatedAt));
   const metadata = kojiImportMetadata({
     koji: state.request,
     buildId: state.buildId,
-    arch: compose.spec.architecture,
-    imageType: compose.spec.imageType,
     startTime: state.startTime,
-    endTime: Math.floor(Date.parse(compose.finishedAt ?? compose.updatedAt) / 1000),
+    endTime: Math.floor(Math.max(...finished) / 1000),
     osbuildVersion: 'unknown',
     serviceVersion: SERVICE_VERSION,
-    packages: await readPackageSets(deps, compose),
-    files,
+    images: builds,
   });
   // The import is the commit point: renewed right before it, so no other settler can have started one.
   await claim.keep(true);
@@ -140,6 +160,19 @@ export interface KojiSettleOptions {
 }
 
 /**
+ * Every image of the compose once all have finished, else undefined. One image that failed or was cancelled ends
+ * the build: the others still in the works are cancelled first (composer's koji-finalize fails on any failed image).
+ */
+async function finishedImagesOf(deps: ServiceDeps, compose: Compose): Promise<Compose[] | undefined> {
+  let images = await readComposerImages(deps, compose);
+  if (allImagesFinished(images)) return images;
+  if (!images.some((image) => image.state === 'failure' || image.state === 'cancelled')) return undefined;
+  await cancelUnfinishedImages(deps, images);
+  images = await readComposerImages(deps, (await deps.store.get(compose.orgId, compose.id)) ?? compose);
+  return allImagesFinished(images) ? images : undefined;
+}
+
+/**
  * Settles the Koji build of a finished compose exactly once: import on success, refund on failure. Called on the
  * compose's state change (the status-events function on AWS, the workers' sweep locally), never by a status read.
  * One settler at a time holds the lease in the compose store (koji-settle-lease.ts): the others get the state as it
@@ -152,7 +185,9 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, optio
     return current?.state === 'reserved' ? current : undefined;
   };
   const first = await readKojiState(deps, compose);
-  if (!first || first.state !== 'reserved' || !isFinalState(compose.state)) return first;
+  if (!first || first.state !== 'reserved') return first;
+  const images = await finishedImagesOf(deps, compose);
+  if (!images) return first;
   const claim = new KojiSettleClaim(deps, compose, options.lease);
   const claimed = (await claim.claim()) || (options.waitSeconds !== undefined && (await claim.waitForLease(async () => !(await reserved()), options.waitSeconds)));
   if (!claimed && options.waitSeconds !== undefined && (await reserved())) {
@@ -165,12 +200,14 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, optio
   const auth = options.auth ?? (await resolveKojiAuth());
   let settled: KojiState;
   try {
-    if (compose.state === 'success') {
-      await importCompose(deps, compose, state, auth, claim);
+    if (images.every((image) => image.state === 'success')) {
+      await importCompose(deps, compose, images, state, auth, claim);
       settled = { ...state, state: 'imported' };
     } else {
+      // FAILED when an image failed; CANCELED when they were only cancelled.
+      const failed = images.some((image) => image.state === 'failure');
       const session = await KojiSession.open(state.request.server, auth);
-      await session.refundBuild(state.buildId, state.token, compose.state === 'cancelled' ? KOJI_BUILD_STATE.canceled : KOJI_BUILD_STATE.failed);
+      await session.refundBuild(state.buildId, state.token, failed ? KOJI_BUILD_STATE.failed : KOJI_BUILD_STATE.canceled);
       settled = { ...state, state: 'refunded' };
     }
   } catch (error) {
@@ -186,10 +223,15 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, optio
   return settled;
 }
 
-/** On a compose's state change: settle its Koji build if it has one and has just finished. */
+/**
+ * On a compose's state change: settle the Koji build of its v2 compose (itself, or the first image's compose it
+ * belongs to) once every image has finished.
+ */
 export async function settleKojiBuildOf(deps: ServiceDeps, orgId: string, composeId: string, options: KojiSettleOptions = {}): Promise<void> {
   const compose = await deps.store.get(orgId, composeId);
-  if (compose && isFinalState(compose.state)) await settleKojiBuild(deps, compose, options);
+  if (!compose || !isFinalState(compose.state)) return;
+  const owner = compose.composerParent ? await deps.store.get(orgId, compose.composerParent) : compose;
+  if (owner) await settleKojiBuild(deps, owner, options);
 }
 
 /** Local mode's stand-in for the stream: every reserved Koji build whose compose has finished is settled. */

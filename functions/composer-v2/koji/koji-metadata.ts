@@ -1,7 +1,7 @@
 /**
  * The content-generator metadata of a Koji import (metadata_version 0), as osbuild-composer's koji target writes it:
- * the build (NVR, task, times, `extra.typeinfo.image` per image file), one buildroot with the build pipeline's RPMs,
- * and the outputs (image, osbuild manifest, log) with sizes, MD5 checksums, types and arch.
+ * the build (NVR, task, times, `extra.typeinfo.image` per image file), one buildroot per image with its build
+ * pipeline's RPMs, and every image's outputs (image, osbuild manifest, log) with sizes, MD5 checksums, types and arch.
  */
 import type { ResolvedPackage } from '../../../layers/src/packages/package-set.ts';
 
@@ -20,20 +20,26 @@ export interface KojiUploadedFile {
   type: 'image' | 'osbuild-manifest' | 'log';
 }
 
-export interface KojiImportInput {
-  koji: KojiBuildTarget;
-  buildId: number;
+/** One image's build: its arch and type, depsolved package sets and uploaded files (image, manifest, log). */
+export interface KojiImageBuild {
   arch: string;
   bootMode?: string;
   imageType: string;
+  /** The depsolved package sets: `build` is the buildroot's, the rest the image's. */
+  packages: Record<string, ResolvedPackage[]>;
+  files: KojiUploadedFile[];
+}
+
+export interface KojiImportInput {
+  koji: KojiBuildTarget;
+  buildId: number;
   /** Epoch seconds. */
   startTime: number;
   endTime: number;
   osbuildVersion: string;
   serviceVersion: string;
-  /** The depsolved package sets: `build` is the buildroot's, the rest the image's. */
-  packages: Record<string, ResolvedPackage[]>;
-  files: KojiUploadedFile[];
+  /** Every image of the compose in request order: each gets its own buildroot, as composer's koji-finalize makes them. */
+  images: KojiImageBuild[];
 }
 
 /** A package as a Koji RPM component. */
@@ -49,9 +55,8 @@ const component = (p: ResolvedPackage) => ({
 });
 
 export function kojiImportMetadata(input: KojiImportInput) {
-  const imagePackages = Object.entries(input.packages).filter(([set]) => set !== 'build').flatMap(([, list]) => list);
-  const images = input.files.filter((f) => f.type === 'image');
-  const imageInfo = { arch: input.arch, ...(input.bootMode ? { boot_mode: input.bootMode } : {}), osbuild_version: input.osbuildVersion };
+  const imageInfoOf = (image: KojiImageBuild) => ({ arch: image.arch, ...(image.bootMode ? { boot_mode: image.bootMode } : {}), osbuild_version: input.osbuildVersion });
+  const typeinfo = input.images.flatMap((image) => image.files.filter((f) => f.type === 'image').map((f) => [f.filename, imageInfoOf(image)] as const));
   return {
     metadata_version: 0,
     build: {
@@ -63,28 +68,29 @@ export function kojiImportMetadata(input: KojiImportInput) {
       source: 'osbuild',
       start_time: input.startTime,
       end_time: input.endTime,
-      extra: { typeinfo: { image: Object.fromEntries(images.map((f) => [f.filename, imageInfo])) } },
+      extra: { typeinfo: { image: Object.fromEntries(typeinfo) } },
     },
-    buildroots: [
-      {
-        id: 1,
-        host: { os: 'linux', arch: input.arch },
-        content_generator: { name: 'osbuild', version: input.serviceVersion },
-        container: { type: 'none', arch: input.arch },
-        tools: [{ name: 'osbuild', version: input.osbuildVersion }],
-        components: (input.packages.build ?? []).map(component),
-      },
-    ],
-    output: input.files.map((file) => ({
-      buildroot_id: 1,
-      filename: file.filename,
-      filesize: file.size,
-      arch: file.type === 'log' ? 'noarch' : input.arch,
-      checksum_type: 'md5',
-      checksum: file.md5,
-      type: file.type,
-      ...(file.type === 'image' ? { components: imagePackages.map(component), extra: { image: imageInfo } } : {}),
-      ...(file.type === 'osbuild-manifest' ? { extra: { image: { arch: input.arch } } } : {}),
+    buildroots: input.images.map((image, index) => ({
+      id: index + 1,
+      host: { os: 'linux', arch: image.arch },
+      content_generator: { name: 'osbuild', version: input.serviceVersion },
+      container: { type: 'none', arch: image.arch },
+      tools: [{ name: 'osbuild', version: input.osbuildVersion }],
+      components: (image.packages.build ?? []).map(component),
     })),
+    output: input.images.flatMap((image, index) => {
+      const imagePackages = Object.entries(image.packages).filter(([set]) => set !== 'build').flatMap(([, list]) => list);
+      return image.files.map((file) => ({
+        buildroot_id: index + 1,
+        filename: file.filename,
+        filesize: file.size,
+        arch: file.type === 'log' ? 'noarch' : image.arch,
+        checksum_type: 'md5',
+        checksum: file.md5,
+        type: file.type,
+        ...(file.type === 'image' ? { components: imagePackages.map(component), extra: { image: imageInfoOf(image) } } : {}),
+        ...(file.type === 'osbuild-manifest' ? { extra: { image: { arch: image.arch } } } : {}),
+      }));
+    }),
   };
 }

@@ -126,6 +126,10 @@ export interface Compose {
   requeueReason?: string;
   /** The cloud API v2 ComposeRequest as sent (user passwords left out): GET /composes/{id}/metadata echoes it. */
   composerRequest?: Record<string, unknown>;
+  /** A cloud API v2 compose of several images: on its first compose (the v2 id), every image's compose id in request order. */
+  composerImages?: string[];
+  /** On the other images' composes of such a compose: the v2 compose (first image) they belong to. */
+  composerParent?: string;
 }
 
 /** Fields a transition or a patch may set. */
