@@ -1,6 +1,6 @@
 /**
  * Koji builds of cloud API v2 composes (the `koji` block): the build is reserved on the hub (CGInitBuild) when the
- * compose is accepted, and settled once when the compose's state changes to finished (an event, not a status read) — the image, its manifest and log
+ * compose is accepted, and settled once when every image of the compose has finished (an event, not a status read) — each image, its manifest and log
  * uploaded and imported (CGImport) on success, the reservation refunded (CGRefundBuild) on failure. The Koji state
  * lives beside the compose in the blob store (`koji/<org>/<compose>.json`). Only hubs named in IBS_KOJI_HUBS are
  * called, with the SSL client certificate koji-auth.ts finds (files, or SSM parameters on AWS; Kerberos is not available).
