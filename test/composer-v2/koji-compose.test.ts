@@ -69,7 +69,8 @@ describe.skipIf(!spec)(`a koji compose, as koji-osbuild sends it${spec ? '' : ` 
     expect(status.koji_status).toEqual({ build_id: reserved.buildId });
     expect(reserved.state).toBe('imported');
     const outputs = reserved.metadata.output.map((o: any) => `${o.type}:${o.filename}`);
-    expect(outputs).toEqual(['image:root.tar', 'osbuild-manifest:root.tar.manifest.json', 'log:root.tar.log']);
+    // Named as composer names Koji outputs: <name>-<version>-<release>.<arch> and the file's extension.
+    expect(outputs).toEqual(['image:test-distro-tar-1-1.x86_64.tar', 'osbuild-manifest:test-distro-tar-1-1.x86_64.tar.manifest.json', 'log:test-distro-tar-1-1.x86_64.tar.log']);
     expect(reserved.metadata.build).toMatchObject({ task_id: 4242, name: 'test-distro-tar', version: '1', release: '1' });
     expect(hub.calls.at(-1)).toBe('CGImport');
     expect(hub.calls.filter((c) => c === 'CGImport')).toHaveLength(1);

@@ -55,23 +55,24 @@ describe.skipIf(!spec)(`a koji compose of two images${skip}`, () => {
     expect(status.image_status).toEqual(status.image_statuses[0]);
     expect(status.koji_status).toEqual({ build_id: reserved.buildId });
 
-    // One import of both images: each image's file, manifest and log, one buildroot per image.
+    // One import of both images: each image's file, manifest and log, one buildroot per image; files named as composer
+    // names them in a Koji build (<name>-<version>-<release>.<arch> and the file's extension).
     expect(reserved.state).toBe('imported');
     expect(count(hub, 'CGImport')).toBe(1);
     const outputs = reserved.metadata.output.map((o: any) => `${o.type}:${o.filename}:${o.buildroot_id}`);
     expect(outputs).toEqual([
-      'image:root.tar:1',
-      'osbuild-manifest:root.tar.manifest.json:1',
-      'log:root.tar.log:1',
-      'image:disk.raw:2',
-      'osbuild-manifest:disk.raw.manifest.json:2',
-      'log:disk.raw.log:2',
+      'image:test-distro-images-1-1.x86_64.tar:1',
+      'osbuild-manifest:test-distro-images-1-1.x86_64.tar.manifest.json:1',
+      'log:test-distro-images-1-1.x86_64.tar.log:1',
+      'image:test-distro-images-1-1.x86_64.raw:2',
+      'osbuild-manifest:test-distro-images-1-1.x86_64.raw.manifest.json:2',
+      'log:test-distro-images-1-1.x86_64.raw.log:2',
     ]);
     expect(reserved.metadata.buildroots.map((b: any) => [b.id, b.host.arch])).toEqual([
       [1, 'x86_64'],
       [2, 'x86_64'],
     ]);
-    expect(Object.keys(reserved.metadata.build.extra.typeinfo.image)).toEqual(['root.tar', 'disk.raw']);
+    expect(Object.keys(reserved.metadata.build.extra.typeinfo.image)).toEqual(['test-distro-images-1-1.x86_64.tar', 'test-distro-images-1-1.x86_64.raw']);
 
     // The reads koji-osbuild makes afterwards, one entry per image in request order.
     const manifests = (await call('GET', `/composes/${id}/manifests`)).body.manifests;

@@ -96,13 +96,24 @@ async function* once(data: Buffer): AsyncGenerator<Buffer> {
   yield data;
 }
 
+/**
+ * The name an image file gets in the Koji build, as composer's enqueueKojiCompose gives it:
+ * `<name>-<version>-<release>.<arch>` then everything from the file name's first dot (`.tar`, `.raw`, `.qcow2`).
+ */
+export function kojiImageFilename(request: Pick<KojiRequest, 'name' | 'version' | 'release'>, arch: string, filename: string): string {
+  const dot = filename.indexOf('.');
+  return `${request.name}-${request.version}-${request.release}.${arch}${dot < 0 ? '' : filename.slice(dot)}`;
+}
+
 /** Uploads one image compose's image, manifest and log into `directory`; what its output entries say about them. */
-async function uploadImage(deps: ServiceDeps, image: Compose, upload: (chunks: AsyncIterable<Buffer>, filename: string) => Promise<{ size: number; md5: string }>) {
+async function uploadImage(deps: ServiceDeps, image: Compose, request: KojiRequest, upload: (chunks: AsyncIterable<Buffer>, filename: string) => Promise<{ size: number; md5: string }>) {
   const files: KojiUploadedFile[] = [];
+  const arch = image.spec.architecture;
   for (const artifact of image.artifacts) {
-    files.push({ filename: artifact.name, type: 'image', ...(await upload(streamOf(deps, artifact.key), artifact.name)) });
+    const name = kojiImageFilename(request, arch, artifact.name);
+    files.push({ filename: name, type: 'image', ...(await upload(streamOf(deps, artifact.key), name)) });
   }
-  const base = image.artifacts[0]?.name ?? image.id;
+  const base = image.artifacts[0] ? kojiImageFilename(request, arch, image.artifacts[0].name) : image.id;
   if (image.manifestKey) {
     files.push({ filename: `${base}.manifest.json`, type: 'osbuild-manifest', ...(await upload(streamOf(deps, image.manifestKey), `${base}.manifest.json`)) });
   }
@@ -113,8 +124,8 @@ async function uploadImage(deps: ServiceDeps, image: Compose, upload: (chunks: A
 
 /**
  * Uploads every image's files (image, manifest, log) and imports them all into the one reserved build, the settle
- * lease kept throughout. Two images with the same file name (one image type on two architectures) are told apart
- * by the architecture in the name.
+ * lease kept throughout. Two images whose Koji names would collide (two image types with one extension on one
+ * architecture, which composer would send as one name) are told apart by the architecture in front.
  */
 async function importCompose(deps: ServiceDeps, compose: Compose, images: readonly Compose[], state: KojiState, auth: KojiAuth, claim: KojiSettleClaim): Promise<void> {
   const session = await KojiSession.open(state.request.server, auth);
@@ -129,7 +140,7 @@ async function importCompose(deps: ServiceDeps, compose: Compose, images: readon
       const uploaded = await session.upload(claim.keeping(chunks), directory, name);
       return { ...uploaded, filename: name };
     };
-    const files = await uploadImage(deps, image, upload);
+    const files = await uploadImage(deps, image, state.request, upload);
     builds.push({ arch, imageType: image.spec.imageType, packages: await readPackageSets(deps, image), files });
   }
   const finished = images.map((image) => Date.parse(image.finishedAt ?? image.updatedAt));
