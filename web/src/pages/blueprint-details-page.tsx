@@ -109,17 +109,17 @@ export function BlueprintDetailsPage({ id }: { id: string }) {
               </Button>
             </ToolbarItem>
             <ToolbarItem>
-              <Button variant="secondary" onClick={() => void exportIt('toml')} aria-label="Export as composer-cli TOML">
+              <Button variant="secondary" onClick={() => void exportIt('toml')} isDisabled={!current.data} aria-label="Export as composer-cli TOML">
                 Export TOML
               </Button>
             </ToolbarItem>
             <ToolbarItem>
-              <Button variant="secondary" onClick={() => void exportIt('json')} aria-label="Export as composer-cli JSON">
+              <Button variant="secondary" onClick={() => void exportIt('json')} isDisabled={!current.data} aria-label="Export as composer-cli JSON">
                 Export JSON
               </Button>
             </ToolbarItem>
             <ToolbarItem>
-              <Button variant="link" onClick={() => void exportIt('hosted')} aria-label="Export for Image Builder (hosted JSON)">
+              <Button variant="link" onClick={() => void exportIt('hosted')} isDisabled={!current.data} aria-label="Export for Image Builder (hosted JSON)">
                 Export for Image Builder
               </Button>
             </ToolbarItem>
