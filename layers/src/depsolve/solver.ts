@@ -14,9 +14,11 @@ import { RuleStore } from './rule-store.ts';
 import { SolverScratch } from './solver-scratch.ts';
 import { PoolRules } from './pool-rules.ts';
 import { RuleMaker, ruleText, type Job, type Rule, type SolveOptions } from './solver-rules.ts';
+import { trace, tracing } from './solver-trace.ts';
 
 export { UnsolvableError } from './problems.ts';
 export type { Job, SolveOptions } from './solver-rules.ts';
+export { setSolverTrace } from './solver-trace.ts';
 
 interface Branch {
   level: number;
@@ -25,12 +27,6 @@ interface Branch {
   rule: Rule | undefined;
 }
 
-/** Where decisions, conflicts and learnt clauses are traced while debugging a resolution; off unless a caller sets it. */
-let traceSink: ((line: string) => void) | undefined;
-export const setSolverTrace = (sink: ((line: string) => void) | undefined): void => {
-  traceSink = sink;
-};
-const trace = (msg: string) => traceSink?.(`[depsolve] ${msg}`);
 
 export class Solver {
   private readonly pool: Pool;
@@ -69,7 +65,7 @@ export class Solver {
 
   private assign(l: number, why: Rule | undefined): void {
     const p = Math.abs(l);
-    if (traceSink) trace(`${why ? '  ' : 'decide '}${l > 0 ? '+' : '-'}${this.pool.nevra(p)} @${this.level}${why ? ` (${ruleText(this.pool, why)})` : ''}`);
+    if (tracing()) trace(`${why ? '  ' : 'decide '}${l > 0 ? '+' : '-'}${this.pool.nevra(p)} @${this.level}${why ? ` (${ruleText(this.pool, why)})` : ''}`);
     this.decision[p] = l > 0 ? this.level : -this.level;
     this.queue.push(l);
     this.reason.push(why);
@@ -140,7 +136,7 @@ export class Solver {
   private selectAndInstall(cands: number[], rule: Rule | undefined): Rule | undefined {
     let dq = cands;
     if (dq.length > 1) dq = this.policy.filter(dq, 'choose');
-    if (traceSink && cands.length > 1) trace(`choose from [${cands.map((p) => this.pool.nevra(p)).join(' ')}] -> [${dq.map((p) => this.pool.nevra(p)).join(' ')}]${rule ? ` for ${ruleText(this.pool, rule)}` : ''}`);
+    if (tracing() && cands.length > 1) trace(`choose from [${cands.map((p) => this.pool.nevra(p)).join(' ')}] -> [${dq.map((p) => this.pool.nevra(p)).join(' ')}]${rule ? ` for ${ruleText(this.pool, rule)}` : ''}`);
     const level = this.level;
     this.newLevel();
     if (dq.length > 1) this.branches.push({ level, cands: [-dq[0], ...dq.slice(1)], rule });
@@ -160,11 +156,11 @@ export class Solver {
       for (const l of c.lits) maxLvl = Math.max(maxLvl, Math.abs(this.decision[Math.abs(l)]));
       if (maxLvl <= 1) return false;
       if (maxLvl < this.level) this.revert(maxLvl);
-      if (traceSink) trace(`conflict @${this.level}: ${ruleText(this.pool, c)}`);
+      if (tracing()) trace(`conflict @${this.level}: ${ruleText(this.pool, c)}`);
       const learnt = firstUip(c, this.decision, this.queue, this.reason, this.level);
       let jump = 1;
       for (let i = 1; i < learnt.length; i++) jump = Math.max(jump, Math.abs(this.decision[Math.abs(learnt[i])]));
-      if (traceSink) trace(`learnt [${learnt.map((l) => `${l > 0 ? '+' : '-'}${this.pool.nevra(Math.abs(l))}`).join(' ')}] -> level ${jump}`);
+      if (tracing()) trace(`learnt [${learnt.map((l) => `${l > 0 ? '+' : '-'}${this.pool.nevra(Math.abs(l))}`).join(' ')}] -> level ${jump}`);
       this.revert(jump);
       const r: Rule = { lits: learnt, type: 'learnt', pkg: 0, order: [] };
       this.rules.addLearnt(r);
