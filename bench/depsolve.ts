@@ -27,11 +27,19 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.len
 const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(2));
 const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? undefined : +(ref / ours).toFixed(2));
 
+/**
+ * Our node processes get the environment a Lambda function has: Lambda's nodejs20.x and later runtimes no longer set
+ * NODE_EXTRA_CA_CERTS (loading a CA bundle at start-up costs a cold start tens of ms; the bench's traffic is plain
+ * http to 127.0.0.1), so a value inherited from the machine running the bench is dropped. Python processes keep theirs.
+ */
+const { NODE_EXTRA_CA_CERTS: _hostCaCerts, ...lambdaLikeEnv } = process.env;
+
 /** Run a process to its end: wall time from spawn to exit, and its last stdout line as JSON. */
 function timeProcess(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ wallMs: number; out: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const c = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const base = cmd === process.execPath ? lambdaLikeEnv : process.env;
+    const c = spawn(cmd, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout.on('data', (d) => (out += d));
@@ -142,6 +150,7 @@ export async function run(): Promise<object> {
       return {
         packages,
         primaryMB: +(primaryBytes / 1e6).toFixed(1),
+        nodeProcessEnv: _hostCaCerts === undefined ? 'as inherited (no NODE_EXTRA_CA_CERTS)' : 'NODE_EXTRA_CA_CERTS of the host dropped, as on Lambda',
         ours: { indexMB: +(indexBytes / 1e6).toFixed(1), indexLoadMs: ms(indexLoadMs), repomdCheckMs: ms(repomdCheckMs), indexBuildMs: ms(build.ms as number), indexBuildCpuMs: ms(build.cpuMs as number), indexBuildPeakRssMB: Math.round(build.peakRssMB as number) },
         libsolv: xml
           ? { solvMB: +(solvBytes! / 1e6).toFixed(1), solvLoadMs: ms(solvLoadMs!), xmlLoadMs: ms(xml.xmlLoadMs as number), xmlLoadPeakRssMB: Math.round(xml.peakRssMB as number) }
@@ -155,7 +164,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node (stored index from the BlobStore, repomd.xml re-checked over the Lambdas\' guarded node:http transport, resolve); spawn to exit, median of 5 interleaved runs.',
+          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml re-checked over the Lambdas\' guarded node:http transport, resolve); spawn to exit, median of 5 interleaved runs.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache (one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { misplacedRoutes } from '../../functions/aws/api-routes.ts';
-import { LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
+import { ESBUILD_OPTIONS, LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
+import { readDepsolverOptions } from '../../functions/aws/config.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ibs-bundles-'));
@@ -95,6 +96,32 @@ describe('Lambda bundles', () => {
     expect((await bundleOf('api')).inputs.some((i) => i.endsWith('composer-v2/ami-clones.ts'))).toBe(true);
     // The two functions' tables together still serve every route exactly once.
     expect(misplacedRoutes()).toEqual([]);
+  });
+
+  it('uses the settings serverless.yml deploys with (custom.esbuild)', () => {
+    const config = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { custom: { esbuild: Record<string, unknown> } };
+    const { outputFileExtension, exclude, alias, ...deployed } = config.custom.esbuild;
+    const { alias: ours, ...options } = ESBUILD_OPTIONS;
+    expect(deployed).toEqual(options);
+    expect([outputFileExtension, exclude]).toEqual(['.mjs', []]);
+    expect(Object.fromEntries(Object.entries(alias as Record<string, string>).map(([k, v]) => [k, resolve(root, v)]))).toEqual(ours);
+  });
+
+  it('leaves undici out: the Lambdas read repositories through the address-guarded transport only', async () => {
+    for (const name of Object.keys(LAMBDA_ENTRIES) as LambdaName[]) {
+      const bundle = await bundleOf(name);
+      expect(uses(bundle, 'undici'), `${name} bundles undici`).toBe(false);
+      // Where the local fetch is bundled (it is reached only without the guard), undici is the stub that says so.
+      const local = bundle.inputs.some((i) => i.endsWith('depsolve/repository-fetch.ts'));
+      expect(bundle.inputs.some((i) => i.endsWith('functions/aws/undici-unavailable.ts'))).toBe(local);
+    }
+    // Every Lambda that reads repositories builds its index store with the guard on (functions/aws/config.ts).
+    for (const file of ['manifest-worker.ts', 'api-packages.ts', 'repo-refresh.ts']) expect(readFileSync(join(root, 'functions/aws', file), 'utf8')).toContain('...readDepsolverOptions(process.env)');
+    expect(readDepsolverOptions({}).allowPrivateAddresses).toBe(false);
+    // The stub fails loudly if a wiring change ever reaches it.
+    const stub = await import('../../functions/aws/undici-unavailable.ts');
+    expect(() => new stub.EnvHttpProxyAgent()).toThrow(/address-guarded transport/);
+    expect(() => stub.fetch()).toThrow(/not bundled in the Lambda functions/);
   });
 
   it('puts the depsolver only where repositories are read', async () => {
