@@ -15,10 +15,16 @@ const quiet = createLogger({}, { write: () => {} });
 const image = (image_type: string, architecture = 'x86_64') => ({ architecture, image_type, upload_request: { type: 'aws.s3', options: {} } });
 const BLUEPRINT = { name: 'three-images', customizations: {}, distribution: 'test-distro-1', image_requests: [image('tar'), image('tar', 'aarch64'), image('aws')] };
 
+/**
+ * Until the manifest worker has taken every job off its queue. It must not give up quietly: the tests compare queue
+ * depths read before and after a refusal, which the worker would change in between if it were still busy.
+ */
 async function waitForEmptyQueue(stack: LocalStack): Promise<void> {
-  for (let i = 0; i < 250; i++) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const depth = await stack.deps.queue.depth('manifest');
     if (depth.visible + depth.inFlight === 0) return;
+    if (Date.now() > deadline) throw new Error(`the manifest queue did not drain within 60 s: ${JSON.stringify(depth)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -67,7 +73,7 @@ function describeAtomicBlueprintCompose(title: string, backend: 'embedded' | 'aw
       expect(detail).toMatch(/^Quota of 4 builds per 1 hour exceeded for user \(4 composes created in the window, deleted ones included; 3 composes asked at once, none created\)/);
       expect((await stack.deps.store.list(org, { limit: 100, offset: 0 })).total).toBe(4);
       await expect(stack.deps.queue.depth('manifest')).resolves.toEqual(before);
-    });
+    }, 90_000);
 
     it('refuses the set when the quota has room for some but not all of its image requests, writing and queuing nothing', async () => {
       const org = `org-bp-partial-${backend}`;
@@ -85,7 +91,7 @@ function describeAtomicBlueprintCompose(title: string, backend: 'embedded' | 'aw
       const subset = await call(org, 'POST', `/blueprints/${id}/compose`, { image_types: ['tar'] });
       expect(subset.status).toBe(201);
       expect((await stack.deps.store.list(org, { limit: 100, offset: 0 })).total).toBe(4);
-    });
+    }, 90_000);
   });
 }
 

@@ -63,6 +63,8 @@ function expectSameDeps(idx: RepoIndex, model: ModelDep[][][]): void {
       expect(idx.hasDeps(p, k)).toBe(deps.length > 0);
     }),
   );
+  // The one-pass list of packages with a kind (wide rows included) agrees with the model.
+  DEP_KINDS.forEach((kind, k) => expect([...idx.packagesWithDeps(k)], kind).toEqual(model.flatMap((kinds, p) => (kinds[k].length ? [p] : []))));
 }
 
 describe('stored index sections', () => {

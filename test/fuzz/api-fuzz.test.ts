@@ -176,12 +176,13 @@ describe('API fuzz (seeded, 127.0.0.1 only)', () => {
     expect(sentCount).toBeGreaterThan(200);
 
     // Nothing written on rejection: the fuzzing organization holds exactly the composes that were accepted.
-    await new Promise((r) => setTimeout(r, 200));
     expect((await stack.deps.store.list(ORG, { limit: 100, offset: 0 })).total).toBe(accepted.composeImage ?? 0);
-    // The other organization's compose was neither cancelled nor changed.
-    const victimAfter = await stack.deps.store.get(VICTIM_ORG, victimId);
-    // (The manifest worker moves it from pending to queued; nothing else may.)
+    // The other organization's compose was neither cancelled nor changed. The manifest worker moves it from pending to
+    // queued in the background (behind every compose the fuzzing had accepted, on a loaded machine): wait for that
+    // move, then nothing else may have happened to it.
     expect(victimBefore?.state).toMatch(/^(pending|queued)$/);
+    await expect.poll(async () => (await stack.deps.store.get(VICTIM_ORG, victimId))?.state, { timeout: 60_000, interval: 50 }).not.toBe('pending');
+    const victimAfter = await stack.deps.store.get(VICTIM_ORG, victimId);
     expect({ state: victimAfter?.state, cancelRequestedAt: victimAfter?.cancelRequestedAt }).toEqual({ state: 'queued', cancelRequestedAt: undefined });
     // No request reached Object.prototype.
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(ownKeys);

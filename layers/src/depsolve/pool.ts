@@ -336,7 +336,7 @@ export class Pool {
       for (let ri = 0; ri < this.repos.length; ri++) {
         const idx = this.repos[ri].index;
         const off = this.offsets[ri];
-        for (let i = 0, n = idx.packageCount; i < n; i++) if (idx.hasDeps(i, KIND.supplements) && this.installable(off + i)) out.push(off + i);
+        for (const i of idx.packagesWithDeps(KIND.supplements)) if (this.installable(off + i)) out.push(off + i);
       }
       this.supplementing = out;
     }
