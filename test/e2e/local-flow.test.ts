@@ -34,8 +34,10 @@ async function startStack(): Promise<Started> {
       IBS_LOG_LEVEL: 'warn',
       IBS_HEARTBEAT_SECONDS: '2',
       IBS_VISIBILITY_SECONDS: '30',
-      // Slow the double's stages down so the test sees the build in progress.
+      // Slow the double's stages down so the test sees the build in progress, and have the runner write progress and
+      // log chunks every 200 ms: at the default 2 s the first write could come after a build this short had finished.
       OSBUILD_DOUBLE_STAGE_DELAY_MS: '400',
+      IBS_PROGRESS_INTERVAL_MS: '200',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,7 +46,7 @@ async function startStack(): Promise<Started> {
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const api = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stack did not become ready:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`stack did not become ready within 60 s:\n${output}`)), 60_000);
     child.stdout!.on('data', () => {
       const match = output.match(/^ready: (http:\/\/127\.0\.0\.1:\d+\S*)$/m);
       if (match) {
