@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { startAmiStandIns, type AmiStandIns } from '../ami-stand-ins/start-ami-stand-ins.ts';
 import { DOUBLE, FAST_ENV } from '../runner/helpers.ts';
+
+// Each case builds and uploads through a runner (its polls wait up to 60 s): more than the default 30 s on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let standIns: AmiStandIns;
 let stack: LocalStack;
@@ -77,7 +80,9 @@ async function post(body: unknown): Promise<Response> {
 
 describe('an aws compose in the local stack, against the EBS direct and EC2 stand-ins', () => {
   it('the hosted request body goes from compose to a shared AMI in each region, with `registering` on the way', async () => {
-    standIns.account.timing.imagePendingPolls = 3;
+    // The AMI stays pending until the test has seen `registering`: a window of a few 100 ms polls could pass between
+    // two status reads on a loaded machine. Then 3 more pending polls, in each region.
+    standIns.account.timing.imagePendingPolls = 1_000_000;
     const created = await post({
       distribution: 'test-distro-1',
       image_name: 'e2e image',
@@ -88,13 +93,15 @@ describe('an aws compose in the local stack, against the EBS direct and EC2 stan
     const { id } = (await created.json()) as { id: string };
     const seen = new Set<string>();
     let last: Record<string, any> = {};
-    await expect
-      .poll(async () => {
-        last = await status(id);
-        seen.add(last.image_status.status);
-        return last.state;
-      }, { timeout: 60_000, interval: 100 })
-      .toMatch(/success|failure|cancelled/);
+    const watch = async () => {
+      last = await status(id);
+      seen.add(last.image_status.status);
+      return last.image_status.status as string;
+    };
+    await expect.poll(watch, { timeout: 60_000, interval: 100 }).toMatch(/registering|success|failure/);
+    standIns.account.timing.imagePendingPolls = 3;
+    for (const image of standIns.account.images.values()) if (image.state === 'pending') image.pendingPolls = 3;
+    await expect.poll(async () => (await watch(), last.state), { timeout: 60_000, interval: 100 }).toMatch(/success|failure|cancelled/);
     expect(last.state, JSON.stringify(last.image_status)).toBe('success');
     expect(seen).toContain('registering');
     const upload = last.image_status.upload_status;
