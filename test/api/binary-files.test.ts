@@ -54,10 +54,11 @@ describe('binary file contents', () => {
     const created = await fetch(`${api}/compose`, { method: 'POST', headers, body: JSON.stringify(body) });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    await expect.poll(async () => ((await (await fetch(`${api}/composes/${id}`, { headers })).json()) as { state: string }).state, { timeout: 10_000 }).toBe('queued');
+    await expect.poll(async () => ((await (await fetch(`${api}/composes/${id}`, { headers })).json()) as { state: string }).state, { timeout: 60_000 }).toBe('queued');
     const { manifests } = (await (await fetch(`${api}/composes/${id}/manifests`, { headers })).json()) as { manifests: Manifest[] };
     expectExactFiles(manifests[0]);
-  });
+    // Waits for background manifest generation: more than the default 30 s on a loaded machine.
+  }, 90_000);
 
   it('every byte value 0..255 reaches the manifest of a generic distribution image unchanged', () => {
     const distro = findDistribution('fedora-43');

@@ -30,7 +30,7 @@ describe.skipIf(Boolean(missing))(`local stack on the AWS adapters${missing ? ` 
     });
     expect(response.status).toBe(201);
     const { id } = (await response.json()) as { id: string };
-    await expect.poll(async () => (await stack.deps.store.get('acme', id))?.state, { timeout: 15_000 }).toBe('queued');
+    await expect.poll(async () => (await stack.deps.store.get('acme', id))?.state, { timeout: 60_000 }).toBe('queued');
     const manifests = (await (await fetch(`${api}/composes/${id}/manifests`, { headers })).json()) as { manifests: unknown[] };
     expect(manifests.manifests).toHaveLength(1);
 
@@ -48,5 +48,6 @@ describe.skipIf(Boolean(missing))(`local stack on the AWS adapters${missing ? ` 
     const download = await fetch(JSON.parse(`"${url}"`) as string);
     expect(download.status).toBe(200);
     expect(await download.text()).toBe('image bytes');
-  });
+    // Waits for manifest generation through SQS: more than the default 30 s on a loaded machine.
+  }, 90_000);
 });

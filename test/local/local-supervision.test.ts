@@ -28,7 +28,7 @@ describe.skipIf(Boolean(REAL_OSBUILD))('local mode supervises its runners (test 
     const first = await waitFor('the build running', async () => {
       const c = await stack!.deps.store.get('local', id);
       return c?.state === 'building' && c.runnerId ? c.runnerId : undefined;
-    }, 30_000);
+    }, 60_000);
     stack.runners.runners[0].kill('SIGKILL');
 
     const done = await waitFor('the build finished after the runner died', async () => {

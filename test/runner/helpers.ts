@@ -90,10 +90,11 @@ export async function queueCompose(deps: ServiceDeps, customizations: Record<str
   return (await deps.store.get(orgId, compose.id))!;
 }
 
+/** Until `check` gives a value; the default deadline leaves room for a loaded CI machine (2 cores, the whole suite). */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -117,7 +118,7 @@ export const composeOfOrgIn = (world: World, orgId: string, id: string, ...state
   waitFor(`compose ${id} in ${states.join('|')}`, async () => {
     const c = await world.deps.store.get(orgId, id);
     return c && states.includes(c.state) ? c : undefined;
-  }, 30_000);
+  }, 60_000);
 
 export interface RunnerProcess {
   child: ChildProcess;
@@ -162,7 +163,8 @@ export async function startRunnerProcess(world: World, env: Record<string, strin
     exited.then((e) => {
       throw new Error(`runner exited before it was ready (${e.code ?? e.signal}): ${stderr}`);
     }),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`runner not ready after 20 s: ${stderr}`)), 20_000)),
+    // `node --import tsx` compiles the agent first: seconds on a loaded machine.
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`runner not ready after 60 s: ${stderr}`)), 60_000)),
   ]);
   return { child, ready, stderr: () => stderr, exited };
 }

@@ -46,7 +46,7 @@ describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while 
     const mid = await waitFor('a stage in progress', async () => {
       const s = await status();
       return s.image_status.status === 'building' && s.image_status.progress?.stage ? s : undefined;
-    }, 30_000);
+    }, 60_000);
     expect(mid.state).toBe('building');
     expect(mid.image_status.progress).toMatchObject({ pipeline: expect.any(String), stage: expect.stringMatching(/^org\.osbuild\./) });
     expect(mid.image_status.progress!.total).toBeGreaterThan(0);
@@ -67,7 +67,7 @@ describe.skipIf(Boolean(REAL_OSBUILD))('progress and logs through the API while 
       tail += last.logs;
       offset = last.next_offset;
       return last.complete ? last : undefined;
-    }, 40_000, 300);
+    }, 60_000, 300);
     expect((await status()).image_status.status).toBe('success');
     const whole = await logs(0);
     expect(whole.logs).toBe(tail);
