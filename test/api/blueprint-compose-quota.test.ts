@@ -10,24 +10,11 @@ import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { tokenHeaders } from '../support/auth.ts';
 import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
+import { waitForEmptyManifestQueue } from '../support/manifest-queue.ts';
 
 const quiet = createLogger({}, { write: () => {} });
 const image = (image_type: string, architecture = 'x86_64') => ({ architecture, image_type, upload_request: { type: 'aws.s3', options: {} } });
 const BLUEPRINT = { name: 'three-images', customizations: {}, distribution: 'test-distro-1', image_requests: [image('tar'), image('tar', 'aarch64'), image('aws')] };
-
-/**
- * Until the manifest worker has taken every job off its queue. It must not give up quietly: the tests compare queue
- * depths read before and after a refusal, which the worker would change in between if it were still busy.
- */
-async function waitForEmptyQueue(stack: LocalStack): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const depth = await stack.deps.queue.depth('manifest');
-    if (depth.visible + depth.inFlight === 0) return;
-    if (Date.now() > deadline) throw new Error(`the manifest queue did not drain within 60 s: ${JSON.stringify(depth)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function describeAtomicBlueprintCompose(title: string, backend: 'embedded' | 'aws', skip?: string) {
   describe.skipIf(Boolean(skip))(`${title}${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -65,7 +52,7 @@ function describeAtomicBlueprintCompose(title: string, backend: 'embedded' | 'aw
       expect((await first.json()) as unknown[]).toHaveLength(3);
       expect((await stack.deps.store.list(org, { limit: 100, offset: 0 })).total).toBe(4);
       // Room for none now.
-      await waitForEmptyQueue(stack);
+      await waitForEmptyManifestQueue(stack);
       const before = await stack.deps.queue.depth('manifest');
       const refused = await call(org, 'POST', `/blueprints/${id}/compose`, {});
       expect(refused.status).toBe(403);
@@ -81,7 +68,7 @@ function describeAtomicBlueprintCompose(title: string, backend: 'embedded' | 'aw
       const { id } = (await created.json()) as { id: string };
       // Two plain composes leave room for 2 of the blueprint's 3.
       for (let i = 0; i < 2; i++) expect((await call(org, 'POST', '/compose', { distribution: 'test-distro-1', image_requests: [image('tar')] })).status).toBe(201);
-      await waitForEmptyQueue(stack);
+      await waitForEmptyManifestQueue(stack);
       const refused = await call(org, 'POST', `/blueprints/${id}/compose`, {});
       expect(refused.status).toBe(403);
       expect((await stack.deps.store.list(org, { limit: 100, offset: 0 })).total).toBe(2);

@@ -12,6 +12,7 @@ import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { tokenHeaders } from '../support/auth.ts';
 import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
+import { waitForEmptyManifestQueue } from '../support/manifest-queue.ts';
 
 const quiet = createLogger({}, { write: () => {} });
 const TAR = { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] };
@@ -56,11 +57,7 @@ describe('compose quotas over the API', () => {
       expect((await s.call(org, 'DELETE', `/composes/${id}`)).status).toBe(200);
     }
     // The manifest worker takes the deleted composes' jobs: wait for an empty queue, so a job of the refusal would show.
-    for (let i = 0; i < 250; i++) {
-      const depth = await s.stack.deps.queue.depth('manifest');
-      if (depth.visible + depth.inFlight === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForEmptyManifestQueue(s.stack);
     const refused = await compose(org);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
@@ -71,7 +68,8 @@ describe('compose quotas over the API', () => {
     await expect(s.stack.deps.queue.depth('manifest')).resolves.toEqual({ visible: 0, inFlight: 0 });
     // Another organization has its own quota.
     expect((await compose('org-window-other')).status).toBe(201);
-  });
+    // Waits for the manifest worker to drain its queue: more than the default 30 s on a loaded machine.
+  }, 90_000);
 
   it('refuses a third unfinished build with 403 naming the concurrent quota; a cancelled one frees its slot', async () => {
     const org = 'org-concurrent';
