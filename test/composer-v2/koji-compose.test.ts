@@ -91,7 +91,7 @@ describe.skipIf(!spec)(`a koji compose, as koji-osbuild sends it${spec ? '' : ` 
     const status = await pollWhilePending(created.body.id);
     expect(status.status).toBe('failure');
     // The refund follows the state change (the workers' sweep, the status-events function on AWS), not the read.
-    await expect.poll(() => reserved.state, { timeout: 10_000, interval: 50 }).toBe('refunded');
+    await expect.poll(() => reserved.state, { timeout: 60_000, interval: 50 }).toBe('refunded');
     expect(reserved).toMatchObject({ state: 'refunded', refundState: KOJI_BUILD_STATE.canceled });
   }, 90_000);
 

@@ -103,7 +103,7 @@ describe('the Koji import claim is a lease', () => {
     const settling = settleKojiBuild(stalled.deps, compose, { lease: { owner: 'stalling-settler', seconds: 1 } });
     await expect.poll(() => build.state, { timeout: 40_000, interval: 50 }).toBe('imported');
     expect(count('CGImport') - imports).toBe(1);
-    await expect.poll(async () => (await readKojiState(stack.deps, compose))?.state, { timeout: 10_000, interval: 50 }).toBe('imported');
+    await expect.poll(async () => (await readKojiState(stack.deps, compose))?.state, { timeout: 60_000, interval: 50 }).toBe('imported');
     stalled.release();
     // woken: its next renewal finds the lease taken over; it uploads nothing more and leaves the record as it is
     expect((await settling)?.state).toBe('imported');
