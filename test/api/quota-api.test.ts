@@ -13,6 +13,7 @@ import { createLogger } from '../../layers/src/log/logger.ts';
 import { tokenHeaders } from '../support/auth.ts';
 import { dynamoDbLocalMissing } from '../../local/aws-stand-ins.ts';
 import { waitForEmptyManifestQueue } from '../support/manifest-queue.ts';
+import { waitForRateWindowRoom } from '../support/rate-window.ts';
 
 const quiet = createLogger({}, { write: () => {} });
 const TAR = { distribution: 'test-distro-1', image_requests: [{ architecture: 'x86_64', image_type: 'tar' }] };
@@ -114,6 +115,8 @@ describe('request rate over the API', () => {
 
   it('answers 429 with Retry-After once an organization exceeds its rate; others and public routes are not affected', async () => {
     const org = 'org-rate';
+    // The six counted requests in one fixed 60 s window: straddling a boundary, the sixth would be allowed.
+    await waitForRateWindowRoom(60, 15_000);
     for (let i = 0; i < 5; i++) expect((await s.call(org, 'GET', '/composes')).status).toBe(200);
     const limited = await s.call(org, 'GET', '/composes');
     expect(limited.status).toBe(429);
@@ -125,7 +128,8 @@ describe('request rate over the API', () => {
     expect((await s.stack.deps.store.list(org, { limit: 10, offset: 0 })).total).toBe(0);
     expect((await s.call('org-rate-other', 'GET', '/composes')).status).toBe(200);
     expect((await fetch(`${s.api}/version`)).status).toBe(200);
-  });
+    // May wait up to 15 s for a rate window with room.
+  }, 60_000);
 });
 
 const dynamoMissing = dynamoDbLocalMissing();

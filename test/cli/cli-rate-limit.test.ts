@@ -11,6 +11,7 @@ import { ApiClient, parseRetryAfter } from '../../cli/src/client.ts';
 import { ServiceError } from '../../cli/src/errors.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
+import { waitForNextRateWindow } from '../support/rate-window.ts';
 
 describe('ibs client against a local stack limited to 2 requests per 2 seconds', () => {
   let stack: LocalStack;
@@ -33,6 +34,8 @@ describe('ibs client against a local stack limited to 2 requests per 2 seconds',
   it('waits out the Retry-After of a 429 and then gets its answer', async () => {
     const notices: string[] = [];
     const ibs = client({ onRateLimited: (m) => notices.push(m) });
+    // All three in one window: one straddling a boundary would be counted in two, and no 429 would come.
+    await waitForNextRateWindow(2);
     await ibs.get('/composes');
     await ibs.get('/composes');
     const started = Date.now();
@@ -45,7 +48,8 @@ describe('ibs client against a local stack limited to 2 requests per 2 seconds',
 
   it('gives up after its attempts with the service\'s error and a line saying so', async () => {
     const ibs = client({ rateLimitRetry: { attempts: 1, maxWaitMs: 30_000 }, onRateLimited: () => expect.fail('no retry expected') });
-    await new Promise((r) => setTimeout(r, 2100));
+    // A fresh window (the last test's retry counted in one), all three requests in it.
+    await waitForNextRateWindow(2);
     await ibs.get('/composes');
     await ibs.get('/composes');
     const error = (await ibs.get('/composes').catch((e: unknown) => e)) as ServiceError;
