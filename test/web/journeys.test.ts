@@ -39,6 +39,9 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
+  // UI waits below allow 30 s: the pages poll the API every 1.5-2 s, and Chromium shares two loaded cores with the
+  // stack, its runner and the rest of the suite.
+
   /** A page of a fresh browser context (its own storage), failing the test on any script error in the page. */
   async function openPage(viewport = { width: 1280, height: 800 }): Promise<{ page: Page; errors: string[] }> {
     const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -83,7 +86,7 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.locator('#field-files-0-data').fill('built in the browser\n');
     await (await wizardStep(page, 'Review')).click();
     // The review resolves the manifest: the test distribution installs no packages.
-    await expect.poll(() => page.getByTestId('resolved-packages').textContent(), { timeout: 15_000 }).toBe('0');
+    await expect.poll(() => page.getByTestId('resolved-packages').textContent(), { timeout: 30_000 }).toBe('0');
     await page.getByRole('button', { name: 'Show the manifest' }).click();
     await expect(page.getByLabel('Manifest preview').textContent()).resolves.toContain('org.osbuild');
     await page.getByRole('button', { name: 'Create image', exact: true }).click();
@@ -91,10 +94,10 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);
     const id = page.url().split('/').pop()!;
     // While it builds: a progress bar naming the pipeline.
-    await page.getByRole('progressbar').first().waitFor({ timeout: 20_000 });
+    await page.getByRole('progressbar').first().waitFor({ timeout: 30_000 });
     await page.locator('[data-state="success"]').waitFor({ timeout: 60_000 });
     await page.getByRole('tab', { name: 'Build log' }).click();
-    await expect.poll(() => page.getByTestId('build-log').textContent(), { timeout: 10_000 }).toContain(`compose ${id}`);
+    await expect.poll(() => page.getByTestId('build-log').textContent(), { timeout: 30_000 }).toContain(`compose ${id}`);
     await page.getByRole('tab', { name: 'Overview' }).click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download root\.tar/ }).click()]);
     const members = tarMembers(readFileSync((await download.path())!));
@@ -105,30 +108,30 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     const row = page.locator(`tr[data-compose-id="${id}"]`);
     await row.locator('[data-state="success"]').waitFor();
     // The download link comes with the compose's status, asked for after the row shows.
-    await row.getByRole('link', { name: 'Download e2e-first-image' }).waitFor({ timeout: 15_000 });
+    await row.getByRole('link', { name: 'Download e2e-first-image' }).waitFor({ timeout: 30_000 });
     // The image type filter is the API's: every other type as ignoreImageTypes, which the API accepts.
     const [filtered] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('ignoreImageTypes='), { timeout: 15_000 }),
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('ignoreImageTypes='), { timeout: 30_000 }),
       page.locator('#filter-type').selectOption('tar'),
     ]);
     expect(filtered.status()).toBe(200);
     expect(new URL(filtered.url()).searchParams.get('ignoreImageTypes')!.split(',')).not.toContain('tar');
-    await row.waitFor({ timeout: 15_000 });
+    await row.waitFor({ timeout: 30_000 });
     // So are status and distribution: the API filters and counts, the browser asks for one page.
     const [byStatus] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('status=success'), { timeout: 15_000 }),
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('status=success'), { timeout: 30_000 }),
       page.locator('#filter-status').selectOption('success'),
     ]);
     expect(byStatus.status()).toBe(200);
     expect(new URL(byStatus.url()).searchParams.get('limit')).not.toBe('100');
-    await row.waitFor({ timeout: 15_000 });
+    await row.waitFor({ timeout: 30_000 });
     const [byDistribution] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('distribution=test-distro-1'), { timeout: 15_000 }),
+      page.waitForResponse((r) => r.url().includes('/composes?') && r.url().includes('distribution=test-distro-1'), { timeout: 30_000 }),
       page.locator('#filter-distribution').selectOption('test-distro-1'),
     ]);
     expect(byDistribution.status()).toBe(200);
     expect(((await byDistribution.json()) as { meta: { count: number } }).meta.count).toBeGreaterThan(0);
-    await row.waitFor({ timeout: 15_000 });
+    await row.waitFor({ timeout: 30_000 });
     expect(errors).toEqual([]);
   }, 120_000);
 
@@ -149,7 +152,7 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     // Then delete it: gone from the list and from the API.
     await row.getByRole('button', { name: /^Delete / }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
-    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    await row.waitFor({ state: 'detached', timeout: 30_000 });
     const gone = await fetch(`${stack.url}${API}/composes/${id}`, { headers: await asOrg('local') });
     expect(gone.status).toBe(404);
     expect(errors).toEqual([]);
@@ -163,11 +166,11 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.getByRole('button', { name: 'Import' }).click();
     await page.locator('#import-file input[type="file"], input[type="file"]').first().setInputFiles(toml);
     // The file's distro offers its image types; the service converts the TOML and saves it.
-    await page.locator('#import-image-type option[value="tar"]').waitFor({ state: 'attached', timeout: 15_000 });
+    await page.locator('#import-image-type option[value="tar"]').waitFor({ state: 'attached', timeout: 30_000 });
     await page.locator('#import-image-type').selectOption('tar');
     await page.getByRole('dialog').getByRole('button', { name: 'Import', exact: true }).click();
     const warnings = page.getByRole('list', { name: 'Import warnings' });
-    await warnings.waitFor({ timeout: 15_000 });
+    await warnings.waitFor({ timeout: 30_000 });
     expect(await warnings.textContent()).toContain('customizations.colour');
     await page.getByRole('button', { name: 'Open the blueprint' }).click();
     await page.waitForURL(/\/blueprints\/[0-9a-f-]{36}$/);
@@ -186,7 +189,7 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.goto(blueprintPage);
     // PatternFly tables are role=grid.
     const firstImage = page.locator('table[aria-label="Images of this blueprint"]').getByRole('link').first();
-    await firstImage.waitFor({ timeout: 15_000 });
+    await firstImage.waitFor({ timeout: 30_000 });
     const listed = await firstImage.getAttribute('href');
     expect(listed).toBe(`/images/${imageId}`);
     expect(errors).toEqual([]);
@@ -207,7 +210,7 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     await page.getByRole('button', { name: 'Create image', exact: true }).click();
     // Back on the files step, the message under the path field, the field focused.
     const message = page.locator('[data-field-error="files.0.path"]');
-    await message.waitFor({ timeout: 15_000 });
+    await message.waitFor({ timeout: 30_000 });
     expect(await message.textContent()).toMatch(/passwd|not allowed|denied|policy/i);
     expect(await page.locator('#field-files-0-path').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#field-files-0-data').inputValue()).toBe('root::0:0::/root:/bin/sh\n');
@@ -232,10 +235,10 @@ describe.skipIf(missing)(skipTitle(missing, 'web UI journeys in Chromium', `chro
     // The UI reads its credentials from /config.json: this browser acts for the other organization.
     await page.route('**/config.json', (route) => route.fulfill({ json: { apiBase: API, auth: { mode: 'local', org: 'e2e-other-org', token } } }));
     await page.goto(`${stack.url}/`);
-    await page.getByText('No images yet').waitFor({ timeout: 15_000 });
+    await page.getByText('No images yet').waitFor({ timeout: 30_000 });
     expect(await page.locator('tr[data-compose-id]').count()).toBe(0);
     await page.goto(`${stack.url}/images/${id}`);
-    await page.getByText('Could not read this image').waitFor({ timeout: 15_000 });
+    await page.getByText('Could not read this image').waitFor({ timeout: 30_000 });
     expect(errors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });
