@@ -1,8 +1,8 @@
 /**
  * The requests weldr-client (composer-cli's library, github.com/osbuild/weldr-client `weldr/`) sends, replayed over
  * the unix socket with node:http: same methods, paths, query strings and Content-Type headers (PostTOML: text/x-toml,
- * PostJSON: application/json, GetJSONAll: limit=0 then limit=total). weldr-client itself is not built here (its
- * go.mod needs Go 1.22; the machine has none).
+ * PostJSON: application/json, GetJSONAll: limit=0 then limit=total). The real composer-cli, built from weldr-client with
+ * scripts/build-composer-cli.sh, runs in composer-cli-live.test.ts when IBS_COMPOSER_CLI names it.
  */
 import { request } from 'node:http';
 
