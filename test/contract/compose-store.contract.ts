@@ -337,19 +337,20 @@ export function describeComposeStoreContract(name: string, makeStore: () => Prom
       const store = await makeStore();
       const compose = newCompose(`org-${randomUUID()}`, { state: 'success' });
       await store.create(compose);
-      const lease = (owner: string) => ({ owner, seconds: 0.4 });
+      // Leases of 2 s, checked 0.7 s from either end: a 0.4 s lease left 0.1 s for a loaded machine (DynamoDB Local).
+      const lease = (owner: string) => ({ owner, seconds: 2 });
       const results = await Promise.all(['a', 'b', 'c'].map((owner) => store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(owner))));
       expect(results.filter(Boolean)).toHaveLength(1);
       const holder = ['a', 'b', 'c'][results.indexOf(true)]!;
       const other = holder === 'a' ? 'b' : 'a';
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(false);
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle')).toBe(false);
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 1000));
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(holder))).toBe(true);
-      await new Promise((r) => setTimeout(r, 250));
-      // renewed 250 ms ago: still held
+      await new Promise((r) => setTimeout(r, 1300));
+      // past the first lease's end, renewed 1.3 s ago: still held
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(false);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(other))).toBe(true);
       expect(await store.claimTask(compose.orgId, compose.id, 'koji-settle', lease(holder))).toBe(false);
       expect(await store.claimTask(compose.orgId, randomUUID(), 'koji-settle', lease(other))).toBe(false);
