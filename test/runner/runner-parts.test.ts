@@ -130,8 +130,8 @@ describe('LogChunkWriter', () => {
     world = createWorld();
     const writer = new LogChunkWriter({ blobs: world.deps.blobs, orgId: ORG, composeId: 'c2', attempt: 1, flushIntervalMs: 100, log: silentLogger() });
     writer.line('hello');
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await world.deps.blobs.list(logPrefix(ORG, 'c2'))).map((c) => c.size)).toEqual([6]);
+    // Polled, not a fixed 400 ms: on a loaded machine the timer's write can land later. Nothing but the interval flushes.
+    await expect.poll(async () => (await world!.deps.blobs.list(logPrefix(ORG, 'c2'))).map((c) => c.size), { timeout: 10_000, interval: 50 }).toEqual([6]);
     await writer.close();
   });
 });
