@@ -8,13 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { emptyBlueprint } from '../../layers/src/blueprint/blueprint.ts';
 import { RepoDepsolver } from '../../layers/src/depsolve/index.ts';
-import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { createLogger } from '../../layers/src/log/logger.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { serveDirectory, type StaticServer } from '../depsolve/helpers.ts';
-import { pkgLocation, writeRepo, type GenGroup, type GenPackage } from '../depsolve/repo-generator.ts';
+import { pkgLocation } from '../depsolve/repo-generator.ts';
+import { writeImageMirror } from '../support/image-mirror.ts';
 import { runIbs } from './helpers.ts';
 
 // Each case starts `ibs` processes (and stacks); a loaded CI machine needs more than the default 30 s.
@@ -25,28 +24,9 @@ let repo: StaticServer;
 let stack: LocalStack;
 let token: string;
 
-/** Every name the fedora-44 guest-image asks for, as a package without dependencies; every @group with one member. */
-function writeFedoraLikeRepository(): Buffer {
-  const distro = findDistribution('fedora-44');
-  const arch = findArchitecture(distro, 'x86_64');
-  const type = findImageType(distro, arch, 'guest-image');
-  const blueprint = emptyBlueprint();
-  blueprint.packages.push({ name: 'tmux' });
-  const sets = type.packageSets(type.prepare({ distribution: distro.name, architecture: 'x86_64', imageType: type.name, size: 0, blueprint, seed: 's' }));
-  const names = new Set<string>(['tmux', 'tmux-plugins']);
-  const groups = new Map<string, GenGroup>();
-  for (const spec of Object.values(sets).flatMap((s) => s.include)) {
-    if (spec.startsWith('@')) {
-      groups.set(spec.slice(1), { id: spec.slice(1), packages: [{ name: `${spec.slice(1)}-member`, type: 'mandatory' }] });
-      names.add(`${spec.slice(1)}-member`);
-    } else if (!/[*?[\]/]/.test(spec)) names.add(spec);
-  }
-  const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release: '1.fc44', arch: 'x86_64', summary: `${name} (test)` }));
-  return writeRepo(repoDir, { packages, groups: [...groups.values()] });
-}
-
 beforeAll(async () => {
-  const repomd = writeFedoraLikeRepository();
+  // Every name the fedora-44 guest-image asks for, plus the two the search finds.
+  const repomd = await writeImageMirror(repoDir, 'fedora-44', 'guest-image', ['tmux', 'tmux-plugins'], 'test');
   repo = await serveDirectory(repoDir);
   const localFetch = fetchWithLocalMetalink(repo.url, repomd);
   stack = await startLocalStack({

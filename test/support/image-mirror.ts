@@ -15,8 +15,11 @@ export function writeRpms(dir: string, packages: GenPackage[]): void {
   }
 }
 
-/** A repository in `dir` with every name the distribution's image type asks for (x86_64) and `extra` names; every @group with one member. */
-export async function writeImageMirror(dir: string, distribution: string, imageType: string, extra: string[] = []): Promise<void> {
+/**
+ * A repository in `dir` with every name the distribution's image type asks for (x86_64) and `extra` names; every @group
+ * with one member; summaries are `<name> (<label>)`. Returns its repomd.xml (what a metalink stand-in checksums).
+ */
+export async function writeImageMirror(dir: string, distribution: string, imageType: string, extra: string[] = [], label = 'mirror'): Promise<Buffer> {
   // imported here: the registry reads IBS_REPOSITORIES_DIR when first loaded, which tests set before
   const { findArchitecture, findDistribution, findImageType } = await import('../../layers/src/distro/registry.ts');
   const { emptyBlueprint } = await import('../../layers/src/blueprint/blueprint.ts');
@@ -32,7 +35,8 @@ export async function writeImageMirror(dir: string, distribution: string, imageT
     } else if (!/[*?[\]/]/.test(spec)) names.add(spec);
   }
   const release = `1.${distro.name.replace(/^fedora-/, 'fc')}`;
-  const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release, arch: 'x86_64', summary: `${name} (mirror)` }));
-  writeRepo(dir, { packages, groups: [...groups.values()] });
+  const packages: GenPackage[] = [...names].sort().map((name) => ({ name, version: '1.0', release, arch: 'x86_64', summary: `${name} (${label})` }));
+  const repomd = writeRepo(dir, { packages, groups: [...groups.values()] });
   writeRpms(dir, packages);
+  return repomd;
 }

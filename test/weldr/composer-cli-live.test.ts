@@ -8,11 +8,12 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.ts';
-import { type GenGroup, type GenPackage, pkgLocation, writeRepo } from '../depsolve/repo-generator.ts';
+import { type GenGroup, type GenPackage, writeRepo } from '../depsolve/repo-generator.ts';
+import { writeRpms } from '../support/image-mirror.ts';
 // Imported once IBS_REPOSITORIES_DIR is set: the distributions read it when their module loads (helpers load them).
 type Helpers = typeof import('../runner/helpers.ts');
 let helpers: Helpers;
@@ -87,11 +88,7 @@ async function writeMirror(): Promise<void> {
     ...(name === 'bash' ? { requires: ['filesystem'] } : {}),
   }));
   writeRepo(mirrorDir, { packages, groups: [...groups.values()] });
-  for (const p of packages) {
-    const file = join(mirrorDir, pkgLocation(p));
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${p.name}-0:${p.version}-${p.release}.${p.arch}`);
-  }
+  writeRpms(mirrorDir, packages);
 }
 
 const savedDir = process.env.IBS_REPOSITORIES_DIR;
@@ -103,15 +100,8 @@ beforeAll(async () => {
   process.env.IBS_REPOSITORIES_DIR = overridesDir;
   await writeMirror();
   helpers = await import('../runner/helpers.ts');
-  const { startLocalStack } = await import('../../local/stack.ts');
-  stack = await startLocalStack({
-    dataDir: join(work, 'data'),
-    port: 0,
-    runners: 1,
-    runnerEnv: { ...helpers.FAST_ENV, IBS_OSBUILD: helpers.DOUBLE },
-    log: helpers.silentLogger(),
-    weldr: { orgId: 'composer-cli', defaultDistro: 'fedora-44' },
-  });
+  const { startWeldrStack } = await import('./weldr-stack.ts');
+  ({ stack } = await startWeldrStack('composer-cli', 'fedora-44', { dataDir: join(work, 'data'), runners: 1, runnerEnv: { ...helpers.FAST_ENV, IBS_OSBUILD: helpers.DOUBLE } }));
   socket = stack.weldr!.socketPath;
 }, 120_000);
 afterAll(async () => {

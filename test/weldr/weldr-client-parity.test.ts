@@ -4,14 +4,11 @@
  * `enabled_modules`, omitempty fields absent), store error messages word for word, the undo commit message, the
  * unknown compose type message, the blueprint copy a compose keeps, and composer's JSON Content-Type on TOML.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import type { Depsolver } from '../../layers/src/packages/package-set.ts';
 import { composerCli } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 /** A depsolver that knows tmux 3.4 only (as `tmux` or `tmux-3.4`). */
 const depsolver: Depsolver = {
@@ -32,15 +29,7 @@ const depsolver: Depsolver = {
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-parity-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    depsolver,
-    weldr: { orgId: 'weldr-parity', defaultDistro: 'fedora-44' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack('weldr-parity', 'fedora-44', { depsolver }));
 }, 60_000);
 afterAll(() => stack?.stop());
 

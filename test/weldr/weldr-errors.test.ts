@@ -2,25 +2,15 @@
  * Bad input over the Weldr socket answers as osbuild-composer does (internal/weldr/api.go): its error ids and status
  * codes, `{"status":false,"errors":[...]}`, and nothing written for a refused request.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { composerCli, weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-err-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    weldr: { orgId: 'weldr-errors', defaultDistro: 'test-distro-1' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack('weldr-errors', 'test-distro-1'));
 }, 60_000);
 afterAll(() => stack?.stop());
 

@@ -3,17 +3,14 @@
  * API version in the path: composer checks it in its handlers), OPTIONS a bodiless 200 with `Allow`, an unknown path
  * composer's 404 for every method.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startLocalStack({ dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-methods-')), port: 0, runners: 0, log: silentLogger(), weldr: { orgId: 'weldr-methods', defaultDistro: 'test-distro-1' } });
+  ({ stack } = await startWeldrStack('weldr-methods', 'test-distro-1'));
 }, 60_000);
 afterAll(() => stack?.stop());
 

@@ -3,25 +3,15 @@
  * ostree.ImageOptions (a wrong JSON type: its 404) and refuses it for an image type that is not ostree-based
  * (ManifestCreationFailed), before storing anything; `ostree: null` is no options.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { composerCli, weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-ostree-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    weldr: { orgId: 'weldr-ostree', defaultDistro: 'test-distro-1' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack('weldr-ostree', 'test-distro-1'));
   expect((await cli.pushToml('name = "edge"\n')).json()).toEqual({ status: true });
 }, 60_000);
 afterAll(() => stack?.stop());

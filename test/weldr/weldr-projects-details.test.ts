@@ -3,15 +3,15 @@
  * source: composer's PackageInfo field for field (description, homepage, build_time as Go formats it, licence, one
  * build per package, N-V-R order), built lazily once per repository revision and kept in the BlobStore.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { primaryPackageXml, writeRepodata, type GenPackage } from '../depsolve/repo-generator.ts';
-import { silentLogger } from '../runner/helpers.ts';
 import { composerCli } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 interface Extra {
   description?: string;
@@ -68,8 +68,7 @@ beforeAll(async () => {
   const repoDir = mkdtempSync(join(tmpdir(), 'ibs-weldr-details-repo-'));
   writeTestRepository(repoDir);
   // The real depsolver and details source (no depsolver given), the test distribution (no system repositories).
-  stack = await startLocalStack({ dataDir, port: 0, runners: 0, log: silentLogger(), fileRepositories: true, weldr: { orgId: 'weldr-details', defaultDistro: 'test-distro-1' } });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack('weldr-details', 'test-distro-1', { dataDir, fileRepositories: true }));
   const source = { id: 'local', name: 'local mirror', type: 'yum-baseurl', url: `${pathToFileURL(repoDir).href}/`, check_gpg: false, check_ssl: false };
   expect((await cli.postJson('/projects/source/new', source)).json()).toEqual({ status: true });
 }, 60_000);

@@ -17,16 +17,8 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ibs-weldr-arches-'));
   writeFileSync(join(dir, 'fedora-44.json'), JSON.stringify({ x86_64: [{ name: 'mirror', baseurl: 'file:///srv/mirror/fedora/44/x86_64/' }] }));
   process.env.IBS_REPOSITORIES_DIR = dir;
-  const { startLocalStack } = await import('../../local/stack.ts');
-  const { silentLogger } = await import('../runner/helpers.ts');
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-arches-data-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    weldr: { orgId: 'weldr-arches', defaultDistro: 'fedora-44' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  const { startWeldrStack } = await import('./weldr-stack.ts');
+  ({ stack, cli } = await startWeldrStack('weldr-arches', 'fedora-44'));
 }, 60_000);
 afterAll(() => {
   delete process.env.IBS_REPOSITORIES_DIR;

@@ -2,15 +2,14 @@
  * Weldr sources (list/info/new/delete, SystemSource, user sources reaching depsolve and composes), blueprint history
  * (changes, change, undo, delete, workspace, diff, tag) and TOML round trips of weldr-client's example blueprints over the socket.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import type { Depsolver, RepositoryConfig } from '../../layers/src/packages/package-set.ts';
-import { silentLogger } from '../runner/helpers.ts';
 import { composerCli, weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../../shared/reference/blueprints/weldr-client-toml');
 const seen: RepositoryConfig[][] = [];
@@ -33,15 +32,7 @@ const depsolver: Depsolver = {
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-src-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    depsolver,
-    weldr: { orgId: 'weldr-sources', defaultDistro: 'centos-9' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack('weldr-sources', 'centos-9', { depsolver }));
 }, 60_000);
 afterAll(() => stack?.stop());
 

@@ -3,26 +3,16 @@
  * shows in v1 `compose/info` and queue entries as composer's uploadResponse (absent in v0 and for composes without
  * one); other providers are refused as composer refuses what it cannot decode, and a refusal stores nothing.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { composerCli, weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 const ORG = 'weldr-uploads';
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-upl-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    weldr: { orgId: ORG, defaultDistro: 'test-distro-1' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack(ORG, 'test-distro-1'));
   await cli.pushToml('name = "cloud"\n');
 }, 60_000);
 afterAll(() => stack?.stop());

@@ -4,26 +4,16 @@
  * empty key, no credentials), osbuild/images' current Fedora type names (`server-qcow2`, `generic-qcow2`...) listed
  * by compose/types and accepted by compose start, and the push commit message naming the version as sent.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { silentLogger } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import { composerCli, weldrCall } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 const ORG = 'weldr-upstream';
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-upstream-')),
-    port: 0,
-    runners: 0,
-    log: silentLogger(),
-    weldr: { orgId: ORG, defaultDistro: 'fedora-44' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack(ORG, 'fedora-44'));
   await cli.pushToml('name = "fed"\ndistro = "fedora-44"\n');
 }, 60_000);
 afterAll(() => stack?.stop());

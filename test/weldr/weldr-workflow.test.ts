@@ -3,14 +3,13 @@
  * TOML blueprint, list/show it, depsolve, start a compose of test-distro-1, watch queue and status, then fetch log,
  * logs, metadata, results and image; the blueprint is the hosted API's blueprint of the socket's organization.
  */
-import { statSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../local/stack.ts';
-import { DOUBLE, FAST_ENV, silentLogger, tarMembers, waitFor } from '../runner/helpers.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { DOUBLE, FAST_ENV, tarMembers, waitFor } from '../runner/helpers.ts';
 import type { Depsolver } from '../../layers/src/packages/package-set.ts';
 import { composerCli } from './weldr-client.ts';
+import { startWeldrStack } from './weldr-stack.ts';
 
 const ORG = 'weldr-org';
 /** A depsolver that knows two packages: what the test distribution's empty repositories cannot give. */
@@ -50,16 +49,7 @@ version = "*"
 let stack: LocalStack;
 let cli: ReturnType<typeof composerCli>;
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'ibs-weldr-')),
-    port: 0,
-    runners: 1,
-    runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE },
-    log: silentLogger(),
-    depsolver,
-    weldr: { orgId: ORG, defaultDistro: 'test-distro-1' },
-  });
-  cli = composerCli(stack.weldr!.socketPath);
+  ({ stack, cli } = await startWeldrStack(ORG, 'test-distro-1', { runners: 1, runnerEnv: { ...FAST_ENV, IBS_OSBUILD: DOUBLE }, depsolver }));
 }, 60_000);
 afterAll(() => stack?.stop());
 
