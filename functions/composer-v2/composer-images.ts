@@ -45,11 +45,10 @@ export async function cancelUnfinishedImages(deps: ServiceDeps, images: readonly
   }
 }
 
-/** DELETE /composes/{id}: every image's compose, the v2 one last (an image already gone is no error). */
-export async function deleteComposerCompose(deps: ServiceDeps, orgId: string, id: string): Promise<void> {
-  const compose = await deps.store.get(orgId, id);
-  const others = compose && !compose.deletedAt ? (compose.composerImages ?? []).filter((image) => image !== id) : [];
-  for (const image of others) {
+/** DELETE /composes/{id} of a compose just read: every image's compose, the v2 one last (an image already gone is no error). */
+export async function deleteComposerCompose(deps: ServiceDeps, compose: Compose): Promise<void> {
+  const { orgId, id } = compose;
+  for (const image of (compose.composerImages ?? []).filter((image) => image !== id)) {
     try {
       await deleteCompose(deps, orgId, image);
     } catch (error) {

@@ -34,16 +34,6 @@ export function presentImageStatus(compose: Compose, url: string | undefined) {
   return image;
 }
 
-export function presentComposerStatus(compose: Compose, url: string | undefined) {
-  const image = presentImageStatus(compose, url);
-  return {
-    ...objectReference(`/composes/${compose.id}`, compose.id, 'ComposeStatus'),
-    status: composeStatusValueOf(compose),
-    image_status: image,
-    image_statuses: [image],
-  };
-}
-
 /** A resolved package as composer's PackageMetadata (the package checksum stands in for the header MD5, as in the hosted API). */
 export function presentPackageMetadata(p: ResolvedPackage) {
   const { name, version, release, arch, checksum } = p;

@@ -58,9 +58,9 @@ const COMPOSE_ROUTES: readonly Route[] = [
     path: '/composes/{id}',
     operationId: 'deleteCompose',
     handle: async (ctx) => {
-      const { id } = await composeOf(ctx);
-      await deleteComposerCompose(ctx.deps, ctx.orgId, id);
-      return ok(objectReference(`/composes/delete/${id}`, id, 'ComposeDeleteStatus'));
+      const compose = await composeOf(ctx);
+      await deleteComposerCompose(ctx.deps, compose);
+      return ok(objectReference(`/composes/delete/${compose.id}`, compose.id, 'ComposeDeleteStatus'));
     },
   },
   composeRoute('/composes/{id}/metadata', 'getComposeMetadata', async (compose, { deps }) => ok(await presentComposerMetadata(deps, compose))),

@@ -66,9 +66,9 @@ export async function reserveKojiBuild(request: KojiRequest, auth: KojiAuth | Pr
 }
 
 /** Gives a reservation back when its compose could not be created (a failed refund is only logged: the hub's reservation expires). */
-export async function refundKojiBuildQuietly(deps: ServiceDeps, koji: KojiState, auth?: KojiAuth): Promise<void> {
+export async function refundKojiBuildQuietly(deps: ServiceDeps, koji: KojiState): Promise<void> {
   try {
-    await (await KojiSession.open(koji.request.server, auth ?? (await resolveKojiAuth()))).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
+    await (await KojiSession.open(koji.request.server, await resolveKojiAuth())).refundBuild(koji.buildId, koji.token, KOJI_BUILD_STATE.canceled);
   } catch (error) {
     deps.log.warn('koji refund failed', { buildId: koji.buildId, error });
   }
@@ -159,7 +159,6 @@ async function importCompose(deps: ServiceDeps, compose: Compose, images: readon
 }
 
 export interface KojiSettleOptions {
-  auth?: KojiAuth;
   /** The settler's lease (owner: a fresh id; seconds: KOJI_SETTLE_LEASE_SECONDS). */
   lease?: { owner?: string; seconds?: number };
   /**
@@ -208,7 +207,7 @@ export async function settleKojiBuild(deps: ServiceDeps, compose: Compose, optio
   // Read again once claimed: the settler whose lease ran out may have recorded its result in between.
   const state = claimed ? await reserved() : undefined;
   if (!state) return readKojiState(deps, compose);
-  const auth = options.auth ?? (await resolveKojiAuth());
+  const auth = await resolveKojiAuth();
   let settled: KojiState;
   try {
     if (images.every((image) => image.state === 'success')) {
