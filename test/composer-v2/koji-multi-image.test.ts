@@ -110,9 +110,11 @@ describe.skipIf(!spec)(`a koji compose of two images${skip}`, () => {
     const token = await stack.mintToken(ORG);
     const cancel = await fetch(`${stack.url}/api/image-builder/v1/composes/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(cancel.status).toBe(200);
+    // The cancel takes the other image with it at once (not when the build is settled: it could finish meanwhile).
+    const second = (await stack.deps.store.get(ORG, id))!.composerImages![1]!;
+    expect((await stack.deps.store.get(ORG, second))?.state).toBe('cancelled');
     await expect.poll(() => buildOf(hub, '2').state, { timeout: 30_000, interval: 50 }).toBe('refunded');
     expect(buildOf(hub, '2').refundState).toBe(KOJI_BUILD_STATE.canceled);
-    const second = (await stack.deps.store.get(ORG, id))!.composerImages![1]!;
     expect((await stack.deps.store.get(ORG, second))?.state).toBe('cancelled');
     const status = await client.pollWhilePending(id);
     expect(status.status).toBe('failure');

@@ -153,8 +153,24 @@ export async function cancelCompose(deps: ServiceDeps, orgId: string, id: string
       to: 'cancelled',
       set: { finishedAt: now, cancelRequestedAt: now, result: { success: false, error: composeError(ComposeErrorId.Cancelled, 'compose was cancelled') } },
     });
-    if (cancelled) return cancelled;
+    if (cancelled) {
+      await cancelOtherImages(deps, cancelled);
+      return cancelled;
+    }
     // The state moved under us (a runner claimed, uploaded or finished it): look again.
+  }
+}
+
+/** A compose of several images (cloud API v2) is cancelled whole: its other images too, now, not when it is settled. */
+async function cancelOtherImages(deps: ServiceDeps, compose: Compose): Promise<void> {
+  for (const image of compose.composerImages ?? []) {
+    if (image === compose.id) continue;
+    try {
+      await cancelCompose(deps, compose.orgId, image);
+    } catch (error) {
+      // Already finished, or deleted: nothing left to cancel.
+      if (!(error instanceof ConflictError) && !(error instanceof NotFoundError)) throw error;
+    }
   }
 }
 
