@@ -3,7 +3,7 @@
  * another method's route matches answers 405 with an `Allow` header, `OPTIONS` answers 200 with `Allow` and no body,
  * whatever the API version in the path (composer checks the version inside its handlers).
  */
-import { matchPattern, type WeldrReply, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
+import { matchPattern, type WeldrRequest, type WeldrRoute } from './weldr-router.ts';
 
 /** The `Allow` value for a path (httprouter's allowed()): every other method with a route, plus OPTIONS, sorted. */
 export function allowedMethods(routes: readonly WeldrRoute[], request: Pick<WeldrRequest, 'path' | 'version'>, requested: string): string {
@@ -14,17 +14,4 @@ export function allowedMethods(routes: readonly WeldrRoute[], request: Pick<Weld
   methods.delete(requested);
   if (methods.size === 0) return '';
   return [...methods, 'OPTIONS'].sort().join(', ');
-}
-
-/** The 405 or OPTIONS answer for the request, or undefined when another method does not apply (then: route or 404). */
-export function answerMethod(routes: readonly WeldrRoute[], request: Pick<WeldrRequest, 'method' | 'path' | 'version'>): WeldrReply | undefined {
-  const { method, path } = request;
-  if (method === 'OPTIONS') {
-    const allow = allowedMethods(routes, request, 'OPTIONS');
-    return allow ? { status: 200, headers: { allow } } : undefined;
-  }
-  const served = request.version === -1 ? method === 'GET' : routes.some((r) => r.method === method && matchPattern(r.pattern, path));
-  if (served) return undefined;
-  const allow = allowedMethods(routes, request, method);
-  return allow ? { status: 405, headers: { allow } } : undefined;
 }

@@ -9,7 +9,7 @@ import { renderComposerBlueprint } from '../../layers/src/blueprint/composer-blu
 import { findArchitecture, findDistribution } from '../../layers/src/distro/registry.ts';
 import { importBlueprintFile } from '../../layers/src/service/blueprint-import-service.ts';
 import { deleteBlueprint } from '../../layers/src/service/blueprint-service.ts';
-import type { BlueprintVersion, StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
+import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
 import { DomainError, NotConfiguredError } from '../../layers/src/errors.ts';
 import type { WeldrContext } from './weldr-router.ts';
 import { checkNames, WeldrError } from './weldr-errors.ts';
@@ -179,7 +179,6 @@ export interface WeldrChange {
 /** One commit: its change entry and the blueprint as composer's Change holds it (the version as pushed). */
 export interface WeldrCommit {
   change: WeldrChange;
-  version: BlueprintVersion;
   blueprint: Obj;
 }
 
@@ -198,6 +197,6 @@ export async function listChanges(ctx: WeldrContext, stored: StoredBlueprint): P
       revision: tags[commit] ?? null,
       timestamp: new Date(version.savedAt).toISOString().replace(/\.\d+Z$/, 'Z'),
     };
-    return { version, blueprint, change };
+    return { blueprint, change };
   });
 }

@@ -32,5 +32,5 @@ export async function readComposeRecord(ctx: WeldrContext, composeId: string): P
 }
 
 export async function deleteComposeRecord(ctx: WeldrContext, composeId: string): Promise<void> {
-  if (await ctx.deps.blobs.head(recordKey(ctx.orgId, composeId))) await ctx.deps.blobs.delete(recordKey(ctx.orgId, composeId));
+  await ctx.deps.blobs.delete(recordKey(ctx.orgId, composeId));
 }

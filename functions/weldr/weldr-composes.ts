@@ -18,7 +18,7 @@ export async function saveComposeBlueprint(ctx: WeldrContext, composeId: string,
 }
 
 export async function deleteComposeBlueprint(ctx: WeldrContext, composeId: string): Promise<void> {
-  if (await ctx.deps.blobs.head(snapshotKey(ctx.orgId, composeId))) await ctx.deps.blobs.delete(snapshotKey(ctx.orgId, composeId));
+  await ctx.deps.blobs.delete(snapshotKey(ctx.orgId, composeId));
 }
 
 async function readComposeBlueprint(ctx: WeldrContext, composeId: string): Promise<Record<string, unknown> | undefined> {

@@ -116,11 +116,12 @@ async function projectsInfo(ctx: WeldrContext, request: WeldrRequest, params: Re
   const distro = distroOf(ctx, request, arch);
   // composer's projects/info does not depsolve; without a details source the licence comes from a depsolve.
   if (!modules && detailsSourceOf(ctx)) return jsonReply({ projects: infos });
+  const repositories = await withSourceRepositories(ctx, distro.name, arch);
   for (const info of infos) {
     const name = info.name as string;
     let resolved: ResolvedPackage[] = [];
     try {
-      resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [name], ...(await withSourceRepositories(ctx, distro.name, arch)) });
+      resolved = await depsolvePackages(ctx.deps, { distribution: distro.name, architecture: arch, packages: [name], ...repositories });
     } catch (error) {
       // composer's projects/info does not depsolve: a package that cannot be installed still has its info.
       if (modules) throw new WeldrError(400, errorId, `Cannot depsolve package ${name}: ${(error as Error).message}`, { cause: error });

@@ -110,4 +110,3 @@ export function packageEntries(packages: readonly PackageDetails[]): PackageEntr
   }));
 }
 
-export const presentPackageInfos = (packages: readonly PackageDetails[]): Obj[] => packageEntries(packages).map((e) => e.present());

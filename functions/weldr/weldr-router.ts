@@ -1,14 +1,14 @@
 /**
  * The Weldr API's request dispatch, as osbuild-composer's httprouter setup has it: `/api/status`, then
  * `/api/v{0,1}/...` routes with `:param` segments and `*rest` catch-alls; an unknown path is composer's 404 HTTPError,
- * a known path with another method a bare 405. Domain errors become composer's error answers.
+ * a known path with another method a 405 with `Allow` (OPTIONS: a 200 with it). Domain errors become composer's error answers.
  */
 import type { Readable } from 'node:stream';
 import { DomainError, NotFoundError, QuotaExceededError, StorageFullError, ValidationError } from '../../layers/src/errors.ts';
 import type { Logger } from '../../layers/src/log/logger.ts';
 import type { ServiceDeps } from '../../layers/src/service/deps.ts';
 import { notFoundError, WeldrError, weldrErrorBody } from './weldr-errors.ts';
-import { answerMethod } from './weldr-allowed-methods.ts';
+import { allowedMethods } from './weldr-allowed-methods.ts';
 
 /** What every Weldr handler works with: the stores of the hosted API, acting for one organization. */
 export interface WeldrContext {
@@ -93,31 +93,29 @@ export function replyToError(error: unknown, errorId: string, log: Logger): Weld
 /** Dispatches one request over the routes; never throws. */
 export async function dispatchWeldr(ctx: WeldrContext, routes: readonly WeldrRoute[], request: WeldrRequest, status: WeldrHandler): Promise<WeldrReply> {
   try {
+    if (request.method === 'GET' && request.version === -1 && request.path === '/api/status') return await status(ctx, request, {});
+    let route: WeldrRoute | undefined;
+    let params: Record<string, string> | undefined;
+    for (const r of routes) {
+      if (r.method !== request.method) continue;
+      params = matchPattern(r.pattern, request.path);
+      if (params) {
+        route = r;
+        break;
+      }
+    }
     // httprouter: OPTIONS, and another method's path (405), answered with `Allow` before any version check.
-    const methodReply = answerMethod(routes, request);
-    if (methodReply) return methodReply;
-    if (request.path === '/api/status' && request.version === -1) {
-      if (request.method !== 'GET') return { status: 405 };
-      return await status(ctx, request, {});
+    if (!route || !params) {
+      const allow = allowedMethods(routes, request, request.method);
+      if (allow) return { status: request.method === 'OPTIONS' ? 200 : 405, headers: { allow } };
+      throw notFoundError();
     }
-    if (request.version < 0 || request.version > MAX_VERSION) throw notFoundError();
-    let methodMismatch = false;
-    for (const route of routes) {
-      const params = matchPattern(route.pattern, request.path);
-      if (!params) continue;
-      if (route.method !== request.method) {
-        methodMismatch = true;
-        continue;
-      }
-      if (request.version < (route.minVersion ?? 0)) throw notFoundError();
-      try {
-        return await route.handler(ctx, request, params);
-      } catch (error) {
-        return replyToError(error, route.errorId, ctx.log);
-      }
+    if (request.version < 0 || request.version > MAX_VERSION || request.version < (route.minVersion ?? 0)) throw notFoundError();
+    try {
+      return await route.handler(ctx, request, params);
+    } catch (error) {
+      return replyToError(error, route.errorId, ctx.log);
     }
-    if (methodMismatch) return { status: 405 };
-    throw notFoundError();
   } catch (error) {
     return replyToError(error, 'HTTPError', ctx.log);
   }

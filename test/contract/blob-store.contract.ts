@@ -34,6 +34,10 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       expect(await store.head(`${prefix}a.txt`)).toBeUndefined();
       expect(await store.get(`${prefix}a.txt`)).toBeUndefined();
       expect((await store.list(prefix)).map((b) => b.key.slice(prefix.length))).toEqual(['b.txt', 'sub/c.txt']);
+      // Deleting what is not there is no error (callers delete without a head first).
+      await store.delete(`${prefix}a.txt`);
+      await store.delete(`${prefix}never-stored.txt`);
+      expect((await store.list(prefix)).map((b) => b.key.slice(prefix.length))).toEqual(['b.txt', 'sub/c.txt']);
     });
 
     it('gives a download URL that serves the object', async () => {

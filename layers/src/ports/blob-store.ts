@@ -38,6 +38,7 @@ export interface BlobStore {
   /** The object's bytes, or undefined when it does not exist. */
   get(key: string, options?: GetOptions): Promise<Readable | undefined>;
   head(key: string): Promise<BlobInfo | undefined>;
+  /** Remove the object; a key that does not exist is no error (as S3's DeleteObject). */
   delete(key: string): Promise<void>;
   /** Objects whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<BlobInfo[]>;
