@@ -10,11 +10,11 @@ import { PACKAGE_ROUTES } from '../api/package-routes.ts';
 import { COMPOSER_PACKAGE_ROUTES } from '../composer-v2/composer-package-routes.ts';
 
 /** The hosted operations that run the depsolver. */
-export const PACKAGE_OPERATIONS: readonly string[] = ['searchPackages', 'depsolve', 'previewManifest', 'recommendPackage'];
+const PACKAGE_OPERATIONS: readonly string[] = ['searchPackages', 'depsolve', 'previewManifest', 'recommendPackage'];
 export const isPackageRoute = (route: Pick<Route, 'operationId'>): boolean => PACKAGE_OPERATIONS.includes(route.operationId);
 
 /** The cloud API v2's depsolver operations (with the hosted ones on apiPackages; the rest on api). */
-export const COMPOSER_PACKAGE_OPERATIONS: readonly string[] = ['postDepsolveBlueprint', 'postSearchPackages'];
+const COMPOSER_PACKAGE_OPERATIONS: readonly string[] = ['postDepsolveBlueprint', 'postSearchPackages'];
 export const isComposerPackageRoute = (route: Pick<Route, 'operationId'>): boolean => COMPOSER_PACKAGE_OPERATIONS.includes(route.operationId);
 
 /** The same route objects as in functions/api/routes.ts (DEPLOYED_PATHS is keyed by them). */

@@ -13,7 +13,7 @@ import { COMPOSER_PACKAGE_API_ROUTES, isComposerPackageRoute, isPackageRoute, PA
  * tables live in api-package-routes.ts, which imports only the package route modules (its bundle stays small); this
  * module, imported by the `api` function and the deployment (http-events.cjs), has the whole tables.
  */
-export { COMPOSER_PACKAGE_API_ROUTES, COMPOSER_PACKAGE_OPERATIONS, isComposerPackageRoute, isPackageRoute, PACKAGE_API_ROUTES, PACKAGE_OPERATIONS } from './api-package-routes.ts';
+export { COMPOSER_PACKAGE_API_ROUTES, isComposerPackageRoute, isPackageRoute, PACKAGE_API_ROUTES } from './api-package-routes.ts';
 
 export const COMPOSER_COMPOSE_ROUTES: readonly Route[] = COMPOSER_ROUTES.filter((r) => !isComposerPackageRoute(r));
 /** The cloud API v2 routes' deployed paths (under their own base: no variable conflicts with the hosted ones). */

@@ -157,21 +157,6 @@ export class PrimaryHandler implements XmlHandler {
   }
 }
 
-/** Parse a whole primary.xml stream of byte chunks into an index. */
-export async function buildIndexFromPrimary(
-  chunks: AsyncIterable<Uint8Array>,
-  meta: IndexMeta,
-): Promise<RepoIndex> {
-  const h = new PrimaryHandler();
-  const sc = new XmlScanner(h);
-  for await (const c of chunks) sc.writeBytes(c);
-  sc.end();
-  if (h.declaredCount >= 0 && h.declaredCount !== h.builder.packageCount) {
-    throw new Error(`primary metadata declares ${h.declaredCount} packages but lists ${h.builder.packageCount}`);
-  }
-  return h.builder.finish(meta);
-}
-
 /** Streams filelists.xml; calls `onFile(pkgid, path)` for each file. */
 export class FilelistsHandler implements XmlHandler {
   private pkgid = '';
