@@ -88,23 +88,30 @@ export function compactIndexStrings(st: ByteStringTable, pkgs: Uint32Array, coun
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
+/** A `type:hex` checksum's compact form: the type's id | RAW_DIGEST, the digest written at `at`; else undefined. */
+export function compactChecksum(st: ByteStringTable, checksum: string, digests: Uint8Array, at: number): number | undefined {
+  const colon = checksum.indexOf(':');
+  const hex = checksum.slice(colon + 1);
+  if (!(colon > 0 && HEX64.test(hex))) return undefined;
+  digests.set(Buffer.from(hex, 'hex'), at);
+  return (st.intern(checksum.slice(0, colon)) | RAW_DIGEST) >>> 0;
+}
+
+/** `<name>-<version>-<release>.src.rpm` as SOURCE_NAME | the name's id; else undefined. */
+export function compactSourcerpm(st: ByteStringTable, srpm: string, version: string, release: string): number | undefined {
+  const tail = `-${version}-${release}.src.rpm`;
+  return srpm.length > tail.length && srpm.endsWith(tail) ? (st.intern(srpm.slice(0, -tail.length)) | SOURCE_NAME) >>> 0 : undefined;
+}
+
 /** Replace one package's checksum, location and source rpm by their compact forms where they have one. */
 function derivePackageFields(st: ByteStringTable, text: (id: number) => string, pkgs: Uint32Array, p: number, digests: Uint8Array): void {
   const base = p * P_STRIDE;
-  const checksum = text(pkgs[base + P_CHECKSUM]);
-  const colon = checksum.indexOf(':');
-  const hex = checksum.slice(colon + 1);
-  if (colon > 0 && HEX64.test(hex)) {
-    digests.set(Buffer.from(hex, 'hex'), p * DIGEST_BYTES);
-    pkgs[base + P_CHECKSUM] = (st.intern(checksum.slice(0, colon)) | RAW_DIGEST) >>> 0;
-  }
+  pkgs[base + P_CHECKSUM] = compactChecksum(st, text(pkgs[base + P_CHECKSUM]), digests, p * DIGEST_BYTES) ?? pkgs[base + P_CHECKSUM];
   const name = text(pkgs[base + P_NAME]);
   const version = text(pkgs[base + P_VERSION]);
   const release = text(pkgs[base + P_RELEASE]);
   if (name && text(pkgs[base + P_LOCATION]) === derivedLocation(name, version, release, text(pkgs[base + P_ARCH]))) {
     pkgs[base + P_LOCATION] = DERIVED_LOCATION;
   }
-  const srpm = text(pkgs[base + P_SOURCERPM]);
-  const tail = `-${version}-${release}.src.rpm`;
-  if (srpm.length > tail.length && srpm.endsWith(tail)) pkgs[base + P_SOURCERPM] = (st.intern(srpm.slice(0, -tail.length)) | SOURCE_NAME) >>> 0;
+  pkgs[base + P_SOURCERPM] = compactSourcerpm(st, text(pkgs[base + P_SOURCERPM]), version, release) ?? pkgs[base + P_SOURCERPM];
 }

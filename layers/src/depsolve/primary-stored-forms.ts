@@ -5,11 +5,10 @@
  * goes through the same string logic as index-compaction.ts.
  */
 import type { ByteStringTable } from './byte-string-table.ts';
-import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
+import { compactChecksum, compactSourcerpm, DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
 import { decodeEntities } from './xml-scanner.ts';
 
 const AMP = 0x26;
-const HEX64 = /^[0-9a-f]{64}$/;
 const PACKAGES = Buffer.from('Packages/', 'latin1');
 const SRC_RPM = Buffer.from('.src.rpm', 'latin1');
 const RPM = Buffer.from('.rpm', 'latin1');
@@ -58,13 +57,7 @@ export function storedChecksum(st: ByteStringTable, buf: Buffer, type: Range, va
   }
   // As primary-parser.ts and index-compaction.ts always did: "type:value" (latin1, trimmed), then its compact form.
   const checksum = `${type[0] >= 0 ? buf.toString('latin1', type[0], type[1]) : 'sha256'}:${buf.toString('latin1', value[0], value[1]).trim()}`;
-  const colon = checksum.indexOf(':');
-  const hex = checksum.slice(colon + 1);
-  if (colon > 0 && HEX64.test(hex)) {
-    digests.set(Buffer.from(hex, 'hex'), at);
-    return (st.intern(checksum.slice(0, colon)) | RAW_DIGEST) >>> 0;
-  }
-  return st.intern(checksum);
+  return compactChecksum(st, checksum, digests, at) ?? st.intern(checksum);
 }
 
 /** pkgs[P_LOCATION]: DERIVED_LOCATION when the href is `Packages/<n>/<name>-<version>-<release>.<arch>.rpm`, else its id. */
@@ -107,7 +100,5 @@ export function storedSourcerpm(st: ByteStringTable, buf: Buffer, srpm: Range, v
     return at === e ? (st.internBytes(buf, s, cut) | SOURCE_NAME) >>> 0 : st.internBytes(buf, s, e);
   }
   const rpm = text(buf, srpm);
-  const tail = `-${text(buf, ver)}-${text(buf, rel)}.src.rpm`;
-  if (rpm.length > tail.length && rpm.endsWith(tail)) return (st.intern(rpm.slice(0, -tail.length)) | SOURCE_NAME) >>> 0;
-  return st.intern(rpm);
+  return compactSourcerpm(st, rpm, text(buf, ver), text(buf, rel)) ?? st.intern(rpm);
 }
