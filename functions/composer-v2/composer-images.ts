@@ -11,12 +11,12 @@ import { ConflictError, NotFoundError } from '../../layers/src/errors.ts';
 import { composeStatusValueOf } from './composer-present.ts';
 
 /** The composes of a v2 compose's images in request order (the compose itself when it has one image). */
-export async function readComposerImages(deps: Pick<ServiceDeps, 'store'>, compose: Compose): Promise<Compose[]> {
+export async function readComposerImages(deps: Pick<ServiceDeps, 'store'>, compose: Compose, known?: ReadonlyMap<string, Compose>): Promise<Compose[]> {
   const ids = compose.composerImages;
   if (!ids || ids.length <= 1) return [compose];
   const images: Compose[] = [];
   for (const id of ids) {
-    const image = id === compose.id ? compose : await deps.store.get(compose.orgId, id);
+    const image = id === compose.id ? compose : (known?.get(id) ?? (await deps.store.get(compose.orgId, id)));
     if (!image) throw new Error(`image compose ${id} of compose ${compose.id} is missing`);
     images.push(image);
   }

@@ -30,8 +30,8 @@ function withKojiStatus<S extends { status: 'success' | 'failure' | 'pending' }>
  * GET /composes/{id}: the ComposeStatus over every image in request order (`image_status` the first's, `status`
  * aggregated as composer does), with `koji_status` for a Koji compose.
  */
-export async function presentComposeStatusOf(deps: ServiceDeps, compose: Compose) {
-  const images = await readComposerImages(deps, compose);
+export async function presentComposeStatusOf(deps: ServiceDeps, compose: Compose, known?: ReadonlyMap<string, Compose>) {
+  const images = await readComposerImages(deps, compose, known);
   const statuses = [];
   for (const image of images) statuses.push(presentImageStatus(image, await imageUrl(deps, image)));
   const status = {
@@ -43,8 +43,6 @@ export async function presentComposeStatusOf(deps: ServiceDeps, compose: Compose
   return compose.composerRequest?.koji === undefined ? status : withKojiStatus(status, await readKojiState(deps, compose));
 }
 
-const PAGE = 100;
-
 /**
  * GET /composes/: every live compose of the organization as a plain JSON array of ComposeStatus ordered by compose
  * id, as composer's GetComposeList answers (its spec names a ComposeList; its handler and tests send the array). The
@@ -52,17 +50,15 @@ const PAGE = 100;
  * slice appended to from nil, which encodes as null when nothing was appended.
  */
 export async function listComposerStatuses(deps: ServiceDeps, orgId: string) {
-  const composes: Compose[] = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await deps.store.list(orgId, { limit: PAGE, offset });
-    // The other images of a several-image compose are part of it, not composes of their own (composer lists root jobs).
-    composes.push(...page.items.filter((c) => !c.deletedAt && !c.composerParent));
-    if (page.items.length < PAGE || offset + PAGE >= page.total) break;
-  }
+  // One read of the whole list (a page walk would read the store's index once a page); the images come from it too.
+  const all = (await deps.store.list(orgId, { limit: Number.MAX_SAFE_INTEGER, offset: 0 })).items;
+  const byId = new Map(all.map((c) => [c.id, c]));
+  // The other images of a several-image compose are part of it, not composes of their own (composer lists root jobs).
+  const composes = all.filter((c) => !c.deletedAt && !c.composerParent);
   composes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const statuses = [];
   for (const compose of composes) {
-    statuses.push(await presentComposeStatusOf(deps, compose));
+    statuses.push(await presentComposeStatusOf(deps, compose, byId));
   }
   return statuses.length > 0 ? statuses : null;
 }
