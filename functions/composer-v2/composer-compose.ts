@@ -12,16 +12,13 @@ import { acceptComposerRequests } from './composer-request.ts';
 import { checkPayloadRepositories, readImageRepositories } from './composer-repositories.ts';
 import { readKojiRequest, refundKojiBuildQuietly, reserveKojiBuild, saveKojiState } from './koji/koji-builds.ts';
 import { resolveKojiAuth } from './koji/koji-auth.ts';
+import { mapUsers } from '../../layers/src/blueprint/password-intake.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The users of a customizations object (`users`) or of a composer blueprint's (`user`) without their passwords. */
-function withoutPasswords(customizations: unknown, key: 'users' | 'user'): unknown {
-  if (!isObj(customizations) || !Array.isArray(customizations[key])) return customizations;
-  const users = (customizations[key] as unknown[]).map((u) => (isObj(u) ? Object.fromEntries(Object.entries(u).filter(([k]) => k !== 'password')) : u));
-  return { ...customizations, [key]: users };
-}
+const withoutPasswords = (customizations: unknown, key: 'users' | 'user'): unknown => mapUsers(customizations, ({ password: _password, ...user }) => user, key);
 
 /**
  * The request as GET /composes/{id}/metadata gives it back: as sent, but user passwords are never stored or echoed

@@ -13,10 +13,13 @@ export type PasswordHasher = (password: string) => string;
 export const hashPlainPassword: PasswordHasher = (password) =>
   password === '' || isCryptedPassword(password) ? password : sha512Crypt(password, cryptSalt(randomBytes(16)));
 
-/** Applies `change` to each user object of API customizations (`customizations.users`), copying only what changes. */
-function mapUsers(customizations: unknown, change: (user: Obj) => Obj): unknown {
-  if (!isObj(customizations) || !Array.isArray(customizations.users)) return customizations;
-  return { ...customizations, users: customizations.users.map((u: unknown) => (isObj(u) ? change(u) : u)) };
+/**
+ * Applies `change` to each user object of customizations, copying only what changes: the API's `users`, or a
+ * composer blueprint's `user`.
+ */
+export function mapUsers(customizations: unknown, change: (user: Obj) => Obj, key: 'users' | 'user' = 'users'): unknown {
+  if (!isObj(customizations) || !Array.isArray(customizations[key])) return customizations;
+  return { ...customizations, [key]: (customizations[key] as unknown[]).map((u: unknown) => (isObj(u) ? change(u) : u)) };
 }
 
 /** The request as it may be stored: every plain-text user password replaced by its crypt hash. */
