@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseToml } from 'smol-toml';
 import { renderComposerBlueprint } from '../../layers/src/blueprint/composer-blueprint-export.ts';
-import { findArchitecture, findDistribution } from '../../layers/src/distro/registry.ts';
+import { findArchitecture, findDistribution, findImageType } from '../../layers/src/distro/registry.ts';
 import { importBlueprintFile } from '../../layers/src/service/blueprint-import-service.ts';
 import { deleteBlueprint } from '../../layers/src/service/blueprint-service.ts';
 import type { StoredBlueprint } from '../../layers/src/ports/blueprint-store.ts';
@@ -111,6 +111,24 @@ function defaultImageRequests(distribution: string, architecture: string) {
   return [{ architecture: arch.name, image_type: arch.imageTypes[0].name }];
 }
 
+/**
+ * The stored blueprint's image requests that the distribution still builds (composer's blueprints carry none: a
+ * push that changes `distro` must not fail on the old distribution's types), else the distribution's default.
+ */
+function imageRequestsFor(existing: unknown[] | undefined, distribution: string, architecture: string): unknown[] {
+  const distro = findDistribution(distribution, 'distro');
+  const kept = (existing ?? []).filter((r) => {
+    const { architecture: a, image_type: t } = (r ?? {}) as { architecture?: string; image_type?: string };
+    try {
+      findImageType(distro, findArchitecture(distro, a ?? '', 'architecture'), t ?? '');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return kept.length ? kept : defaultImageRequests(distribution, architecture);
+}
+
 /** Saves a pushed blueprint as a new version (or a new blueprint); `message` is the commit message composer writes. */
 export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<StoredBlueprint> {
   const name = typeof raw.name === 'string' ? raw.name : '';
@@ -132,7 +150,7 @@ export async function pushBlueprint(ctx: WeldrContext, raw: Obj): Promise<Stored
     const { blueprint } = await importBlueprintFile(ctx.deps, ctx.orgId, {
       blueprint: { ...raw, version },
       distribution,
-      image_requests: (existing?.body.image_requests as unknown[] | undefined) ?? defaultImageRequests(distribution, architecture),
+      image_requests: imageRequestsFor(existing?.body.image_requests as unknown[] | undefined, distribution, architecture),
     });
     // composer's Change keeps the blueprint as sent (Initialize()d: "0.0.0" when absent), before the bump.
     const sent = typeof raw.version === 'string' && raw.version !== '' ? raw.version : '0.0.0';

@@ -31,6 +31,20 @@ const start = async (composeType: string, upload?: unknown, test = 2) =>
   ).json<Json>();
 
 describe('Weldr parity with current osbuild-composer', () => {
+  it('takes a push that changes the distro (composer blueprints carry no image types to keep)', async () => {
+    expect((await cli.pushToml('name = "moving"\nversion = "0.1.0"\n')).json()).toEqual({ status: true });
+    const moved = await cli.pushToml('name = "moving"\nversion = "0.1.1"\ndistro = "test-distro-1"\n');
+    expect(moved.json(), moved.text()).toEqual({ status: true });
+    const info = (await cli.get('/blueprints/info/moving')).json<Json>();
+    expect((info.blueprints as Json[])[0]).toMatchObject({ name: 'moving', version: '0.1.1', distro: 'test-distro-1' });
+    // The hosted API's view: the same blueprint, with an image type test-distro-1 builds.
+    const auth = { authorization: `Bearer ${await stack.mintToken(ORG)}` };
+    const api = `${stack.url}/api/image-builder/v1`;
+    const [listed] = ((await (await fetch(`${api}/blueprints?name=moving`, { headers: auth })).json()) as { data: { id: string }[] }).data;
+    const hosted = (await (await fetch(`${api}/blueprints/${listed!.id}`, { headers: auth })).json()) as Json;
+    expect(hosted).toMatchObject({ distribution: 'test-distro-1', image_requests: [{ image_type: 'tar' }] });
+  });
+
   it('shows an aws upload with the region, bucket and key sent (a generated key when empty), never the credentials', async () => {
     const settings = { region: 'eu-west-1', accessKeyID: 'AKIAEXAMPLE', secretAccessKey: 'top-secret', sessionToken: 'tok', bucket: 'my-bucket', key: 'my-key' };
     const started = await start('ami', { provider: 'aws', image_name: 'my-ami', settings });
