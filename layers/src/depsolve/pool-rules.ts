@@ -6,6 +6,7 @@
  */
 import type { Dep } from './dependency.ts';
 import type { Pool } from './pool.ts';
+import { KIND } from './repo-index.ts';
 import { depCnf, normalizeRule, richProviders, type Rule } from './solver-rules.ts';
 
 const shared = new WeakMap<Pool, PoolRules>();
@@ -87,14 +88,26 @@ export class PoolRules {
     const add = (r: Rule) => {
       if (normalizeRule(r)) out.push(r);
     };
-    for (const d of pool.deps(p, 'requires')) {
+    // Requires straight from the index's ids (a simple one's providers are cached by its ids), rich ones as clauses.
+    const ri = pool.repoAt(p);
+    const x = pool.repos[ri].index;
+    const local = p - pool.offsetOf(ri);
+    for (let j = x.depStart(local, KIND.requires), end = x.depEnd(local, KIND.requires); j < end; j++) {
+      const provs = pool.requireProviders(ri, j);
+      if (provs === null) continue;
+      if (provs !== undefined) {
+        if (provs.includes(p)) continue; // provided by itself
+        const r = requiresRule(p, provs);
+        if (r) out.push(r);
+        else add({ lits: [-p, ...provs], type: 'requires', pkg: p, dep: undefined, order: [] });
+        continue;
+      }
+      const d = pool.depAt(ri, j);
       const cnf = this.cnf(d);
       for (let c = 0; c < cnf.length; c++) {
         const clause = cnf[c];
-        if (clause.includes(p)) continue; // provided by itself
-        const r = d.kind === 'simple' ? requiresRule(p, d, clause) : undefined;
-        if (r) out.push(r);
-        else add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
+        if (clause.includes(p)) continue;
+        add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
       }
     }
     for (const d of pool.deps(p, 'conflicts')) {
@@ -115,9 +128,10 @@ export class PoolRules {
 
 /**
  * `-p or one of the providers`, made without normalizing when the providers are distinct and ascending (as a simple
- * dependency's are): the rule is then already in libsolv's rule order. Undefined otherwise.
+ * dependency's are): the rule is then already in libsolv's rule order. Undefined otherwise. (Its dependency is left
+ * out: traces name the package.)
  */
-function requiresRule(p: number, dep: Dep, providers: readonly number[]): Rule | undefined {
+function requiresRule(p: number, providers: Int32Array): Rule | undefined {
   const lits = new Array<number>(providers.length + 1);
   lits[0] = -p;
   let last = 0;
@@ -126,5 +140,5 @@ function requiresRule(p: number, dep: Dep, providers: readonly number[]): Rule |
     if (q <= last) return undefined;
     lits[i + 1] = last = q;
   }
-  return { lits, type: 'requires', pkg: p, dep, order: lits };
+  return { lits, type: 'requires', pkg: p, dep: undefined, order: lits };
 }

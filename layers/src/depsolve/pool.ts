@@ -3,7 +3,7 @@
  * metadata order (as libsolv numbers solvables), with dependency lookups over the repositories' indexes.
  */
 import { depFromIndex, evrInRange, rangesOverlap, type Dep, type SimpleDep } from './dependency.ts';
-import { DEP_FLAG_BITS, DEP_KINDS, KIND, P_NAME, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_KINDS, DEP_RICH, KIND, P_NAME, type DepKind, type PackageInfo, type RepoIndex } from './repo-index.ts';
 import { parseEvr, type Evr } from './rpm-version.ts';
 import { archScore } from './arch.ts';
 import { globToRegExp } from './glob.ts';
@@ -63,6 +63,12 @@ export class Pool {
    * dependency on many packages is decoded once, and what is derived from it (providers, clauses) is cached once.
    */
   private readonly depIntern: Map<number | string, Dep>[];
+  /**
+   * By repository: the providers of its simple Requires, by name id (unversioned) or by name id, range and version id:
+   * rule derivation reads them from the index's integers without a dependency object (null: rpmlib(), rpm's own).
+   */
+  private readonly requireCache: Map<number, Int32Array | null>[];
+  private readonly versionedRequireCache: Map<number, Map<number, Int32Array | null>>[];
   /** Where an interned simple dependency's name is in its own index, and its providers once known. */
   private readonly internedSimple = new Map<SimpleDep, { repo: number; nameId: number; providers?: Int32Array }>();
 
@@ -83,6 +89,8 @@ export class Pool {
     this.evrCache = new Array(n);
     this.depCache = DEP_KINDS.map(() => []);
     this.depIntern = repos.map(() => new Map());
+    this.requireCache = repos.map(() => new Map());
+    this.versionedRequireCache = repos.map(() => new Map());
   }
 
   /** Package p's state (see `state`), found now if not yet. */
@@ -105,7 +113,7 @@ export class Pool {
   }
 
   /** The repository (position) package p belongs to. */
-  private repoAt(p: number): number {
+  repoAt(p: number): number {
     const offsets = this.offsets;
     if (p <= 0 || p >= this.size) throw new Error(`bad package id ${p}`);
     // Few repositories: linear search from the end.
@@ -121,6 +129,11 @@ export class Pool {
   /** The index package p is in. */
   private indexOf(p: number): RepoIndex {
     return this.repos[this.repoAt(p)].index;
+  }
+
+  /** The pool id of the first package of repository `ri`. */
+  offsetOf(ri: number): number {
+    return this.offsets[ri];
   }
 
   /** Package p's number in its index. */
@@ -208,6 +221,40 @@ export class Pool {
       cache[p] = d;
     }
     return d;
+  }
+
+  /**
+   * Packages satisfying Requires `j` of repository `ri`'s index, ascending: null when rpm satisfies it itself
+   * (rpmlib()), undefined when it is a rich dependency (see depAt). Cached by the dependency's ids.
+   */
+  requireProviders(ri: number, j: number): Int32Array | null | undefined {
+    const x = this.repos[ri].index;
+    const flags = x.depFlags(j);
+    if (flags & DEP_RICH) return undefined;
+    const nameId = x.depName(j);
+    const rel = flags & 7;
+    let cache = this.requireCache[ri];
+    let key = nameId;
+    if (rel) {
+      key = x.depEvr(j);
+      const byRange = this.versionedRequireCache[ri];
+      const rangeKey = nameId * 8 + rel;
+      const c = byRange.get(rangeKey);
+      if (c) cache = c;
+      else byRange.set(rangeKey, (cache = new Map()));
+    }
+    let provs = cache.get(key);
+    if (provs === undefined) {
+      const dep = this.internDep(ri, x, j) as SimpleDep;
+      provs = dep.name.startsWith('rpmlib(') ? null : this.whatProvides(dep);
+      cache.set(key, provs);
+    }
+    return provs;
+  }
+
+  /** Dependency `j` of repository `ri`'s index as a dependency object (shared). */
+  depAt(ri: number, j: number): Dep {
+    return this.internDep(ri, this.repos[ri].index, j);
   }
 
   /** The shared dependency object of the index's dependency `j` (repository `ri`). */
@@ -348,26 +395,36 @@ export class Pool {
     const home = this.repoAt(p);
     const homeIndex = this.repos[home].index;
     const nameId = homeIndex.field(p - this.offsets[home], P_NAME);
+    // Most names have one package in one repository: only p, nothing to look at.
+    if (this.repos.length === 1 && homeIndex.providerCount(nameId) === 1) return this.installable(p) ? [p] : [];
     const out: number[] = [];
     for (let ri = 0; ri < this.repos.length; ri++) {
       const x = this.repos[ri].index;
-      const id = ri === home ? nameId : x.lookup(homeIndex.str(nameId));
-      if (id < 0) continue;
-      const off = this.offsets[ri];
-      const provs = x.providersOf(id);
-      for (let j = 0; j < provs.length; j++) if (this.installable(off + provs[j]) && x.field(provs[j], P_NAME) === id) out.push(off + provs[j]);
+      this.collectNamed(ri, ri === home ? nameId : x.lookup(homeIndex.str(nameId)), out);
     }
     return out;
   }
 
-  /** All installable packages named exactly `name`. */
+  /** All installable packages named exactly `name`, ascending. */
   byName(name: string): number[] {
     let r = this.byNameCache.get(name);
     if (!r) {
-      r = Array.from(this.whatProvides({ kind: 'simple', name, flags: 0 })).filter((p) => this.name(p) === name);
+      r = [];
+      for (let ri = 0; ri < this.repos.length; ri++) this.collectNamed(ri, this.repos[ri].index.lookup(name), r);
       this.byNameCache.set(name, r);
     }
     return r;
+  }
+
+  /** Append the installable packages of repository `ri` named by its string `nameId` (a provider of it). */
+  private collectNamed(ri: number, nameId: number, out: number[]): void {
+    if (nameId < 0) return;
+    const x = this.repos[ri].index;
+    const off = this.offsets[ri];
+    for (let k = 0, n = x.providerCount(nameId); k < n; k++) {
+      const q = x.providerAt(nameId, k);
+      if (x.field(q, P_NAME) === nameId && this.installable(off + q)) out.push(off + q);
+    }
   }
 }
 

@@ -316,6 +316,21 @@ export class RepoIndex {
     return this.depKindWide[wideRow(this.depKindWide, pkg) * K + kind];
   }
 
+  /** First dependency of one kind of the package (with depEnd: a range without allocating a pair). */
+  depStart(pkg: number, kind: number): number {
+    const at = pkg * DEP_KINDS.length;
+    if (this.depKind[at] !== KIND_WIDE) return this.depBase[pkg] + this.depKind[at + kind];
+    return this.depBase[pkg] + this.kindStart(pkg, kind);
+  }
+
+  /** End (exclusive) of the package's dependencies of one kind. */
+  depEnd(pkg: number, kind: number): number {
+    const at = pkg * DEP_KINDS.length;
+    if (kind + 1 === DEP_KINDS.length) return this.depBase[pkg + 1];
+    if (this.depKind[at] !== KIND_WIDE) return this.depBase[pkg] + this.depKind[at + kind + 1];
+    return this.depBase[pkg] + this.kindStart(pkg, kind + 1);
+  }
+
   /** Range [start, end) of the package's dependencies of one kind (indexes for depName, depFlags, depEvr). */
   depRange(pkg: number, kind: number): [number, number] {
     const base = this.depBase[pkg];
@@ -367,6 +382,19 @@ export class RepoIndex {
     }
     return this.wpList.subarray(v + 1, v + 1 + this.wpList[v]);
   }
+  /** How many packages providersOf(nameId) holds (with providerAt: no view made, which costs a cold process). */
+  providerCount(nameId: number): number {
+    if (nameId < 0 || nameId >= this.wp.length) return 0;
+    const v = this.wp[nameId];
+    return v & SOLE_PROVIDER ? 1 : this.wpList[v];
+  }
+
+  /** The k-th package of providersOf(nameId). */
+  providerAt(nameId: number, k: number): number {
+    const v = this.wp[nameId];
+    return v & SOLE_PROVIDER ? v & ~SOLE_PROVIDER : this.wpList[v + 1 + k];
+  }
+
   /** Packages with a Conflicts on the name `nameId`. */
   conflictersOf(nameId: number): number[] {
     return pairsOf(this.wcPairs, nameId);
