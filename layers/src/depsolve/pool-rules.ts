@@ -58,7 +58,11 @@ export class PoolRules {
     let qs = this.weakByPackage[p];
     if (!qs) {
       const out: number[] = [];
-      for (const d of this.pool.deps(p, 'recommends')) out.push(...this.providers(d));
+      const deps = this.pool.deps(p, 'recommends');
+      for (let i = 0; i < deps.length; i++) {
+        const qs = this.providers(deps[i]);
+        for (let k = 0; k < qs.length; k++) out.push(qs[k]);
+      }
       this.weakByPackage[p] = qs = out;
     }
     return qs;
@@ -110,16 +114,23 @@ export class PoolRules {
         add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
       }
     }
-    for (const d of pool.deps(p, 'conflicts')) {
-      for (const q of this.providers(d)) if (q !== p) add({ lits: [-p, -q], type: 'conflicts', pkg: p, dep: d, order: [] });
+    const conflicts = pool.deps(p, 'conflicts');
+    for (let i = 0; i < conflicts.length; i++) {
+      const d = conflicts[i];
+      const qs = this.providers(d);
+      for (let k = 0; k < qs.length; k++) if (qs[k] !== p) add({ lits: [-p, -qs[k]], type: 'conflicts', pkg: p, dep: d, order: [] });
     }
-    for (const d of pool.deps(p, 'obsoletes')) {
+    const obsoletes = pool.deps(p, 'obsoletes');
+    for (let i = 0; i < obsoletes.length; i++) {
+      const d = obsoletes[i];
       if (d.kind !== 'simple') continue;
       for (const q of pool.whatNamed(d)) {
         if (q !== p && pool.name(q) !== pool.name(p)) add({ lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
       }
     }
-    for (const q of pool.sameName(p)) {
+    const same = pool.sameName(p);
+    for (let i = 0; i < same.length; i++) {
+      const q = same[i];
       if (q !== p) add({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
     }
     return out;

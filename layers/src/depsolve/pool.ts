@@ -210,7 +210,9 @@ export class Pool {
     if (d === undefined) {
       const ri = this.repoAt(p);
       const x = this.repos[ri].index;
-      const [a, b] = x.depRange(p - this.offsets[ri], k);
+      const local = p - this.offsets[ri];
+      const a = x.depStart(local, k);
+      const b = x.depEnd(local, k);
       d = a === b ? NO_DEPS : [];
       for (let j = a; j < b; j++) {
         const dep = this.internDep(ri, x, j);
@@ -314,8 +316,7 @@ export class Pool {
         out.push(p);
         continue;
       }
-      const [a, b] = x.depRange(local, KIND.provides);
-      for (let d = a; d < b; d++) {
+      for (let d = x.depStart(local, KIND.provides), b = x.depEnd(local, KIND.provides); d < b; d++) {
         if (x.depName(d) !== nameId) continue;
         const pflags = x.depFlags(d) & 7;
         const evrId = x.depEvr(d);
@@ -383,7 +384,8 @@ export class Pool {
       for (let ri = 0; ri < this.repos.length; ri++) {
         const idx = this.repos[ri].index;
         const off = this.offsets[ri];
-        for (const i of idx.packagesWithDeps(KIND.supplements)) if (this.installable(off + i)) out.push(off + i);
+        const withDeps = idx.packagesWithDeps(KIND.supplements);
+        for (let k = 0; k < withDeps.length; k++) if (this.installable(off + withDeps[k])) out.push(off + withDeps[k]);
       }
       this.supplementing = out;
     }

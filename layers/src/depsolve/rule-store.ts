@@ -42,7 +42,7 @@ export class RuleStore {
 
   /** Clear what this store set in the lent arrays (and hand back grown entry arrays). */
   clear(): void {
-    for (const key of this.keys) this.head[key] = this.tail[key] = 0;
+    for (let i = 0; i < this.keys.length; i++) this.head[this.keys[i]] = this.tail[this.keys[i]] = 0;
     this.scratch.entryRule = this.entryRule;
     this.scratch.entryNext = this.entryNext;
   }
@@ -92,7 +92,7 @@ export class RuleStore {
   /** Package p was installed: its requires rules with a choice become decision points. */
   installedPackage(p: number): void {
     const rs = this.reqRules.get(p);
-    if (rs) for (const r of rs) this.insertOrdered(r);
+    if (rs) for (let i = 0; i < rs.length; i++) this.insertOrdered(rs[i]);
   }
 
   hasPending(): boolean {

@@ -108,13 +108,15 @@ export function normalizeRule(r: Rule): boolean {
   let lits: number[] = [];
   if (r.lits.length > 16) {
     const seen = new Set<number>();
-    for (const l of r.lits) {
+    for (let i = 0; i < r.lits.length; i++) {
+      const l = r.lits[i];
       if (seen.has(-l)) return false;
       if (!seen.has(l)) seen.add(l);
     }
     lits = [...seen];
   } else {
-    for (const l of r.lits) {
+    for (let i = 0; i < r.lits.length; i++) {
+      const l = r.lits[i];
       let dup = false;
       for (let k = 0; k < lits.length; k++) {
         if (lits[k] === -l) return false;
@@ -148,7 +150,7 @@ export class RuleMaker {
 
   /** Clear the marks this maker set in the lent array. */
   clear(): void {
-    for (const p of this.madeList) this.made[p] = 0;
+    for (let i = 0; i < this.madeList.length; i++) this.made[this.madeList[i]] = 0;
   }
 
   /** A package some rule may install: its own rules are made on the next drain. */
@@ -163,9 +165,14 @@ export class RuleMaker {
       if (this.made[p]) continue;
       this.made[p] = 1;
       this.madeList.push(p);
-      for (const r of this.derived.rulesOf(p)) this.add(r);
+      // Indexed loops here and on the solver's paths: a cold process's interpreter allocates a result per for-of step.
+      const rules = this.derived.rulesOf(p);
+      for (let i = 0; i < rules.length; i++) this.add(rules[i]);
       // Weak dependencies may install these too: they need rules before that.
-      if (this.weakDeps) for (const q of this.derived.recommendedBy(p)) if (!this.made[q]) this.toMake.push(q);
+      if (this.weakDeps) {
+        const qs = this.derived.recommendedBy(p);
+        for (let i = 0; i < qs.length; i++) if (!this.made[qs[i]]) this.toMake.push(qs[i]);
+      }
     }
   }
 

@@ -175,7 +175,7 @@ export class Solver {
     try {
       return this.run(jobs);
     } finally {
-      for (const l of this.queue) this.decision[Math.abs(l)] = 0;
+      for (let i = 0; i < this.queue.length; i++) this.decision[Math.abs(this.queue[i])] = 0;
       this.rules.clear();
       this.maker.clear();
       this.scratch.giveBack();
@@ -216,7 +216,7 @@ export class Solver {
       break;
     }
     const out: number[] = [];
-    for (const l of this.queue) if (l > 0) out.push(l);
+    for (let i = 0; i < this.queue.length; i++) if (this.queue[i] > 0) out.push(this.queue[i]);
     return out;
   }
 
@@ -226,7 +226,8 @@ export class Solver {
     while (this.rules.hasPending()) {
       this.maker.drain();
       const rs = this.rules.takePending();
-      for (const r of rs) {
+      for (let i = 0; i < rs.length; i++) {
+        const r = rs[i];
         const c = this.evalRule(r);
         if (c === 0) return r;
         if (c !== undefined) this.assign(c, r);
@@ -346,8 +347,12 @@ export class Solver {
     };
     // libsolv walks solvables in id order: installed ones contribute recommends, others may be supplementing.
     const sup: number[] = [];
-    for (const p of installedSorted) {
-      for (const d of pool.deps(p, 'recommends')) for (const q of recCands(d) ?? []) push(q);
+    for (let i = 0; i < installedSorted.length; i++) {
+      const deps = pool.deps(installedSorted[i], 'recommends');
+      for (let k = 0; k < deps.length; k++) {
+        const qs = recCands(deps[k]);
+        if (qs) for (let m = 0; m < qs.length; m++) push(qs[m]);
+      }
     }
     for (const p of this.derived.supplementing()) {
       if (this.decision[p] !== 0) continue;
