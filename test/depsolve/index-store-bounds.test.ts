@@ -84,11 +84,17 @@ describe('index store bounds', () => {
     const u = await store.load(repo('b'), subst);
     await store.loadFiles(u);
     const keys = [...blobs.objects.keys()].sort();
-    expect(keys).toEqual([
+    // Each repository's last repomd.xml check is recorded beside its indexes (repomd-record.ts).
+    const record = /^repomd\/[0-9a-f]{64}\.json$/;
+    expect(keys.filter((k) => !k.includes('/repomd/'))).toEqual([
       `depsolve-index/user/v1/${u.repomd.revision}.files.idx`,
       `depsolve-index/user/v1/${u.repomd.revision}.idx`,
       `depsolve-index/v1/${d.repomd.revision}.idx`,
     ]);
+    const records = keys.filter((k) => k.includes('/repomd/'));
+    expect(records).toHaveLength(2);
+    expect(records.filter((k) => k.startsWith('depsolve-index/user/v1/') && record.test(k.slice('depsolve-index/user/v1/'.length)))).toHaveLength(1);
+    expect(records.filter((k) => k.startsWith('depsolve-index/v1/') && record.test(k.slice('depsolve-index/v1/'.length)))).toHaveLength(1);
     // A cold instance (another function) finds both where they were stored.
     const before = server.requests.length;
     const cold = new IndexStore(opts);

@@ -3,15 +3,14 @@
  * memory across warm invocations. An index reaches the store only after the whole metadata was downloaded, checksummed
  * and parsed, so nothing half-written is ever cached.
  */
-import { ReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import type { RepositoryConfig } from '../packages/package-set.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import { buildFilesIndex, parseComps, type RepomdRecord } from './metadata-parsers.ts';
 import { createGuardedFetch, type GuardedFetchOptions } from './address-guard.ts';
 import { createRepositoryFetch } from './repository-fetch.ts';
 import { createRepomdVerifier } from './repomd-signature.ts';
+import { readRepomdRecord, repomdRecordName, writeRepomdRecord } from './repomd-record.ts';
+import { readAll } from './blob-bytes.ts';
 import { DEFAULT_METADATA_LIMITS, type MetadataLimits } from './metadata-limits.ts';
 import { buildIndexFromPrimaryBytes } from './primary-parser.ts';
 import { RepoIndex, type Comps } from './repo-index.ts';
@@ -74,6 +73,15 @@ const repositoryKey = (r: RepositoryConfig): string => JSON.stringify([r.baseurl
 
 const INDEX_VERSION = 'v1';
 
+/** A repomd.xml check: when, the repository's key, and whether the BlobStore has its record (written with an index). */
+interface RepomdCheck {
+  at: number;
+  repomd: FetchedRepomd;
+  key: string;
+  recordKey: string;
+  recorded: boolean;
+}
+
 export class IndexStore {
   private readonly blobStore?: BlobStore;
   private readonly fetchFn: FetchFn;
@@ -88,7 +96,7 @@ export class IndexStore {
   private readonly memory = new Map<string, { index: RepoIndex; bytes: number }>();
   private memoryUsed = 0;
   private readonly building = new Map<string, Promise<RepoIndex>>();
-  private readonly repomdCache = new Map<string, { at: number; repomd: FetchedRepomd }>();
+  private readonly repomdCache = new Map<string, RepomdCheck>();
 
   constructor(opts: IndexStoreOptions = {}) {
     this.blobStore = opts.blobStore;
@@ -111,24 +119,48 @@ export class IndexStore {
     return { entries: this.memory.size, bytes: this.memoryUsed };
   }
 
-  /** Resolve mirrors and fetch repomd.xml (cached for metadataExpire seconds). */
+  /**
+   * Resolve mirrors and fetch repomd.xml, trusted for metadataExpire seconds: in memory, and by a new process through
+   * the record of the last check in the BlobStore (repomd-record.ts), written once that revision's index is stored.
+   */
   async repomd(repo: RepositoryConfig, subst: Substitutions): Promise<FetchedRepomd> {
+    return (await this.checkRepomd(repo, subst)).repomd;
+  }
+
+  async load(repo: RepositoryConfig, subst: Substitutions): Promise<LoadedRepository> {
+    const checked = await this.checkRepomd(repo, subst);
+    const { repomd } = checked;
+    const index = await this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
+    if (!checked.recorded && this.blobStore) {
+      checked.recorded = true;
+      await writeRepomdRecord(this.blobStore, checked.recordKey, checked.key, checked.at, repomd);
+    }
+    return { config: repo, repomd, index };
+  }
+
+  /** repomd.xml as last checked (memory, the BlobStore's record, or the repository now). */
+  private async checkRepomd(repo: RepositoryConfig, subst: Substitutions): Promise<RepomdCheck> {
     const insecure = repo.sslverify === false;
     const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst, insecure, repo.checkRepoGpg ? repo.gpgkeys : false]);
+    const fresh = (at: number) => at <= Date.now() && Date.now() - at < this.metadataExpire * 1000;
     const hit = this.repomdCache.get(key);
-    if (hit && Date.now() - hit.at < this.metadataExpire * 1000) return hit.repomd;
+    if (hit && fresh(hit.at)) return hit;
+    const recordKey = this.blobKey(this.keyOf(repo, repomdRecordName(key)));
+    if (this.blobStore) {
+      const stored = await readRepomdRecord(this.blobStore, recordKey, key);
+      if (stored && fresh(stored.at)) {
+        const check = { ...stored, key, recordKey, recorded: true };
+        this.repomdCache.set(key, check);
+        return check;
+      }
+    }
     const fetchFn = this.fetchOf({ insecure });
     const mirrors = await resolveMirrors(repo, subst, fetchFn, this.limits);
     const verify = await createRepomdVerifier(repo, subst, (url, r) => this.readDocument(url, r));
     const repomd = { ...(await fetchRepomd(mirrors, fetchFn, this.limits, verify)), ...(insecure ? { insecure } : {}) };
-    this.repomdCache.set(key, { at: Date.now(), repomd });
-    return repomd;
-  }
-
-  async load(repo: RepositoryConfig, subst: Substitutions): Promise<LoadedRepository> {
-    const repomd = await this.repomd(repo, subst);
-    const index = await this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
-    return { config: repo, repomd, index };
+    const check = { at: Date.now(), repomd, key, recordKey, recorded: false };
+    this.repomdCache.set(key, check);
+    return check;
   }
 
   /** The file index (filelists.xml) of a loaded repository. */
@@ -260,18 +292,4 @@ export class IndexStore {
       this.limits,
     );
   }
-}
-
-/**
- * A stored index's bytes in one buffer. A file-backed blob (FsBlobStore) is read whole in one call: its 64 KiB chunks
- * plus their concatenation would put every byte in fresh memory twice, and fresh pages are most of what a load costs.
- */
-async function readAll(stream: Readable): Promise<Uint8Array> {
-  if (stream instanceof ReadStream && typeof stream.path === 'string' && !(stream as { start?: number }).start) {
-    stream.destroy();
-    return readFile(stream.path);
-  }
-  const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array));
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }

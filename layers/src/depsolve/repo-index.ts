@@ -6,6 +6,7 @@ import { hashBytes } from './byte-string-table.ts';
 import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
 import { DEP_EVR_BLOCK, DEP_HAS_EVR, DEP_NAME_SHIFT, KIND_WIDE, SOLE_PROVIDER, hashSlot, packAllocated, packSections, unpackSections, type PackedSections } from './index-format.ts';
 import type { Evr } from './rpm-version.ts';
+import { sliceDecoder, type SliceDecoder } from './slice-decoder.ts';
 
 export const DEP_KINDS = [
   'provides',
@@ -116,13 +117,13 @@ export class RepoIndex {
   private readonly strOff: Uint32Array;
   private readonly strHash: Uint32Array;
   private readonly strCache: (string | undefined)[];
-  /** strBytes as a Buffer: its utf8 decoding of a short slice costs about two thirds of TextDecoder's in a cold process. */
-  private readonly strText: Buffer;
+  /** strBytes decoded by slice (slice-decoder.ts). */
+  private readonly strText: SliceDecoder;
   readonly pkgs: Uint32Array;
   /** Raw sha256 digests, DIGEST_BYTES a package (see RAW_DIGEST). */
   private readonly digests: Uint8Array;
-  /** digests as one Buffer: a view made per package cost a cold process ~8 µs each, 2,000 packages 17 ms. */
-  private digestBytes?: Buffer;
+  /** digests decoded by slice: a view made per package cost a cold process ~8 µs each, 2,000 packages 17 ms. */
+  private digestBytes?: SliceDecoder;
   /** First dependency of package i; the next entry is its end. */
   private readonly depBase: Uint32Array;
   /** Start of kind k (1..7) of package i at [i * K + k], relative to depBase[i]; [i * K] is KIND_WIDE when in depKindWide. */
@@ -175,7 +176,7 @@ export class RepoIndex {
     this.packageCount = this.pkgs.length / P_STRIDE;
     this.stringCount = this.strOff.length - 1;
     this.strCache = new Array(this.stringCount);
-    this.strText = Buffer.from(this.strBytes.buffer, this.strBytes.byteOffset, this.strBytes.byteLength);
+    this.strText = sliceDecoder(this.strBytes);
   }
 
   /** Approximate memory held: the sections plus the comps; what the in-memory index cache budgets by. */
@@ -189,7 +190,7 @@ export class RepoIndex {
   str(id: number): string {
     let s = this.strCache[id];
     if (s === undefined) {
-      s = this.strText.toString('utf8', this.strOff[id], this.strOff[id + 1]);
+      s = this.strText.utf8Slice(this.strOff[id], this.strOff[id + 1]);
       this.strCache[id] = s;
     }
     return s;
@@ -274,8 +275,8 @@ export class RepoIndex {
     const v = this.field(pkg, P_CHECKSUM);
     if (!(v & RAW_DIGEST)) return this.str(v);
     const at = pkg * DIGEST_BYTES;
-    this.digestBytes ??= Buffer.from(this.digests.buffer, this.digests.byteOffset, this.digests.byteLength);
-    return `${this.str(v & ~RAW_DIGEST)}:${this.digestBytes.toString('hex', at, at + DIGEST_BYTES)}`;
+    this.digestBytes ??= sliceDecoder(this.digests);
+    return `${this.str(v & ~RAW_DIGEST)}:${this.digestBytes.hexSlice(at, at + DIGEST_BYTES)}`;
   }
 
   private location(pkg: number): string {

@@ -1,0 +1,104 @@
+/**
+ * The last repomd.xml check in the BlobStore: a new process (another IndexStore on the same store: a cold Lambda, the
+ * next `npm start`) within metadataExpire reads the stored index without asking the repository, as dnf with its
+ * metadata cache; an expired, foreign, unreadable or future-dated record sends it back to the repository.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IndexStore } from '../../layers/src/depsolve/index.ts';
+import { MemoryBlobStore, serveDirectory, type StaticServer } from './helpers.ts';
+import { writeRepo } from './repo-generator.ts';
+import { craftedMain, craftedUpdates } from './scenarios.ts';
+
+const subst = { arch: 'x86_64', releasever: '40' };
+let dir: string;
+let server: StaticServer;
+const repo = () => ({ id: 'fedora', baseurl: [server.url] });
+const repomdFetches = (from: number) => server.requests.slice(from).filter((r) => r.endsWith('/repomd.xml')).length;
+const recordKeys = (blobs: MemoryBlobStore) => [...blobs.objects.keys()].filter((k) => k.includes('/repomd/'));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'repomd-record-'));
+  writeRepo(dir, craftedMain);
+  server = await serveDirectory(dir);
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('repomd.xml check record', () => {
+  it('lets a new process within metadataExpire load the stored index without any request, then checks once it expired', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    const first = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    expect(recordKeys(blobs)).toHaveLength(1);
+
+    const before = server.requests.length;
+    const cold = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    expect(server.requests.length).toBe(before); // not even repomd.xml
+    expect(cold.repomd.revision).toBe(first.repomd.revision);
+    expect(cold.index.packageCount).toBe(first.index.packageCount);
+
+    // The repository changes: within metadataExpire a new process keeps the checked revision (as dnf does)...
+    writeRepo(dir, craftedUpdates, { compression: 'none' });
+    expect((await new IndexStore({ blobStore: blobs }).load(repo(), subst)).repomd.revision).toBe(first.repomd.revision);
+    // ...and one whose metadataExpire has run out since that check asks the repository and gets the new revision.
+    const expired = await new IndexStore({ blobStore: blobs, metadataExpire: 0 }).load(repo(), subst);
+    expect(repomdFetches(before)).toBe(1);
+    expect(expired.repomd.revision).not.toBe(first.repomd.revision);
+    expect(expired.index.packageCount).not.toBe(first.index.packageCount);
+    // That check replaced the record: the next new process takes the new revision without a request.
+    const after = server.requests.length;
+    expect((await new IndexStore({ blobStore: blobs }).load(repo(), subst)).repomd.revision).toBe(expired.repomd.revision);
+    expect(server.requests.length).toBe(after);
+  });
+
+  it('records a check made by repomd() once load() has the index, and nothing before', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    const store = new IndexStore({ blobStore: blobs });
+    await store.repomd(repo(), subst);
+    expect(recordKeys(blobs)).toHaveLength(0);
+    await store.load(repo(), subst);
+    expect(recordKeys(blobs)).toHaveLength(1);
+    const before = server.requests.length;
+    await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('asks the repository when the record is unreadable, belongs to another repository or is dated in the future', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    const [key] = recordKeys(blobs);
+    const good = JSON.parse(blobs.objects.get(key)!.toString('utf8')) as { key: string; at: number };
+    const variants = {
+      unreadable: Buffer.from('{"key":'),
+      foreign: Buffer.from(JSON.stringify({ ...good, key: good.key.replace('fedora', 'other') })),
+      future: Buffer.from(JSON.stringify({ ...good, at: Date.now() + 3_600_000 })),
+      'without a revision': Buffer.from(JSON.stringify({ ...good, repomd: {} })),
+    };
+    for (const [name, bytes] of Object.entries(variants)) {
+      blobs.objects.set(key, bytes);
+      const before = server.requests.length;
+      await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+      expect(repomdFetches(before), name).toBe(1);
+      // The check was recorded again, readable.
+      expect(JSON.parse(blobs.objects.get(key)!.toString('utf8')).key, name).toBe(good.key);
+    }
+  });
+
+  it('is kept per repository settings: another substitution or TLS setting is another record', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    const before = server.requests.length;
+    await new IndexStore({ blobStore: blobs }).load({ ...repo(), sslverify: false }, subst);
+    await new IndexStore({ blobStore: blobs }).load(repo(), { ...subst, releasever: '41' });
+    expect(repomdFetches(before)).toBe(2);
+    expect(recordKeys(blobs)).toHaveLength(3);
+  });
+});
