@@ -10,15 +10,17 @@ import { KIND } from './repo-index.ts';
 import { depCnf, normalizeRule, richProviders, type Rule } from './solver-rules.ts';
 
 const shared = new WeakMap<Pool, PoolRules>();
+const NONE: readonly number[] = [];
 
 export class PoolRules {
   private readonly cnfs = new Map<Dep, readonly (readonly number[])[]>();
   private readonly providerLists = new Map<Dep, readonly number[]>();
   /** By package id (preallocated: an array written at scattered ids would fall back to a slow dictionary). */
   private readonly byPackage: (readonly Rule[] | undefined)[];
-  private readonly weakByPackage: (readonly number[] | undefined)[];
+  private readonly weakByPackage: (readonly ArrayLike<number>[] | undefined)[];
   private supplementers: readonly number[] | undefined;
   private readonly supplementerSet = new Set<number>();
+  private readonly triggers = new Map<number, readonly number[]>();
 
   private constructor(private readonly pool: Pool) {
     this.byPackage = new Array(pool.size);
@@ -53,19 +55,26 @@ export class PoolRules {
     return rs;
   }
 
-  /** Packages p's Recommends may install (their rules are needed before weak dependencies are resolved). */
-  recommendedBy(p: number): readonly number[] {
-    let qs = this.weakByPackage[p];
-    if (!qs) {
-      const out: number[] = [];
-      const deps = this.pool.deps(p, 'recommends');
-      for (let i = 0; i < deps.length; i++) {
-        const qs = this.providers(deps[i]);
-        for (let k = 0; k < qs.length; k++) out.push(qs[k]);
+  /**
+   * The providers of each of package p's Recommends, in order (their rules are needed before weak dependencies are
+   * resolved); simple ones straight from the index's ids.
+   */
+  recommendProviders(p: number): readonly ArrayLike<number>[] {
+    let groups = this.weakByPackage[p];
+    if (!groups) {
+      const pool = this.pool;
+      const ri = pool.repoAt(p);
+      const x = pool.repos[ri].index;
+      const local = p - pool.offsetOf(ri);
+      const end = x.depEnd(local, KIND.recommends);
+      const out: ArrayLike<number>[] = [];
+      for (let j = x.depStart(local, KIND.recommends); j < end; j++) {
+        const provs = pool.simpleProviders(ri, j);
+        out.push(provs === undefined ? this.providers(pool.depAt(ri, j)) : (provs ?? NONE));
       }
-      this.weakByPackage[p] = qs = out;
+      this.weakByPackage[p] = groups = out;
     }
-    return qs;
+    return groups;
   }
 
   /**
@@ -78,6 +87,21 @@ export class PoolRules {
       for (const p of this.supplementers) this.supplementerSet.add(p);
     }
     return this.supplementers;
+  }
+
+  /** Packages whose being reachable makes package p's Supplements worth a rule: the providers of each of them. */
+  supplementTriggers(p: number): readonly number[] {
+    let qs = this.triggers.get(p);
+    if (!qs) {
+      const out: number[] = [];
+      const deps = this.pool.deps(p, 'supplements');
+      for (let i = 0; i < deps.length; i++) {
+        const ps = this.providers(deps[i]);
+        for (let k = 0; k < ps.length; k++) out.push(ps[k]);
+      }
+      this.triggers.set(p, (qs = out));
+    }
+    return qs;
   }
 
   /** May package p's Supplements ever be satisfied? */
@@ -97,7 +121,7 @@ export class PoolRules {
     const x = pool.repos[ri].index;
     const local = p - pool.offsetOf(ri);
     for (let j = x.depStart(local, KIND.requires), end = x.depEnd(local, KIND.requires); j < end; j++) {
-      const provs = pool.requireProviders(ri, j);
+      const provs = pool.simpleProviders(ri, j);
       if (provs === null) continue;
       if (provs !== undefined) {
         if (provs.includes(p)) continue; // provided by itself

@@ -64,7 +64,7 @@ export class Pool {
    */
   private readonly depIntern: Map<number | string, Dep>[];
   /**
-   * By repository: the providers of its simple Requires, by name id (unversioned) or by name id, range and version id:
+   * By repository: the providers of its simple dependencies, by name id (unversioned) or by name id, range and version id:
    * rule derivation reads them from the index's integers without a dependency object (null: rpmlib(), rpm's own).
    */
   private readonly requireCache: Map<number, Int32Array | null>[];
@@ -226,10 +226,10 @@ export class Pool {
   }
 
   /**
-   * Packages satisfying Requires `j` of repository `ri`'s index, ascending: null when rpm satisfies it itself
-   * (rpmlib()), undefined when it is a rich dependency (see depAt). Cached by the dependency's ids.
+   * Packages satisfying dependency `j` of repository `ri`'s index, ascending: null for an rpmlib() one (rpm satisfies
+   * it itself), undefined for a rich one (see depAt). Cached by the dependency's ids.
    */
-  requireProviders(ri: number, j: number): Int32Array | null | undefined {
+  simpleProviders(ri: number, j: number): Int32Array | null | undefined {
     const x = this.repos[ri].index;
     const flags = x.depFlags(j);
     if (flags & DEP_RICH) return undefined;

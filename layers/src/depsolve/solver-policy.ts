@@ -46,8 +46,10 @@ export class CandidatePolicy {
     while (this.recommendsIndex < this.queue.length) {
       const l = this.queue[this.recommendsIndex++];
       if (l < 0) continue;
-      for (const d of this.pool.deps(l, 'recommends')) {
-        for (const q of this.derived.providers(d)) this.recommends.add(q);
+      const groups = this.derived.recommendProviders(l);
+      for (let g = 0; g < groups.length; g++) {
+        const qs = groups[g];
+        for (let i = 0; i < qs.length; i++) this.recommends.add(qs[i]);
       }
       for (const d of this.pool.deps(l, 'suggests')) {
         for (const q of this.derived.providers(d)) this.suggests.add(q);

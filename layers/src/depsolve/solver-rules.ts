@@ -170,8 +170,11 @@ export class RuleMaker {
       for (let i = 0; i < rules.length; i++) this.add(rules[i]);
       // Weak dependencies may install these too: they need rules before that.
       if (this.weakDeps) {
-        const qs = this.derived.recommendedBy(p);
-        for (let i = 0; i < qs.length; i++) if (!this.made[qs[i]]) this.toMake.push(qs[i]);
+        const groups = this.derived.recommendProviders(p);
+        for (let g = 0; g < groups.length; g++) {
+          const qs = groups[g];
+          for (let i = 0; i < qs.length; i++) if (!this.made[qs[i]]) this.toMake.push(qs[i]);
+        }
       }
     }
   }
@@ -181,9 +184,13 @@ export class RuleMaker {
     if (!this.weakDeps) return;
     for (let changed = true; changed; ) {
       changed = false;
-      for (const p of this.pool.withSupplements()) {
+      const supplementing = this.pool.withSupplements();
+      for (let i = 0; i < supplementing.length; i++) {
+        const p = supplementing[i];
         if (this.made[p]) continue;
-        const hit = this.pool.deps(p, 'supplements').some((d) => this.derived.providers(d).some((q) => this.made[q]));
+        const triggers = this.derived.supplementTriggers(p);
+        let hit = false;
+        for (let k = 0; k < triggers.length && !hit; k++) hit = this.made[triggers[k]] === 1;
         if (hit) {
           this.toMake.push(p);
           this.drain();

@@ -5,7 +5,6 @@
  * (solver-policy.ts). Rules are created lazily for packages that become reachable (solver-rules.ts); conflicts are
  * learnt first-UIP and backjumped.
  */
-import type { Dep } from './dependency.ts';
 import type { Pool } from './pool.ts';
 import { UnsolvableError, explainProblems } from './problems.ts';
 import { CandidatePolicy } from './solver-policy.ts';
@@ -340,18 +339,14 @@ export class Solver {
       }
     };
     const installedSorted = Int32Array.from(this.queue.filter((l) => l > 0)).sort();
-    const recCands = (d: Dep): number[] | undefined => {
-      const ps = this.derived.providers(d);
-      if (ps.some((q) => this.installed(q))) return undefined;
-      return ps.filter((q) => this.decision[q] === 0);
-    };
     // libsolv walks solvables in id order: installed ones contribute recommends, others may be supplementing.
     const sup: number[] = [];
     for (let i = 0; i < installedSorted.length; i++) {
-      const deps = pool.deps(installedSorted[i], 'recommends');
-      for (let k = 0; k < deps.length; k++) {
-        const qs = recCands(deps[k]);
-        if (qs) for (let m = 0; m < qs.length; m++) push(qs[m]);
+      const groups = this.derived.recommendProviders(installedSorted[i]);
+      for (let k = 0; k < groups.length; k++) {
+        const ps = groups[k];
+        if (this.anyInstalled(ps)) continue;
+        for (let m = 0; m < ps.length; m++) if (this.decision[ps[m]] === 0) push(ps[m]);
       }
     }
     for (const p of this.derived.supplementing()) {
@@ -376,16 +371,23 @@ export class Solver {
     for (let i = 0; i < decisionCount && i < this.queue.length; i++) {
       const s = this.queue[i];
       if (s < 0) continue;
-      for (const d of pool.deps(s, 'recommends')) {
-        const ps = this.derived.providers(d);
-        if (ps.some((q) => this.installed(q))) continue;
-        let cands = ps.filter((q) => this.decision[q] === 0 && best.has(q));
+      const groups = this.derived.recommendProviders(s);
+      for (let k = 0; k < groups.length; k++) {
+        const ps = groups[k];
+        if (this.anyInstalled(ps)) continue;
+        let cands: number[] = [];
+        for (let m = 0; m < ps.length; m++) if (this.decision[ps[m]] === 0 && best.has(ps[m])) cands.push(ps[m]);
         if (!cands.length) continue;
         if (cands.length > 1) cands = this.policy.filter(cands, 'choose');
         if (!this.weakInstall(cands[0], cands.length > 1 ? cands : undefined) || this.queue.length < decisionCount) return true;
       }
     }
     return true;
+  }
+
+  private anyInstalled(ps: ArrayLike<number>): boolean {
+    for (let i = 0; i < ps.length; i++) if (this.decision[ps[i]] > 0) return true;
+    return false;
   }
 
   /** Install a weak dependency; on conflict it is dropped (libsolv learns it cannot be installed): false then. */
