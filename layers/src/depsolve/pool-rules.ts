@@ -113,9 +113,6 @@ export class PoolRules {
   private makeRules(p: number): Rule[] {
     const pool = this.pool;
     const out: Rule[] = [];
-    const add = (r: Rule) => {
-      if (normalizeRule(r)) out.push(r);
-    };
     // Requires straight from the index's ids (a simple one's providers are cached by its ids), rich ones as clauses.
     const ri = pool.repoAt(p);
     const x = pool.repos[ri].index;
@@ -127,7 +124,7 @@ export class PoolRules {
         if (provs.includes(p)) continue; // provided by itself
         const r = requiresRule(p, provs);
         if (r) out.push(r);
-        else add({ lits: [-p, ...provs], type: 'requires', pkg: p, dep: undefined, order: [] });
+        else addRule(out, { lits: [-p, ...provs], type: 'requires', pkg: p, dep: undefined, order: [] });
         continue;
       }
       const d = pool.depAt(ri, j);
@@ -135,30 +132,42 @@ export class PoolRules {
       for (let c = 0; c < cnf.length; c++) {
         const clause = cnf[c];
         if (clause.includes(p)) continue;
-        add({ lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
+        addRule(out, { lits: [-p, ...clause], type: 'requires', pkg: p, dep: d, order: [] });
       }
     }
-    const conflicts = pool.deps(p, 'conflicts');
-    for (let i = 0; i < conflicts.length; i++) {
-      const d = conflicts[i];
-      const qs = this.providers(d);
-      for (let k = 0; k < qs.length; k++) if (qs[k] !== p) add({ lits: [-p, -qs[k]], type: 'conflicts', pkg: p, dep: d, order: [] });
-    }
-    const obsoletes = pool.deps(p, 'obsoletes');
-    for (let i = 0; i < obsoletes.length; i++) {
-      const d = obsoletes[i];
-      if (d.kind !== 'simple') continue;
-      for (const q of pool.whatNamed(d)) {
-        if (q !== p && pool.name(q) !== pool.name(p)) add({ lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
+    // Most packages have neither Conflicts nor Obsoletes: their ranges say so without decoding anything.
+    if (x.depEnd(local, KIND.conflicts) > x.depStart(local, KIND.conflicts)) {
+      const conflicts = pool.deps(p, 'conflicts');
+      for (let i = 0; i < conflicts.length; i++) {
+        const d = conflicts[i];
+        const qs = this.providers(d);
+        for (let k = 0; k < qs.length; k++) if (qs[k] !== p) addRule(out, { lits: [-p, -qs[k]], type: 'conflicts', pkg: p, dep: d, order: [] });
       }
     }
-    const same = pool.sameName(p);
-    for (let i = 0; i < same.length; i++) {
-      const q = same[i];
-      if (q !== p) add({ lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
+    if (x.depEnd(local, KIND.obsoletes) > x.depStart(local, KIND.obsoletes)) {
+      const obsoletes = pool.deps(p, 'obsoletes');
+      for (let i = 0; i < obsoletes.length; i++) {
+        const d = obsoletes[i];
+        if (d.kind !== 'simple') continue;
+        for (const q of pool.whatNamed(d)) {
+          if (q !== p && pool.name(q) !== pool.name(p)) addRule(out, { lits: [-p, -q], type: 'obsoletes', pkg: p, dep: d, order: [] });
+        }
+      }
+    }
+    if (pool.hasSameName(p)) {
+      const same = pool.sameName(p);
+      for (let i = 0; i < same.length; i++) {
+        const q = same[i];
+        if (q !== p) addRule(out, { lits: [-Math.min(p, q), -Math.max(p, q)], type: 'samename', pkg: p, order: [] });
+      }
     }
     return out;
   }
+}
+
+/** Add a rule made here, normalized (a tautology is left out). */
+function addRule(out: Rule[], r: Rule): void {
+  if (normalizeRule(r)) out.push(r);
 }
 
 /**

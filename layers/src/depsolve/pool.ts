@@ -392,13 +392,21 @@ export class Pool {
     return this.supplementing;
   }
 
+  /**
+   * May another package have package p's name? False when p is the only provider of its name in the only repository
+   * (most names), without looking further.
+   */
+  hasSameName(p: number): boolean {
+    if (this.repos.length > 1) return true;
+    const x = this.repos[0].index;
+    return x.providerCount(x.field(p - this.offsets[0], P_NAME)) > 1;
+  }
+
   /** Installable packages with package p's name (p too when installable), ascending; by name id where it can. */
   sameName(p: number): number[] {
     const home = this.repoAt(p);
     const homeIndex = this.repos[home].index;
     const nameId = homeIndex.field(p - this.offsets[home], P_NAME);
-    // Most names have one package in one repository: only p, nothing to look at.
-    if (this.repos.length === 1 && homeIndex.providerCount(nameId) === 1) return this.installable(p) ? [p] : [];
     const out: number[] = [];
     for (let ri = 0; ri < this.repos.length; ri++) {
       const x = this.repos[ri].index;
