@@ -1,7 +1,8 @@
 /**
  * The depsolver as the bench runs it in a process of its own, bundled with the Lambdas' esbuild settings (as it ships):
- * - once: the stored index read from the BlobStore (repomd.xml re-checked), the sets of DEPSOLVE_BENCH_SETS resolved;
- * - warm: repomd.xml checked, then the index loaded (each timed), every request shape of DEPSOLVE_BENCH_SHAPES resolved
+ * - once: the stored index read from the BlobStore (repomd.xml taken from the record of the last check while it is
+ *   within metadataExpire, else fetched again), the sets of DEPSOLVE_BENCH_SETS resolved;
+ * - warm: repomd.xml checked (its record read), then the index loaded (each timed), every request shape of DEPSOLVE_BENCH_SHAPES resolved
  *   DEPSOLVE_BENCH_ROUNDS times to warm up, then as many timed rounds of each (median).
  * Prints one JSON line.
  */
@@ -12,7 +13,9 @@ type Sets = Record<string, string[]>;
 const blobStore = new FsBlobStore({ root: process.env.DEPSOLVE_BENCH_BLOBS!, publicBaseUrl: 'http://127.0.0.1:1', signingKey: Buffer.from('bench') });
 const repo = { id: 'fedora', baseurl: [process.env.DEPSOLVE_BENCH_URL!] };
 // As the Lambdas wire it (functions/aws/config.ts: the guarded node:http transport), the bench's 127.0.0.1 server allowed.
-const store = new IndexStore({ blobStore, allowPrivateAddresses: false, addressGuard: { isRefused: () => undefined } });
+// DEPSOLVE_BENCH_METADATA_EXPIRE=0: a process after metadataExpire, which asks the repository for repomd.xml again.
+const metadataExpire = process.env.DEPSOLVE_BENCH_METADATA_EXPIRE ? Number(process.env.DEPSOLVE_BENCH_METADATA_EXPIRE) : undefined;
+const store = new IndexStore({ blobStore, allowPrivateAddresses: false, addressGuard: { isRefused: () => undefined }, metadataExpire });
 const solver = new RepoDepsolver({ store });
 const request = (sets: Sets) => ({
   architecture: 'x86_64',
