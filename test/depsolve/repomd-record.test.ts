@@ -69,6 +69,21 @@ describe('repomd.xml check record', () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it('refresh() asks the repository whatever the record says, and records its check', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    const first = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    writeRepo(dir, craftedUpdates, { compression: 'none' });
+    const before = server.requests.length;
+    const refreshed = await new IndexStore({ blobStore: blobs }).refresh(repo(), subst);
+    expect(repomdFetches(before)).toBe(1);
+    expect(refreshed.built).toBe(true);
+    expect(refreshed.revision).not.toBe(first.repomd.revision);
+    const after = server.requests.length;
+    expect((await new IndexStore({ blobStore: blobs }).load(repo(), subst)).repomd.revision).toBe(refreshed.revision);
+    expect(server.requests.length).toBe(after);
+  });
+
   it('asks the repository when the record is unreadable, belongs to another repository or is dated in the future', async () => {
     writeRepo(dir, craftedMain);
     const blobs = new MemoryBlobStore();

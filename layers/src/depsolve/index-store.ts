@@ -131,22 +131,26 @@ export class IndexStore {
     const checked = await this.checkRepomd(repo, subst);
     const { repomd } = checked;
     const index = await this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
-    if (!checked.recorded && this.blobStore) {
-      checked.recorded = true;
-      await writeRepomdRecord(this.blobStore, checked.recordKey, checked.key, checked.at, repomd);
-    }
+    await this.record(checked);
     return { config: repo, repomd, index };
   }
 
-  /** repomd.xml as last checked (memory, the BlobStore's record, or the repository now). */
-  private async checkRepomd(repo: RepositoryConfig, subst: Substitutions): Promise<RepomdCheck> {
+  /** Record a check from the repository in the BlobStore (once its revision's index is stored). */
+  private async record(checked: RepomdCheck): Promise<void> {
+    if (checked.recorded || !this.blobStore) return;
+    checked.recorded = true;
+    await writeRepomdRecord(this.blobStore, checked.recordKey, checked.key, checked.at, checked.repomd);
+  }
+
+  /** repomd.xml as last checked (memory, the BlobStore's record, or the repository now; always the latter to recheck). */
+  private async checkRepomd(repo: RepositoryConfig, subst: Substitutions, recheck = false): Promise<RepomdCheck> {
     const insecure = repo.sslverify === false;
     const key = JSON.stringify([repo.id, repo.baseurl, repo.metalink, repo.mirrorlist, subst, insecure, repo.checkRepoGpg ? repo.gpgkeys : false]);
     const fresh = (at: number) => at <= Date.now() && Date.now() - at < this.metadataExpire * 1000;
     const hit = this.repomdCache.get(key);
-    if (hit && fresh(hit.at)) return hit;
+    if (hit && fresh(hit.at) && !recheck) return hit;
     const recordKey = this.blobKey(this.keyOf(repo, repomdRecordName(key)));
-    if (this.blobStore) {
+    if (this.blobStore && !recheck) {
       const stored = await readRepomdRecord(this.blobStore, recordKey, key);
       if (stored && fresh(stored.at)) {
         const check = { ...stored, key, recordKey, recorded: true };
@@ -172,10 +176,13 @@ export class IndexStore {
 
   /** Build (or rebuild) a repository's index and store it, e.g. from a scheduled refresh. */
   async refresh(repo: RepositoryConfig, subst: Substitutions): Promise<{ revision: string; packages: number; built: boolean }> {
-    const repomd = await this.repomd(repo, subst);
+    // A refresh asks the repository whatever the last check; its record then spares cold processes the question.
+    const checked = await this.checkRepomd(repo, subst, true);
+    const { repomd } = checked;
     const key = this.keyOf(repo, `${repomd.revision}.idx`);
     const existed = this.memory.has(key) || (this.blobStore ? !!(await this.blobStore.head(this.blobKey(key))) : false);
     const index = await this.cached(key, () => this.buildPrimary(repomd));
+    await this.record(checked);
     return { revision: repomd.revision, packages: index.packageCount, built: !existed };
   }
 
