@@ -164,7 +164,9 @@ function groupBy(ids: number[], key: (p: number) => string): number[][] {
 /** The packages plus those whose Obsoletes match one of them, ascending ids. */
 export function withObsoleters(pool: Pool, pkgs: number[]): number[] {
   // Most names are obsoleted by nothing: the packages as they are (a copy; ascending as byName gives them).
-  if (pkgs.every((p) => pool.reverse('obsoletes', pool.name(p)).length === 0)) return [...pkgs].sort((a, b) => a - b);
+  let obsoleted = false;
+  for (let i = 0; i < pkgs.length && !obsoleted; i++) obsoleted = pool.nameObsoleted(pkgs[i]);
+  if (!obsoleted) return pkgs.length === 1 ? [pkgs[0]] : [...pkgs].sort((a, b) => a - b);
   const set = new Set(pkgs);
   const names = new Set(pkgs.map((p) => pool.name(p)));
   for (const name of names) {

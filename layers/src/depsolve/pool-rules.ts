@@ -94,9 +94,13 @@ export class PoolRules {
     let qs = this.triggers.get(p);
     if (!qs) {
       const out: number[] = [];
-      const deps = this.pool.deps(p, 'supplements');
-      for (let i = 0; i < deps.length; i++) {
-        const ps = this.providers(deps[i]);
+      const pool = this.pool;
+      const ri = pool.repoAt(p);
+      const x = pool.repos[ri].index;
+      const local = p - pool.offsetOf(ri);
+      for (let j = x.depStart(local, KIND.supplements), end = x.depEnd(local, KIND.supplements); j < end; j++) {
+        const simple = pool.simpleProviders(ri, j);
+        const ps = simple === undefined ? this.providers(pool.depAt(ri, j)) : (simple ?? NONE);
         for (let k = 0; k < ps.length; k++) out.push(ps[k]);
       }
       this.triggers.set(p, (qs = out));

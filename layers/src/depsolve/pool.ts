@@ -370,6 +370,20 @@ export class Pool {
     return out;
   }
 
+  /** Is package p's name obsoleted by an installable package? Most names are by none, which the index says by id. */
+  nameObsoleted(p: number): boolean {
+    const home = this.repoAt(p);
+    const homeIndex = this.repos[home].index;
+    const nameId = homeIndex.field(p - this.offsets[home], P_NAME);
+    let named = false;
+    for (let ri = 0; ri < this.repos.length && !named; ri++) {
+      const x = this.repos[ri].index;
+      const id = ri === home ? nameId : x.lookup(homeIndex.str(nameId));
+      named = id >= 0 && x.hasObsoleters(id);
+    }
+    return named && this.reverse('obsoletes', this.name(p)).length > 0;
+  }
+
   /** Names this package provides (for reverse conflict lookups). */
   provideNames(p: number): string[] {
     const names = new Set<string>();

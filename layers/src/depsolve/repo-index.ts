@@ -145,6 +145,7 @@ export class RepoIndex {
   private readonly woPairs: Uint32Array;
   private scratch = new Uint8Array(1024);
   private readonly withKind: (Uint32Array | undefined)[] = [];
+  private obsoleted?: Set<number>;
   private bytesHeld = 0;
   /** Strings looked up so far (solvers ask for the same names again and again). */
   private readonly looked = new Map<string, number>();
@@ -400,6 +401,15 @@ export class RepoIndex {
   conflictersOf(nameId: number): number[] {
     return pairsOf(this.wcPairs, nameId);
   }
+  /** Does some package have an Obsoletes on the name `nameId`? (A set of the few such names, made on first use.) */
+  hasObsoleters(nameId: number): boolean {
+    if (!this.obsoleted) {
+      this.obsoleted = new Set();
+      for (let i = 0; i < this.woPairs.length; i += 2) this.obsoleted.add(this.woPairs[i]);
+    }
+    return this.obsoleted.has(nameId);
+  }
+
   /** Packages with an Obsoletes on the name `nameId`. */
   obsoletersOf(nameId: number): number[] {
     return pairsOf(this.woPairs, nameId);
