@@ -38,9 +38,11 @@ describe('runner and a BlobStore that refuses log writes', { timeout: 120_000 },
   it.skipIf(Boolean(REAL_OSBUILD))('a failed build whose log is incomplete keeps its own error and says so in the error details (osbuild test double: injected stage failure)', async () => {
     world = createWorld();
     const w = world;
-    // The first chunk's three attempts are refused, later chunks are stored.
+    // The first chunk's three attempts are refused, later chunks are stored. A pause before each stage, longer than the
+    // log's flush interval (200 ms), spreads the output over several chunks however fast the double runs.
     const blobs = new FlakyBlobStore(w.deps.blobs, isLog, 3, noSpace);
     process.env.OSBUILD_DOUBLE_FAIL_STAGE = 'org.osbuild.tar';
+    process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS = '250';
     const { agent } = await startAgent(w, { blobs, env: { IBS_MAX_RECEIVES: '1' } });
     try {
       const compose = await queueCompose(w.deps);
@@ -55,6 +57,7 @@ describe('runner and a BlobStore that refuses log writes', { timeout: 120_000 },
     } finally {
       await agent.shutdown('test over');
       delete process.env.OSBUILD_DOUBLE_FAIL_STAGE;
+      delete process.env.OSBUILD_DOUBLE_STAGE_DELAY_MS;
     }
   });
 });
