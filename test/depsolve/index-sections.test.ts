@@ -92,6 +92,17 @@ describe('stored index sections', () => {
     expect([...idx.providersOf(idx.lookup('ünï(x86-64)'))]).toEqual([0]);
   });
 
+  it('finds every dependency name by its text, ASCII or not, and misses near misses (other lengths, one byte off)', () => {
+    const b = new RepoIndexBuilder();
+    b.beginPackage({ ...pkg('naïve'), summary: 'Ünïcode ☃ summary' });
+    b.addDeps(0, [{ name: 'ünï(x86-64)', flags: 0 }, ...Array.from({ length: 300 }, (_, i) => ({ name: `lib${i}.so.${i % 7}()(64bit)`, flags: 0 }))]);
+    b.endPackage();
+    const idx = RepoIndex.deserialize(b.finish({ revision: 'r' }).serialize());
+    // The look-up table holds dependency names.
+    for (const name of ['ünï(x86-64)', ...Array.from({ length: 300 }, (_, i) => `lib${i}.so.${i % 7}()(64bit)`)]) expect(idx.str(idx.lookup(name)), name).toBe(name);
+    for (const miss of ['lib1.so.1()(64bit', 'lib1.so.1()(64bit)x', 'Lib1.so.1()(64bit)', 'naive', 'ünï(x86-64']) expect(idx.lookup(miss), miss).toBe(-1);
+  });
+
   it('lists each name’s providers once each, ascending, whether one package provides it or many', () => {
     const model = modelRepository(200, [6, 0, 0, 0, 0, 0, 0, 0], 3);
     const idx = roundTrip(model);

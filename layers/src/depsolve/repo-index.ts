@@ -109,6 +109,9 @@ export const STRING_FIELDS = {
 const textEncoder = new TextEncoder();
 
 /** Read side of an index. */
+/** lookupAscii's answer for a string with a non-ASCII character (ids are ≥ -1). */
+const NOT_ASCII = -2;
+
 export class RepoIndex {
   readonly meta: IndexMeta;
   readonly packageCount: number;
@@ -209,6 +212,8 @@ export class RepoIndex {
   }
 
   private lookupBytes(s: string): number {
+    const ascii = this.lookupAscii(s);
+    if (ascii !== NOT_ASCII) return ascii;
     if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
     const { written } = textEncoder.encodeInto(s, this.scratch);
     const n = written ?? 0;
@@ -229,6 +234,33 @@ export class RepoIndex {
           }
         }
         if (same) return id;
+      }
+      slot = slot + 1 === size ? 0 : slot + 1;
+    }
+  }
+
+  /**
+   * lookupBytes for an ASCII string (package names, versions): its UTF-8 bytes are its char codes, so it is hashed and
+   * compared as it is, without a native encode call per look-up (a cold process looks up a thousand group names).
+   */
+  private lookupAscii(s: string): number {
+    const n = s.length;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return NOT_ASCII;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    const size = this.strHash.length;
+    let slot = hashSlot(h >>> 0, size);
+    for (;;) {
+      const e = this.strHash[slot];
+      if (e === 0) return -1;
+      const a = this.strOff[e - 1];
+      if (this.strOff[e] - a === n) {
+        let i = 0;
+        while (i < n && this.strBytes[a + i] === s.charCodeAt(i)) i++;
+        if (i === n) return e - 1;
       }
       slot = slot + 1 === size ? 0 : slot + 1;
     }
