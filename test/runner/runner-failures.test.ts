@@ -74,6 +74,9 @@ describe.skipIf(DOUBLE_ONLY)('runner failure handling (osbuild test double; skip
     const first = await runner(world, { IBS_RUNNER_ID: 'doomed', OSBUILD_DOUBLE_STAGE_DELAY_MS: '1500' });
     const building = await midBuild(world, compose.id);
     expect(building).toMatchObject({ runnerId: 'doomed', attempt: 1 });
+    // The first attempt's log is flushed every 200 ms: kill once its first chunk is stored (a loaded machine can reach
+    // 'building' before that), so the test sees what a killed runner leaves behind.
+    await waitFor('attempt 1 log stored', async () => ((await readComposeLogs(world!.deps, ORG, compose.id, 0)).text.includes('attempt 1 on runner doomed') ? true : undefined));
     first.child.kill('SIGKILL');
     await first.exited;
     // Its osbuild (own process group) outlives it.
