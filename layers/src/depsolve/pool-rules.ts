@@ -83,7 +83,7 @@ export class PoolRules {
    */
   supplementing(): readonly number[] {
     if (!this.supplementers) {
-      this.supplementers = this.pool.withSupplements().filter((p) => this.pool.deps(p, 'supplements').some((d) => this.cnf(d).every((c) => c.length > 0)));
+      this.supplementers = this.pool.withSupplements().filter((p) => this.anySupplement(p, isSatisfiable));
       for (const p of this.supplementers) this.supplementerSet.add(p);
     }
     return this.supplementers;
@@ -106,6 +106,22 @@ export class PoolRules {
       this.triggers.set(p, (qs = out));
     }
     return qs;
+  }
+
+  /**
+   * Does one of package p's Supplements hold, each of its clauses passing `holds`? A simple one's providers are its
+   * one clause, taken from the index's ids (no dependency objects: a cold process checks ~600 supplementing packages).
+   */
+  anySupplement(p: number, holds: (clause: ArrayLike<number>) => boolean): boolean {
+    const pool = this.pool;
+    const ri = pool.repoAt(p);
+    const x = pool.repos[ri].index;
+    const local = p - pool.offsetOf(ri);
+    for (let j = x.depStart(local, KIND.supplements), end = x.depEnd(local, KIND.supplements); j < end; j++) {
+      const simple = pool.simpleProviders(ri, j);
+      if (simple ? holds(simple) : this.cnf(pool.depAt(ri, j)).every(holds)) return true;
+    }
+    return false;
   }
 
   /** May package p's Supplements ever be satisfied? */
@@ -190,3 +206,6 @@ function requiresRule(p: number, providers: Int32Array): Rule | undefined {
   }
   return { lits, type: 'requires', pkg: p, dep: undefined, order: lits };
 }
+
+/** A clause some package could satisfy. */
+const isSatisfiable = (clause: ArrayLike<number>): boolean => clause.length > 0;

@@ -72,8 +72,7 @@ export class CandidatePolicy {
 
   supplementing(p: number): boolean {
     if (!this.derived.maySupplement(p)) return false;
-    const sup = this.pool.deps(p, 'supplements');
-    return sup.some((d) => this.depTrue(d));
+    return this.derived.anySupplement(p, this.clauseTrue);
   }
 
   private pruneToBestVersion(list: number[]): number[] {
@@ -165,7 +164,15 @@ export class CandidatePolicy {
 
   /** Is a dependency satisfied by the installed set? */
   private depTrue(d: Dep): boolean {
-    const cnf = this.derived.cnf(d);
-    return cnf.every((clause) => clause.some((l) => (l > 0 ? this.decision[l] > 0 : this.decision[-l] < 0)));
+    return this.derived.cnf(d).every(this.clauseTrue);
   }
+
+  /** Is a clause satisfied by the installed set (one of its literals true)? */
+  private readonly clauseTrue = (clause: ArrayLike<number>): boolean => {
+    for (let i = 0; i < clause.length; i++) {
+      const l = clause[i];
+      if (l > 0 ? this.decision[l] > 0 : this.decision[-l] < 0) return true;
+    }
+    return false;
+  };
 }
