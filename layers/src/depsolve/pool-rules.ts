@@ -95,14 +95,12 @@ export class PoolRules {
     if (!qs) {
       const out: number[] = [];
       const pool = this.pool;
-      const ri = pool.repoAt(p);
-      const x = pool.repos[ri].index;
-      const local = p - pool.offsetOf(ri);
-      for (let j = x.depStart(local, KIND.supplements), end = x.depEnd(local, KIND.supplements); j < end; j++) {
+      this.someSupplement(p, (ri, j) => {
         const simple = pool.simpleProviders(ri, j);
         const ps = simple === undefined ? this.providers(pool.depAt(ri, j)) : (simple ?? NONE);
         for (let k = 0; k < ps.length; k++) out.push(ps[k]);
-      }
+        return false;
+      });
       this.triggers.set(p, (qs = out));
     }
     return qs;
@@ -114,13 +112,19 @@ export class PoolRules {
    */
   anySupplement(p: number, holds: (clause: ArrayLike<number>) => boolean): boolean {
     const pool = this.pool;
+    return this.someSupplement(p, (ri, j) => {
+      const simple = pool.simpleProviders(ri, j);
+      return simple ? holds(simple) : this.cnf(pool.depAt(ri, j)).every(holds);
+    });
+  }
+
+  /** Visits package p's Supplements as (repository, index dependency) until `visit` returns true. */
+  private someSupplement(p: number, visit: (ri: number, j: number) => boolean): boolean {
+    const pool = this.pool;
     const ri = pool.repoAt(p);
     const x = pool.repos[ri].index;
     const local = p - pool.offsetOf(ri);
-    for (let j = x.depStart(local, KIND.supplements), end = x.depEnd(local, KIND.supplements); j < end; j++) {
-      const simple = pool.simpleProviders(ri, j);
-      if (simple ? holds(simple) : this.cnf(pool.depAt(ri, j)).every(holds)) return true;
-    }
+    for (let j = x.depStart(local, KIND.supplements), end = x.depEnd(local, KIND.supplements); j < end; j++) if (visit(ri, j)) return true;
     return false;
   }
 
