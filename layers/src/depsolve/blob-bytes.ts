@@ -4,8 +4,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 /**
- * A file-backed blob (FsBlobStore) is read whole in one call: its 64 KiB chunks plus their concatenation would put
- * every byte in fresh memory twice, and fresh pages are most of what loading a stored index costs.
+ * A file-backed blob (FsBlobStore) is read whole into one buffer (in parallel parts when large): its 64 KiB chunks
+ * plus their concatenation would put every byte in fresh memory twice, and fresh pages are most of what loading a
+ * stored index costs.
  */
 export async function readAll(stream: Readable): Promise<Uint8Array> {
   if (stream instanceof ReadStream && typeof stream.path === 'string' && !(stream as { start?: number }).start) {
