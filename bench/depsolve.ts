@@ -42,11 +42,21 @@ const { NODE_EXTRA_CA_CERTS: _hostCaCerts, ...lambdaLikeEnv } = process.env;
 const LAMBDA_NODE = process.env.DEPSOLVE_BENCH_LAMBDA_NODE;
 const nodeVersion = (bin: string) => spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
+/**
+ * A Lambda function below 1,769 MB has at most one vCPU, while this machine has two: our process uses the second core
+ * for V8's compiler and GC threads (libsolv's is single-threaded). Both one-shot processes are also timed pinned to
+ * one CPU (`taskset -c 0`, util-linux) as `processOneCpuVsLibsolv`.
+ */
+const TASKSET = 'taskset';
+const hasTaskset = spawnSync(TASKSET, ['-c', '0', 'true']).status === 0;
+const onOneCpu = ([cmd, args, env]: [string, string[], Record<string, string>?]): [string, string[], Record<string, string>?] => [TASKSET, ['-c', '0', cmd, ...args], env];
+
 /** Run a process to its end: wall time from spawn to exit, and its last stdout line as JSON. */
 function timeProcess(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ wallMs: number; out: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const base = cmd === process.execPath || cmd === LAMBDA_NODE ? lambdaLikeEnv : process.env;
+    const program = cmd === TASKSET ? args[2] : cmd;
+    const base = program === process.execPath || program === LAMBDA_NODE ? lambdaLikeEnv : process.env;
     const c = spawn(cmd, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -135,6 +145,10 @@ export async function run(): Promise<object> {
         };
         if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (libsolv) contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets)];
+        if (hasTaskset) {
+          contenders.oursOneCpu = onOneCpu(contenders.ours);
+          if (libsolv) contenders.libsolvOneCpu = onOneCpu(contenders.libsolv!);
+        }
         if (dnf) contenders.dnf = [...dnfArgs(server.url, sets, dnfCache)];
         const proc = await interleaved(contenders);
         const dnfSets = dnf ? ((await timeProcess(...dnfArgs(server.url, sets, dnfCache))).out.sets as Record<string, string[]>) : undefined;
@@ -146,14 +160,15 @@ export async function run(): Promise<object> {
           request: sets,
           closure: Object.values(ourSets).reduce((n, s) => n + s.length, 0),
           samePackages: { libsolv: libsolv ? sameSets(shapeOf(refs[0]).sets, ourSets) : undefined, dnf: sameSets(dnfSets, ourSets) },
-          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs },
-          libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv } : 'python3-solv not installed',
+          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
+          libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv, processOneCpuMs: proc.libsolvOneCpu?.processMs } : 'python3-solv not installed',
           dnf: dnf ? proc.dnf : 'python3-dnf not installed',
           ratios: {
             warmVsLibsolv: ratio(refWarm, ourWarm),
             processVsLibsolv: ratio(proc.libsolv?.processMs, proc.ours.processMs),
             processRecheckingVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursRechecking.processMs),
             processLambdaNodeVsLibsolv: proc.oursLambdaNode ? ratio(proc.libsolv?.processMs, proc.oursLambdaNode.processMs) : undefined,
+            processOneCpuVsLibsolv: proc.oursOneCpu ? ratio(proc.libsolvOneCpu?.processMs, proc.oursOneCpu.processMs) : undefined,
             processVsDnf: ratio(proc.dnf?.processMs, proc.ours.processMs),
           },
         };
@@ -180,7 +195,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime\'s Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one.',
+          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime\'s Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',
