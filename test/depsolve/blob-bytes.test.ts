@@ -25,6 +25,12 @@ describe('readAll', () => {
     expect(Buffer.from(got).equals(bytes)).toBe(true);
   });
 
+  it('rejects with the read error (a directory: EISDIR)', async () => {
+    const stream = createReadStream(dir);
+    stream.on('error', () => {}); // the stream's own read is never started: readAll reads the path itself
+    await expect(readAll(stream)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
   it('concatenates a stream that is not a whole file (a range, or another BlobStore)', async () => {
     const bytes = randomBytes(200_000);
     const path = join(dir, 'ranged');

@@ -34,7 +34,11 @@ async function readWhole(path: string): Promise<Buffer> {
     const buf = Buffer.allocUnsafe(size);
     const parts = Math.max(1, Math.min(MAX_PARTS, Math.floor(size / PART_BYTES)));
     const step = Math.ceil(size / parts);
-    const ends = await Promise.all(Array.from({ length: parts }, (_, i) => readPart(file, buf, i * step, Math.min(size, (i + 1) * step))));
+    // Every part settles before the handle is closed, whichever fails first.
+    const settled = await Promise.allSettled(Array.from({ length: parts }, (_, i) => readPart(file, buf, i * step, Math.min(size, (i + 1) * step))));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const ends = settled.map((r) => (r as PromiseFulfilledResult<number>).value);
     // A file that shrank meanwhile: its bytes as read, up to the first short part (a changed index fails its own
     // checks when it is read).
     const short = ends.findIndex((end, i) => end < Math.min(size, (i + 1) * step));
