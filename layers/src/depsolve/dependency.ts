@@ -86,7 +86,7 @@ export function formatDep(d: Dep): string {
 export class RichDepSyntaxError extends Error {}
 
 export function parseRichDep(text: string): Dep {
-  const tokens = text.match(/\(|\)|[^\s()]+/g) ?? [];
+  const tokens = richTokens(text);
   let pos = 0;
   const peek = (): string | undefined => tokens[pos];
   const next = (): string => {
@@ -150,6 +150,35 @@ export function parseRichDep(text: string): Dep {
   if (pos !== tokens.length) throw new RichDepSyntaxError(`trailing text in rich dependency "${text}"`);
   if (d.kind === 'rich') d.text = text;
   return d;
+}
+
+/**
+ * The tokens of a rich dependency as libsolv's parser reads them (pool_parserpmrichdep.c): `(`, `)`, and words. A word
+ * runs to whitespace, a comma, or a `)` it did not open itself, so names with parentheses stay whole:
+ * `(python3dist(foo) >= 1 with python3dist(foo) < 2)`.
+ */
+function richTokens(text: string): string[] {
+  const tokens: string[] = [];
+  for (let p = 0; p < text.length; ) {
+    const c = text[p];
+    if (/\s/.test(c)) {
+      p++;
+    } else if (c === '(' || c === ')') {
+      tokens.push(c);
+      p++;
+    } else {
+      const start = p;
+      let open = 0;
+      for (; p < text.length; p++) {
+        const w = text[p];
+        if (/\s/.test(w) || w === ',' || (w === ')' && open-- <= 0)) break;
+        if (w === '(') open++;
+      }
+      if (p === start) p++; // a lone comma: libsolv stops there too; skipped, the grammar then fails on what follows
+      else tokens.push(text.slice(start, p));
+    }
+  }
+  return tokens;
 }
 
 /**
