@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexStore } from '../../layers/src/depsolve/index.ts';
+import { writeRepomdRecord } from '../../layers/src/depsolve/repomd-record.ts';
 import { MemoryBlobStore, serveDirectory, type StaticServer } from './helpers.ts';
 import { writeRepo } from './repo-generator.ts';
 import { craftedMain, craftedUpdates } from './scenarios.ts';
@@ -95,6 +96,8 @@ describe('repomd.xml check record', () => {
       foreign: Buffer.from(JSON.stringify({ ...good, key: good.key.replace('fedora', 'other') })),
       future: Buffer.from(JSON.stringify({ ...good, at: Date.now() + 3_600_000 })),
       'without a revision': Buffer.from(JSON.stringify({ ...good, repomd: {} })),
+      'mirrors not a list': Buffer.from(JSON.stringify({ ...good, repomd: { ...(good as unknown as { repomd: object }).repomd, mirrors: 'http://x' } })),
+      'without primary metadata': Buffer.from(JSON.stringify({ ...good, repomd: { ...(good as unknown as { repomd: { repomd: object } }).repomd, repomd: { records: {} } } })),
     };
     for (const [name, bytes] of Object.entries(variants)) {
       blobs.objects.set(key, bytes);
@@ -104,6 +107,48 @@ describe('repomd.xml check record', () => {
       // The check was recorded again, readable.
       expect(JSON.parse(blobs.objects.get(key)!.toString('utf8')).key, name).toBe(good.key);
     }
+  });
+
+  it('keeps a newer check already recorded (another process checked while this one built its index)', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    const loaded = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    const [key] = recordKeys(blobs);
+    const newer = blobs.objects.get(key)!.toString('utf8');
+    const { key: repoKey, at } = JSON.parse(newer) as { key: string; at: number };
+    await writeRepomdRecord(blobs, key, repoKey, at - 10_000, { ...loaded.repomd, revision: 'older' });
+    expect(blobs.objects.get(key)!.toString('utf8')).toBe(newer);
+    await writeRepomdRecord(blobs, key, repoKey, at + 1, { ...loaded.repomd, revision: 'newer' });
+    expect(JSON.parse(blobs.objects.get(key)!.toString('utf8')).repomd.revision).toBe('newer');
+  });
+
+  it('asks the repository again when the recorded revision has no stored index and its repodata is gone from the mirror', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    const first = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    for (const k of [...blobs.objects.keys()]) if (k.endsWith('.idx')) blobs.objects.delete(k);
+    writeRepo(dir, craftedUpdates, { compression: 'none' }); // replaces repodata/: the recorded primary.xml is gone
+    const before = server.requests.length;
+    const loaded = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    expect(repomdFetches(before)).toBe(1);
+    expect(loaded.repomd.revision).not.toBe(first.repomd.revision);
+    expect(loaded.index.packageCount).toBe(craftedUpdates.packages.length);
+    expect(JSON.parse(blobs.objects.get(recordKeys(blobs)[0])!.toString('utf8')).repomd.revision).toBe(loaded.repomd.revision);
+  });
+
+  it('reads no record with metadataExpire 0 (every check goes to the repository)', async () => {
+    writeRepo(dir, craftedMain);
+    const blobs = new MemoryBlobStore();
+    await new IndexStore({ blobStore: blobs }).load(repo(), subst);
+    const gets: string[] = [];
+    const get = blobs.get.bind(blobs);
+    blobs.get = (k: string) => (gets.push(k), get(k));
+    const before = server.requests.length;
+    await new IndexStore({ blobStore: blobs, metadataExpire: 0 }).load(repo(), subst);
+    expect(repomdFetches(before)).toBe(1);
+    // The index is the first read; the record is read once, by the write that checks for a newer record.
+    expect(gets[0]).toMatch(/\.idx$/);
+    expect(gets.filter((k) => k.includes('/repomd/'))).toHaveLength(1);
   });
 
   it('is kept per repository settings: another substitution or TLS setting is another record', async () => {

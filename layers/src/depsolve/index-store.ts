@@ -40,7 +40,10 @@ export interface IndexStoreOptions {
   prefix?: string;
   /** Bytes of repository indexes kept in memory (least recently used go first; default 1 GiB). */
   memoryBytes?: number;
-  /** Seconds a fetched repomd.xml is trusted before it is checked again (dnf's metadata_expire). */
+  /**
+   * Seconds a fetched repomd.xml is trusted before it is checked again (dnf's metadata_expire; default 300). Unlike
+   * dnf, 0 or less means "check every time", never "never expire": a service keeps no repository forever unchecked.
+   */
   metadataExpire?: number;
   /**
    * Fetch from loopback, private, link-local (instance metadata), CGNAT, multicast and unspecified addresses
@@ -80,6 +83,8 @@ interface RepomdCheck {
   key: string;
   recordKey: string;
   recorded: boolean;
+  /** Taken from the BlobStore's record, not from the repository in this process. */
+  fromRecord?: boolean;
 }
 
 export class IndexStore {
@@ -128,11 +133,24 @@ export class IndexStore {
   }
 
   async load(repo: RepositoryConfig, subst: Substitutions): Promise<LoadedRepository> {
-    const checked = await this.checkRepomd(repo, subst);
-    const { repomd } = checked;
-    const index = await this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
+    let checked = await this.checkRepomd(repo, subst);
+    let index: RepoIndex;
+    try {
+      index = await this.indexOf(repo, checked.repomd);
+    } catch (error) {
+      // A recorded revision whose index is gone (deleted, expired, corrupt) may name repodata the mirror has replaced
+      // since: the repository is asked again, once.
+      if (!checked.fromRecord) throw error;
+      checked = await this.checkRepomd(repo, subst, true);
+      index = await this.indexOf(repo, checked.repomd);
+    }
     await this.record(checked);
-    return { config: repo, repomd, index };
+    return { config: repo, repomd: checked.repomd, index };
+  }
+
+  /** The index of a checked revision: from memory, the BlobStore, or built from its primary metadata and stored. */
+  private indexOf(repo: RepositoryConfig, repomd: FetchedRepomd): Promise<RepoIndex> {
+    return this.cached(this.keyOf(repo, `${repomd.revision}.idx`), () => this.buildPrimary(repomd));
   }
 
   /** Record a check from the repository in the BlobStore (once its revision's index is stored). */
@@ -150,10 +168,10 @@ export class IndexStore {
     const hit = this.repomdCache.get(key);
     if (hit && fresh(hit.at) && !recheck) return hit;
     const recordKey = this.blobKey(this.keyOf(repo, repomdRecordName(key)));
-    if (this.blobStore && !recheck) {
+    if (this.blobStore && !recheck && this.metadataExpire > 0) {
       const stored = await readRepomdRecord(this.blobStore, recordKey, key);
       if (stored && fresh(stored.at)) {
-        const check = { ...stored, key, recordKey, recorded: true };
+        const check = { ...stored, key, recordKey, recorded: true, fromRecord: true };
         this.repomdCache.set(key, check);
         return check;
       }
@@ -181,7 +199,7 @@ export class IndexStore {
     const { repomd } = checked;
     const key = this.keyOf(repo, `${repomd.revision}.idx`);
     const existed = this.memory.has(key) || (this.blobStore ? !!(await this.blobStore.head(this.blobKey(key))) : false);
-    const index = await this.cached(key, () => this.buildPrimary(repomd));
+    const index = await this.indexOf(repo, repomd);
     await this.record(checked);
     return { revision: repomd.revision, packages: index.packageCount, built: !existed };
   }
