@@ -73,6 +73,7 @@ export const craftedMain: GenRepo = {
     pkg('python3-requests3', '3.0', { provides: ['python3dist(requests) = 3.0'] }),
     pkg('libpng', '1.6', { provides: ['libpng16.so.16()(64bit)'] }),
     pkg('libpng-compat', '1.0'),
+    pkg('rich-broken', '1.0', { requires: ['(zlib or)', 'zlib-ng'] }), // libsolv drops a rich dependency that does not parse
     pkg('py-plugin', '1.0', { recommends: ['(python3dist(pillow) if python3dist(requests))'] }),
     pkg('python3-pillow', '10.0', { provides: ['python3dist(pillow) = 10.0'] }),
     // Architectures: aarch64 never, noarch fine.
@@ -158,6 +159,7 @@ export const craftedRequests: CraftedRequest[] = [
   { name: 'rich else', include: ['rich-else'] },
   { name: 'rich unless', include: ['rich-unless'] },
   { name: 'rich with names in parentheses', include: ['py-app'] },
+  { name: 'rich dependency that does not parse', include: ['rich-broken'] },
   { name: 'rich weak dependency with names in parentheses', include: ['py-plugin', 'py-app'] },
   { name: 'arch compatibility', include: ['archy', 'noarchy'] },
   { name: 'versioned provides', include: ['vprov-user'] },

@@ -85,6 +85,17 @@ export function formatDep(d: Dep): string {
 
 export class RichDepSyntaxError extends Error {}
 
+/** Does a rich dependency's text parse? libsolv drops one that does not (repo_rpmmd's adddep), so the index does too. */
+export function richDepParses(text: string): boolean {
+  try {
+    parseRichDep(text);
+    return true;
+  } catch (error) {
+    if (error instanceof RichDepSyntaxError) return false;
+    throw error;
+  }
+}
+
 export function parseRichDep(text: string): Dep {
   const tokens = richTokens(text);
   let pos = 0;

@@ -14,6 +14,7 @@ import {
   type IndexMeta,
   type RepoIndex,
 } from './repo-index.ts';
+import { richDepParses } from './dependency.ts';
 import { RepoIndexBuilder, type BuilderPackage } from './repo-index-builder.ts';
 import { XmlScanner, type XmlHandler } from './xml-scanner.ts';
 
@@ -56,7 +57,11 @@ export class PrimaryHandler implements XmlHandler {
           dep.evr = entryEvr(a);
         }
         if (a.pre === '1' || a.pre === 'true') dep.flags |= DEP_PRE;
-        if (dep.name.charCodeAt(0) === 40 /* ( */) dep.flags |= DEP_RICH;
+        // As libsolv's repo_rpmmd: a name in parentheses without flags is a rich dependency, dropped when it does not parse.
+        if (dep.name.charCodeAt(0) === 40 /* ( */ && !a.flags) {
+          if (!richDepParses(dep.name)) return;
+          dep.flags |= DEP_RICH;
+        }
         this.depsByKind[this.kind].push(dep);
       }
       return;

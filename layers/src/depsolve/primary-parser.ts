@@ -12,6 +12,7 @@ import {
   T_ENTRY, T_FILE, T_LICENSE, T_LOCATION, T_NAME, T_PACKAGE, T_SECTION, T_SIZE, T_SOURCERPM, T_SUMMARY, T_VERSION,
   flagCode, tagCode
 } from './primary-tags.ts';
+import { richDepParses } from './dependency.ts';
 import { decodeEntities } from './xml-scanner.ts';
 import {
   DEP_KINDS, DEP_PRE, DEP_RICH, KIND, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE,
@@ -37,6 +38,8 @@ export class PrimaryByteParser {
   /** hashBytes of the last rpm:entry name scanned by entryAttrs, and whether it holds an entity. */
   private nameHash = 0;
   private nameAmp = false;
+  /** Rich dependency texts checked so far, by string id: do they parse? */
+  private readonly richChecked = new Map<number, boolean>();
 
   constructor() {
     this.builder.useStoredForms();
@@ -173,10 +176,25 @@ export class PrimaryByteParser {
       evr = this.internEvr(buf, at);
     }
     if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
-    if (buf[at[0]] === 0x28 /* ( */) flags |= DEP_RICH;
     const st = this.builder.strings;
     const name = at[1] <= at[0] ? 0 : this.nameAmp ? st.intern(decodeEntities(buf.toString('utf8', at[0], at[1]))) : st.internHashed(buf, at[0], at[1], this.nameHash);
+    // As libsolv's repo_rpmmd: a name in parentheses without flags is a rich dependency, dropped when it does not parse.
+    if (buf[at[0]] === 0x28 /* ( */ && at[2] < 0) {
+      if (!this.richParses(name, buf, at[0], at[1])) return;
+      flags |= DEP_RICH;
+    }
     this.kindDeps[section].push(name, flags, evr);
+  }
+
+  /** Does the rich dependency interned as `name` parse (once per distinct text)? */
+  private richParses(name: number, buf: Buffer, from: number, to: number): boolean {
+    let ok = this.richChecked.get(name);
+    if (ok === undefined) {
+      const text = buf.toString('utf8', from, to);
+      ok = richDepParses(this.nameAmp ? decodeEntities(text) : text);
+      this.richChecked.set(name, ok);
+    }
+    return ok;
   }
 
   /** The [start, end) of an attribute's value inside the tag [lt, gt) into ranges[slot] (start -1 when absent). */
