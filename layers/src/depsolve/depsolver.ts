@@ -6,6 +6,8 @@ import { mergeComps } from './comps-spec.ts';
 import { globToRegExp } from './glob.ts';
 import { fetchRepositoryGpgKeys } from './gpg-keys.ts';
 import { IndexStore, type IndexStoreOptions, type LoadedRepository } from './index-store.ts';
+import { RichDepSyntaxError } from './dependency.ts';
+import { DepsolveError } from './depsolve-error.ts';
 import { solveSpecs } from './install-specs.ts';
 import { NeedFilelists, Pool, type PoolRepo } from './pool.ts';
 import type { FetchFn, Substitutions } from './repo-metadata.ts';
@@ -77,6 +79,8 @@ export class RepoDepsolver implements Depsolver {
           }
           continue;
         }
+        // Indexes built now drop such a dependency as libsolv does; one stored before keeps it (docs/depsolver.md).
+        if (e instanceof RichDepSyntaxError) throw new DepsolveError(`a dependency in the repository metadata does not parse: ${e.message}`, { cause: e });
         throw e;
       }
     }
