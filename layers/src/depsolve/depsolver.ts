@@ -3,11 +3,11 @@ import type { Depsolver, PackageGroup, PackageSearchQuery, PackageSearchResult, 
 import type { BlobStore } from '../ports/blob-store.ts';
 import { basearchOf } from './arch.ts';
 import { mergeComps } from './comps-spec.ts';
+import { RichDepSyntaxError } from './dependency.ts';
+import { DepsolveError } from './depsolve-error.ts';
 import { globToRegExp } from './glob.ts';
 import { fetchRepositoryGpgKeys } from './gpg-keys.ts';
 import { IndexStore, type IndexStoreOptions, type LoadedRepository } from './index-store.ts';
-import { RichDepSyntaxError } from './dependency.ts';
-import { DepsolveError } from './depsolve-error.ts';
 import { solveSpecs } from './install-specs.ts';
 import { NeedFilelists, Pool, type PoolRepo } from './pool.ts';
 import type { FetchFn, Substitutions } from './repo-metadata.ts';

@@ -1,4 +1,5 @@
 /** Handlers that turn repository metadata XML (primary, filelists, comps, repomd, metalink) into index data. */
+import { richDepParses } from './dependency.ts';
 import {
   DEP_KINDS,
   DEP_PRE,
@@ -14,7 +15,6 @@ import {
   type IndexMeta,
   type RepoIndex,
 } from './repo-index.ts';
-import { richDepParses } from './dependency.ts';
 import { RepoIndexBuilder, type BuilderPackage } from './repo-index-builder.ts';
 import { XmlScanner, type XmlHandler } from './xml-scanner.ts';
 

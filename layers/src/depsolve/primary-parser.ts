@@ -10,17 +10,15 @@ import {
   AMP, A_BASE, A_EPOCH, A_HREF, A_PACKAGE, A_PACKAGES, A_REL, A_TYPE, A_VER, GT, LT, PKG_END, PKG_START, QUOTE,
   R_ARCH, R_CKTYPE, R_CKVALUE, R_COUNT, R_HREF, R_NAME, R_REL, R_SRPM, R_TMP, R_VER, SLASH, T_ARCH, T_CHECKSUM,
   T_ENTRY, T_FILE, T_LICENSE, T_LOCATION, T_NAME, T_PACKAGE, T_SECTION, T_SIZE, T_SOURCERPM, T_SUMMARY, T_VERSION,
-  flagCode, tagCode
+  PrimaryParseError, tagCode
 } from './primary-tags.ts';
-import { richDepParses } from './dependency.ts';
+import { DependencyEntries } from './primary-entries.ts';
 import { decodeEntities } from './xml-scanner.ts';
 import {
-  DEP_KINDS, DEP_PRE, DEP_RICH, KIND, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE,
+  DEP_KINDS, KIND, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE,
   P_SIZE, P_SOURCERPM, P_STRIDE, P_SUMMARY, P_VERSION, REL_EQ, type IndexMeta, type RepoIndex
 } from './repo-index.ts';
 import { RepoIndexBuilder } from './repo-index-builder.ts';
-
-export class PrimaryParseError extends Error {}
 
 export class PrimaryByteParser {
   readonly builder = new RepoIndexBuilder();
@@ -28,18 +26,12 @@ export class PrimaryByteParser {
   private carry: Buffer | undefined;
   private sawHeader = false;
   private readonly fields = new Uint32Array(P_STRIDE);
-  /** Per-kind dependency triples of the current package (primary lists suggests before recommends). */
-  private readonly kindDeps: number[][] = DEP_KINDS.map(() => []);
-  private scratch = Buffer.alloc(4096);
   /** Value ranges of the current package (see R_*), start -1 when absent. */
   private readonly ranges = new Int32Array(R_COUNT * 2);
   /** ranges[R_x * 2 ..] as [start, end] views, made once. */
   private readonly views = Array.from({ length: R_COUNT }, (_, r) => this.ranges.subarray(r * 2, r * 2 + 2));
-  /** hashBytes of the last rpm:entry name scanned by entryAttrs, and whether it holds an entity. */
-  private nameHash = 0;
-  private nameAmp = false;
-  /** Rich dependency texts checked so far, by string id: do they parse? */
-  private readonly richChecked = new Map<number, boolean>();
+  /** The current package's rpm:entry dependencies, per kind. */
+  private readonly entries = new DependencyEntries(this.builder.strings);
 
   constructor() {
     this.builder.useStoredForms();
@@ -107,96 +99,6 @@ export class PrimaryByteParser {
     return this.builder.strings.internBytes(buf, a, b);
   }
 
-  private readonly entry = new Int32Array(12);
-
-  /** Where the tag entryAttrs read ends (its '>'). */
-  private entryEnd = 0;
-
-  /**
-   * One pass over an rpm:entry tag's attributes, from `from` to the tag's '>' (set in entryEnd; quotes honoured): value
-   * ranges of name, flags, epoch, ver, rel, pre (start -1 when absent) at [0,1], [2,3], [4,5], [6,7], [8,9], [10,11].
-   */
-  private entryAttrs(buf: Buffer, from: number, to: number): Int32Array {
-    const r = this.entry;
-    r.fill(-1);
-    let k = from;
-    for (;;) {
-      if (k >= to) throw new PrimaryParseError('unterminated tag');
-      const c = buf[k];
-      if (c === GT) break;
-      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d || c === SLASH) {
-        k++;
-        continue;
-      }
-      const nameStart = k;
-      while (k < to && buf[k] !== 0x3d /* = */ && buf[k] !== GT) k++;
-      const nameLen = k - nameStart;
-      const q = buf[k + 1];
-      if (buf[k] !== 0x3d || (q !== QUOTE && q !== 0x27)) throw new PrimaryParseError('malformed attribute in rpm:entry');
-      const vs = k + 2;
-      let ve = vs;
-      if (nameLen === 4 && buf[nameStart] === 0x6e /* name: hashed as it is scanned */) {
-        let h = 0x811c9dc5;
-        let amp = false;
-        for (let c = buf[ve]; ve < to && c !== q; c = buf[++ve]) {
-          h = Math.imul(h ^ c, 0x01000193);
-          if (c === AMP) amp = true;
-        }
-        this.nameHash = h >>> 0;
-        this.nameAmp = amp;
-      } else while (ve < to && buf[ve] !== q) ve++;
-      if (ve >= to) throw new PrimaryParseError('unterminated attribute');
-      let slot = -1;
-      const c0 = buf[nameStart];
-      if (nameLen === 4 && c0 === 0x6e /* name */) slot = 0;
-      else if (nameLen === 5 && c0 === 0x66 /* flags */) slot = 2;
-      else if (nameLen === 5 && c0 === 0x65 /* epoch */) slot = 4;
-      else if (nameLen === 3 && c0 === 0x76 /* ver */) slot = 6;
-      else if (nameLen === 3 && c0 === 0x72 /* rel */) slot = 8;
-      else if (nameLen === 3 && c0 === 0x70 /* pre */) slot = 10;
-      if (slot >= 0) {
-        r[slot] = vs;
-        r[slot + 1] = ve;
-      }
-      k = ve + 1;
-    }
-    this.entryEnd = k;
-    return r;
-  }
-
-  /** An rpm:entry of dependency kind `section`, its attributes read from `from` (see entryAttrs). */
-  private addEntry(buf: Buffer, from: number, to: number, section: number): void {
-    const at = this.entryAttrs(buf, from, to);
-    if (at[0] < 0) throw new PrimaryParseError('rpm:entry without name');
-    let flags = 0;
-    let evr = 0;
-    if (at[2] >= 0) {
-      flags = flagCode(buf, at[2], at[3]);
-      if (flags < 0) throw new PrimaryParseError(`unknown dependency flags "${buf.toString('latin1', at[2], at[3])}"`);
-      evr = this.internEvr(buf, at);
-    }
-    if (at[10] >= 0 && (buf[at[10]] === 0x31 || buf[at[10]] === 0x74)) flags |= DEP_PRE;
-    const st = this.builder.strings;
-    const name = at[1] <= at[0] ? 0 : this.nameAmp ? st.intern(decodeEntities(buf.toString('utf8', at[0], at[1]))) : st.internHashed(buf, at[0], at[1], this.nameHash);
-    // As libsolv's repo_rpmmd: a name in parentheses without flags is a rich dependency, dropped when it does not parse.
-    if (buf[at[0]] === 0x28 /* ( */ && at[2] < 0) {
-      if (!this.richParses(name, buf, at[0], at[1])) return;
-      flags |= DEP_RICH;
-    }
-    this.kindDeps[section].push(name, flags, evr);
-  }
-
-  /** Does the rich dependency interned as `name` parse (once per distinct text)? */
-  private richParses(name: number, buf: Buffer, from: number, to: number): boolean {
-    let ok = this.richChecked.get(name);
-    if (ok === undefined) {
-      const text = buf.toString('utf8', from, to);
-      ok = richDepParses(this.nameAmp ? decodeEntities(text) : text);
-      this.richChecked.set(name, ok);
-    }
-    return ok;
-  }
-
   /** The [start, end) of an attribute's value inside the tag [lt, gt) into ranges[slot] (start -1 when absent). */
   private attrRange(buf: Buffer, lt: number, gt: number, name: Buffer, slot: number): void {
     // Bounded search: an absent attribute must not scan the rest of the buffer.
@@ -216,49 +118,6 @@ export class PrimaryByteParser {
       rg[slot * 2 + 1] = e;
       return;
     }
-  }
-
-  /** Intern `[epoch:]ver[-rel]` (epoch 0 omitted) composed from attribute ranges (at[4..9] of entryAttrs), hashed as it is copied. */
-  private internEvr(buf: Buffer, at: Int32Array): number {
-    const e0 = at[4];
-    const e1 = at[5];
-    const v0 = at[6];
-    const v1 = at[7];
-    const r0 = at[8];
-    const r1 = at[9];
-    if (v0 < 0) return 0;
-    const need = v1 - v0 + (r0 >= 0 ? r1 - r0 + 1 : 0) + (e0 >= 0 ? e1 - e0 + 1 : 0);
-    if (this.scratch.length < need) this.scratch = Buffer.alloc(need * 2);
-    const sc = this.scratch;
-    let n = 0;
-    let h = 0x811c9dc5;
-    let amp = false;
-    let c = 0;
-    if (e0 >= 0 && e1 > e0 && !(e1 - e0 === 1 && buf[e0] === 0x30)) {
-      for (let k = e0; k < e1; k++) {
-        sc[n++] = c = buf[k];
-        h = Math.imul(h ^ c, 0x01000193);
-        if (c === AMP) amp = true;
-      }
-      sc[n++] = 0x3a;
-      h = Math.imul(h ^ 0x3a, 0x01000193);
-    }
-    for (let k = v0; k < v1; k++) {
-      sc[n++] = c = buf[k];
-      h = Math.imul(h ^ c, 0x01000193);
-      if (c === AMP) amp = true;
-    }
-    if (r0 >= 0) {
-      sc[n++] = 0x2d;
-      h = Math.imul(h ^ 0x2d, 0x01000193);
-      for (let k = r0; k < r1; k++) {
-        sc[n++] = c = buf[k];
-        h = Math.imul(h ^ c, 0x01000193);
-        if (c === AMP) amp = true;
-      }
-    }
-    if (amp) return this.builder.strings.intern(decodeEntities(sc.toString('utf8', 0, n)));
-    return this.builder.strings.internHashed(sc, 0, n, h >>> 0);
   }
 
   /** A tag's text: [from, the next '<'), hashed and interned in one pass; sets textEnd. */
@@ -289,7 +148,7 @@ export class PrimaryByteParser {
   private startPackage(): void {
     this.fields.fill(0);
     this.ranges.fill(-1);
-    for (let k = 0; k < this.kindDeps.length; k++) this.kindDeps[k].length = 0;
+    this.entries.clear();
   }
 
   /** One pass over [from, to), which ends with a `</package>`: tags outside packages are skipped. */
@@ -326,8 +185,8 @@ export class PrimaryByteParser {
       if (c1 === 0x72 && buf[lt + 4] === 0x3a && buf[lt + 5] === 0x65 && buf[lt + 10] === 0x20 && buf[lt + 9] === 0x79) {
         // Fast path for the most common tag, `<rpm:entry `: its attributes are read in the same pass as its end.
         if (inPackage && section >= 0) {
-          this.addEntry(buf, lt + 10, to, section);
-          i = this.entryEnd + 1;
+          this.entries.add(buf, lt + 10, to, section);
+          i = this.entries.end + 1;
           continue;
         }
         ne = lt + 10;
@@ -363,10 +222,10 @@ export class PrimaryByteParser {
       switch (code) {
         case T_ENTRY:
           // Not after `<rpm:entry ` (say a tab after the name): the same handling.
-          if (section >= 0) this.addEntry(buf, ne, to, section);
+          if (section >= 0) this.entries.add(buf, ne, to, section);
           break;
         case T_FILE:
-          this.kindDeps[KIND.provides].push(this.internText(buf, gt + 1, textTo), 0, 0);
+          this.entries.byKind[KIND.provides].push(this.internText(buf, gt + 1, textTo), 0, 0);
           break;
         case T_NAME:
           this.textRange(buf, gt + 1, textTo, R_NAME);
@@ -426,7 +285,7 @@ export class PrimaryByteParser {
     f[P_LOCATION] = storedLocation(st, buf, v[R_HREF], v[R_NAME], v[R_VER], v[R_REL], v[R_ARCH]);
     f[P_SOURCERPM] = storedSourcerpm(st, buf, v[R_SRPM], v[R_VER], v[R_REL]);
     // libsolv adds the package's own `name = evr` provide when the metadata lacks it.
-    const prov = this.kindDeps[KIND.provides];
+    const prov = this.entries.byKind[KIND.provides];
     let self = false;
     for (let k = 0; k < prov.length; k += 3) if (prov[k] === f[P_NAME] && (prov[k + 1] & 7) === REL_EQ) self = true;
     if (!self) {
@@ -435,7 +294,7 @@ export class PrimaryByteParser {
     }
     b.beginPackageIds(f);
     for (let k = 0; k < DEP_KINDS.length; k++) {
-      const d = this.kindDeps[k];
+      const d = this.entries.byKind[k];
       b.startKind(k);
       for (let j = 0; j < d.length; j += 3) b.addDepIds(d[j], d[j + 1], d[j + 2]);
     }

@@ -1,5 +1,10 @@
-/** The tags, attributes and dependency flags primary-parser.ts recognizes, as bytes, and their lookups. */
+/**
+ * The tags, attributes and dependency flags primary-parser.ts recognizes, as bytes, and their lookups; the error a
+ * malformed primary.xml raises.
+ */
 import { DEP_KINDS, KIND, REL_EQ, REL_GT, REL_LT } from './repo-index.ts';
+
+export class PrimaryParseError extends Error {}
 
 export const B = (s: string) => Buffer.from(s, 'latin1');
 export const PKG_START = B('<package');
