@@ -17,9 +17,6 @@ export * from './index-schema.ts';
 
 const textEncoder = new TextEncoder();
 
-/** lookupAscii's answer for a string with a non-ASCII character (ids are ≥ -1). */
-const NOT_ASCII = -2;
-
 /** Read side of an index. */
 export class RepoIndex {
   readonly meta: IndexMeta;
@@ -121,55 +118,36 @@ export class RepoIndex {
   }
 
   private lookupBytes(s: string): number {
-    const ascii = this.lookupAscii(s);
-    if (ascii !== NOT_ASCII) return ascii;
-    if (this.scratch.length < s.length * 3) this.scratch = new Uint8Array(s.length * 3 + 16);
-    const { written } = textEncoder.encodeInto(s, this.scratch);
-    const n = written ?? 0;
-    const size = this.strHash.length;
-    let slot = hashSlot(hashBytes(this.scratch, 0, n), size);
-    for (;;) {
-      const e = this.strHash[slot];
-      if (e === 0) return -1;
-      const id = e - 1;
-      const a = this.strOff[id];
-      const b = this.strOff[id + 1];
-      if (b - a === n) {
-        let same = true;
-        for (let i = 0; i < n; i++) {
-          if (this.strBytes[a + i] !== this.scratch[i]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return id;
-      }
-      slot = slot + 1 === size ? 0 : slot + 1;
-    }
-  }
-
-  /**
-   * lookupBytes for an ASCII string (package names, versions): its UTF-8 bytes are its char codes, so it is hashed and
-   * compared as it is, without a native encode call per look-up (a cold process looks up a thousand group names).
-   */
-  private lookupAscii(s: string): number {
     const n = s.length;
+    if (this.scratch.length < n * 3) this.scratch = new Uint8Array(n * 3 + 16);
+    const sc = this.scratch;
+    // An ASCII string's UTF-8 bytes are its char codes: copied and hashed in one pass, without a native encode call (a
+    // cold process looks up a thousand group names).
     let h = 0x811c9dc5;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c > 0x7f) return NOT_ASCII;
+      if (c > 0x7f) break;
+      sc[i] = c;
       h = Math.imul(h ^ c, 0x01000193);
     }
+    if (i === n) return this.probe(h >>> 0, n);
+    const written = textEncoder.encodeInto(s, sc).written ?? 0;
+    return this.probe(hashBytes(sc, 0, written), written);
+  }
+
+  /** The id of the string whose `n` bytes are in scratch and whose hash is `hash`, or -1. */
+  private probe(hash: number, n: number): number {
     const size = this.strHash.length;
-    let slot = hashSlot(h >>> 0, size);
+    let slot = hashSlot(hash, size);
     for (;;) {
       const e = this.strHash[slot];
       if (e === 0) return -1;
       const a = this.strOff[e - 1];
       if (this.strOff[e] - a === n) {
-        let i = 0;
-        while (i < n && this.strBytes[a + i] === s.charCodeAt(i)) i++;
-        if (i === n) return e - 1;
+        let k = 0;
+        while (k < n && this.strBytes[a + k] === this.scratch[k]) k++;
+        if (k === n) return e - 1;
       }
       slot = slot + 1 === size ? 0 : slot + 1;
     }
