@@ -79,4 +79,15 @@ describe('dependency ranges', () => {
     expect(d.otherwise?.kind).toBe('rich');
     expect(() => parseDep('(a or b and c)')).toThrow();
   });
+
+  it('keeps nested groups\' normalized text and reads only rpm\'s comparison words as operators', () => {
+    const d = parseDep('(a or ( b  and  python3dist(c) >= 1 ) or (d if e else f))');
+    if (d.kind !== 'rich' || d.left.kind !== 'rich' || d.right.kind !== 'rich') throw new Error(`not nested: ${JSON.stringify(d)}`);
+    expect(d.text).toBe('(a or ( b  and  python3dist(c) >= 1 ) or (d if e else f))');
+    expect(d.left.right).toMatchObject({ kind: 'rich', op: 'and', text: '(b and python3dist(c) >= 1)' });
+    expect(d.right).toMatchObject({ kind: 'rich', op: 'if', text: '(d if e else f)' });
+    // A name that is also a property of plain objects is a name, not a comparison ('constructor' once read as one).
+    expect(parseDep('(constructor or b)')).toMatchObject({ kind: 'rich', op: 'or', left: { kind: 'simple', name: 'constructor', flags: 0 } });
+    expect(() => parseDep('(a constructor 1)')).toThrow('unknown operator "constructor"');
+  });
 });

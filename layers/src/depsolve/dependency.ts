@@ -97,70 +97,98 @@ export function richDepParses(text: string): boolean {
 }
 
 export function parseRichDep(text: string): Dep {
-  const tokens = richTokens(text);
-  let pos = 0;
-  const peek = (): string | undefined => tokens[pos];
-  const next = (): string => {
-    const t = tokens[pos++];
-    if (t === undefined) throw new RichDepSyntaxError(`unexpected end of rich dependency "${text}"`);
-    return t;
-  };
-  const OPWORDS = new Set(['and', 'or', 'if', 'else', 'unless', 'with', 'without']);
+  return new RichDepParser(text).parse();
+}
 
-  function parseOperand(): Dep {
-    if (peek() === '(') return parseGroup();
-    const name = next();
-    if (OPWORDS.has(name) || name === ')') throw new RichDepSyntaxError(`unexpected "${name}" in "${text}"`);
-    const op = peek();
-    if (op !== undefined && OPS[op] !== undefined) {
-      next();
-      return simpleDep(name, OPS[op], next());
+const OPWORDS = new Set(['and', 'or', 'if', 'else', 'unless', 'with', 'without']);
+
+/**
+ * A recursive-descent parser over a rich dependency's tokens. Methods on one object, not closures made per call: a cold
+ * process parses a thousand rich dependencies (Supplements, Requires) before the JIT has compiled anything.
+ */
+class RichDepParser {
+  private readonly tokens: string[];
+  private pos = 0;
+
+  constructor(private readonly text: string) {
+    this.tokens = richTokens(text);
+  }
+
+  parse(): Dep {
+    const d = this.group();
+    if (this.pos !== this.tokens.length) throw new RichDepSyntaxError(`trailing text in rich dependency "${this.text}"`);
+    if (d.kind === 'rich') d.text = this.text;
+    return d;
+  }
+
+  private next(): string {
+    const t = this.tokens[this.pos++];
+    if (t === undefined) throw new RichDepSyntaxError(`unexpected end of rich dependency "${this.text}"`);
+    return t;
+  }
+
+  private operand(): Dep {
+    if (this.tokens[this.pos] === '(') return this.group();
+    const name = this.next();
+    if (OPWORDS.has(name) || name === ')') throw new RichDepSyntaxError(`unexpected "${name}" in "${this.text}"`);
+    const op = this.tokens[this.pos];
+    if (op !== undefined && Object.hasOwn(OPS, op)) {
+      this.pos++;
+      return simpleDep(name, OPS[op], this.next());
     }
     return simpleDep(name, 0);
   }
 
-  function parseGroup(): Dep {
-    const start = pos;
-    if (next() !== '(') throw new RichDepSyntaxError(`expected "(" in "${text}"`);
-    let left = parseOperand();
-    let op = peek();
+  private group(): Dep {
+    const start = this.pos;
+    if (this.next() !== '(') throw new RichDepSyntaxError(`expected "(" in "${this.text}"`);
+    let left = this.operand();
+    const op = this.tokens[this.pos];
     if (op === ')') {
-      next();
+      this.pos++;
       return left;
     }
     if (op === 'if' || op === 'unless') {
-      next();
-      const right = parseOperand();
+      this.pos++;
+      const right = this.operand();
       let otherwise: Dep | undefined;
-      if (peek() === 'else') {
-        next();
-        otherwise = parseOperand();
+      if (this.tokens[this.pos] === 'else') {
+        this.pos++;
+        otherwise = this.operand();
       }
-      if (next() !== ')') throw new RichDepSyntaxError(`expected ")" in "${text}"`);
-      return { kind: 'rich', op, left, right, otherwise, text: tokensText(start, pos) };
+      if (this.next() !== ')') throw new RichDepSyntaxError(`expected ")" in "${this.text}"`);
+      return { kind: 'rich', op, left, right, otherwise, text: this.tokensText(start) };
     }
     if (op !== 'and' && op !== 'or' && op !== 'with' && op !== 'without') {
-      throw new RichDepSyntaxError(`unknown operator "${op}" in "${text}"`);
+      throw new RichDepSyntaxError(`unknown operator "${op}" in "${this.text}"`);
     }
-    const theOp = op as RichOp;
-    while (peek() === theOp) {
-      next();
-      const right = parseOperand();
-      left = { kind: 'rich', op: theOp, left, right, text: '' };
+    while (this.tokens[this.pos] === op) {
+      this.pos++;
+      const right = this.operand();
+      left = { kind: 'rich', op, left, right, text: '' };
     }
-    if (next() !== ')') throw new RichDepSyntaxError(`expected ")" (operators cannot be mixed without parentheses) in "${text}"`);
-    if (left.kind === 'rich') left.text = tokensText(start, pos);
+    if (this.next() !== ')') throw new RichDepSyntaxError(`expected ")" (operators cannot be mixed without parentheses) in "${this.text}"`);
+    // The outermost group's text is the whole dependency's (parse sets it): only nested groups are rebuilt.
+    if (left.kind === 'rich' && start > 0) left.text = this.tokensText(start);
     return left;
   }
 
-  function tokensText(a: number, b: number): string {
-    return tokens.slice(a, b).join(' ').replace(/\( /g, '(').replace(/ \)/g, ')');
+  /** A nested group's text, normalized: tokens from `start` to here joined by spaces, none inside parentheses. */
+  private tokensText(start: number): string {
+    let out = '';
+    for (let k = start; k < this.pos; k++) {
+      const t = this.tokens[k];
+      if (k > start && t !== ')' && !this.tokens[k - 1].endsWith('(')) out += ' ';
+      out += t;
+    }
+    return out;
   }
+}
 
-  const d = parseGroup();
-  if (pos !== tokens.length) throw new RichDepSyntaxError(`trailing text in rich dependency "${text}"`);
-  if (d.kind === 'rich') d.text = text;
-  return d;
+/** Is char code c whitespace as /\s/ reads it? */
+function isSpace(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  return c > 127 && /\s/.test(String.fromCharCode(c));
 }
 
 /**
@@ -171,19 +199,19 @@ export function parseRichDep(text: string): Dep {
 function richTokens(text: string): string[] {
   const tokens: string[] = [];
   for (let p = 0; p < text.length; ) {
-    const c = text[p];
-    if (/\s/.test(c)) {
+    const c = text.charCodeAt(p);
+    if (isSpace(c)) {
       p++;
-    } else if (c === '(' || c === ')') {
-      tokens.push(c);
+    } else if (c === 40 /* ( */ || c === 41 /* ) */) {
+      tokens.push(c === 40 ? '(' : ')');
       p++;
     } else {
       const start = p;
       let open = 0;
       for (; p < text.length; p++) {
-        const w = text[p];
-        if (/\s/.test(w) || w === ',' || (w === ')' && open-- <= 0)) break;
-        if (w === '(') open++;
+        const w = text.charCodeAt(p);
+        if (isSpace(w) || w === 44 /* , */ || (w === 41 && open-- <= 0)) break;
+        if (w === 40) open++;
       }
       if (p === start) p++; // a lone comma: libsolv stops there too; skipped, the grammar then fails on what follows
       else tokens.push(text.slice(start, p));
