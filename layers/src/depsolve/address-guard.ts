@@ -3,9 +3,9 @@
  * (redirects and metalink/mirrorlist mirrors included) goes only to a public address. The address is checked in the
  * socket's own `lookup`, so the address checked is the address connected to (no DNS rebinding window).
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import type * as http from 'node:http';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { BlockList, LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FetchFn } from './repo-metadata.ts';
 
@@ -29,11 +29,19 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['ff00::', 8, 'ipv6', 'a multicast address'],
 ];
 
-const lists = RANGES.map(([net, prefix, type, why]) => {
-  const list = new BlockList();
-  list.addSubnet(net, prefix, type);
-  return { list, type, why };
-});
+// node:net and node:dns load on the first check: a cold process that reads only stored indexes never fetches.
+const net = () => process.getBuiltinModule('node:net');
+const isIP = (s: string): number => net().isIP(s);
+let lists: { list: BlockList; type: 'ipv4' | 'ipv6'; why: string }[] | undefined;
+
+function blockLists(): NonNullable<typeof lists> {
+  lists ??= RANGES.map(([subnet, prefix, type, why]) => {
+    const list = new (net().BlockList)();
+    list.addSubnet(subnet, prefix, type);
+    return { list, type, why };
+  });
+  return lists;
+}
 
 /** Why `address` is not a public address (undefined when it is). IPv4 embedded in IPv6 (mapped, NAT64, 6to4) counts as IPv4. */
 export function refusedAddressReason(address: string): string | undefined {
@@ -45,7 +53,7 @@ export function refusedAddressReason(address: string): string | undefined {
     if (v4) return refusedAddressReason(v4);
   }
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  return lists.find((l) => l.type === type && l.list.check(ip, type))?.why;
+  return blockLists().find((l) => l.type === type && l.list.check(ip, type))?.why;
 }
 
 function embeddedIpv4(ip: string): string | undefined {
@@ -78,8 +86,9 @@ export class AddressRefusedError extends Error {}
 type Lookup = LookupFunction;
 
 /** Wrap a resolver so that it only ever hands public addresses to the socket; `isRefused` is replaceable for tests. */
-export function publicOnlyLookup(lookup: Lookup = dnsLookup as unknown as Lookup, isRefused = refusedAddressReason): Lookup {
+export function publicOnlyLookup(lookup?: Lookup, isRefused = refusedAddressReason): Lookup {
   return ((hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    lookup ??= process.getBuiltinModule('node:dns').lookup as unknown as Lookup;
     lookup(hostname, { ...options, all: true }, (err, result) => {
       if (err) return callback(err, '');
       const all = (Array.isArray(result) ? result : [{ address: result as string, family: 4 }]) as LookupAddress[];

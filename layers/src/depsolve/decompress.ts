@@ -3,10 +3,11 @@
  * (node:zlib where the runtime has it, Node >= 22.15, else fzstd in pure JavaScript). Node 20's zlib has no zstd.
  */
 import { Readable, type Transform } from 'node:stream';
-import * as zlib from 'node:zlib';
+import type * as zlib from 'node:zlib';
 
-// xz-decompress (WebAssembly) and fzstd are imported when a repository needs them: loading them at start-up would cost
-// every cold process (a Lambda's depsolve reads stored indexes and decompresses nothing).
+// node:zlib, xz-decompress (WebAssembly) and fzstd are loaded when a repository needs them: loading them at start-up
+// would cost every cold process (a Lambda's depsolve reads stored indexes and decompresses nothing).
+const zlibModule = () => process.getBuiltinModule('node:zlib');
 
 export type Compression = 'gz' | 'xz' | 'zst' | 'bz2' | 'none';
 
@@ -40,7 +41,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       yield* input;
       return;
     case 'gz': {
-      yield* through(input, zlib.createGunzip(streamOptions));
+      yield* through(input, zlibModule().createGunzip(streamOptions));
       return;
     }
     case 'xz': {
@@ -50,7 +51,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, kind: Compre
       return;
     }
     case 'zst': {
-      const native = (zlib as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream })
+      const native = (zlibModule() as unknown as { createZstdDecompress?: (o?: object) => NodeJS.ReadWriteStream })
         .createZstdDecompress;
       if (native) {
         yield* through(input, native(streamOptions) as unknown as Transform);
