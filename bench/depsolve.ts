@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
+import { DEPSOLVER_NODE_OPTIONS, ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
 import { serveDirectory } from '../test/depsolve/helpers.ts';
 import { dnfArgs, hasDnf, hasLibsolv, libsolvOnceArgs, libsolvWarmArgs, libsolvXmlArgs } from './depsolve-reference.ts';
 import { REQUESTS, writeFedoraRepo } from './depsolve-repo.ts';
@@ -31,8 +31,11 @@ const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? un
  * Our node processes get the environment a Lambda function has: Lambda's nodejs20.x and later runtimes no longer set
  * NODE_EXTRA_CA_CERTS (loading a CA bundle at start-up costs a cold start tens of ms; the bench's traffic is plain
  * http to 127.0.0.1), so a value inherited from the machine running the bench is dropped. Python processes keep theirs.
+ * NODE_OPTIONS is the depsolver functions' (serverless.yml, DEPSOLVER_NODE_OPTIONS); the one-shot process is also
+ * timed with Node's defaults (`processDefaultV8PoolVsLibsolv`).
  */
-const { NODE_EXTRA_CA_CERTS: _hostCaCerts, ...lambdaLikeEnv } = process.env;
+const { NODE_EXTRA_CA_CERTS: _hostCaCerts, NODE_OPTIONS: _hostNodeOptions, ...hostEnv } = process.env;
+const lambdaLikeEnv = { ...hostEnv, NODE_OPTIONS: DEPSOLVER_NODE_OPTIONS };
 
 /**
  * Lambda runs the functions on nodejs22.x; this machine's node may be older (Node 20 here). With
@@ -143,6 +146,8 @@ export async function run(): Promise<object> {
           // The same process once metadataExpire has run out since the last check: repomd.xml fetched again.
           oursRechecking: [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), DEPSOLVE_BENCH_METADATA_EXPIRE: '0' }],
         };
+        // Node's default V8 thread pool (four threads), as a function without DEPSOLVER_NODE_OPTIONS would run.
+        contenders.oursDefaultV8Pool = [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), NODE_OPTIONS: '' }];
         if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (libsolv) contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets)];
         if (hasTaskset) {
@@ -160,13 +165,14 @@ export async function run(): Promise<object> {
           request: sets,
           closure: Object.values(ourSets).reduce((n, s) => n + s.length, 0),
           samePackages: { libsolv: libsolv ? sameSets(shapeOf(refs[0]).sets, ourSets) : undefined, dnf: sameSets(dnfSets, ourSets) },
-          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
+          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processDefaultV8PoolMs: proc.oursDefaultV8Pool.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
           libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv, processOneCpuMs: proc.libsolvOneCpu?.processMs } : 'python3-solv not installed',
           dnf: dnf ? proc.dnf : 'python3-dnf not installed',
           ratios: {
             warmVsLibsolv: ratio(refWarm, ourWarm),
             processVsLibsolv: ratio(proc.libsolv?.processMs, proc.ours.processMs),
             processRecheckingVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursRechecking.processMs),
+            processDefaultV8PoolVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursDefaultV8Pool.processMs),
             processLambdaNodeVsLibsolv: proc.oursLambdaNode ? ratio(proc.libsolv?.processMs, proc.oursLambdaNode.processMs) : undefined,
             processOneCpuVsLibsolv: proc.oursOneCpu ? ratio(proc.libsolvOneCpu?.processMs, proc.oursOneCpu.processMs) : undefined,
             processVsDnf: ratio(proc.dnf?.processMs, proc.ours.processMs),
@@ -181,7 +187,7 @@ export async function run(): Promise<object> {
         packages,
         primaryMB: +(primaryBytes / 1e6).toFixed(1),
         node: { bench: process.version, lambdaNode: LAMBDA_NODE ? nodeVersion(LAMBDA_NODE) : 'not measured (set DEPSOLVE_BENCH_LAMBDA_NODE to a Node 22 binary)' },
-        nodeProcessEnv: _hostCaCerts === undefined ? 'as inherited (no NODE_EXTRA_CA_CERTS)' : 'NODE_EXTRA_CA_CERTS of the host dropped, as on Lambda',
+        nodeProcessEnv: `NODE_OPTIONS=${DEPSOLVER_NODE_OPTIONS} as the depsolver functions are deployed; ${_hostCaCerts === undefined ? 'no NODE_EXTRA_CA_CERTS' : 'NODE_EXTRA_CA_CERTS of the host dropped, as on Lambda'}`,
         ours: { indexMB: +(indexBytes / 1e6).toFixed(1), indexLoadMs: ms(indexLoadMs), repomdCheckMs: ms(repomdCheckMs), indexBuildMs: ms(build.ms as number), indexBuildCpuMs: ms(build.cpuMs as number), indexBuildPeakRssMB: Math.round(build.peakRssMB as number) },
         libsolv: xml
           ? { solvMB: +(solvBytes! / 1e6).toFixed(1), solvLoadMs: ms(solvLoadMs!), xmlLoadMs: ms(xml.xmlLoadMs as number), xmlLoadPeakRssMB: Math.round(xml.peakRssMB as number) }
@@ -195,7 +201,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime\'s Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.',
+          processVsLibsolv: 'process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda\'s environment (the depsolver functions\' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf\'s metadata cache, resolve); spawn to exit, median of 5 interleaved runs. processDefaultV8PoolVsLibsolv: the same process with Node\'s default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas\' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime\'s Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.',
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',

@@ -36,6 +36,15 @@ export const ESBUILD_OPTIONS = {
   alias: { undici: fileURLToPath(new URL('undici-unavailable.ts', import.meta.url)) },
 } satisfies BuildOptions;
 
+/**
+ * NODE_OPTIONS of the functions that run the depsolver (serverless.yml: manifestWorker, apiPackages, repoRefresh).
+ * V8's background thread pool has four threads by default: on a Lambda's one or two vCPUs they crowd out the main
+ * thread while a cold process's JIT compiles the solver (a desktop-sized cold resolution on two CPUs: ~125 ms with
+ * four, ~100 ms with one; docs/depsolver.md). The bench runs its one-shot processes with them, as deployed.
+ */
+export const DEPSOLVER_NODE_OPTIONS = '--v8-pool-size=1';
+export const DEPSOLVER_FUNCTIONS = ['manifestWorker', 'apiPackages', 'repoRefresh'] as const satisfies readonly LambdaName[];
+
 export interface BundleResult {
   name: LambdaName;
   code: string;

@@ -2,14 +2,14 @@
  * Every Lambda bundle of serverless.yml (esbuild, the settings serverless.yml uses) must be free of the embedded adapters
  * and SQLite, carry exactly the AWS SDK clients its function calls, and load in Node as an ES module exporting `handler`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { misplacedRoutes } from '../../functions/aws/api-routes.ts';
-import { ESBUILD_OPTIONS, LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
+import { DEPSOLVER_FUNCTIONS, DEPSOLVER_NODE_OPTIONS, ESBUILD_OPTIONS, LAMBDA_ENTRIES, bundleAllLambdas, type BundleResult, type LambdaName } from '../../functions/aws/bundles.ts';
 import { readDepsolverOptions } from '../../functions/aws/config.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -79,6 +79,19 @@ describe('Lambda bundles', () => {
     const deployed = Object.fromEntries(Object.entries(config.functions).map(([name, fn]) => [name, fn.handler.replace(/\.handler$/, '.ts')]));
     expect(deployed).toEqual(Object.fromEntries(Object.entries(LAMBDA_ENTRIES).map(([name, file]) => [name, `functions/aws/${file}`])));
     expect(Object.keys(deployed)).toHaveLength(8);
+  });
+
+  it('runs the depsolver functions with DEPSOLVER_NODE_OPTIONS (as the bench does), a value NODE_OPTIONS accepts', () => {
+    const config = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+      provider: { environment: Record<string, unknown> };
+      functions: Record<string, { environment?: Record<string, unknown> | null }>;
+    };
+    const options = Object.fromEntries(Object.entries(config.functions).map(([name, fn]) => [name, fn.environment?.NODE_OPTIONS]));
+    const expected = Object.fromEntries(Object.keys(config.functions).map((name) => [name, (DEPSOLVER_FUNCTIONS as readonly string[]).includes(name) ? DEPSOLVER_NODE_OPTIONS : undefined]));
+    expect(options).toEqual(expected);
+    expect(config.provider.environment.NODE_OPTIONS).toBeUndefined();
+    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write("ok")'], { env: { PATH: process.env.PATH, NODE_OPTIONS: DEPSOLVER_NODE_OPTIONS }, encoding: 'utf8' });
+    expect([run.status, run.stdout, run.stderr]).toEqual([0, 'ok', '']);
   });
 
   for (const [name, allowed] of Object.entries(SDK_CLIENTS) as [LambdaName, readonly string[]][]) {
