@@ -60,5 +60,7 @@ if (process.env.DEPSOLVE_BENCH_CHILD === 'warm') {
   process.stdout.write(`${JSON.stringify({ indexLoadMs, repomdCheckMs, shapes })}\n`);
 } else {
   const out = await solver.resolve(request(JSON.parse(process.env.DEPSOLVE_BENCH_SETS!) as Sets));
-  process.stdout.write(`${JSON.stringify({ closure: Object.values(out).reduce((n, s) => n + s.length, 0), peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  // Done once the answer is out, as a one-shot command is (and libsolv's one-shot, bench/depsolve-reference.ts): no
+  // teardown, in which Node waits for V8's queued background compiles of code that will never run again.
+  process.stdout.write(`${JSON.stringify({ closure: Object.values(out).reduce((n, s) => n + s.length, 0), peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`, () => process.exit(0));
 }
