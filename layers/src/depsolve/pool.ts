@@ -179,9 +179,8 @@ export class Pool {
     this.repos.forEach((r, ri) => {
       const id = r.index.lookup(name);
       if (id < 0) return;
-      const provs = r.index.providersOf(id);
-      for (let j = 0; j < provs.length; j++) {
-        const p = this.offsets[ri] + provs[j];
+      for (let k = 0, n = r.index.providerCount(id); k < n; k++) {
+        const p = this.offsets[ri] + r.index.providerAt(id, k);
         if (this.visible(p) && this.name(p) === name) out.push(p);
       }
     });
@@ -307,9 +306,9 @@ export class Pool {
 
   private collectProviders(x: RepoIndex, off: number, dep: SimpleDep, out: number[], filesOnly: boolean, nameId: number): void {
     if (nameId < 0) return;
-    const provs = x.providersOf(nameId);
-    for (let j = 0; j < provs.length; j++) {
-      const local = provs[j];
+    // By count and position: a sole provider's list would be a view made per call (a cold process asks thousands).
+    for (let k = 0, n = x.providerCount(nameId); k < n; k++) {
+      const local = x.providerAt(nameId, k);
       const p = off + local;
       if (!this.installable(p)) continue;
       if (!dep.flags || filesOnly) {
