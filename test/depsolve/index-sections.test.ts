@@ -1,7 +1,7 @@
 /** The stored index's dependency and provider tables read back exactly what the builder was given, after a round trip. */
 import { describe, expect, it } from 'vitest';
 import { RepoIndexBuilder, type BuilderPackage } from '../../layers/src/depsolve/repo-index-builder.ts';
-import { DEP_KINDS, RepoIndex } from '../../layers/src/depsolve/repo-index.ts';
+import { DEP_KINDS, KIND, RepoIndex, SUPPLEMENTING_META } from '../../layers/src/depsolve/repo-index.ts';
 
 interface ModelDep {
   name: string;
@@ -80,6 +80,31 @@ describe('stored index sections', () => {
     model[6][3] = Array.from({ length: 400 }, (_, i) => ({ name: `old${i}`, flags: 2, evr: `${i}` }));
     model[39][7] = Array.from({ length: 256 }, (_, i) => ({ name: `e${i}`, flags: 0 }));
     expectSameDeps(roundTrip(model), model);
+  });
+
+  it('lists the packages with Supplements in the metadata at build; an older index (none) or a damaged list is scanned', () => {
+    const model = modelRepository(120, [2, 1, 1, 1, 2, 1, 1, 1], 5);
+    model[7][KIND.supplements] = [];
+    const want = model.flatMap((kinds, p) => (kinds[KIND.supplements].length ? [p] : []));
+    expect(want.length).toBeGreaterThan(10);
+    const b = new RepoIndexBuilder();
+    model.forEach((kinds, p) => {
+      b.beginPackage(pkg(`p${p}`));
+      kinds.forEach((deps, k) => deps.length && b.addDeps(k, deps));
+      b.endPackage();
+    });
+    const bytes = b.finish({ revision: 'r' }).serialize();
+    const stored = RepoIndex.deserialize(bytes);
+    expect(stored.meta[SUPPLEMENTING_META]).toEqual(want);
+    expect([...stored.packagesWithDeps(KIND.supplements)]).toEqual(want);
+    // The same sections under other metadata: none (an index built before the list), or lists that are not one.
+    const sections = (stored as unknown as { sections(): Record<string, Uint8Array | Uint32Array> }).sections();
+    for (const listed of [undefined, 'x', [3, 2], [0, 1, 120], [-1], [1.5], [...want.slice(1)]]) {
+      const idx = new RepoIndex(sections, { revision: 'r', [SUPPLEMENTING_META]: listed });
+      const read = [...idx.packagesWithDeps(KIND.supplements)];
+      // A well-formed list is taken as it is (the index's own, written at build); anything else is scanned.
+      expect(read, JSON.stringify(listed)).toEqual(Array.isArray(listed) && listed.length === want.length - 1 ? want.slice(1) : want);
+    }
   });
 
   it('decodes UTF-8 strings back as they were given (summaries, dependency names)', () => {

@@ -53,6 +53,9 @@ export interface PackageInfo {
   sourcerpm: string;
 }
 
+/** IndexMeta key of the packages with Supplements (ascending numbers), listed at build; older indexes lack it. */
+export const SUPPLEMENTING_META = 'packagesWithSupplements';
+
 export interface IndexMeta {
   /** repomd revision checksum the index was built from. */
   revision: string;

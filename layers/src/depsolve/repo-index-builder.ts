@@ -3,7 +3,7 @@ import type { PackageNevra } from '../packages/package-set.ts';
 import { ByteStringTable } from './byte-string-table.ts';
 import { compactIndexStrings, DIGEST_BYTES, type CompactStrings } from './index-compaction.ts';
 import { emitSections } from './index-sections.ts';
-import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, type IndexMeta } from './repo-index.ts';
+import { DEP_FLAG_BITS, DEP_FLAG_MASK, DEP_KINDS, KIND, P_EPOCH, P_SIZE, P_STRIDE, RepoIndex, STRING_FIELDS, SUPPLEMENTING_META, type IndexMeta } from './repo-index.ts';
 
 /** Growable Uint32 array: pre-sized when the count is known, grown by half (the index copies the values it keeps). */
 class U32Builder {
@@ -169,8 +169,12 @@ export class RepoIndexBuilder {
     this.pkgs.release();
     const built = { strings, pkgs, count: this.count, deps, depStart: this.depStart.view() };
     deps = new Uint32Array(0);
+    // The few packages with Supplements, listed in the metadata: a cold process would otherwise scan every package.
+    const supplementing: number[] = [];
+    for (let p = 0, starts = built.depStart, at = KIND.supplements; p < this.count; p++, at += DEP_KINDS.length) if (starts[at + 1] > starts[at]) supplementing.push(p);
+    const index = new RepoIndex(emitSections(built), { ...meta, [SUPPLEMENTING_META]: supplementing });
     this.depStart.release();
-    return new RepoIndex(emitSections(built), meta);
+    return index;
   }
 }
 

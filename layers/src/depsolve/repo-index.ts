@@ -6,8 +6,8 @@ import { hashBytes } from './byte-string-table.ts';
 import { DERIVED_LOCATION, DIGEST_BYTES, RAW_DIGEST, SOURCE_NAME, derivedLocation } from './index-compaction.ts';
 import { DEP_EVR_BLOCK, DEP_HAS_EVR, DEP_NAME_SHIFT, KIND_WIDE, SOLE_PROVIDER, hashSlot, packAllocated, packSections, unpackSections, type PackedSections } from './index-format.ts';
 import {
-  DEP_FLAG_MASK, DEP_KINDS, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE, P_SOURCERPM, P_STRIDE, P_SUMMARY,
-  P_VERSION, type Comps, type IndexMeta, type PackageInfo,
+  DEP_FLAG_MASK, DEP_KINDS, KIND, P_ARCH, P_BASE, P_CHECKSUM, P_EPOCH, P_LICENSE, P_LOCATION, P_NAME, P_RELEASE, P_SOURCERPM, P_STRIDE, P_SUMMARY,
+  P_VERSION, SUPPLEMENTING_META, type Comps, type IndexMeta, type PackageInfo,
 } from './index-schema.ts';
 import type { Evr } from './rpm-version.ts';
 import { sliceDecoder, type SliceDecoder } from './slice-decoder.ts';
@@ -270,6 +270,10 @@ export class RepoIndex {
   packagesWithDeps(kind: number): Uint32Array {
     let found = this.withKind[kind];
     if (found) return found;
+    if (kind === KIND.supplements) {
+      const listed = storedPackageList(this.meta[SUPPLEMENTING_META], this.packageCount);
+      if (listed) return (this.withKind[kind] = listed);
+    }
     const K = DEP_KINDS.length;
     const starts = this.depKind;
     const base = this.depBase;
@@ -361,6 +365,18 @@ const EMPTY = new Uint32Array(0);
 
 function isPacked(s: Record<string, Uint8Array | Uint16Array | Uint32Array> | PackedSections): s is PackedSections {
   return s.buffer instanceof ArrayBuffer && !ArrayBuffer.isView(s.buffer);
+}
+
+/** A package list from the metadata if it is one (ascending package numbers below `count`), else undefined. */
+function storedPackageList(v: unknown, count: number): Uint32Array | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = new Uint32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const p: unknown = v[i];
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= count || (i > 0 && p <= out[i - 1])) return undefined;
+    out[i] = p;
+  }
+  return out;
 }
 
 function identityOf(n: number): Uint32Array {
