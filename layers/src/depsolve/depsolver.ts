@@ -70,7 +70,8 @@ export class RepoDepsolver implements Depsolver {
         const insecure = new Set(loaded.filter((l) => l.config.sslverify === false).map((l) => l.config.id));
         const out = new Array<ResolvedPackage>(ids.length);
         for (let i = 0; i < ids.length; i++) out[i] = resolvedOf(pool, ids[i], insecure);
-        return out.sort(byNevra);
+        sortByNevra(out);
+        return out;
       } catch (e) {
         if (e instanceof NeedFilelists) {
           for (const id of e.repoIds) {
@@ -194,9 +195,13 @@ const basesByPool = new WeakMap<Pool, Map<string, string>>();
  * fields, no regular expression per package (a cold process turns 2,000 ids into results).
  */
 function resolvedOf(pool: Pool, p: number, insecure: ReadonlySet<string>): ResolvedPackage {
+  const ri = pool.repoAt(p);
+  const repo = pool.repos[ri];
   const e = pool.evr(p);
-  const info = pool.info(p);
-  const repo = pool.repoOf(p);
+  const name = pool.name(p);
+  const local = p - pool.offsetOf(ri);
+  const arch = repo.index.arch(local);
+  const info = repo.index.infoWith(local, name, e.version, e.release, arch);
   let bases = basesByPool.get(pool);
   if (!bases) basesByPool.set(pool, (bases = new Map()));
   const written = info.base || repo.baseurl;
@@ -204,11 +209,11 @@ function resolvedOf(pool: Pool, p: number, insecure: ReadonlySet<string>): Resol
   if (base === undefined) bases.set(written, (base = written.replace(/\/+$/, '')));
   const location = info.location.charCodeAt(0) === 47 /* / */ ? info.location.replace(/^\/+/, '') : info.location;
   const out: ResolvedPackage = {
-    name: pool.name(p),
+    name,
     epoch: e.epoch,
     version: e.version,
     release: e.release,
-    arch: pool.arch(p),
+    arch,
     checksum: info.checksum,
     remoteLocation: `${base}/${location}`,
     repoId: repo.id,
@@ -220,6 +225,28 @@ function resolvedOf(pool: Pool, p: number, insecure: ReadonlySet<string>): Resol
   // Packages of repositories with sslverify off: their downloads skip TLS verification too.
   if (insecure.size && insecure.has(repo.id)) out.ignoreSsl = true;
   return out;
+}
+
+/**
+ * Sort by NEVRA: the names by the engine's own string sort (a cold process's comparator calls cost it ~2 ms for 2,000
+ * packages), then the few packages sharing a name by EVR and arch. Both orders compare UTF-16 code units.
+ */
+function sortByNevra(out: ResolvedPackage[]): void {
+  const named = new Map<string, ResolvedPackage | ResolvedPackage[]>();
+  for (let i = 0; i < out.length; i++) {
+    const r = out[i];
+    const had = named.get(r.name);
+    if (had === undefined) named.set(r.name, r);
+    else if (Array.isArray(had)) had.push(r);
+    else named.set(r.name, [had, r]);
+  }
+  const names = [...named.keys()].sort();
+  let k = 0;
+  for (let i = 0; i < names.length; i++) {
+    const v = named.get(names[i])!;
+    if (!Array.isArray(v)) out[k++] = v;
+    else for (const r of v.sort(byNevra)) out[k++] = r;
+  }
 }
 
 function byNevra(a: ResolvedPackage, b: ResolvedPackage): number {
