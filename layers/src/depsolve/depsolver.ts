@@ -195,13 +195,12 @@ const basesByPool = new WeakMap<Pool, Map<string, string>>();
  * fields, no regular expression per package (a cold process turns 2,000 ids into results).
  */
 function resolvedOf(pool: Pool, p: number, insecure: ReadonlySet<string>): ResolvedPackage {
-  const ri = pool.repoAt(p);
-  const repo = pool.repos[ri];
+  const repo = pool.repoOf(p);
   const e = pool.evr(p);
   const name = pool.name(p);
-  const local = p - pool.offsetOf(ri);
-  const arch = repo.index.arch(local);
-  const info = repo.index.infoWith(local, name, e.version, e.release, arch);
+  const arch = pool.arch(p);
+  // Kept by the pool: a warm resolution's results reuse the descriptions.
+  const info = pool.info(p);
   let bases = basesByPool.get(pool);
   if (!bases) basesByPool.set(pool, (bases = new Map()));
   const written = info.base || repo.baseurl;

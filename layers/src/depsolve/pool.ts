@@ -196,7 +196,8 @@ export class Pool {
   info(p: number): PackageInfo {
     let info = this.infoCache.get(p);
     if (!info) {
-      this.infoCache.set(p, (info = this.indexOf(p).info(this.local(p))));
+      const e = this.evr(p);
+      this.infoCache.set(p, (info = this.indexOf(p).infoWith(this.local(p), this.name(p), e.version, e.release, this.arch(p))));
     }
     return info;
   }
