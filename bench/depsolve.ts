@@ -22,7 +22,7 @@ const WARM_ROUNDS = 30;
 const WARM_BATCHES = 3;
 // A cold process varies by several ms from run to run on a shared machine: enough runs for a steady median.
 const PROCESS_RUNS = 11;
-const BUILD_RUNS = 3;
+const BUILD_RUNS = 5;
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const ms = (x: number) => (x >= 100 ? Math.round(x) : +x.toFixed(2));
@@ -205,7 +205,7 @@ export async function run(): Promise<object> {
           processVsLibsolv: `process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda's environment (the depsolver functions' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf's metadata cache, resolve); spawn to exit, median of ${PROCESS_RUNS} interleaved runs. processDefaultV8PoolVsLibsolv: the same process with Node's default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime's Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.`,
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
-          buildVsLibsolv: 'our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of 3 interleaved processes, peak RSS likewise.',
+          buildVsLibsolv: `our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of ${BUILD_RUNS} interleaved processes, peak RSS likewise.`,
           ratios: 'reference ÷ ours for times (above 1: we are faster); ours ÷ reference for sizes and RSS (below 1: we are smaller).',
         },
       };
