@@ -1,6 +1,7 @@
 /**
- * A rich dependency that does not parse: a new index drops it as libsolv does; an index stored before that rule keeps
- * it, and a resolution touching it is a depsolve error naming it (not an internal error).
+ * A rich dependency that does not parse: a new index drops it as libsolv does; an index stored before that rule (format
+ * 6) is rebuilt on its next load; one that still held such a dependency fails a resolution touching it as a depsolve
+ * error naming it (not an internal error).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ describe('a rich dependency that does not parse', () => {
     expect(out.map((p) => p.name)).toEqual(['app', 'zlib-ng']);
   });
 
-  it('in an index stored before that rule, fails the resolution as a depsolve error naming it', async () => {
+  it('in an index that holds it, fails the resolution as a depsolve error naming it; a format-6 index is rebuilt', async () => {
     const blobs = new MemoryBlobStore();
     const built = await new IndexStore({ blobStore: blobs }).load(repo(), subst);
     // The same revision's index as an earlier build stored it: the dependency kept as rich.
@@ -51,12 +52,20 @@ describe('a rich dependency that does not parse', () => {
       b.endPackage();
     }
     const key = [...blobs.objects.keys()].find((k) => k.endsWith('.idx'))!;
-    blobs.objects.set(key, Buffer.from(b.finish(built.index.meta).serialize()));
+    const stored = Buffer.from(b.finish(built.index.meta).serialize());
+    blobs.objects.set(key, Buffer.from(stored));
     const solver = new RepoDepsolver({ store: new IndexStore({ blobStore: blobs }) });
     const error = await solver.resolveSet(request(['app']), { architecture: 'x86_64', releasever: '41' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DepsolveError);
     expect((error as Error).message).toMatch(/does not parse: .*\(zlib or\)/);
     // Packages that do not reach it still resolve.
     expect((await solver.resolveSet(request(['zlib']), { architecture: 'x86_64', releasever: '41' })).map((p) => p.name)).toEqual(['zlib']);
+    // The same blob as the format before the rule (6) wrote it: not read, rebuilt from the repository and stored again.
+    const old = Buffer.from(stored);
+    old.writeUInt32LE(6, 8);
+    blobs.objects.set(key, old);
+    const rebuilt = await new RepoDepsolver({ store: new IndexStore({ blobStore: blobs }) }).resolveSet(request(['app']), { architecture: 'x86_64', releasever: '41' });
+    expect(rebuilt.map((p) => p.name)).toEqual(['app', 'zlib-ng']);
+    expect(Buffer.from(blobs.objects.get(key)!).readUInt32LE(8)).toBe(7);
   });
 });

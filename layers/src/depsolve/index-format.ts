@@ -2,8 +2,10 @@
 const MAGIC = 'IBSDEPIX';
 /** 3: raw sha256 digests, derived locations and source rpms, unreferenced strings left out; 4: flags in the dependency name;
  * 5: per-package dependency bases with u16 per-kind offsets, u16 sections; 6: one word a dependency (versions apart),
- * u8 per-kind offsets, sole providers inline, provided names numbered first, the name hash at a 0.7 load. */
-const FORMAT_VERSION = 6;
+ * u8 per-kind offsets, sole providers inline, provided names numbered first, the name hash at a 0.7 load; 7: the same
+ * sections, built by a primary reader that drops rich dependencies libsolv cannot parse, with the packages with
+ * Supplements listed in the metadata (indexes of 6 are rebuilt on their next load). */
+const FORMAT_VERSION = 7;
 
 /** Stored dependency word: name id << DEP_NAME_SHIFT | DEP_HAS_EVR when versioned | flags (REL_*, DEP_PRE, DEP_RICH). */
 export const DEP_NAME_SHIFT = 6;
