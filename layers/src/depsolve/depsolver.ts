@@ -80,7 +80,7 @@ export class RepoDepsolver implements Depsolver {
           }
           continue;
         }
-        // Indexes built now drop such a dependency as libsolv does; one stored before keeps it (docs/depsolver.md).
+        // Index builds drop such a dependency as libsolv does (older formats are rebuilt): one that still held it.
         if (e instanceof RichDepSyntaxError) throw new DepsolveError(`a dependency in the repository metadata does not parse: ${e.message}`, { cause: e });
         throw e;
       }

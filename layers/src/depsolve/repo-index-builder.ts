@@ -169,11 +169,11 @@ export class RepoIndexBuilder {
     this.pkgs.release();
     const built = { strings, pkgs, count: this.count, deps, depStart: this.depStart.view() };
     deps = new Uint32Array(0);
-    // The few packages with Supplements, listed in the metadata: a cold process would otherwise scan every package.
-    const supplementing: number[] = [];
-    for (let p = 0, starts = built.depStart, at = KIND.supplements; p < this.count; p++, at += DEP_KINDS.length) if (starts[at + 1] > starts[at]) supplementing.push(p);
-    const index = new RepoIndex(emitSections(built), { ...meta, [SUPPLEMENTING_META]: supplementing });
+    const index = new RepoIndex(emitSections(built), { ...meta });
     this.depStart.release();
+    // The few packages with Supplements, listed in the metadata (found by the index's own scan, once, here): a cold
+    // process reads the list instead of scanning every package.
+    index.meta[SUPPLEMENTING_META] = [...index.packagesWithDeps(KIND.supplements)];
     return index;
   }
 }
