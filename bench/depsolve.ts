@@ -10,10 +10,11 @@
  * Ratios are reference time ÷ our time: above 1 means we are faster.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPSOLVER_NODE_OPTIONS, ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
+import { packageWithCodeCache } from '../functions/aws/code-cache.ts';
 import { serveDirectory } from '../test/depsolve/helpers.ts';
 import { dnfArgs, hasDnf, hasLibsolv, libsolvOnceArgs, libsolvWarmArgs, libsolvXmlArgs } from './depsolve-reference.ts';
 import { REQUESTS, writeFedoraRepo } from './depsolve-repo.ts';
@@ -83,6 +84,19 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   await build({ ...ESBUILD_OPTIONS, entryPoints: [entry], outfile, logLevel: 'error' });
 }
 
+/**
+ * The one-shot as a depsolver function ships when packaged by a Node that can make a V8 code cache for its runtime
+ * (functions/aws/code-cache.ts): the CommonJS bundle, the cache made by `node` under its default V8 flags (as the
+ * bench runs it), the loader. In its own directory per node.
+ */
+async function bundleWithCodeCache(entry: string, dir: string, node: string): Promise<string> {
+  const { build } = await import('esbuild');
+  mkdirSync(dir, { recursive: true });
+  const outFile = join(dir, 'depsolve-once.mjs');
+  await packageWithCodeCache({ entry, outFile, esbuildOptions: ESBUILD_OPTIONS, build, node, flags: [], exportNames: [] });
+  return outFile;
+}
+
 /** Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender. */
 async function interleaved(contenders: Record<string, [string, string[], Record<string, string>?]>): Promise<Record<string, { processMs: number; peakRssMB: number }>> {
   const wall: Record<string, number[]> = {};
@@ -130,6 +144,8 @@ export async function run(): Promise<object> {
       const comps = join(repoDir, readdirSync(join(repoDir, 'repodata')).map((f) => `repodata/${f}`).find((f) => f.includes('comps') || f.endsWith('group.xml')) ?? '');
       const oneShot = join(work, 'depsolve-once.mjs');
       await bundle(join(import.meta.dirname, 'depsolve-once.ts'), oneShot);
+      const cachedOneShot = await bundleWithCodeCache(join(import.meta.dirname, 'depsolve-once.ts'), join(work, 'code-cache'), process.execPath);
+      const cachedLambdaOneShot = LAMBDA_NODE ? await bundleWithCodeCache(join(import.meta.dirname, 'depsolve-once.ts'), join(work, 'code-cache-lambda-node'), LAMBDA_NODE) : undefined;
       // Warm solves and stored-data loads, in interleaved batches (the machine is shared: medians of batch medians).
       const ours: Record<string, unknown>[] = [];
       const refs: Record<string, unknown>[] = [];
@@ -149,7 +165,10 @@ export async function run(): Promise<object> {
         };
         // Node's default V8 thread pool (four threads), as a function without DEPSOLVER_NODE_OPTIONS would run.
         contenders.oursDefaultV8Pool = [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), NODE_OPTIONS: '' }];
+        // As packaged with a V8 code cache (by a Node of the runtime's version and architecture).
+        contenders.oursCodeCache = [process.execPath, [cachedOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
+        if (cachedLambdaOneShot) contenders.oursLambdaNodeCodeCache = [LAMBDA_NODE!, [cachedLambdaOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (libsolv) contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets)];
         if (hasTaskset) {
           contenders.oursOneCpu = onOneCpu(contenders.ours);
@@ -166,7 +185,7 @@ export async function run(): Promise<object> {
           request: sets,
           closure: Object.values(ourSets).reduce((n, s) => n + s.length, 0),
           samePackages: { libsolv: libsolv ? sameSets(shapeOf(refs[0]).sets, ourSets) : undefined, dnf: sameSets(dnfSets, ourSets) },
-          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processDefaultV8PoolMs: proc.oursDefaultV8Pool.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
+          ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processDefaultV8PoolMs: proc.oursDefaultV8Pool.processMs, processCodeCacheMs: proc.oursCodeCache.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processLambdaNodeCodeCacheMs: proc.oursLambdaNodeCodeCache?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
           libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv, processOneCpuMs: proc.libsolvOneCpu?.processMs } : 'python3-solv not installed',
           dnf: dnf ? proc.dnf : 'python3-dnf not installed',
           ratios: {
@@ -174,7 +193,9 @@ export async function run(): Promise<object> {
             processVsLibsolv: ratio(proc.libsolv?.processMs, proc.ours.processMs),
             processRecheckingVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursRechecking.processMs),
             processDefaultV8PoolVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursDefaultV8Pool.processMs),
+            processCodeCacheVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursCodeCache.processMs),
             processLambdaNodeVsLibsolv: proc.oursLambdaNode ? ratio(proc.libsolv?.processMs, proc.oursLambdaNode.processMs) : undefined,
+            processLambdaNodeCodeCacheVsLibsolv: proc.oursLambdaNodeCodeCache ? ratio(proc.libsolv?.processMs, proc.oursLambdaNodeCodeCache.processMs) : undefined,
             processOneCpuVsLibsolv: proc.oursOneCpu ? ratio(proc.libsolvOneCpu?.processMs, proc.oursOneCpu.processMs) : undefined,
             processVsDnf: ratio(proc.dnf?.processMs, proc.ours.processMs),
           },
@@ -202,7 +223,7 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: `process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda's environment (the depsolver functions' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf's metadata cache, resolve); spawn to exit, median of ${PROCESS_RUNS} interleaved runs. processDefaultV8PoolVsLibsolv: the same process with Node's default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas' guarded node:http transport. processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime's Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.`,
+          processVsLibsolv: `process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda's environment (the depsolver functions' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf's metadata cache, resolve); spawn to exit, median of ${PROCESS_RUNS} interleaved runs. processDefaultV8PoolVsLibsolv: the same process with Node's default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas' guarded node:http transport. processCodeCacheVsLibsolv: the one-shot as a depsolver function is packaged with a V8 code cache (functions/aws/code-cache.ts: the CommonJS bundle, V8's cache of it made by the same node under the flags it runs with, the loader as the entry). processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime's Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one; processLambdaNodeCodeCacheVsLibsolv: the same with the code cache made by that node. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.`,
           processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: `our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of ${BUILD_RUNS} interleaved processes, peak RSS likewise.`,
