@@ -21,7 +21,10 @@ export interface CachedBundle {
 export const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
 const wrap = (source: string) => WRAPPER[0] + source + WRAPPER[1];
 
-/** Compiles a bundle as Node's CommonJS loader would, with `cachedData` when given. */
+/**
+ * Compiles a bundle as Node's CommonJS loader would, with `cachedData` when given. The bundle has no `import()`
+ * (code-cache.ts builds it with require() in its place): a script compiled here has no loader for it.
+ */
 export function compileBundle(file: string, source: string, cachedData?: Buffer): Script {
   return new Script(wrap(source), { filename: file, cachedData });
 }

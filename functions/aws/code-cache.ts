@@ -97,7 +97,9 @@ export async function packageWithCodeCache(options: {
   const bundleFile = `${base}.bundle.cjs`;
   const cacheFile = `${base}.bundle.cache`;
   const { banner: _banner, outExtension: _ext, plugins: _plugins, outdir: _outdir, ...shared } = options.esbuildOptions;
-  await build({ ...shared, entryPoints: [options.entry], outfile: bundleFile, format: 'cjs', write: true, logLevel: 'error' });
+  // import() of Node's modules (node:http, node:https, node:async_hooks: loaded on first use) as require(): a script
+  // run by vm has no module loader for import() (Node 22 offers one as an experiment; with a cache, Node 20 loses it).
+  await build({ ...shared, entryPoints: [options.entry], outfile: bundleFile, format: 'cjs', supported: { 'dynamic-import': false }, write: true, logLevel: 'error' });
   createCodeCache(bundleFile, cacheFile, { node: options.node, flags: options.flags });
   writeFileSync(options.outFile, await loaderSource(build, basename(bundleFile), basename(cacheFile), options.exportNames ?? ['handler']));
   return { bundleBytes: readFileSync(bundleFile).length, cacheBytes: readFileSync(cacheFile).length };

@@ -3,7 +3,7 @@
  * for the runtime's Node and architecture, taken by V8 under Lambda's runtime flags, and harmless when V8 refuses one.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,6 +90,19 @@ describe('a function packaged with its code cache', () => {
     expect(refused.handler).toBe('function');
     expect(refused.warnings).toHaveLength(1);
     expect(JSON.parse(refused.warnings[0])).toMatchObject({ level: 'WARN', message: expect.stringContaining('rejected'), bundle: join(deployed, 'repo-refresh.bundle.cjs'), node: process.version });
+  });
+
+  it("loads Node's modules that the bundle imports on first use (node:http in the guarded transport)", async () => {
+    const own = join(dir, 'dynamic');
+    mkdirSync(own);
+    const entry = join(own, 'entry.ts');
+    writeFileSync(entry, "export const handler = async () => `${(await import('node:http')).STATUS_CODES[200]} ${(await import('node:zlib')).constants.Z_OK}`;\n");
+    const outFile = join(own, 'entry.mjs');
+    await packageWithCodeCache({ entry, outFile, esbuildOptions: ESBUILD_OPTIONS, build, node: process.execPath, flags: lambdaNodeFlags(512) });
+    expect(readFileSync(join(own, 'entry.bundle.cjs'), 'utf8')).not.toContain('import(');
+    const probe = `const m = await import(${JSON.stringify(outFile)}); process.stdout.write(await m.handler());`;
+    const run = spawnSync(process.execPath, [...lambdaNodeFlags(512), '--input-type=module', '-e', probe], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect([run.stdout, run.stderr]).toEqual(['OK 0', '']);
   });
 
   it('runs without a cache file, and with a damaged one', () => {
