@@ -97,6 +97,12 @@ async function bundleWithCodeCache(entry: string, dir: string, node: string): Pr
   return outFile;
 }
 
+/** Fails the bench when V8 refuses the cache (its loader's warning on stderr): it would time a plain compile as cached. */
+async function checkCacheTaken(node: string, oneShot: string, env: Record<string, string>): Promise<void> {
+  const run = spawnSync(node, [oneShot], { env: { ...lambdaLikeEnv, ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(REQUESTS.server) }, encoding: 'utf8' });
+  if (run.status !== 0 || run.stderr.includes('V8 code cache')) throw new Error(`the code-cached one-shot on ${node} did not run from its cache: ${run.stderr}`);
+}
+
 /** Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender. */
 async function interleaved(contenders: Record<string, [string, string[], Record<string, string>?]>): Promise<Record<string, { processMs: number; peakRssMB: number }>> {
   const wall: Record<string, number[]> = {};
@@ -146,6 +152,8 @@ export async function run(): Promise<object> {
       await bundle(join(import.meta.dirname, 'depsolve-once.ts'), oneShot);
       const cachedOneShot = await bundleWithCodeCache(join(import.meta.dirname, 'depsolve-once.ts'), join(work, 'code-cache'), process.execPath);
       const cachedLambdaOneShot = LAMBDA_NODE ? await bundleWithCodeCache(join(import.meta.dirname, 'depsolve-once.ts'), join(work, 'code-cache-lambda-node'), LAMBDA_NODE) : undefined;
+      await checkCacheTaken(process.execPath, cachedOneShot, env);
+      if (cachedLambdaOneShot) await checkCacheTaken(LAMBDA_NODE!, cachedLambdaOneShot, env);
       // Warm solves and stored-data loads, in interleaved batches (the machine is shared: medians of batch medians).
       const ours: Record<string, unknown>[] = [];
       const refs: Record<string, unknown>[] = [];

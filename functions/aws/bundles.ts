@@ -1,6 +1,7 @@
 /**
  * The Lambda functions of the AWS deployment and how each is bundled. serverless.yml's `custom.esbuild` uses the same
- * settings; the bundle test and bench/aws.ts bundle through here, so what they measure is what is deployed.
+ * settings; the bundle test and bench/aws.ts bundle through here, so what they measure is what is deployed (the
+ * depsolver functions' code-cached form, when one is made, is code-cache.ts's: test/aws/code-cache.test.ts).
  */
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { fileURLToPath } from 'node:url';

@@ -42,18 +42,21 @@ export function runtimeTarget(runtime: string, architecture = 'x86_64'): Runtime
   return { major: Number(major), arch: architecture === 'arm64' ? 'arm64' : 'x64' };
 }
 
-/** The Node binary that can make caches for `target`, or why there is none. */
-export function cacheNodeFor(target: RuntimeTarget, env: NodeJS.ProcessEnv = process.env): { node: string } | { reason: string } {
+/** The Node binary that can make caches for `target` (Linux, as Lambda), with its V8 version; or why there is none. */
+export function cacheNodeFor(target: RuntimeTarget, env: NodeJS.ProcessEnv = process.env): { node: string; v8: string } | { reason: string } {
   const node = env.IBS_CODE_CACHE_NODE || process.execPath;
-  let found: string;
+  let found: string[];
   try {
-    found = execFileSync(node, ['-p', 'process.versions.node.split(".")[0] + " " + process.arch'], { encoding: 'utf8', env: {} }).trim();
+    const probe = '[process.versions.node.split(".")[0], process.arch, process.platform, process.versions.v8].join(" ")';
+    found = execFileSync(node, ['-p', probe], { encoding: 'utf8', env: {} }).trim().split(' ');
   } catch (error) {
     return { reason: `${node} does not run (${(error as Error).message.split('\n')[0]})` };
   }
-  const want = `${target.major} ${target.arch}`;
-  if (found !== want) return { reason: `${node} is Node ${found.replace(' ', ' on ')}, the functions run Node ${want.replace(" ", " on ")}: set IBS_CODE_CACHE_NODE to such a node` };
-  return { node };
+  const [major, arch, platform, v8] = found;
+  if (major !== String(target.major) || arch !== target.arch || platform !== 'linux') {
+    return { reason: `${node} is Node ${major} on ${platform} ${arch}, the functions run Node ${target.major} on linux ${target.arch}: set IBS_CODE_CACHE_NODE to such a node` };
+  }
+  return { node, v8 };
 }
 
 // Run by the cache-making node: compiles every function of the bundle eagerly, then restores lazy compilation so
@@ -63,7 +66,7 @@ const v8 = require('node:v8'), fs = require('node:fs'), vm = require('node:vm');
 const [file, out, wrapper] = process.argv.slice(1);
 const [head, tail] = JSON.parse(wrapper);
 v8.setFlagsFromString('--no-lazy');
-const script = new vm.Script(head + fs.readFileSync(file, 'utf8') + tail, { filename: file });
+const script = new vm.Script(head + fs.readFileSync(file, 'utf8') + tail, { filename: file, columnOffset: -head.length });
 v8.setFlagsFromString('--lazy');
 fs.writeFileSync(out, script.createCachedData());
 `;
@@ -80,7 +83,8 @@ export interface CachedPackage {
 
 /**
  * Turns the ESM bundle `outFile` of `entry` into a cached one: `<name>.bundle.cjs` (the same code as CommonJS),
- * `<name>.bundle.cache`, and `outFile` itself a loader exporting `handler` (or `exportNames`) from them.
+ * `<name>.bundle.cache`, and `outFile` itself a loader exporting `exportNames` from them, and `codeCacheUsed`.
+ * Any esbuild warning fails it: the CommonJS form must be the same program (an `import.meta` would not be).
  */
 export async function packageWithCodeCache(options: {
   entry: string;
@@ -88,29 +92,39 @@ export async function packageWithCodeCache(options: {
   esbuildOptions: BuildOptions;
   node: string;
   flags: string[];
-  exportNames?: string[];
+  /** The handler's exports (serverless.yml `handler: file.<export>`). */
+  exportNames: string[];
+  /** The function's name in its log lines. */
+  service?: string;
   /** esbuild's build, as the caller loaded it (an esbuild plugin: its `build.esbuild`). */
   build: typeof esbuildBuild;
 }): Promise<CachedPackage> {
   const { build } = options;
+  const bad = options.exportNames.find((name) => !/^[A-Za-z_$][\w$]*$/.test(name) || name === 'codeCacheUsed');
+  if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} cannot be a handler export of the loader`);
   const base = options.outFile.replace(/\.m?js$/, '');
   const bundleFile = `${base}.bundle.cjs`;
   const cacheFile = `${base}.bundle.cache`;
   const { banner: _banner, outExtension: _ext, plugins: _plugins, outdir: _outdir, ...shared } = options.esbuildOptions;
   // import() of Node's modules (node:http, node:https, node:async_hooks: loaded on first use) as require(): a script
   // run by vm has no module loader for import() (Node 22 offers one as an experiment; with a cache, Node 20 loses it).
-  await build({ ...shared, entryPoints: [options.entry], outfile: bundleFile, format: 'cjs', supported: { 'dynamic-import': false }, write: true, logLevel: 'error' });
+  const cjs = await build({ ...shared, entryPoints: [options.entry], outfile: bundleFile, format: 'cjs', supported: { 'dynamic-import': false }, write: true, logLevel: 'silent' });
+  if (cjs.warnings.length) {
+    throw new Error(`the CommonJS bundle of ${options.entry} differs from its ES module: ${cjs.warnings.map((w) => `${w.text} (${w.location?.file}:${w.location?.line})`).join('; ')}`);
+  }
   createCodeCache(bundleFile, cacheFile, { node: options.node, flags: options.flags });
-  writeFileSync(options.outFile, await loaderSource(build, basename(bundleFile), basename(cacheFile), options.exportNames ?? ['handler']));
+  writeFileSync(options.outFile, await loaderSource(build, basename(bundleFile), basename(cacheFile), options.exportNames, options.service ?? 'ibs'));
   return { bundleBytes: readFileSync(bundleFile).length, cacheBytes: readFileSync(cacheFile).length };
 }
 
 /** The ESM loader module: cached-bundle.ts bundled in, the bundle and cache beside it. */
-async function loaderSource(build: typeof esbuildBuild, bundleName: string, cacheName: string, exportNames: string[]): Promise<string> {
+async function loaderSource(build: typeof esbuildBuild, bundleName: string, cacheName: string, exportNames: string[], service: string): Promise<string> {
   const runtime = fileURLToPath(new URL('cached-bundle.ts', import.meta.url));
   const contents = [
     `import { runCachedBundle } from ${JSON.stringify(runtime)};`,
-    `const { exports } = runCachedBundle(new URL(${JSON.stringify(`./${bundleName}`)}, import.meta.url), new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url));`,
+    `const { exports, cacheUsed } = runCachedBundle(new URL(${JSON.stringify(`./${bundleName}`)}, import.meta.url), new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url), ${JSON.stringify(service)});`,
+    // Whether this start took the bytecode from the cache (tests, and anyone checking a deployment).
+    'export const codeCacheUsed = cacheUsed;',
     ...exportNames.map((name) => `export const ${name} = exports[${JSON.stringify(name)}];`),
   ].join('\n');
   const out = await build({ stdin: { contents, loader: 'ts', resolveDir: dirname(runtime) }, bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'error' });
