@@ -9,7 +9,7 @@
  *   medians of interleaved runs.
  * Ratios are reference time ÷ our time: above 1 means we are faster.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,8 +99,11 @@ async function bundleWithCodeCache(entry: string, dir: string, node: string): Pr
 
 /** Fails the bench when V8 refuses the cache (its loader's warning on stderr): it would time a plain compile as cached. */
 async function checkCacheTaken(node: string, oneShot: string, env: Record<string, string>): Promise<void> {
-  const run = spawnSync(node, [oneShot], { env: { ...lambdaLikeEnv, ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(REQUESTS.server) }, encoding: 'utf8' });
-  if (run.status !== 0 || run.stderr.includes('V8 code cache')) throw new Error(`the code-cached one-shot on ${node} did not run from its cache: ${run.stderr}`);
+  // Not spawnSync: the repository's HTTP server runs in this process.
+  const stderr = await new Promise<string>((done, fail) => {
+    execFile(node, [oneShot], { env: { ...lambdaLikeEnv, ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(REQUESTS.server) } }, (error, _out, err) => (error ? fail(error) : done(err)));
+  });
+  if (stderr.includes('V8 code cache')) throw new Error(`the code-cached one-shot on ${node} did not run from its cache: ${stderr}`);
 }
 
 /** Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender. */
