@@ -30,7 +30,7 @@ const wrap = (source: string) => WRAPPER[0] + source + WRAPPER[1];
  * line as in the file. The bundle has no `import()` (code-cache.ts builds it with require() in its place): a script
  * compiled here has no module loader for it.
  */
-export function compileBundle(file: string, source: string, cachedData?: Buffer): Script {
+function compileBundle(file: string, source: string, cachedData?: Buffer): Script {
   return new Script(wrap(source), { filename: file, cachedData, columnOffset: -WRAPPER[0].length });
 }
 

@@ -9,7 +9,7 @@
  * Lambda's runtime starts node with. Packaged anywhere else, the functions ship as plain bundles, as before.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, build as esbuildBuild } from 'esbuild';
@@ -45,18 +45,31 @@ export function runtimeTarget(runtime: string, architecture = 'x86_64'): Runtime
 /** The Node binary that can make caches for `target` (Linux, as Lambda), with its V8 version; or why there is none. */
 export function cacheNodeFor(target: RuntimeTarget, env: NodeJS.ProcessEnv = process.env): { node: string; v8: string } | { reason: string } {
   const node = env.IBS_CODE_CACHE_NODE || process.execPath;
-  let found: string[];
-  try {
-    const probe = '[process.versions.node.split(".")[0], process.arch, process.platform, process.versions.v8].join(" ")';
-    found = execFileSync(node, ['-p', probe], { encoding: 'utf8', env: {} }).trim().split(' ');
-  } catch (error) {
-    return { reason: `${node} does not run (${(error as Error).message.split('\n')[0]})` };
-  }
+  const found = probeNode(node);
+  if (typeof found === 'string') return { reason: found };
   const [major, arch, platform, v8] = found;
   if (major !== String(target.major) || arch !== target.arch || platform !== 'linux') {
     return { reason: `${node} is Node ${major} on ${platform} ${arch}, the functions run Node ${target.major} on linux ${target.arch}: set IBS_CODE_CACHE_NODE to such a node` };
   }
   return { node, v8 };
+}
+
+// One probe per binary: packaging asks once for every function it caches.
+const probes = new Map<string, string[] | string>();
+
+/** A node binary's major version, arch, platform and V8 version, or why it does not run. */
+function probeNode(node: string): string[] | string {
+  let found = probes.get(node);
+  if (found === undefined) {
+    try {
+      const probe = '[process.versions.node.split(".")[0], process.arch, process.platform, process.versions.v8].join(" ")';
+      found = execFileSync(node, ['-p', probe], { encoding: 'utf8', env: {} }).trim().split(' ');
+    } catch (error) {
+      found = `${node} does not run (${(error as Error).message.split('\n')[0]})`;
+    }
+    probes.set(node, found);
+  }
+  return found;
 }
 
 // Run by the cache-making node: compiles every function of the bundle eagerly, then restores lazy compilation so
@@ -72,7 +85,7 @@ fs.writeFileSync(out, script.createCachedData());
 `;
 
 /** V8's code cache of a CommonJS bundle, made by `node` under `flags`. */
-export function createCodeCache(bundleFile: string, cacheFile: string, options: { node: string; flags: string[] }): void {
+function createCodeCache(bundleFile: string, cacheFile: string, options: { node: string; flags: string[] }): void {
   execFileSync(options.node, [...options.flags, '-e', MAKE_CACHE, bundleFile, cacheFile, JSON.stringify(WRAPPER)], { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
 }
 
@@ -114,7 +127,7 @@ export async function packageWithCodeCache(options: {
   }
   createCodeCache(bundleFile, cacheFile, { node: options.node, flags: options.flags });
   writeFileSync(options.outFile, await loaderSource(build, basename(bundleFile), basename(cacheFile), options.exportNames, options.service ?? 'ibs'));
-  return { bundleBytes: readFileSync(bundleFile).length, cacheBytes: readFileSync(cacheFile).length };
+  return { bundleBytes: statSync(bundleFile).size, cacheBytes: statSync(cacheFile).size };
 }
 
 /** The ESM loader module: cached-bundle.ts bundled in, the bundle and cache beside it. */
