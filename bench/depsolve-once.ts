@@ -1,7 +1,7 @@
 /**
  * The depsolver as the bench runs it in a process of its own, bundled with the Lambdas' esbuild settings (as it ships):
  * - once: the stored index read from the BlobStore (repomd.xml taken from the record of the last check while it is
- *   within metadataExpire, else fetched again), the sets of DEPSOLVE_BENCH_SETS resolved;
+ *   within metadataExpire, else fetched again), the sets of DEPSOLVE_BENCH_SETS resolved, the whole answer printed;
  * - warm: repomd.xml checked (its record read), then the index loaded (each timed), every request shape of DEPSOLVE_BENCH_SHAPES resolved
  *   DEPSOLVE_BENCH_ROUNDS times to warm up, then as many timed rounds of each (median).
  * Prints one JSON line.
@@ -65,7 +65,8 @@ async function warm(): Promise<void> {
 
 async function once(): Promise<void> {
   const out = await solver.resolve(request(JSON.parse(process.env.DEPSOLVE_BENCH_SETS!) as Sets));
-  // Done once the answer is out, as a one-shot command is (and libsolv's one-shot, bench/depsolve-reference.ts): no
-  // teardown, in which Node waits for V8's queued background compiles of code that will never run again.
-  process.stdout.write(`${JSON.stringify({ closure: Object.values(out).reduce((n, s) => n + s.length, 0), peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`, () => process.exit(0));
+  // The whole answer, as libsolv's and dnf's one-shots give theirs (bench/depsolve-reference.ts); then done, as a
+  // one-shot command is: no teardown, in which Node waits for V8's queued background compiles of code that will never
+  // run again.
+  process.stdout.write(`${JSON.stringify({ sets: out, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`, () => process.exit(0));
 }

@@ -27,14 +27,35 @@ def names_of(specs, groups, envs):
         g = spec[1:]
         for gid in ([g] if g in groups else envs.get(g, [])): names += groups.get(gid, [])
     return names
-def solve(pool, specs, groups, envs):
+def solved(pool, specs, groups, envs):
     jobs = []
     for n in names_of(specs, groups, envs):
         jobs += pool.select(n, solv.Selection.SELECTION_NAME | solv.Selection.SELECTION_PROVIDES).jobs(solv.Job.SOLVER_INSTALL)
     solver = pool.Solver()
     problems = solver.solve(jobs)
-    return len(problems), sorted(s.name for s in solver.transaction().newsolvables())
+    return problems, solver.transaction().newsolvables()
+def solve(pool, specs, groups, envs):
+    problems, installed = solved(pool, specs, groups, envs)
+    return len(problems), sorted(s.name for s in installed)
 def rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+`;
+
+/**
+ * The whole answer of a one-shot process, as ours gives it (RepoDepsolver.resolve, ResolvedPackage) and osbuild's
+ * dnf-json gives it: every package with its checksum and URL (what the manifest's sources need), ordered by NEVRA.
+ */
+const DESCRIBE = `
+import functools
+def nevra_key(evrcmp):
+    def cmp(a, b):
+        if a.name != b.name: return -1 if a.name < b.name else 1
+        return evrcmp(a, b) or (a.arch > b.arch) - (a.arch < b.arch)
+    return functools.cmp_to_key(cmp)
+def with_details(d, summary, license, sourcerpm):
+    if summary: d['summary'] = summary
+    if license: d['license'] = license
+    if sourcerpm: d['sourceRpm'] = sourcerpm
+    return d
 `;
 
 const LIBSOLV_XML = `${LIBSOLV_COMMON}
@@ -69,19 +90,30 @@ for shape, sets in shapes.items():
 print(json.dumps({'solvLoadMs': load_ms, 'shapes': out}))
 `;
 
-const LIBSOLV_ONCE = `${LIBSOLV_COMMON}
-solv_path, comps_path, sets = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+const LIBSOLV_ONCE = `${LIBSOLV_COMMON}${DESCRIBE}
+def describe(s, base):
+    e, _, vr = s.evr.partition(':') if ':' in s.evr else ('0', '', s.evr)
+    v, _, r = vr.rpartition('-')
+    c = s.lookup_checksum(solv.SOLVABLE_CHECKSUM)
+    d = {'name': s.name, 'epoch': int(e), 'version': v, 'release': r, 'arch': s.arch, 'checksum': c.typestr() + ':' + c.hex(), 'remoteLocation': base + '/' + s.lookup_location()[0], 'repoId': s.repo.name}
+    return with_details(d, s.lookup_str(solv.SOLVABLE_SUMMARY), s.lookup_str(solv.SOLVABLE_LICENSE), s.lookup_sourcepkg())
+solv_path, comps_path, sets, base, names_only = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4].rstrip('/'), sys.argv[5] == 'names'
 pool = new_pool(); repo = pool.add_repo('fedora'); repo.add_solv(solv.xfopen(solv_path), 0); pool.createwhatprovides()
 groups, envs = read_comps(comps_path)
-res = {name: solve(pool, specs, groups, envs)[1] for name, specs in sets.items()}
-print(json.dumps({'closure': sum(len(v) for v in res.values()), 'peakRssMB': rss_mb()}))
+if names_only:
+    res = {name: solve(pool, specs, groups, envs)[1] for name, specs in sets.items()}
+    print(json.dumps({'closure': sum(len(v) for v in res.values()), 'peakRssMB': rss_mb()}))
+else:
+    order = nevra_key(lambda a, b: a.evrcmp(b))
+    res = {name: [describe(s, base) for s in sorted(solved(pool, specs, groups, envs)[1], key=order)] for name, specs in sets.items()}
+    print(json.dumps({'sets': res, 'peakRssMB': rss_mb()}))
 # Done once the answer is out, as ours (bench/depsolve-once.ts): no interpreter teardown.
 sys.stdout.flush()
 import os; os._exit(0)
 `;
 
-const DNF_SCRIPT = `
-import dnf, json, resource, sys, time, tempfile
+const DNF_SCRIPT = `${DESCRIBE}
+import dnf, hawkey, json, resource, sys, time, tempfile
 url, sets, cache = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 base = dnf.Base()
 c = base.conf
@@ -97,7 +129,8 @@ for name, specs in sets.items():
     base.reset(goal=True)
     base.install_specs(specs)
     base.resolve()
-    out[name] = sorted(t.pkg.name for t in base.transaction)
+    pkgs = sorted((t.pkg for t in base.transaction), key=nevra_key(lambda a, b: a.evr_cmp(b)))
+    out[name] = [with_details({'name': p.name, 'epoch': p.epoch, 'version': p.version, 'release': p.release, 'arch': p.arch, 'checksum': hawkey.chksum_name(p.chksum[0]) + ':' + p.chksum[1].hex(), 'remoteLocation': p.remote_location(), 'repoId': p.reponame}, p.summary, p.license, p.sourcerpm) for p in pkgs]
 print(json.dumps({'sets': out, 'peakRssMB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 `;
 
@@ -109,7 +142,13 @@ export const hasDnf = (): boolean => spawnSync(PY, ['-c', 'import dnf']).status 
 export const libsolvXmlArgs = (repoDir: string, solvOut: string): [string, string[]] => [PY, ['-c', LIBSOLV_XML, repoDir, solvOut]];
 /** libsolv in-process: .solv load, `rounds` warm-up solves of every shape, then `rounds` timed (jobs built each round). */
 export const libsolvWarmArgs = (solv: string, comps: string, shapes: object, rounds: number): [string, string[]] => [PY, ['-c', LIBSOLV_WARM, solv, comps, JSON.stringify(shapes), String(rounds)]];
-/** libsolv as a one-shot process: .solv load, comps, the sets of one shape. */
-export const libsolvOnceArgs = (solv: string, comps: string, sets: object): [string, string[]] => [PY, ['-c', LIBSOLV_ONCE, solv, comps, JSON.stringify(sets)]];
-/** dnf as a process: metadata cache, comps, the sets of one shape (one goal per set). */
+/**
+ * libsolv as a one-shot process: .solv load, comps, the sets of one shape, and the whole answer (every package
+ * described, as ours); `names`: the names only (for information: the answer a depsolve process cannot stop at).
+ */
+export const libsolvOnceArgs = (solv: string, comps: string, sets: object, baseurl: string, answer: 'whole' | 'names' = 'whole'): [string, string[]] => [
+  PY,
+  ['-c', LIBSOLV_ONCE, solv, comps, JSON.stringify(sets), baseurl, answer],
+];
+/** dnf as a process: metadata cache, comps, the sets of one shape (one goal per set), answered as dnf-json does. */
 export const dnfArgs = (url: string, sets: object, cache: string): [string, string[]] => [PY, ['-c', DNF_SCRIPT, url, JSON.stringify(sets), cache]];

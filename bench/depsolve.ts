@@ -13,6 +13,7 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { DEPSOLVER_NODE_OPTIONS, ESBUILD_OPTIONS } from '../functions/aws/bundles.ts';
 import { packageWithCodeCache } from '../functions/aws/code-cache.ts';
 import { serveDirectory } from '../test/depsolve/helpers.ts';
@@ -106,22 +107,35 @@ async function checkCacheTaken(node: string, oneShot: string, env: Record<string
   if (stderr.includes('V8 code cache')) throw new Error(`the code-cached one-shot on ${node} did not run from its cache: ${stderr}`);
 }
 
-/** Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender. */
-async function interleaved(contenders: Record<string, [string, string[], Record<string, string>?]>): Promise<Record<string, { processMs: number; peakRssMB: number }>> {
+/**
+ * Interleaved process runs (one unmeasured warm-up each): median wall time and peak RSS of every contender, and the
+ * answer each printed (its last run's).
+ */
+async function interleaved(
+  contenders: Record<string, [string, string[], Record<string, string>?]>,
+): Promise<{ figures: Record<string, { processMs: number; peakRssMB: number }>; answers: Record<string, unknown> }> {
   const wall: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
+  const answers: Record<string, unknown> = {};
   for (let i = 0; i <= PROCESS_RUNS; i++) {
     for (const [name, [cmd, args, env]] of Object.entries(contenders)) {
       const { wallMs, out } = await timeProcess(cmd, args, env);
       if (i === 0) continue;
       (wall[name] ??= []).push(wallMs);
       (rss[name] ??= []).push(out.peakRssMB as number);
+      answers[name] = out.sets;
     }
   }
-  return Object.fromEntries(Object.keys(wall).map((k) => [k, { processMs: ms(median(wall[k])), peakRssMB: Math.round(median(rss[k])) }]));
+  const figures = Object.fromEntries(Object.keys(wall).map((k) => [k, { processMs: ms(median(wall[k])), peakRssMB: Math.round(median(rss[k])) }]));
+  return { figures, answers };
 }
 
 const sameSets = (a: Record<string, string[]> | undefined, b: Record<string, string[]>) => (a ? JSON.stringify(a) === JSON.stringify(b) : undefined);
+/** The names of a one-shot's answer, per set. */
+const namesOf = (answer: Record<string, { name: string }[]>) => Object.fromEntries(Object.entries(answer).map(([k, ps]) => [k, ps.map((p) => p.name)]));
+/** Did every one of our one-shots print the reference's answer, field for field? */
+const sameAnswer = (answers: Record<string, unknown>, reference: string) =>
+  answers[reference] === undefined ? undefined : Object.keys(answers).filter((k) => k.startsWith('ours')).every((k) => isDeepStrictEqual(answers[k], answers[reference]));
 
 export async function run(): Promise<object> {
   const work = mkdtempSync(join(tmpdir(), 'depsolve-bench-'));
@@ -180,14 +194,18 @@ export async function run(): Promise<object> {
         contenders.oursCodeCache = [process.execPath, [cachedOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
         if (cachedLambdaOneShot) contenders.oursLambdaNodeCodeCache = [LAMBDA_NODE!, [cachedLambdaOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
-        if (libsolv) contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets)];
+        if (libsolv) {
+          contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets, server.url)];
+          // For information: libsolv stopping at the names (no checksums or URLs: not an answer a manifest can use).
+          contenders.libsolvNamesOnly = [...libsolvOnceArgs(solvFile, comps, sets, server.url, 'names')];
+        }
         if (hasTaskset) {
           contenders.oursOneCpu = onOneCpu(contenders.ours);
           if (libsolv) contenders.libsolvOneCpu = onOneCpu(contenders.libsolv!);
         }
         if (dnf) contenders.dnf = [...dnfArgs(server.url, sets, dnfCache)];
-        const proc = await interleaved(contenders);
-        const dnfSets = dnf ? ((await timeProcess(...dnfArgs(server.url, sets, dnfCache))).out.sets as Record<string, string[]>) : undefined;
+        const { figures: proc, answers } = await interleaved(contenders);
+        const dnfSets = dnf ? namesOf(answers.dnf as Record<string, { name: string }[]>) : undefined;
         const shapeOf = (x: Record<string, unknown>) => (x.shapes as Record<string, { warmSolveMs: number; firstSolveMs?: number; sets: Record<string, string[]> }>)[shape];
         const ourWarm = median(ours.map((o) => shapeOf(o).warmSolveMs));
         const refWarm = libsolv ? median(refs.map((o) => shapeOf(o).warmSolveMs)) : undefined;
@@ -196,12 +214,15 @@ export async function run(): Promise<object> {
           request: sets,
           closure: Object.values(ourSets).reduce((n, s) => n + s.length, 0),
           samePackages: { libsolv: libsolv ? sameSets(shapeOf(refs[0]).sets, ourSets) : undefined, dnf: sameSets(dnfSets, ourSets) },
+          // Every package's NEVRA, checksum, URL, summary, license and source RPM, in the same order.
+          sameAnswer: { libsolv: sameAnswer(answers, 'libsolv'), dnf: sameAnswer(answers, 'dnf') },
           ours: { warmSolveMs: ms(ourWarm), firstSolveMs: ms(median(ours.map((o) => shapeOf(o).firstSolveMs!))), ...proc.ours, processRecheckingMs: proc.oursRechecking.processMs, processDefaultV8PoolMs: proc.oursDefaultV8Pool.processMs, processCodeCacheMs: proc.oursCodeCache.processMs, processLambdaNodeMs: proc.oursLambdaNode?.processMs, processLambdaNodeCodeCacheMs: proc.oursLambdaNodeCodeCache?.processMs, processOneCpuMs: proc.oursOneCpu?.processMs },
-          libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv, processOneCpuMs: proc.libsolvOneCpu?.processMs } : 'python3-solv not installed',
+          libsolv: libsolv ? { warmSolveMs: ms(refWarm!), ...proc.libsolv, processNamesOnlyMs: proc.libsolvNamesOnly.processMs, processOneCpuMs: proc.libsolvOneCpu?.processMs } : 'python3-solv not installed',
           dnf: dnf ? proc.dnf : 'python3-dnf not installed',
           ratios: {
             warmVsLibsolv: ratio(refWarm, ourWarm),
             processVsLibsolv: ratio(proc.libsolv?.processMs, proc.ours.processMs),
+            processVsLibsolvNamesOnly: ratio(proc.libsolvNamesOnly?.processMs, proc.ours.processMs),
             processRecheckingVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursRechecking.processMs),
             processDefaultV8PoolVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursDefaultV8Pool.processMs),
             processCodeCacheVsLibsolv: ratio(proc.libsolv?.processMs, proc.oursCodeCache.processMs),
@@ -234,8 +255,8 @@ export async function run(): Promise<object> {
         shapes,
         description: {
           warmVsLibsolv: 'in-process: libsolv (python3-solv, .solv loaded, whatprovides built) builds the jobs and solves each round; we resolve the same specs on our warm index (RepoDepsolver.resolve, pool cached). Both warm up on 30 rounds of every shape, then the median of 30 timed rounds per shape; median of 3 interleaved batches. Ours runs from the esbuild bundle, as it ships.',
-          processVsLibsolv: `process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve) vs our esbuild bundle on plain node with a Lambda's environment (the depsolver functions' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf's metadata cache, resolve); spawn to exit, median of ${PROCESS_RUNS} interleaved runs. processDefaultV8PoolVsLibsolv: the same process with Node's default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas' guarded node:http transport. processCodeCacheVsLibsolv: the one-shot as a depsolver function is packaged with a V8 code cache (functions/aws/code-cache.ts: the CommonJS bundle, V8's cache of it made by the same node under the flags it runs with, the loader as the entry). processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime's Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one; processLambdaNodeCodeCacheVsLibsolv: the same with the code cache made by that node. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.`,
-          processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set) vs our one-shot process as above.',
+          processVsLibsolv: `process: libsolv one-shot (python3 + solv: .solv load, comps, jobs, solve, every installed package described: NEVRA, checksum, URL, summary, license, source RPM, in NEVRA order, printed as JSON) vs our esbuild bundle on plain node with a Lambda's environment (the depsolver functions' NODE_OPTIONS, no NODE_EXTRA_CA_CERTS; stored index from the BlobStore, repomd.xml from the record of the last check within metadataExpire as dnf's metadata cache, resolve, the same answer printed as JSON; sameAnswer says whether every one of our one-shots printed libsolv's and dnf's answer field for field); spawn to exit, median of ${PROCESS_RUNS} interleaved runs. processVsLibsolvNamesOnly (information): the same against libsolv's one-shot printing only the names (no checksums or URLs, so no answer a manifest can use). processDefaultV8PoolVsLibsolv: the same process with Node's default NODE_OPTIONS (four V8 background threads instead of the deployed one). processRecheckingVsLibsolv: the same process after metadataExpire, repomd.xml fetched again over the Lambdas' guarded node:http transport. processCodeCacheVsLibsolv: the one-shot as a depsolver function is packaged with a V8 code cache (functions/aws/code-cache.ts: the CommonJS bundle, V8's cache of it made by the same node under the flags it runs with, the loader as the entry). processLambdaNodeVsLibsolv: the one-shot process on the Lambda runtime's Node 22 (node.lambdaNode) when DEPSOLVE_BENCH_LAMBDA_NODE names one; processLambdaNodeCodeCacheVsLibsolv: the same with the code cache made by that node. processOneCpuVsLibsolv: both one-shot processes pinned to one CPU (taskset -c 0), as a Lambda below 1,769 MB runs them.`,
+          processVsDnf: 'process: dnf 4 through its Python API with a warm metadata cache that never expires (metadata_expire -1; one goal per set; the answer described as osbuild\'s dnf-json does: NEVRA, checksum, remote_location, summary, license, source RPM) vs our one-shot process as above.',
           loadVsLibsolv: 'new process: our stored index (BlobStore read + views over it; the repomd.xml check before it, from its record, is ours.repomdCheckMs) vs libsolv add_solv + createwhatprovides.',
           buildVsLibsolv: `our index build from primary.xml (download, sha256, gunzip, parse, comps, store; esbuild bundle in its own process) vs libsolv add_rpmmd of primary.xml.gz (gunzip, parse) + addfileprovides + createwhatprovides; medians of ${BUILD_RUNS} interleaved processes, peak RSS likewise.`,
           ratios: 'reference ÷ ours for times (above 1: we are faster); ours ÷ reference for sizes and RSS (below 1: we are smaller).',
