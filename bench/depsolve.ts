@@ -130,7 +130,7 @@ async function interleaved(
   return { figures, answers };
 }
 
-const sameSets = (a: Record<string, string[]> | undefined, b: Record<string, string[]>) => (a ? JSON.stringify(a) === JSON.stringify(b) : undefined);
+const sameSets = (a: Record<string, string[]> | undefined, b: Record<string, string[]>) => (a ? isDeepStrictEqual(a, b) : undefined);
 /** The names of a one-shot's answer, per set. */
 const namesOf = (answer: Record<string, { name: string }[]>) => Object.fromEntries(Object.entries(answer).map(([k, ps]) => [k, ps.map((p) => p.name)]));
 /** Did every one of our one-shots print the reference's answer, field for field? */
@@ -183,17 +183,18 @@ export async function run(): Promise<object> {
       if (dnf) await timeProcess(...dnfArgs(server.url, REQUESTS.server, dnfCache));
       const shapes: Record<string, unknown> = {};
       for (const [shape, sets] of Object.entries(REQUESTS)) {
+        const setsEnv = { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) };
         const contenders: Parameters<typeof interleaved>[0] = {
-          ours: [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }],
+          ours: [process.execPath, [oneShot], setsEnv],
           // The same process once metadataExpire has run out since the last check: repomd.xml fetched again.
-          oursRechecking: [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), DEPSOLVE_BENCH_METADATA_EXPIRE: '0' }],
+          oursRechecking: [process.execPath, [oneShot], { ...setsEnv, DEPSOLVE_BENCH_METADATA_EXPIRE: '0' }],
         };
         // Node's default V8 thread pool (four threads), as a function without DEPSOLVER_NODE_OPTIONS would run.
-        contenders.oursDefaultV8Pool = [process.execPath, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets), NODE_OPTIONS: '' }];
+        contenders.oursDefaultV8Pool = [process.execPath, [oneShot], { ...setsEnv, NODE_OPTIONS: '' }];
         // As packaged with a V8 code cache (by a Node of the runtime's version and architecture).
-        contenders.oursCodeCache = [process.execPath, [cachedOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
-        if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
-        if (cachedLambdaOneShot) contenders.oursLambdaNodeCodeCache = [LAMBDA_NODE!, [cachedLambdaOneShot], { ...env, DEPSOLVE_BENCH_SETS: JSON.stringify(sets) }];
+        contenders.oursCodeCache = [process.execPath, [cachedOneShot], setsEnv];
+        if (LAMBDA_NODE) contenders.oursLambdaNode = [LAMBDA_NODE, [oneShot], setsEnv];
+        if (cachedLambdaOneShot) contenders.oursLambdaNodeCodeCache = [LAMBDA_NODE!, [cachedLambdaOneShot], setsEnv];
         if (libsolv) {
           contenders.libsolv = [...libsolvOnceArgs(solvFile, comps, sets, server.url)];
           // For information: libsolv stopping at the names (no checksums or URLs: not an answer a manifest can use).
